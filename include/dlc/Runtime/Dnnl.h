@@ -1,0 +1,34 @@
+//===- Dnnl.h - oneDNN kernels ----------------------------------*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Optimized CPU kernels built on oneDNN 2.6 primitives. Primitives are created
+// once, when the kernel is created, and reused on every forward().
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_RUNTIME_DNNL_H
+#define DLC_RUNTIME_DNNL_H
+
+#include "dlc/Runtime/Kernel.h"
+
+namespace dlc::rt {
+
+/// A oneDNN CPU engine and stream shared by the kernels of one executor.
+class DnnlContext;
+std::shared_ptr<DnnlContext> createDnnlContext();
+
+/// Creates a oneDNN-backed kernel for `desc`, or returns nullptr when oneDNN
+/// has no primitive for this op/configuration (the caller then falls back to
+/// the reference kernel). Throws Error for an invalid description.
+/// `desc.attrs` may carry "impl" (string) to force an algorithm, e.g.
+/// "direct", "gemm", "winograd" for convolutions; unknown/unsupported -> Error.
+std::unique_ptr<Kernel> createDnnlKernel(const KernelDesc &desc, DnnlContext &ctx);
+
+/// Ops for which createDnnlKernel may return a kernel.
+bool hasDnnlKernel(const std::string &op);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_DNNL_H

@@ -1,0 +1,28 @@
+# lit configuration for dlc's compiler and tool tests.
+import os
+import lit.formats
+
+config.name = "dlc"
+
+# The build's settings (tool paths, zoo path) come from the generated
+# lit.site.cfg.py, passed as --param dlc_site_config=... by ctest.
+_site = lit_config.params.get("dlc_site_config")
+if not _site:
+    lit_config.fatal("run through ctest, or pass --param dlc_site_config=<build>/test/lit.site.cfg.py")
+lit_config.load_config(config, _site)
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test", ".prototxt"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = config.dlc_obj_root
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.dlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+# Keep benchmarks and tests deterministic and light on a 2-core machine.
+config.environment["OMP_NUM_THREADS"] = "1"
+
+config.substitutions.append(("%zoo", config.dlc_zoo_dir))
+config.substitutions.append(("%models", os.path.join(config.dlc_source_dir, "models")))
+
+if os.path.isdir(config.dlc_zoo_dir):
+    config.available_features.add("zoo")
