@@ -1,0 +1,398 @@
+//===- ModuleReader.cpp - Reading and validating .dlcm files --------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Module.h"
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace dlc::rt;
+namespace pb = dlc::module;
+
+bool dlc::rt::isKnownFillerType(const std::string &type) {
+  static const char *const kTypes[] = {"constant", "gaussian", "xavier", "msra",
+                                       "uniform", "positive_unitball", "bilinear"};
+  for (const char *t : kTypes)
+    if (type == t)
+      return true;
+  return false;
+}
+
+int64_t LoadedModule::numElements(int t) const {
+  int64_t n = 1;
+  for (int64_t d : header.tensors(t).shape())
+    n *= d;
+  return n;
+}
+
+const uint8_t *LoadedModule::paramData(int p) const {
+  const pb::Param &param = header.params(p);
+  if (!param.has_data_offset())
+    return nullptr;
+  return weights + param.data_offset();
+}
+
+int LoadedModule::findTensor(const std::string &name) const {
+  for (int i = 0, e = header.tensors_size(); i < e; ++i)
+    if (header.tensors(i).name() == name)
+      return i;
+  return -1;
+}
+
+namespace {
+
+template <typename... Args> std::string cat(const Args &...args) {
+  std::ostringstream os;
+  (os << ... << args);
+  return os.str();
+}
+
+const char *kindName(pb::Tensor::Kind k) {
+  switch (k) {
+  case pb::Tensor::ACTIVATION:
+    return "activation";
+  case pb::Tensor::INPUT:
+    return "input";
+  case pb::Tensor::PARAM:
+    return "param";
+  }
+  return "?";
+}
+
+std::string kernelName(const pb::Kernel &k, int i) {
+  std::string s = cat("kernel #", i, " (", k.op());
+  if (!k.layer().empty())
+    s += cat(" '", k.layer(), "'");
+  return s + ")";
+}
+
+bool checkFiller(const pb::Filler &f, const pb::Tensor &t, std::string &what) {
+  if (!isKnownFillerType(f.type())) {
+    what = cat("unknown filler type '", f.type(), "'");
+    return false;
+  }
+  if (f.type() == "uniform" && !(f.min() <= f.max())) {
+    what = cat("uniform filler has min ", f.min(), " > max ", f.max());
+    return false;
+  }
+  if (f.type() == "gaussian" && !(f.std() >= 0)) {
+    what = cat("gaussian filler has negative std ", f.std());
+    return false;
+  }
+  if (f.sparse() < -1) {
+    what = cat("filler sparse must be >= -1, got ", f.sparse());
+    return false;
+  }
+  const std::string &vn = f.variance_norm();
+  if (vn != "fan_in" && vn != "fan_out" && vn != "average") {
+    what = cat("unknown filler variance_norm '", vn, "'");
+    return false;
+  }
+  if (f.type() == "bilinear") {
+    if (t.shape_size() != 4 || t.shape(2) != t.shape(3)) {
+      what = "bilinear filler needs a 4-D param with square spatial dims";
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
+                             std::string &error) {
+  const int numTensors = m.tensors_size();
+  auto inRange = [&](int64_t i) { return i >= 0 && i < numTensors; };
+  auto fail = [&](std::string what) {
+    error = std::move(what);
+    return false;
+  };
+
+  if (m.arena_bytes() < 0)
+    return fail(cat("negative arena_bytes ", m.arena_bytes()));
+  if (uint64_t(m.arena_bytes()) > kMaxTensorElements * 4)
+    return fail(cat("arena_bytes ", m.arena_bytes(), " is absurdly large"));
+
+  // Tensors: names, shapes, element counts, arena offsets.
+  std::set<std::string> names;
+  std::vector<int64_t> numel(numTensors, 1);
+  for (int i = 0; i < numTensors; ++i) {
+    const pb::Tensor &t = m.tensors(i);
+    std::string tn = cat("tensor #", i, " '", t.name(), "'");
+    if (t.name().empty())
+      return fail(cat("tensor #", i, " has an empty name"));
+    if (!names.insert(t.name()).second)
+      return fail(cat(tn, ": duplicate tensor name"));
+    if (!pb::Tensor::Kind_IsValid(t.kind()))
+      return fail(cat(tn, ": invalid kind"));
+    if (t.shape_size() > kMaxRank)
+      return fail(cat(tn, ": rank ", t.shape_size(), " exceeds the maximum ", kMaxRank));
+    uint64_t n = 1;
+    for (int64_t d : t.shape()) {
+      if (d < 0)
+        return fail(cat(tn, ": negative dimension ", d));
+      if (d != 0 && n > kMaxTensorElements / uint64_t(d))
+        return fail(cat(tn, ": more than 2^40 elements"));
+      n *= uint64_t(d);
+    }
+    if (n > kMaxTensorElements)
+      return fail(cat(tn, ": more than 2^40 elements"));
+    numel[i] = int64_t(n);
+    if (t.offset() != -1) {
+      if (t.kind() == pb::Tensor::PARAM)
+        return fail(cat(tn, ": a param cannot have an arena offset"));
+      if (t.offset() < 0 || t.offset() % 4 != 0)
+        return fail(cat(tn, ": invalid arena offset ", t.offset()));
+      if (uint64_t(t.offset()) + 4 * n > uint64_t(m.arena_bytes()))
+        return fail(cat(tn, ": arena range [", t.offset(), ", ", t.offset() + 4 * int64_t(n),
+                        ") exceeds arena_bytes ", m.arena_bytes()));
+    }
+  }
+
+  // Params: one per PARAM tensor, stored data inside the weights section.
+  std::vector<int> paramFor(numTensors, -1);
+  for (int p = 0; p < m.params_size(); ++p) {
+    const pb::Param &param = m.params(p);
+    std::string pn = cat("param #", p);
+    if (!inRange(param.tensor()))
+      return fail(cat(pn, ": tensor index ", param.tensor(), " out of range [0, ", numTensors, ")"));
+    const pb::Tensor &t = m.tensors(param.tensor());
+    pn += cat(" ('", t.name(), "')");
+    if (t.kind() != pb::Tensor::PARAM)
+      return fail(cat(pn, ": tensor is a ", kindName(t.kind()), ", not a param"));
+    if (paramFor[param.tensor()] != -1)
+      return fail(cat(pn, ": tensor already described by param #", paramFor[param.tensor()]));
+    paramFor[param.tensor()] = p;
+    if (param.has_data_offset() != param.has_data_size())
+      return fail(cat(pn, ": data_offset and data_size must be set together"));
+    if (param.has_data_offset()) {
+      uint64_t bytes = 4 * uint64_t(numel[param.tensor()]);
+      if (param.data_size() != bytes)
+        return fail(cat(pn, ": data_size ", param.data_size(), " != 4 * ",
+                        numel[param.tensor()], " elements"));
+      if (param.data_offset() % 4 != 0)
+        return fail(cat(pn, ": data_offset ", param.data_offset(), " is not a multiple of 4"));
+      if (param.data_offset() > weightsSize || bytes > weightsSize - param.data_offset())
+        return fail(cat(pn, ": data [", param.data_offset(), ", +", bytes,
+                        ") lies outside the weights section (", weightsSize, " bytes)"));
+    } else {
+      std::string what;
+      if (!checkFiller(param.filler(), t, what))
+        return fail(cat(pn, ": ", what));
+    }
+  }
+  for (int i = 0; i < numTensors; ++i)
+    if (m.tensors(i).kind() == pb::Tensor::PARAM && paramFor[i] == -1)
+      return fail(cat("param tensor '", m.tensors(i).name(), "' has no param entry"));
+
+  // Graph inputs.
+  std::vector<char> isGraphInput(numTensors, 0);
+  for (int idx : m.inputs()) {
+    if (!inRange(idx))
+      return fail(cat("graph input index ", idx, " out of range [0, ", numTensors, ")"));
+    if (m.tensors(idx).kind() != pb::Tensor::INPUT)
+      return fail(cat("graph input '", m.tensors(idx).name(), "' is a ",
+                      kindName(m.tensors(idx).kind()), " tensor, not an input"));
+    if (isGraphInput[idx])
+      return fail(cat("graph input '", m.tensors(idx).name(), "' listed twice"));
+    isGraphInput[idx] = 1;
+  }
+  for (int i = 0; i < numTensors; ++i)
+    if (m.tensors(i).kind() == pb::Tensor::INPUT && !isGraphInput[i])
+      return fail(cat("input tensor '", m.tensors(i).name(), "' is not listed in the module inputs"));
+
+  // Kernels: in range, produced once, topological order, unique attributes.
+  std::vector<int> producer(numTensors, -1);
+  for (int k = 0; k < m.kernels_size(); ++k) {
+    const pb::Kernel &kern = m.kernels(k);
+    if (kern.op().empty())
+      return fail(cat("kernel #", k, " has no op name"));
+    std::string kn = kernelName(kern, k);
+    for (int in : kern.inputs()) {
+      if (!inRange(in))
+        return fail(cat(kn, ": input index ", in, " out of range [0, ", numTensors, ")"));
+      const pb::Tensor &t = m.tensors(in);
+      if (t.kind() == pb::Tensor::ACTIVATION && producer[in] == -1)
+        return fail(cat(kn, ": input '", t.name(), "' is not produced by an earlier kernel"));
+    }
+    for (int out : kern.outputs()) {
+      if (!inRange(out))
+        return fail(cat(kn, ": output index ", out, " out of range [0, ", numTensors, ")"));
+      const pb::Tensor &t = m.tensors(out);
+      if (t.kind() != pb::Tensor::ACTIVATION)
+        return fail(cat(kn, ": output '", t.name(), "' is a ", kindName(t.kind()),
+                        " tensor; only activations can be produced"));
+      if (producer[out] != -1)
+        return fail(cat(kn, ": output '", t.name(), "' is already produced by kernel #",
+                        producer[out]));
+      producer[out] = k;
+    }
+    std::set<std::string> attrNames;
+    for (const pb::Attr &a : kern.attrs()) {
+      if (a.name().empty())
+        return fail(cat(kn, ": attribute with an empty name"));
+      if (!attrNames.insert(a.name()).second)
+        return fail(cat(kn, ": duplicate attribute '", a.name(), "'"));
+      if (a.value_case() == pb::Attr::VALUE_NOT_SET)
+        return fail(cat(kn, ": attribute '", a.name(), "' has no value"));
+    }
+  }
+  for (int i = 0; i < numTensors; ++i)
+    if (m.tensors(i).kind() == pb::Tensor::ACTIVATION && producer[i] == -1)
+      return fail(cat("activation tensor '", m.tensors(i).name(), "' is never produced"));
+
+  // Graph outputs.
+  std::set<int> seenOutputs;
+  for (int idx : m.outputs()) {
+    if (!inRange(idx))
+      return fail(cat("graph output index ", idx, " out of range [0, ", numTensors, ")"));
+    if (m.tensors(idx).kind() == pb::Tensor::PARAM)
+      return fail(cat("graph output '", m.tensors(idx).name(), "' is a param"));
+    if (!seenOutputs.insert(idx).second)
+      return fail(cat("graph output '", m.tensors(idx).name(), "' listed twice"));
+  }
+  return true;
+}
+
+namespace {
+
+uint32_t readU32(const uint8_t *p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+uint64_t readU64(const uint8_t *p) {
+  return uint64_t(readU32(p)) | uint64_t(readU32(p + 4)) << 32;
+}
+
+/// Parses the container around a byte range owned by `storage`.
+bool parseBytes(const uint8_t *data, uint64_t size, std::shared_ptr<const void> storage,
+                const std::string &name, LoadedModule &out, std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = name + ": error: " + what;
+    return false;
+  };
+  if (size < kPreambleSize)
+    return fail(cat("file too small to be a dlc module (", size, " bytes, need at least ",
+                    kPreambleSize, ")"));
+  if (std::memcmp(data, kModuleMagic, 4) != 0)
+    return fail("not a dlc module (bad magic, expected \"DLCM\")");
+  uint32_t version = readU32(data + 4);
+  if (version != kFormatVersion)
+    return fail(cat("unsupported module format version ", version, " (this runtime reads version ",
+                    kFormatVersion, "; the module is ", version < kFormatVersion ? "older" : "newer",
+                    ", recompile it with a matching dlc)"));
+  uint64_t headerSize = readU64(data + 8);
+  if (headerSize > size - kPreambleSize)
+    return fail(cat("header size ", headerSize, " exceeds the file (", size - kPreambleSize,
+                    " bytes after the preamble); the file is truncated or corrupt"));
+  if (headerSize > uint64_t(INT32_MAX))
+    return fail(cat("header size ", headerSize, " is too large"));
+
+  pb::Module header;
+  if (!header.ParseFromArray(data + kPreambleSize, int(headerSize)))
+    return fail("cannot parse the module header (corrupt or truncated protobuf)");
+  if (header.version() != kFormatVersion)
+    return fail(cat("header version ", header.version(), " does not match the file version ",
+                    version));
+
+  uint64_t headerEnd = kPreambleSize + headerSize;
+  uint64_t weightsStart = (headerEnd + kWeightsAlignment - 1) / kWeightsAlignment * kWeightsAlignment;
+  uint64_t weightsSize = 0;
+  if (weightsStart < size)
+    weightsSize = size - weightsStart;
+  else
+    weightsStart = size;
+  std::string what;
+  if (!validateModule(header, weightsSize, what))
+    return fail(what);
+
+  out.path = name;
+  out.header = std::move(header);
+  out.weights = data + weightsStart;
+  out.weightsSize = weightsSize;
+  out.storage = std::move(storage);
+  out.paramOfTensor.clear();
+  for (int p = 0; p < out.header.params_size(); ++p)
+    out.paramOfTensor[out.header.params(p).tensor()] = p;
+  return true;
+}
+
+} // namespace
+
+bool dlc::rt::parseModule(std::vector<uint8_t> bytes, const std::string &name,
+                          LoadedModule &out, std::string &error) {
+  auto owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  const uint8_t *data = owned->data();
+  uint64_t size = owned->size();
+  return parseBytes(data, size, std::shared_ptr<const void>(owned, owned.get()), name, out, error);
+}
+
+namespace {
+struct Mapping {
+  void *addr = nullptr;
+  size_t size = 0;
+  ~Mapping() {
+    if (addr)
+      munmap(addr, size);
+  }
+};
+} // namespace
+
+bool dlc::rt::readModule(const std::string &path, LoadedModule &out, std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = path + ": error: " + what;
+    return false;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(cat("cannot open: ", std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return fail(cat("cannot stat: ", std::strerror(e)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail("not a regular file");
+  }
+  uint64_t size = uint64_t(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return parseModule({}, path, out, error);
+  }
+  void *addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (addr == MAP_FAILED) {
+    // Fall back to reading (e.g. filesystems without mmap).
+    std::vector<uint8_t> bytes(size);
+    uint64_t done = 0;
+    while (done < size) {
+      ssize_t r = ::read(fd, bytes.data() + done, size - done);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0) {
+        int e = errno;
+        ::close(fd);
+        return fail(cat("cannot read: ", r == 0 ? "unexpected end of file" : std::strerror(e)));
+      }
+      done += uint64_t(r);
+    }
+    ::close(fd);
+    return parseModule(std::move(bytes), path, out, error);
+  }
+  ::close(fd);
+  auto mapping = std::make_shared<Mapping>();
+  mapping->addr = addr;
+  mapping->size = size;
+  return parseBytes(static_cast<const uint8_t *>(addr), size,
+                    std::shared_ptr<const void>(mapping, addr), path, out, error);
+}
