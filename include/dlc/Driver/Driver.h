@@ -1,0 +1,55 @@
+//===- Driver.h - dlc command implementations -------------------*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The `dlc` subcommands, callable from the command-line front end without
+// MLIR headers (the front end is built with exceptions for CLI11; everything
+// MLIR-facing is built without, like MLIR itself).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_DRIVER_DRIVER_H
+#define DLC_DRIVER_DRIVER_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dlc::driver {
+
+/// Process exit codes of dlc and dlrun.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUserError = 1,  ///< bad input: syntax, unsupported layer, bad shape...
+  kExitUsage = 2,      ///< bad command line
+  kExitInternal = 70,  ///< a bug in dlc (EX_SOFTWARE)
+};
+
+/// How to read a net (shared by import and compile).
+struct NetOptions {
+  std::string input;              ///< prototxt path
+  std::string phase;              ///< "", "train" or "test"
+  int level = 0;
+  std::vector<std::string> stages;
+  std::vector<std::string> inputShapes; ///< "name=1x3x224x224"
+  std::optional<int64_t> batch;
+};
+
+struct ImportOptions {
+  NetOptions net;
+  std::string output = "-";
+  bool debugInfo = false;   ///< print locations (layer name, file:line:col)
+};
+
+/// `dlc import`: prototxt -> dl dialect IR text.
+int runImport(const ImportOptions &options);
+
+/// One-time process setup (stack traces on crashes, fatal-error handler that
+/// exits with kExitInternal).
+void initProcess(const char *argv0);
+
+} // namespace dlc::driver
+
+#endif // DLC_DRIVER_DRIVER_H

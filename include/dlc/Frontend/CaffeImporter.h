@@ -1,0 +1,33 @@
+//===- CaffeImporter.h - Caffe net to dl dialect ----------------*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_FRONTEND_CAFFEIMPORTER_H
+#define DLC_FRONTEND_CAFFEIMPORTER_H
+
+#include "dlc/Caffe/NetLoader.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+#include <vector>
+
+namespace dlc::frontend {
+
+/// Layer types the importer turns into dl ops (or graph inputs / aliases).
+const std::vector<std::string> &supportedLayerTypes();
+
+/// Largest element count of any tensor the importer accepts (2^32).
+constexpr int64_t kMaxTensorElements = int64_t(1) << 32;
+
+/// Builds a module holding one func.func for `net` (see docs/dialect.md).
+/// Every error is reported through the context's diagnostic engine at the
+/// offending layer's file:line:col; returns null on failure. All layers of
+/// unsupported types are reported together, in one diagnostic.
+mlir::OwningOpRef<mlir::ModuleOp> importNet(mlir::MLIRContext &context,
+                                            const caffe_fe::LoadedNet &net);
+
+} // namespace dlc::frontend
+
+#endif // DLC_FRONTEND_CAFFEIMPORTER_H

@@ -1,0 +1,59 @@
+//===- dlc.cpp - The dlc compiler command line ----------------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Argument parsing only (CLI11); the work is done in lib/Driver.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Driver/Driver.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+using namespace dlc::driver;
+
+static void addNetOptions(CLI::App *cmd, NetOptions &net) {
+  cmd->add_option("model", net.input, "Caffe net (.prototxt)")->required();
+  cmd->add_option("--phase", net.phase, "train or test (default: test if the net declares its "
+                                        "inputs, else train)")
+      ->check(CLI::IsMember({"train", "test"}));
+  cmd->add_option("--level", net.level, "NetState level for include/exclude rules");
+  cmd->add_option("--stage", net.stages, "NetState stage (repeatable)");
+  cmd->add_option("--input-shape", net.inputShapes,
+                  "override a graph input's shape: name=1x3x224x224 (repeatable)");
+  cmd->add_option("--batch", net.batch, "override dimension 0 of every graph input");
+}
+
+int main(int argc, char **argv) {
+  initProcess(argv[0]);
+  CLI::App app{"dlc: compile Caffe networks"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dlc 0.1.0");
+
+  ImportOptions importOpts;
+  CLI::App *import = app.add_subcommand("import", "print a net as dl dialect IR");
+  addNetOptions(import, importOpts.net);
+  import->add_option("-o,--output", importOpts.output, "output file (default: stdout)");
+  import->add_flag("--mlir-print-debuginfo", importOpts.debugInfo,
+                   "print op locations (layer name and file:line:col)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    if (*import)
+      return runImport(importOpts);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "dlc: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+  return kExitUsage;
+}
