@@ -6,6 +6,7 @@
 
 #include "dlc/Runtime/Module.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -260,6 +261,45 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       return fail(cat("graph output '", m.tensors(idx).name(), "' is a param"));
     if (!seenOutputs.insert(idx).second)
       return fail(cat("graph output '", m.tensors(idx).name(), "' listed twice"));
+  }
+
+  // Arena plan: two tensors whose byte ranges overlap must not be live at the
+  // same time. Positions: kernel k reads at 2k and writes at 2k+1; graph inputs
+  // are written at -1 and graph outputs read at 2K, so a kernel may write over
+  // an operand whose last use it is (the executor handles that aliasing).
+  if (m.arena_bytes() > 0) {
+    const int64_t K = m.kernels_size();
+    std::vector<int64_t> start(numTensors, 0), end(numTensors, 0);
+    for (int t = 0; t < numTensors; ++t) {
+      start[t] = m.tensors(t).kind() == pb::Tensor::INPUT ? -1 : 2 * int64_t(producer[t]) + 1;
+      end[t] = start[t];
+    }
+    for (int64_t k = 0; k < K; ++k)
+      for (int in : m.kernels(int(k)).inputs())
+        end[in] = std::max(end[in], 2 * k);
+    for (int out : m.outputs())
+      end[out] = 2 * K;
+    std::vector<int> planned;
+    for (int t = 0; t < numTensors; ++t)
+      if (m.tensors(t).offset() >= 0 && numel[t] > 0)
+        planned.push_back(t);
+    // Sort by offset; only neighbours in byte order can overlap.
+    std::sort(planned.begin(), planned.end(),
+              [&](int a, int b) { return m.tensors(a).offset() < m.tensors(b).offset(); });
+    // A legitimate plan has few overlapping pairs; bound the work on hostile input.
+    uint64_t budget = uint64_t(1) << 27;
+    for (size_t i = 0; i < planned.size(); ++i) {
+      int a = planned[i];
+      int64_t aEnd = m.tensors(a).offset() + 4 * numel[a];
+      for (size_t j = i + 1; j < planned.size() && m.tensors(planned[j]).offset() < aEnd; ++j) {
+        int b = planned[j];
+        if (--budget == 0)
+          return fail("arena plan: too many overlapping tensors to verify");
+        if (std::max(start[a], start[b]) <= std::min(end[a], end[b]))
+          return fail(cat("arena plan: tensors '", m.tensors(a).name(), "' and '",
+                          m.tensors(b).name(), "' overlap in memory while both are live"));
+      }
+    }
   }
   return true;
 }

@@ -1,0 +1,534 @@
+//===- Executor.cpp - Running a compiled module ----------------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Executor.h"
+
+#include "dlc/Runtime/Dnnl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <new>
+#include <sstream>
+
+#include <omp.h>
+#include <unistd.h>
+
+using namespace dlc::rt;
+namespace pb = dlc::module;
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(float *p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<float, FreeDeleter>;
+
+Buffer allocate(uint64_t bytes) {
+  uint64_t rounded = std::max<uint64_t>(64, (bytes + 63) / 64 * 64);
+  void *p = std::aligned_alloc(64, rounded);
+  if (!p)
+    throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  std::memset(p, 0, rounded);
+  return Buffer(static_cast<float *>(p));
+}
+
+uint64_t physicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return uint64_t(1) << 40;
+  return uint64_t(pages) * uint64_t(pageSize);
+}
+
+Attrs::Value convertAttr(const pb::Attr &a) {
+  switch (a.value_case()) {
+  case pb::Attr::kI:
+    return a.i();
+  case pb::Attr::kF:
+    return a.f();
+  case pb::Attr::kS:
+    return a.s();
+  case pb::Attr::kInts:
+    return std::vector<int64_t>(a.ints().v().begin(), a.ints().v().end());
+  case pb::Attr::kFloats:
+    return std::vector<double>(a.floats().v().begin(), a.floats().v().end());
+  case pb::Attr::VALUE_NOT_SET:
+    break;
+  }
+  throw Error("attribute '" + a.name() + "' has no value");
+}
+
+bool rangesOverlap(const float *a, int64_t na, const float *b, int64_t nb) {
+  if (na == 0 || nb == 0)
+    return false;
+  return a < b + nb && b < a + na;
+}
+
+double msSince(std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point t1) {
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+
+} // namespace
+
+struct Executor::Impl {
+  std::vector<Shape> shapes;
+  std::vector<int64_t> numel;
+  std::vector<float *> data; ///< where kernels read/write each tensor
+  Buffer arena;
+  std::vector<Buffer> owned;
+  std::vector<int> inputs, outputs;
+  std::map<std::string, int> byName;
+  /// Inputs living in arena memory that later tensors reuse: the value set by
+  /// the caller is kept here and copied into the arena at the start of run().
+  std::map<int, std::vector<float>> inputStaging;
+
+  struct Step {
+    std::unique_ptr<Kernel> kernel;
+    std::vector<const float *> in;
+    std::vector<float *> out;
+    /// Outputs that alias an input in a way the kernel cannot handle: written
+    /// to scratch[i] and copied to target[i] afterwards.
+    std::vector<std::pair<Buffer, float *>> scratch;
+    std::vector<int64_t> scratchElems;
+    std::vector<float *> realOut;
+    std::vector<int> inputTensors;
+  };
+  std::vector<Step> steps;
+  std::vector<KernelInfo> infos;
+  std::shared_ptr<DnnlContext> dnnl;
+};
+
+Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOptions &options)
+    : module_(std::move(module)), options_(options), impl_(std::make_unique<Impl>()) {
+  if (!module_)
+    throw Error("executor created without a module");
+  const pb::Module &m = module_->header;
+  const std::string prefix = module_->path + ": error: ";
+  seed_ = options_.seed ? *options_.seed : m.seed();
+  if (options_.threads > 0)
+    omp_set_num_threads(options_.threads);
+
+  Impl &I = *impl_;
+  const int numTensors = m.tensors_size();
+  I.shapes.resize(numTensors);
+  I.numel.resize(numTensors);
+  I.data.assign(numTensors, nullptr);
+  for (int t = 0; t < numTensors; ++t) {
+    const pb::Tensor &tensor = m.tensors(t);
+    I.shapes[t].assign(tensor.shape().begin(), tensor.shape().end());
+    I.numel[t] = module_->numElements(t);
+    I.byName[tensor.name()] = t;
+  }
+  I.inputs.assign(m.inputs().begin(), m.inputs().end());
+  I.outputs.assign(m.outputs().begin(), m.outputs().end());
+
+  // Memory budget, checked before allocating anything.
+  const bool useArena = !options_.ignoreArenaPlan && m.arena_bytes() > 0;
+  uint64_t total = useArena ? uint64_t(m.arena_bytes()) : 0;
+  for (int t = 0; t < numTensors; ++t)
+    if (!(useArena && m.tensors(t).offset() >= 0))
+      total += 4 * uint64_t(I.numel[t]);
+  uint64_t limit = options_.memoryLimit ? options_.memoryLimit : physicalMemory();
+  if (total > limit)
+    throw Error(prefix + "the module needs " + std::to_string(total) +
+                " bytes of activations and params, more than the limit of " +
+                std::to_string(limit) + " bytes");
+
+  if (useArena)
+    I.arena = allocate(uint64_t(m.arena_bytes()));
+  for (int t = 0; t < numTensors; ++t) {
+    const pb::Tensor &tensor = m.tensors(t);
+    if (useArena && tensor.offset() >= 0) {
+      I.data[t] = reinterpret_cast<float *>(reinterpret_cast<char *>(I.arena.get()) + tensor.offset());
+    } else {
+      I.owned.push_back(allocate(4 * uint64_t(I.numel[t])));
+      I.data[t] = I.owned.back().get();
+    }
+  }
+  if (useArena) {
+    for (int in : I.inputs) {
+      if (m.tensors(in).offset() < 0)
+        continue;
+      for (int t = 0; t < numTensors; ++t)
+        if (t != in && rangesOverlap(I.data[in], I.numel[in], I.data[t], I.numel[t])) {
+          I.inputStaging[in].assign(size_t(I.numel[in]), 0.0f);
+          break;
+        }
+    }
+  }
+
+  // Params: stored data or filler.
+  for (int p = 0; p < m.params_size(); ++p) {
+    const pb::Param &param = m.params(p);
+    int t = param.tensor();
+    if (const uint8_t *src = module_->paramData(p)) {
+      std::memcpy(I.data[t], src, param.data_size());
+    } else {
+      try {
+        fillParam(param.filler(), I.shapes[t], seed_, m.tensors(t).name(), I.data[t]);
+      } catch (const Error &e) {
+        throw Error(prefix + e.what());
+      }
+    }
+  }
+
+  // Kernels, created once.
+  I.steps.resize(m.kernels_size());
+  I.infos.resize(m.kernels_size());
+  for (int k = 0; k < m.kernels_size(); ++k) {
+    const pb::Kernel &kern = m.kernels(k);
+    KernelInfo &info = I.infos[k];
+    info.op = kern.op();
+    info.layer = kern.layer();
+    info.loc = kern.loc();
+    info.requestedImpl = kern.impl();
+    std::string where = "kernel #" + std::to_string(k) + " (" + kern.op() +
+                        (kern.layer().empty() ? "" : " '" + kern.layer() + "'") + ")";
+    if (!kern.loc().empty())
+      where = kern.loc() + ": " + where;
+
+    KernelDesc desc;
+    desc.op = kern.op();
+    desc.layer = kern.layer().empty() ? kern.op() + "#" + std::to_string(k) : kern.layer();
+    for (const pb::Attr &a : kern.attrs())
+      desc.attrs.set(a.name(), convertAttr(a));
+    for (int in : kern.inputs()) {
+      desc.inputs.push_back(I.shapes[in]);
+      desc.isParam.push_back(m.tensors(in).kind() == pb::Tensor::PARAM);
+    }
+    for (int out : kern.outputs())
+      desc.outputs.push_back(I.shapes[out]);
+
+    std::unique_ptr<Kernel> kernel;
+    try {
+      const std::string &impl = kern.impl();
+      bool wantDnnl = options_.mode == ExecMode::Optimized && impl != "ref";
+      if (wantDnnl && hasDnnlKernel(desc.op)) {
+        if (!I.dnnl)
+          I.dnnl = createDnnlContext();
+        KernelDesc dnnlDesc = desc;
+        if (!impl.empty() && impl != "auto" && impl != "onednn")
+          dnnlDesc.attrs.set("impl", impl);
+        kernel = createDnnlKernel(dnnlDesc, *I.dnnl);
+      }
+      if (!kernel) {
+        info.fellBack = wantDnnl;
+        kernel = createReferenceKernel(desc);
+      }
+      if (!kernel)
+        throw Error("no implementation");
+    } catch (const std::exception &e) {
+      throw Error(prefix + where + ": " + e.what());
+    }
+    info.impl = kernel->implName();
+
+    Impl::Step &step = I.steps[k];
+    for (int in : kern.inputs()) {
+      step.in.push_back(I.data[in]);
+      step.inputTensors.push_back(in);
+    }
+    for (int o = 0; o < kern.outputs_size(); ++o) {
+      int out = kern.outputs(o);
+      float *ptr = I.data[out];
+      step.realOut.push_back(ptr);
+      bool conflict = false;
+      for (int i = 0; i < kern.inputs_size(); ++i) {
+        int in = kern.inputs(i);
+        if (!rangesOverlap(ptr, I.numel[out], I.data[in], I.numel[in]))
+          continue;
+        bool allowedInPlace = o == 0 && i == 0 && ptr == I.data[in] &&
+                              I.numel[out] == I.numel[in] && kernel->supportsInPlace();
+        if (!allowedInPlace)
+          conflict = true;
+      }
+      // In-place on operand 0 is only safe if no other operand aliases it too.
+      if (!conflict && o == 0 && kern.inputs_size() > 0 && ptr == I.data[kern.inputs(0)])
+        for (int i = 1; i < kern.inputs_size(); ++i)
+          if (rangesOverlap(ptr, I.numel[out], I.data[kern.inputs(i)], I.numel[kern.inputs(i)]))
+            conflict = true;
+      if (conflict) {
+        step.scratch.emplace_back(allocate(4 * uint64_t(I.numel[out])), ptr);
+        step.scratchElems.push_back(I.numel[out]);
+        ptr = step.scratch.back().first.get();
+      }
+      step.out.push_back(ptr);
+    }
+    step.kernel = std::move(kernel);
+  }
+}
+
+Executor::~Executor() = default;
+
+void Executor::run() { run(nullptr); }
+
+void Executor::run(const std::function<void(int)> &afterKernel) {
+  Impl &I = *impl_;
+  for (auto &[t, values] : I.inputStaging)
+    std::memcpy(I.data[t], values.data(), values.size() * sizeof(float));
+  for (size_t k = 0; k < I.steps.size(); ++k) {
+    Impl::Step &s = I.steps[k];
+    s.kernel->forward(s.in.data(), s.out.data());
+    for (size_t i = 0; i < s.scratch.size(); ++i)
+      std::memcpy(s.scratch[i].second, s.scratch[i].first.get(), 4 * size_t(s.scratchElems[i]));
+    if (afterKernel)
+      afterKernel(int(k));
+  }
+}
+
+int Executor::numTensors() const { return int(impl_->shapes.size()); }
+
+int Executor::tensorIndex(const std::string &name) const {
+  auto it = impl_->byName.find(name);
+  return it == impl_->byName.end() ? -1 : it->second;
+}
+
+static void checkIndex(int t, int n) {
+  if (t < 0 || t >= n)
+    throw Error("tensor index " + std::to_string(t) + " out of range");
+}
+
+const std::string &Executor::tensorName(int t) const {
+  checkIndex(t, numTensors());
+  return module_->header.tensors(t).name();
+}
+const Shape &Executor::tensorShape(int t) const {
+  checkIndex(t, numTensors());
+  return impl_->shapes[t];
+}
+int64_t Executor::tensorElements(int t) const {
+  checkIndex(t, numTensors());
+  return impl_->numel[t];
+}
+float *Executor::tensorData(int t) {
+  checkIndex(t, numTensors());
+  auto it = impl_->inputStaging.find(t);
+  return it != impl_->inputStaging.end() ? it->second.data() : impl_->data[t];
+}
+const float *Executor::tensorData(int t) const {
+  return const_cast<Executor *>(this)->tensorData(t);
+}
+const std::vector<int> &Executor::inputs() const { return impl_->inputs; }
+const std::vector<int> &Executor::outputs() const { return impl_->outputs; }
+
+void Executor::setInput(const std::string &name, const std::vector<float> &values) {
+  int t = tensorIndex(name);
+  if (t < 0 || std::find(impl_->inputs.begin(), impl_->inputs.end(), t) == impl_->inputs.end())
+    throw Error("'" + name + "' is not a graph input of the module");
+  if (int64_t(values.size()) != impl_->numel[t])
+    throw Error("input '" + name + "' needs " + std::to_string(impl_->numel[t]) +
+                " values (" + shapeToString(impl_->shapes[t]) + "), got " +
+                std::to_string(values.size()));
+  std::copy(values.begin(), values.end(), tensorData(t));
+}
+
+std::vector<float> Executor::read(const std::string &name) const {
+  int t = tensorIndex(name);
+  if (t < 0)
+    throw Error("no tensor named '" + name + "' in the module");
+  const float *p = tensorData(t);
+  return std::vector<float>(p, p + impl_->numel[t]);
+}
+
+void Executor::setParam(int t, const std::vector<float> &values) {
+  checkIndex(t, numTensors());
+  if (module_->header.tensors(t).kind() != pb::Tensor::PARAM)
+    throw Error("'" + tensorName(t) + "' is not a param");
+  if (int64_t(values.size()) != impl_->numel[t])
+    throw Error("param '" + tensorName(t) + "' needs " + std::to_string(impl_->numel[t]) +
+                " values, got " + std::to_string(values.size()));
+  std::copy(values.begin(), values.end(), impl_->data[t]);
+  for (Impl::Step &s : impl_->steps)
+    if (std::find(s.inputTensors.begin(), s.inputTensors.end(), t) != s.inputTensors.end())
+      s.kernel->paramsChanged();
+}
+
+int Executor::numKernels() const { return int(impl_->steps.size()); }
+const KernelInfo &Executor::kernelInfo(int k) const {
+  if (k < 0 || k >= numKernels())
+    throw Error("kernel index " + std::to_string(k) + " out of range");
+  return impl_->infos[k];
+}
+
+//===----------------------------------------------------------------------===//
+// Timing
+//===----------------------------------------------------------------------===//
+
+Stats Stats::of(std::vector<double> v) {
+  Stats s;
+  s.count = int(v.size());
+  if (v.empty())
+    return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+  double sum = 0;
+  for (double x : v)
+    sum += x;
+  s.mean = sum / double(n);
+  double var = 0;
+  for (double x : v)
+    var += (x - s.mean) * (x - s.mean);
+  s.stddev = std::sqrt(var / double(n));
+  return s;
+}
+
+BenchResult Executor::bench(int warmup, int iterations, bool perLayer) {
+  if (warmup < 0 || iterations < 1)
+    throw Error("bench needs warmup >= 0 and iterations >= 1");
+  using clock = std::chrono::steady_clock;
+  BenchResult r;
+  r.warmup = warmup;
+  r.iterations = iterations;
+  r.threads = omp_get_max_threads();
+  for (int i = 0; i < warmup; ++i)
+    run();
+  std::vector<double> totals;
+  totals.reserve(size_t(iterations));
+  for (int i = 0; i < iterations; ++i) {
+    auto t0 = clock::now();
+    run();
+    totals.push_back(msSince(t0, clock::now()));
+  }
+  r.total = Stats::of(std::move(totals));
+  if (!perLayer)
+    return r;
+
+  // Layers in order of first appearance.
+  const int K = numKernels();
+  std::vector<int> layerOf(static_cast<size_t>(K));
+  std::map<std::string, int> layerIndex;
+  for (int k = 0; k < K; ++k) {
+    const KernelInfo &info = impl_->infos[k];
+    std::string name = info.layer.empty() ? info.op + "#" + std::to_string(k) : info.layer;
+    auto [it, inserted] = layerIndex.emplace(name, int(r.layers.size()));
+    if (inserted) {
+      LayerTiming lt;
+      lt.layer = name;
+      lt.op = info.op;
+      lt.impl = info.impl;
+      r.layers.push_back(lt);
+    } else {
+      LayerTiming &lt = r.layers[it->second];
+      lt.op += "+" + info.op;
+      if (lt.impl != info.impl)
+        lt.impl += "+" + info.impl;
+    }
+    layerOf[k] = it->second;
+  }
+  std::vector<std::vector<double>> samples(r.layers.size());
+  std::vector<double> perRun(r.layers.size());
+  std::vector<clock::time_point> stamps(static_cast<size_t>(K) + 1);
+  for (int i = 0; i < iterations; ++i) {
+    std::fill(perRun.begin(), perRun.end(), 0.0);
+    Impl &I = *impl_;
+    for (auto &[t, values] : I.inputStaging)
+      std::memcpy(I.data[t], values.data(), values.size() * sizeof(float));
+    stamps[0] = clock::now();
+    for (int k = 0; k < K; ++k) {
+      Impl::Step &s = I.steps[k];
+      s.kernel->forward(s.in.data(), s.out.data());
+      for (size_t j = 0; j < s.scratch.size(); ++j)
+        std::memcpy(s.scratch[j].second, s.scratch[j].first.get(), 4 * size_t(s.scratchElems[j]));
+      stamps[k + 1] = clock::now();
+    }
+    for (int k = 0; k < K; ++k)
+      perRun[layerOf[k]] += msSince(stamps[k], stamps[k + 1]);
+    for (size_t l = 0; l < perRun.size(); ++l)
+      samples[l].push_back(perRun[l]);
+  }
+  for (size_t l = 0; l < r.layers.size(); ++l) {
+    r.layers[l].stats = Stats::of(std::move(samples[l]));
+    r.sumLayerMedians += r.layers[l].stats.median;
+  }
+  r.ratio = r.total.median > 0 ? r.sumLayerMedians / r.total.median : 0;
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// Checking
+//===----------------------------------------------------------------------===//
+
+BlobCheck dlc::rt::compareBlob(const std::string &name, const float *a, const float *b, int64_t n,
+                               double tolerance) {
+  BlobCheck c;
+  c.name = name;
+  c.elements = n;
+  double scale = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isfinite(b[i]))
+      scale = std::max(scale, double(std::fabs(b[i])));
+  if (scale == 0)
+    scale = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    double x = a[i], y = b[i];
+    double absErr, relErr;
+    if (std::isnan(x) || std::isnan(y) || std::isinf(x) || std::isinf(y)) {
+      bool same = (std::isnan(x) && std::isnan(y)) || x == y;
+      absErr = relErr = same ? 0.0 : INFINITY;
+    } else {
+      absErr = std::fabs(x - y);
+      relErr = absErr / std::max(std::fabs(y), 1e-3 * scale);
+    }
+    if (absErr > c.maxAbs)
+      c.maxAbs = absErr;
+    if (c.worstIndex < 0 || relErr > c.maxRel) {
+      c.worstIndex = i;
+      c.maxRel = relErr;
+    }
+  }
+  c.pass = c.maxRel <= tolerance;
+  return c;
+}
+
+CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &reference,
+                                           double tolerance) {
+  const LoadedModule &mod = optimized.module();
+  if (optimized.numTensors() != reference.numTensors() ||
+      optimized.numKernels() != reference.numKernels())
+    throw Error("check: the two executors run different modules");
+  const pb::Module &m = mod.header;
+  for (int t : optimized.inputs()) {
+    const float *src = optimized.tensorData(t);
+    std::copy(src, src + optimized.tensorElements(t), reference.tensorData(t));
+  }
+  for (const pb::Param &p : m.params()) {
+    const float *src = optimized.tensorData(p.tensor());
+    reference.setParam(p.tensor(),
+                       std::vector<float>(src, src + optimized.tensorElements(p.tensor())));
+  }
+  auto snapshot = [&](Executor &ex) {
+    std::vector<std::vector<float>> snaps(size_t(ex.numTensors()));
+    ex.run([&](int k) {
+      for (int out : m.kernels(k).outputs()) {
+        const float *p = ex.tensorData(out);
+        snaps[out].assign(p, p + ex.tensorElements(out));
+      }
+    });
+    return snaps;
+  };
+  std::vector<std::vector<float>> a = snapshot(optimized);
+  std::vector<std::vector<float>> b = snapshot(reference);
+
+  CheckResult r;
+  r.tolerance = tolerance;
+  for (int k = 0; k < m.kernels_size(); ++k)
+    for (int out : m.kernels(k).outputs()) {
+      BlobCheck c = compareBlob(m.tensors(out).name(), a[out].data(), b[out].data(),
+                                int64_t(a[out].size()), tolerance);
+      c.layer = m.kernels(k).layer();
+      if (!c.pass) {
+        r.pass = false;
+        ++r.failures;
+      }
+      r.blobs.push_back(std::move(c));
+    }
+  return r;
+}
