@@ -8,12 +8,16 @@
 
 #include "dlc/Caffe/NetLoader.h"
 #include "dlc/Dialect/DL/IR/DLDialect.h"
+#include "dlc/Dialect/DL/Transforms/Passes.h"
 #include "dlc/Frontend/CaffeImporter.h"
+#include "dlc/Runtime/Module.h"
+#include "dlc/Target/ModuleEmitter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -23,6 +27,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 using namespace mlir;
 
@@ -73,7 +80,8 @@ bool toLoadOptions(const NetOptions &in, caffe_fe::LoadOptions &out) {
 
 /// Loads and imports a net. Diagnostics go to stderr in file:line:col form
 /// with the offending source line. Returns null on failure.
-OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, int &exitCode) {
+OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, int &exitCode,
+                                    std::optional<caffe_fe::LoadedNet> *loaded = nullptr) {
   exitCode = kExitUserError;
   caffe_fe::LoadOptions lo;
   if (!toLoadOptions(opts, lo)) {
@@ -96,7 +104,84 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
   auto module = frontend::importNet(ctx, *net);
   if (module)
     exitCode = kExitOk;
+  if (loaded)
+    *loaded = std::move(net);
   return module;
+}
+
+/// Reads a binary .caffemodel and returns its blobs keyed by dl.param name
+/// ("<layer>/<index>", or the param's shared name), following the loaded
+/// net's layers. Shapes are checked against the module's dl.param types.
+bool loadCaffeWeights(const std::string &path, const caffe_fe::LoadedNet &net, ModuleOp module,
+                      std::map<std::string, std::vector<float>> &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    llvm::errs() << path << ": error: cannot open weights file\n";
+    return false;
+  }
+  caffe::NetParameter weights;
+  if (!weights.ParseFromIstream(&in)) {
+    llvm::errs() << path << ": error: not a binary Caffe model (NetParameter)\n";
+    return false;
+  }
+  // Layer name -> blobs (V2 `layer` or legacy V1 `layers`).
+  std::map<std::string, const google::protobuf::RepeatedPtrField<caffe::BlobProto> *> byName;
+  for (const auto &l : weights.layer())
+    byName[l.name()] = &l.blobs();
+  for (const auto &l : weights.layers())
+    byName[l.name()] = &l.blobs();
+  // dl.param name -> expected shape.
+  std::map<std::string, std::vector<int64_t>> shapes;
+  module.walk([&](Operation *op) {
+    if (op->getName().getStringRef() != "dl.param")
+      return;
+    auto t = cast<RankedTensorType>(op->getResult(0).getType());
+    shapes[op->getAttrOfType<StringAttr>("name").str()] =
+        std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
+  });
+  bool ok = true;
+  for (const auto &layer : net.net.layer()) {
+    auto it = byName.find(layer.name());
+    if (it == byName.end())
+      continue;
+    for (int i = 0; i < it->second->size(); ++i) {
+      std::string key = i < layer.param_size() && !layer.param(i).name().empty()
+                            ? layer.param(i).name()
+                            : layer.name() + "/" + std::to_string(i);
+      auto sh = shapes.find(key);
+      if (sh == shapes.end()) {
+        llvm::errs() << path << ": error: layer '" << layer.name() << "' has blob " << i
+                     << " in the weights file but no such parameter in the net\n";
+        ok = false;
+        continue;
+      }
+      const caffe::BlobProto &blob = it->second->Get(i);
+      int64_t expected = 1;
+      for (int64_t d : sh->second)
+        expected *= d;
+      int64_t count = blob.data_size() ? blob.data_size() : blob.double_data_size();
+      if (count != expected) {
+        llvm::errs() << path << ": error: blob " << i << " of layer '" << layer.name()
+                     << "' has " << count << " values; the net needs " << expected << "\n";
+        ok = false;
+        continue;
+      }
+      if (blob.has_shape() && blob.shape().dim_size() == int(sh->second.size())) {
+        for (int d = 0; d < blob.shape().dim_size(); ++d)
+          if (blob.shape().dim(d) != sh->second[d]) {
+            llvm::errs() << path << ": error: blob " << i << " of layer '" << layer.name()
+                         << "' has a different shape than the net's parameter\n";
+            ok = false;
+            break;
+          }
+      }
+      std::vector<float> data(count);
+      for (int64_t j = 0; j < count; ++j)
+        data[j] = blob.data_size() ? blob.data(j) : float(blob.double_data(j));
+      out.emplace(key, std::move(data));
+    }
+  }
+  return ok;
 }
 
 } // namespace
@@ -121,6 +206,102 @@ int runImport(const ImportOptions &options) {
   module->print(out->os(), flags);
   out->os() << "\n";
   out->keep();
+  return kExitOk;
+}
+
+int runCompile(const CompileOptions &options) {
+  DialectRegistry registry;
+  registry.insert<mlir::dl::DLDialect, func::FuncDialect>();
+  MLIRContext ctx(registry);
+  ctx.disableMultithreading(); // IR printing after passes needs it
+
+  bool emitMLIR = options.emit == "mlir";
+  std::string printAfter;
+  if (llvm::StringRef(options.emit).starts_with("mlir-after=")) {
+    printAfter = options.emit.substr(strlen("mlir-after="));
+  } else if (options.emit != "dlcm" && !emitMLIR) {
+    llvm::errs() << "error: --emit must be dlcm, mlir or mlir-after=<pass>\n";
+    return kExitUsage;
+  }
+  if (options.output.empty() && options.emit == "dlcm") {
+    llvm::errs() << "error: -o <file.dlcm> is required\n";
+    return kExitUsage;
+  }
+
+  int code;
+  std::optional<caffe_fe::LoadedNet> loaded;
+  auto module = loadAndImport(ctx, options.net, code, &loaded);
+  if (!module)
+    return code;
+
+  // The lowering pipeline (docs/architecture.md).
+  PassManager pm(&ctx);
+  pm.addPass(mlir::dl::createDLShapeInference());
+  mlir::dl::DLSelectKernelsOptions sk;
+  sk.convAlgorithm = options.convAlgorithm;
+  sk.impl = options.impl;
+  pm.addPass(mlir::dl::createDLSelectKernels(sk));
+  if (options.planBuffers)
+    pm.addPass(mlir::dl::createDLPlanBuffers());
+
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> irOut;
+  if (!printAfter.empty() || emitMLIR) {
+    irOut = openOutputFile(options.output.empty() ? "-" : options.output, &error);
+    if (!irOut) {
+      llvm::errs() << "error: " << error << "\n";
+      return kExitUserError;
+    }
+  }
+  OpPrintingFlags flags;
+  if (options.debugInfo)
+    flags.enableDebugInfo(true, false);
+  if (!printAfter.empty()) {
+    bool known = false;
+    for (auto &p : pm.getPasses())
+      known |= p.getArgument() == printAfter;
+    if (!known) {
+      llvm::errs() << "error: --emit=mlir-after=" << printAfter
+                   << ": no such pass in the pipeline (dl-shape-inference, dl-select-kernels"
+                   << (options.planBuffers ? ", dl-plan-buffers" : "") << ")\n";
+      return kExitUsage;
+    }
+    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
+                        [printAfter](Pass *p, Operation *) { return p->getArgument() == printAfter; },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+                        /*printAfterOnlyOnFailure=*/false, irOut->os(), flags);
+  } else if (options.printIRAfterAll) {
+    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
+                        [](Pass *, Operation *) { return true; }, true, false, false,
+                        llvm::errs(), flags);
+  }
+  if (failed(pm.run(*module)))
+    return kExitUserError;
+  if (!printAfter.empty()) {
+    irOut->keep();
+    return kExitOk;
+  }
+  if (emitMLIR) {
+    module->print(irOut->os(), flags);
+    irOut->os() << "\n";
+    irOut->keep();
+    return kExitOk;
+  }
+
+  std::map<std::string, std::vector<float>> weights;
+  if (!options.weights.empty() && !loadCaffeWeights(options.weights, *loaded, *module, weights))
+    return kExitUserError;
+  rt::ModuleWriter writer;
+  target::EmitOptions eo;
+  eo.seed = options.seed;
+  eo.producer = "dlc 0.1.0";
+  eo.weights = options.weights.empty() ? nullptr : &weights;
+  if (failed(target::emitModule(*module, eo, writer)))
+    return kExitUserError;
+  if (!writer.write(options.output, error)) {
+    llvm::errs() << error << "\n";
+    return kExitUserError;
+  }
   return kExitOk;
 }
 

@@ -42,6 +42,29 @@ int main(int argc, char **argv) {
   import->add_flag("--mlir-print-debuginfo", importOpts.debugInfo,
                    "print op locations (layer name and file:line:col)");
 
+  CompileOptions compileOpts;
+  CLI::App *compile =
+      app.add_subcommand("compile", "compile a net into a module (.dlcm) for dlrun");
+  addNetOptions(compile, compileOpts.net);
+  compile->add_option("-o,--output", compileOpts.output, "output module (.dlcm)");
+  compile->add_option("--emit", compileOpts.emit,
+                      "dlcm (default), mlir (IR after the pipeline), or "
+                      "mlir-after=<pass> (IR after one pass)");
+  compile->add_flag("--mlir-print-ir-after-all", compileOpts.printIRAfterAll,
+                    "print the IR after every pass to stderr");
+  compile->add_flag("--mlir-print-debuginfo", compileOpts.debugInfo, "print op locations");
+  compile->add_option("--seed", compileOpts.seed, "seed of the weight fillers (default 1)");
+  compile->add_option("--weights", compileOpts.weights,
+                      "trained weights: a binary .caffemodel");
+  compile->add_option("--conv-algo", compileOpts.convAlgorithm,
+                      "convolution algorithm: auto, direct, gemm, winograd, fft")
+      ->check(CLI::IsMember({"auto", "direct", "gemm", "winograd", "fft"}));
+  compile->add_option("--impl", compileOpts.impl,
+                      "kernels: auto (optimized where available) or ref (reference only)")
+      ->check(CLI::IsMember({"auto", "ref"}));
+  compile->add_flag("!--no-plan-buffers", compileOpts.planBuffers,
+                    "give every activation its own buffer (no memory sharing)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -51,6 +74,8 @@ int main(int argc, char **argv) {
   try {
     if (*import)
       return runImport(importOpts);
+    if (*compile)
+      return runCompile(compileOpts);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "dlc: internal error: %s\n", e.what());
     return kExitInternal;

@@ -46,6 +46,26 @@ struct ImportOptions {
 /// `dlc import`: prototxt -> dl dialect IR text.
 int runImport(const ImportOptions &options);
 
+struct CompileOptions {
+  NetOptions net;
+  std::string output;             ///< .dlcm path (or IR text with --emit=mlir)
+  /// "dlcm" (default), "mlir" (IR after the whole pipeline) or
+  /// "mlir-after=<pass>" (IR after that pass, e.g. dl-plan-buffers).
+  std::string emit = "dlcm";
+  bool printIRAfterAll = false;   ///< --mlir-print-ir-after-all (to stderr)
+  bool debugInfo = false;
+  uint64_t seed = 1;              ///< filler seed stored in the module
+  std::string weights;            ///< .caffemodel (binary NetParameter)
+  /// Convolution algorithm: auto, direct, gemm, winograd, fft.
+  std::string convAlgorithm = "auto";
+  /// Kernel implementation: auto (optimized where available) or ref.
+  std::string impl = "auto";
+  bool planBuffers = true;        ///< share activation memory by liveness
+};
+
+/// `dlc compile`: prototxt -> .dlcm module for dlrun.
+int runCompile(const CompileOptions &options);
+
 /// One-time process setup (stack traces on crashes, fatal-error handler that
 /// exits with kExitInternal).
 void initProcess(const char *argv0);

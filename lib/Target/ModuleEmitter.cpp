@@ -1,0 +1,274 @@
+//===- ModuleEmitter.cpp - dl dialect to a .dlcm module -------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Target/ModuleEmitter.h"
+
+#include "dlc/Runtime/Module.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace dlc::target {
+namespace {
+
+/// "file:line:col" of an op's location (looking through NameLoc etc.).
+std::string locString(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return locString(n.getChildLoc());
+  if (auto f = dyn_cast<FileLineColLoc>(loc))
+    return (f.getFilename().str() + ":" + std::to_string(f.getLine()) + ":" +
+            std::to_string(f.getColumn()));
+  if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations()) {
+      std::string s = locString(l);
+      if (!s.empty())
+        return s;
+    }
+  return "";
+}
+
+/// The prototxt layer name of an op (its NameLoc), or "".
+std::string layerName(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations()) {
+      std::string s = layerName(l);
+      if (!s.empty())
+        return s;
+    }
+  return "";
+}
+
+LogicalResult convertAttr(Operation *op, StringRef name, Attribute attr,
+                          dlc::module::Attr &out) {
+  out.set_name(name.str());
+  if (auto b = dyn_cast<BoolAttr>(attr)) {
+    out.set_i(b.getValue() ? 1 : 0);
+  } else if (auto i = dyn_cast<IntegerAttr>(attr)) {
+    out.set_i(i.getValue().getSExtValue());
+  } else if (auto f = dyn_cast<FloatAttr>(attr)) {
+    out.set_f(f.getValueAsDouble());
+  } else if (auto s = dyn_cast<StringAttr>(attr)) {
+    out.set_s(s.getValue().str());
+  } else if (auto a = dyn_cast<DenseI64ArrayAttr>(attr)) {
+    for (int64_t v : a.asArrayRef())
+      out.mutable_ints()->add_v(v);
+    out.mutable_ints(); // present even when empty
+  } else if (auto a = dyn_cast<DenseF64ArrayAttr>(attr)) {
+    for (double v : a.asArrayRef())
+      out.mutable_floats()->add_v(v);
+    out.mutable_floats();
+  } else {
+    return op->emitError() << "internal error: attribute '" << name
+                           << "' has a type the module format cannot hold: " << attr;
+  }
+  return success();
+}
+
+class Emitter {
+public:
+  Emitter(const EmitOptions &options, rt::ModuleWriter &writer)
+      : options(options), writer(writer), m(writer.header()) {}
+
+  LogicalResult run(func::FuncOp func);
+
+private:
+  /// Adds a tensor for `v` and returns its index.
+  FailureOr<int> addTensor(Value v, Location loc, std::string name,
+                           dlc::module::Tensor::Kind kind, int64_t offset);
+  LogicalResult emitParam(Operation *op);
+  LogicalResult emitKernel(Operation *op);
+
+  const EmitOptions &options;
+  rt::ModuleWriter &writer;
+  dlc::module::Module &m;
+  llvm::DenseMap<Value, int> tensorOf;
+  llvm::StringSet<> names;
+  /// How many ops still write each top after the current one (for naming
+  /// in-place versions).
+  llvm::StringMap<int> remainingWrites;
+};
+
+FailureOr<int> Emitter::addTensor(Value v, Location loc, std::string name,
+                                  dlc::module::Tensor::Kind kind, int64_t offset) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape())
+    return emitError(loc) << "cannot compile a tensor of unknown shape (" << v.getType()
+                          << "); run shape inference first";
+  if (!type.getElementType().isF32())
+    return emitError(loc) << "only f32 tensors are supported, got " << type;
+  // Names are unique in a module; disambiguate (should not happen for nets
+  // coming from the importer).
+  std::string unique = name;
+  for (int i = 1; names.contains(unique); ++i)
+    unique = name + "#" + std::to_string(i);
+  names.insert(unique);
+  auto *t = m.add_tensors();
+  t->set_name(unique);
+  for (int64_t d : type.getShape())
+    t->add_shape(d);
+  t->set_kind(kind);
+  t->set_offset(offset);
+  int index = m.tensors_size() - 1;
+  tensorOf[v] = index;
+  return index;
+}
+
+LogicalResult Emitter::emitParam(Operation *op) {
+  auto name = op->getAttrOfType<StringAttr>("name");
+  if (!name)
+    return op->emitError("internal error: dl.param without a name");
+  auto t = addTensor(op->getResult(0), op->getLoc(), name.str(), dlc::module::Tensor::PARAM, -1);
+  if (failed(t))
+    return failure();
+  auto *p = m.add_params();
+  p->set_tensor(*t);
+  if (auto lr = op->getAttrOfType<FloatAttr>("lr_mult"))
+    p->set_lr_mult(lr.getValueAsDouble());
+  if (auto dm = op->getAttrOfType<FloatAttr>("decay_mult"))
+    p->set_decay_mult(dm.getValueAsDouble());
+  auto *f = p->mutable_filler();
+  if (auto dict = op->getAttrOfType<DictionaryAttr>("filler")) {
+    for (NamedAttribute na : dict) {
+      StringRef key = na.getName().getValue();
+      Attribute v = na.getValue();
+      double num = 0;
+      if (auto fa = dyn_cast<FloatAttr>(v))
+        num = fa.getValueAsDouble();
+      else if (auto ia = dyn_cast<IntegerAttr>(v))
+        num = double(ia.getValue().getSExtValue());
+      if (key == "type")
+        f->set_type(cast<StringAttr>(v).str());
+      else if (key == "value")
+        f->set_value(num);
+      else if (key == "min")
+        f->set_min(num);
+      else if (key == "max")
+        f->set_max(num);
+      else if (key == "mean")
+        f->set_mean(num);
+      else if (key == "std")
+        f->set_std(num);
+      else if (key == "sparse")
+        f->set_sparse(int64_t(num));
+      else if (key == "variance_norm")
+        f->set_variance_norm(cast<StringAttr>(v).str());
+      else
+        return op->emitError() << "unknown filler field '" << key << "'";
+    }
+  }
+  if (options.weights) {
+    auto it = options.weights->find(name.str());
+    if (it != options.weights->end())
+      writer.setParamData(m.params_size() - 1, it->second);
+  }
+  return success();
+}
+
+LogicalResult Emitter::emitKernel(Operation *op) {
+  StringRef full = op->getName().getStringRef();
+  if (!full.consume_front("dl."))
+    return op->emitError() << "cannot compile op '" << op->getName()
+                           << "': only dl dialect ops reach the runtime";
+  auto *k = m.add_kernels();
+  k->set_op(full.str());
+  k->set_layer(layerName(op->getLoc()));
+  k->set_loc(locString(op->getLoc()));
+  if (auto impl = op->getAttrOfType<StringAttr>("dl.impl"))
+    k->set_impl(impl.str());
+  for (Value v : op->getOperands()) {
+    auto it = tensorOf.find(v);
+    if (it == tensorOf.end())
+      return op->emitError("internal error: operand defined outside the net");
+    k->add_inputs(it->second);
+  }
+  for (NamedAttribute na : op->getAttrs()) {
+    StringRef n = na.getName().getValue();
+    if (n.starts_with("dl.") || n == "operandSegmentSizes")
+      continue;
+    if (failed(convertAttr(op, n, na.getValue(), *k->add_attrs())))
+      return failure();
+  }
+  auto tops = op->getAttrOfType<ArrayAttr>("dl.tops");
+  auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("dl.offsets");
+  for (OpResult r : op->getResults()) {
+    std::string name;
+    if (tops && r.getResultNumber() < tops.size())
+      name = cast<StringAttr>(tops[r.getResultNumber()]).str();
+    else
+      name = k->layer() + ":" + std::to_string(r.getResultNumber());
+    // The last op writing a top gives the tensor the top's own name (what
+    // Caffe calls that blob after the net ran); earlier in-place versions
+    // are "<top>@<layer>".
+    if (--remainingWrites[name] > 0)
+      name += "@" + k->layer();
+    int64_t offset = offsets && r.getResultNumber() < offsets.size()
+                         ? offsets[r.getResultNumber()]
+                         : -1;
+    auto t = addTensor(r, op->getLoc(), name, dlc::module::Tensor::ACTIVATION, offset);
+    if (failed(t))
+      return failure();
+    k->add_outputs(*t);
+  }
+  return success();
+}
+
+LogicalResult Emitter::run(func::FuncOp func) {
+  m.set_name(func.getSymName().str());
+  m.set_seed(options.seed);
+  m.set_producer(options.producer);
+  if (auto arena = func->getAttrOfType<IntegerAttr>("dl.arena_bytes"))
+    m.set_arena_bytes(arena.getInt());
+  Block &body = func.getBody().front();
+  for (Operation &op : body)
+    if (auto tops = op.getAttrOfType<ArrayAttr>("dl.tops"))
+      for (Attribute t : tops)
+        remainingWrites[cast<StringAttr>(t).getValue()]++;
+  for (BlockArgument arg : body.getArguments()) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "dl.name");
+    auto off = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "dl.offset");
+    auto t = addTensor(arg, func.getLoc(),
+                       name ? name.str() : "arg" + std::to_string(arg.getArgNumber()),
+                       dlc::module::Tensor::INPUT, off ? off.getInt() : -1);
+    if (failed(t))
+      return failure();
+    m.add_inputs(*t);
+  }
+  for (Operation &op : body) {
+    if (isa<func::ReturnOp>(op)) {
+      for (Value v : op.getOperands())
+        m.add_outputs(tensorOf.lookup(v));
+      continue;
+    }
+    if (op.getName().getStringRef() == "dl.param") {
+      if (failed(emitParam(&op)))
+        return failure();
+      continue;
+    }
+    if (failed(emitKernel(&op)))
+      return failure();
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult emitModule(ModuleOp module, const EmitOptions &options, rt::ModuleWriter &writer) {
+  auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
+  if (funcs.size() != 1)
+    return module.emitError() << "expected exactly one network function, found " << funcs.size();
+  return Emitter(options, writer).run(funcs.front());
+}
+
+} // namespace dlc::target
