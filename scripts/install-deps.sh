@@ -11,7 +11,7 @@ PKGS=(
 )
 # Benchmarks only (PyTorch anchor); pass --bench to install them as well.
 if [[ "${1:-}" == "--bench" ]]; then
-  PKGS+=(python3-torch libopenblas0-openmp python3-numpy)
+  PKGS+=(python3-torch libopenblas0-openmp python3-numpy python3-protobuf)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
