@@ -186,6 +186,28 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
+// Default inputs
+//===----------------------------------------------------------------------===//
+
+/// How fillDefaultInputs filled one graph input.
+struct InputFill {
+  std::string name;
+  std::string how; ///< e.g. "uniform[-1,1)", "labels in [0,10)", "binary {0,1}"
+};
+
+/// Fills every graph input not named in `skip` with deterministic random data
+/// from Random(streamSeed(seed, "input:" + name)), following its use:
+///  - 2nd operand of softmax_with_loss / accuracy: integer labels in [0, C),
+///    C = the logits' dimension along the op's `axis` (default 1);
+///  - 2nd operand of sigmoid_cross_entropy_loss, 3rd of contrastive_loss:
+///    0 or 1;
+///  - 1st operand of embed: integer indices in [0, input_dim);
+///  - 2nd operand of lstm (cont, [T, N]): 0 at t = 0, 1 afterwards;
+///  - anything else: uniform in [-1, 1).
+std::vector<InputFill> fillDefaultInputs(Executor &ex, uint64_t seed,
+                                         const std::vector<std::string> &skip = {});
+
+//===----------------------------------------------------------------------===//
 // Checking an optimized executor against the reference implementation
 //===----------------------------------------------------------------------===//
 

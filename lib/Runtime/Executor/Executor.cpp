@@ -532,3 +532,85 @@ CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &refere
     }
   return r;
 }
+
+//===----------------------------------------------------------------------===//
+// Default inputs
+//===----------------------------------------------------------------------===//
+
+std::vector<InputFill> dlc::rt::fillDefaultInputs(Executor &ex, uint64_t seed,
+                                                  const std::vector<std::string> &skip) {
+  const pb::Module &m = ex.module().header;
+  std::vector<InputFill> fills;
+  for (int t : ex.inputs()) {
+    const std::string &name = ex.tensorName(t);
+    if (std::find(skip.begin(), skip.end(), name) != skip.end())
+      continue;
+    enum { Uniform, Labels, Binary, Cont } kind = Uniform;
+    int64_t classes = 0;
+    for (const pb::Kernel &k : m.kernels()) {
+      auto operandIs = [&](int i) { return k.inputs_size() > i && k.inputs(i) == t; };
+      auto attrInt = [&](const char *attr, int64_t def) {
+        for (const pb::Attr &a : k.attrs())
+          if (a.name() == attr && a.value_case() == pb::Attr::kI)
+            return a.i();
+        return def;
+      };
+      if ((k.op() == "softmax_with_loss" || k.op() == "accuracy") && operandIs(1)) {
+        const Shape &logits = ex.tensorShape(k.inputs(0));
+        int64_t axis = attrInt("axis", 1);
+        if (axis < 0)
+          axis += int64_t(logits.size());
+        if (axis >= 0 && axis < int64_t(logits.size()) && logits[axis] > 0) {
+          kind = Labels;
+          classes = logits[axis];
+          break;
+        }
+      } else if ((k.op() == "sigmoid_cross_entropy_loss" && operandIs(1)) ||
+                 (k.op() == "contrastive_loss" && operandIs(2))) {
+        kind = Binary;
+        break;
+      } else if (k.op() == "embed" && operandIs(0)) {
+        int64_t dim = attrInt("input_dim", 0);
+        if (dim > 0) {
+          kind = Labels;
+          classes = dim;
+          break;
+        }
+      } else if (k.op() == "lstm" && operandIs(1)) {
+        kind = Cont;
+        break;
+      }
+    }
+    Random rng(streamSeed(seed, "input:" + name));
+    float *p = ex.tensorData(t);
+    const int64_t n = ex.tensorElements(t);
+    InputFill fill{name, ""};
+    switch (kind) {
+    case Uniform:
+      for (int64_t i = 0; i < n; ++i)
+        p[i] = float(rng.uniform(-1.0, 1.0));
+      fill.how = "uniform[-1,1)";
+      break;
+    case Labels:
+      for (int64_t i = 0; i < n; ++i)
+        p[i] = float(std::min<int64_t>(classes - 1, int64_t(rng.uniform() * double(classes))));
+      fill.how = "integers in [0," + std::to_string(classes) + ")";
+      break;
+    case Binary:
+      for (int64_t i = 0; i < n; ++i)
+        p[i] = rng.uniform() < 0.5 ? 0.0f : 1.0f;
+      fill.how = "binary {0,1}";
+      break;
+    case Cont: {
+      const Shape &s = ex.tensorShape(t);
+      int64_t perStep = s.empty() || s[0] == 0 ? n : n / s[0];
+      for (int64_t i = 0; i < n; ++i)
+        p[i] = i < perStep ? 0.0f : 1.0f;
+      fill.how = "sequence continuation (0 at t=0, then 1)";
+      break;
+    }
+    }
+    fills.push_back(fill);
+  }
+  return fills;
+}
