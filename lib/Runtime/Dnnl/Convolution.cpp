@@ -1,0 +1,332 @@
+//===- Convolution.cpp - oneDNN convolution / deconvolution kernels -------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// convolution: oneDNN convolution_{auto,direct,winograd} primitives with
+// oneDNN-chosen (blocked) layouts and reorders, or "gemm": an explicit
+// im2col into a column buffer followed by a batched oneDNN matmul.
+// deconvolution: oneDNN deconvolution_direct.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DnnlCommon.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dlc::rt {
+namespace dnnlk {
+namespace {
+
+/// A convolution-like primitive (src, weights, optional bias, dst) whose
+/// src/weights/dst layouts were chosen by oneDNN: activations are reordered
+/// on every run, weights once and cached while they are parameters.
+template <typename Prim>
+class WeightedKernel : public DnnlKernelBase {
+public:
+  WeightedKernel(const KernelDesc &desc, DnnlContext &ctx,
+                 const typename Prim::primitive_desc &pd, const dnnl::memory::desc &userSrc,
+                 const dnnl::memory::desc &userW, const dnnl::memory::desc &userDst,
+                 bool hasBias, const std::string &prefix = "")
+      : DnnlKernelBase(desc, ctx), prim_(pd), hasBias_(hasBias),
+        cacheW_(isParam(desc, 1)) {
+    impl_ = prefix + implOf(pd);
+    userSrc_ = handleMem(userSrc, eng_);
+    userW_ = handleMem(userW, eng_);
+    userDst_ = handleMem(userDst, eng_);
+    if (hasBias_)
+      userB_ = handleMem(pd.bias_desc(), eng_);
+    reorderSrc_ = pd.src_desc() != userSrc;
+    reorderW_ = pd.weights_desc() != userW;
+    reorderDst_ = pd.dst_desc() != userDst;
+    src_ = reorderSrc_ ? dnnl::memory(pd.src_desc(), eng_) : userSrc_;
+    w_ = reorderW_ ? dnnl::memory(pd.weights_desc(), eng_) : userW_;
+    dst_ = reorderDst_ ? dnnl::memory(pd.dst_desc(), eng_) : userDst_;
+    if (reorderSrc_)
+      srcR_ = dnnl::reorder(userSrc_, src_);
+    if (reorderW_)
+      wR_ = dnnl::reorder(userW_, w_);
+    if (reorderDst_)
+      dstR_ = dnnl::reorder(dst_, userDst_);
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    bind(userSrc_, in[0]);
+    bind(userDst_, out[0]);
+    if (reorderSrc_)
+      exec(srcR_, {{DNNL_ARG_FROM, userSrc_}, {DNNL_ARG_TO, src_}});
+    if (!reorderW_) {
+      bind(userW_, in[1]);
+    } else if (!wValid_) {
+      bind(userW_, in[1]);
+      exec(wR_, {{DNNL_ARG_FROM, userW_}, {DNNL_ARG_TO, w_}});
+      wValid_ = cacheW_;
+    }
+    Args args{{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, w_}, {DNNL_ARG_DST, dst_}};
+    if (hasBias_) {
+      bind(userB_, in[2]);
+      args[DNNL_ARG_BIAS] = userB_;
+    }
+    exec(prim_, args);
+    if (reorderDst_)
+      exec(dstR_, {{DNNL_ARG_FROM, dst_}, {DNNL_ARG_TO, userDst_}});
+    wait();
+  }
+
+  void paramsChanged() override { wValid_ = false; }
+
+private:
+  Prim prim_;
+  bool hasBias_, cacheW_;
+  bool reorderSrc_ = false, reorderW_ = false, reorderDst_ = false;
+  bool wValid_ = false;
+  dnnl::memory userSrc_, userW_, userB_, userDst_, src_, w_, dst_;
+  dnnl::reorder srcR_, wR_, dstR_;
+};
+
+/// Validated geometry of a 2-D (de)convolution.
+struct ConvGeom {
+  int64_t n, c, h, w;   // input
+  int64_t o, oh, ow;    // output
+  int64_t g;            // groups
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw; // Caffe conventions (dilation >= 1)
+  bool hasBias;
+};
+
+ConvGeom convGeometry(const KernelDesc &desc, bool deconv) {
+  checkArity(desc, 2, 3, 1);
+  checkNonEmpty(desc);
+  const Shape &x = desc.inputs[0];
+  if (x.size() != 4)
+    throw Unsupported{"only 2-D (rank-4) inputs"};
+  const Shape &wt = desc.inputs[1];
+  if (wt.size() != 4)
+    fail(desc, "weight must have rank 4, got " + shapeToString(wt));
+  ConvGeom g{};
+  g.n = x[0];
+  g.c = x[1];
+  g.h = x[2];
+  g.w = x[3];
+  g.g = desc.attrs.getInt("group", 1);
+  if (g.g < 1)
+    fail(desc, "group must be >= 1");
+  auto k = spatialAttr(desc, "kernel", 2, 0, /*required=*/true);
+  auto s = spatialAttr(desc, "stride", 2, 1);
+  auto p = spatialAttr(desc, "pad", 2, 0);
+  auto d = spatialAttr(desc, "dilation", 2, 1);
+  g.kh = k[0], g.kw = k[1], g.sh = s[0], g.sw = s[1];
+  g.ph = p[0], g.pw = p[1], g.dh = d[0], g.dw = d[1];
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 ||
+      g.pw < 0)
+    fail(desc, "kernel, stride and dilation must be >= 1 and pad >= 0");
+  g.o = desc.attrs.getInt("num_output", deconv ? wt[1] * g.g : wt[0]);
+  if (g.o < 1)
+    fail(desc, "num_output must be >= 1");
+  if (g.c % g.g != 0 || g.o % g.g != 0)
+    fail(desc, "input channels (" + std::to_string(g.c) + ") and num_output (" +
+                   std::to_string(g.o) + ") must be divisible by group (" +
+                   std::to_string(g.g) + ")");
+  Shape wantW = deconv ? Shape{g.c, g.o / g.g, g.kh, g.kw} : Shape{g.o, g.c / g.g, g.kh, g.kw};
+  if (wt != wantW)
+    fail(desc, "weight shape " + shapeToString(wt) + " does not match the expected " +
+                   shapeToString(wantW));
+  g.hasBias = desc.inputs.size() == 3;
+  if (g.hasBias && numElements(desc.inputs[2]) != g.o)
+    fail(desc, "bias must have " + std::to_string(g.o) + " elements, got " +
+                   shapeToString(desc.inputs[2]));
+  int64_t ekh = g.dh * (g.kh - 1) + 1, ekw = g.dw * (g.kw - 1) + 1;
+  if (deconv) {
+    g.oh = g.sh * (g.h - 1) + ekh - 2 * g.ph;
+    g.ow = g.sw * (g.w - 1) + ekw - 2 * g.pw;
+  } else {
+    g.oh = (g.h + 2 * g.ph - ekh) < 0 ? 0 : (g.h + 2 * g.ph - ekh) / g.sh + 1;
+    g.ow = (g.w + 2 * g.pw - ekw) < 0 ? 0 : (g.w + 2 * g.pw - ekw) / g.sw + 1;
+  }
+  if (g.oh < 1 || g.ow < 1)
+    fail(desc, "kernel (with dilation and padding) does not fit the input " +
+                   shapeToString(x));
+  checkOutputShape(desc, Shape{g.n, g.o, g.oh, g.ow});
+  return g;
+}
+
+/// Convolution as im2col + batched matmul (one matmul per image: for each
+/// group g, out[g] (O/g x OH*OW) = W[g] (O/g x K) * col[g] (K x OH*OW),
+/// K = C/g*kh*kw).
+class GemmConvKernel : public DnnlKernelBase {
+public:
+  GemmConvKernel(const KernelDesc &desc, DnnlContext &ctx, const ConvGeom &geom)
+      : DnnlKernelBase(desc, ctx), g_(geom) {
+    K_ = g_.c / g_.g * g_.kh * g_.kw;
+    ohw_ = g_.oh * g_.ow;
+    og_ = g_.o / g_.g;
+    direct1x1_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1 && g_.ph == 0 &&
+                 g_.pw == 0;
+    if (!direct1x1_)
+      col_.assign(size_t(g_.g * K_ * ohw_), 0.f);
+    auto aMd = plainDesc({g_.g, og_, K_});
+    auto bMd = plainDesc({g_.g, K_, ohw_});
+    auto cMd = plainDesc({g_.g, og_, ohw_});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(aMd, bMd, cMd), eng_);
+    prim_ = dnnl::matmul(pd);
+    impl_ = "im2col+" + implOf(pd);
+    a_ = handleMem(aMd, eng_);
+    b_ = handleMem(bMd, eng_);
+    c_ = handleMem(cMd, eng_);
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0];
+    float *y = out[0];
+    bind(a_, in[1]);
+    const int64_t inImage = g_.c * g_.h * g_.w, outImage = g_.o * ohw_;
+    for (int64_t n = 0; n < g_.n; ++n) {
+      const float *xi = x + n * inImage;
+      if (direct1x1_) {
+        bind(b_, xi);
+      } else {
+        im2col(xi);
+        bind(b_, col_.data());
+      }
+      bind(c_, y + n * outImage);
+      exec(prim_, {{DNNL_ARG_SRC, a_}, {DNNL_ARG_WEIGHTS, b_}, {DNNL_ARG_DST, c_}});
+    }
+    wait();
+    if (desc_has_bias()) {
+      const float *b = in[2];
+      for (int64_t n = 0; n < g_.n; ++n)
+        for (int64_t o = 0; o < g_.o; ++o) {
+          float *row = y + n * outImage + o * ohw_;
+          const float bo = b[o];
+          for (int64_t i = 0; i < ohw_; ++i)
+            row[i] += bo;
+        }
+    }
+  }
+
+private:
+  bool desc_has_bias() const { return g_.hasBias; }
+
+  /// Caffe's im2col over all C channels: row (c*kh + i)*kw + j, column
+  /// oy*OW + ox; rows of group g are contiguous, so col is [G, K, OH*OW].
+  void im2col(const float *x) {
+    float *col = col_.data();
+    for (int64_t c = 0; c < g_.c; ++c) {
+      const float *plane = x + c * g_.h * g_.w;
+      for (int64_t ki = 0; ki < g_.kh; ++ki)
+        for (int64_t kj = 0; kj < g_.kw; ++kj) {
+          for (int64_t oy = 0; oy < g_.oh; ++oy) {
+            int64_t iy = oy * g_.sh - g_.ph + ki * g_.dh;
+            if (iy < 0 || iy >= g_.h) {
+              std::fill(col, col + g_.ow, 0.f);
+              col += g_.ow;
+              continue;
+            }
+            const float *row = plane + iy * g_.w;
+            for (int64_t ox = 0; ox < g_.ow; ++ox) {
+              int64_t ix = ox * g_.sw - g_.pw + kj * g_.dw;
+              *col++ = (ix >= 0 && ix < g_.w) ? row[ix] : 0.f;
+            }
+          }
+        }
+    }
+  }
+
+  ConvGeom g_;
+  int64_t K_ = 0, ohw_ = 0, og_ = 0;
+  bool direct1x1_ = false;
+  std::vector<float> col_;
+  dnnl::matmul prim_;
+  dnnl::memory a_, b_, c_;
+};
+
+dnnl::memory::desc weightDesc(const ConvGeom &g, bool deconv) {
+  if (g.g == 1) {
+    dims d{g.o, g.c, g.kh, g.kw};
+    return dnnl::memory::desc(d, dt::f32, deconv ? tag::iohw : tag::oihw);
+  }
+  dims d{g.g, g.o / g.g, g.c / g.g, g.kh, g.kw};
+  return dnnl::memory::desc(d, dt::f32, deconv ? tag::giohw : tag::goihw);
+}
+
+dnnl::memory::desc weightAny(const ConvGeom &g) {
+  if (g.g == 1)
+    return dnnl::memory::desc({g.o, g.c, g.kh, g.kw}, dt::f32, tag::any);
+  return dnnl::memory::desc({g.g, g.o / g.g, g.c / g.g, g.kh, g.kw}, dt::f32, tag::any);
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &ctx) {
+  ConvGeom g = convGeometry(desc, /*deconv=*/false);
+  std::string impl = desc.attrs.getString("impl", "auto");
+  if (impl == "fft")
+    return nullptr; // implemented outside oneDNN
+  if (impl == "gemm")
+    return std::make_unique<GemmConvKernel>(desc, ctx, g);
+
+  dnnl::algorithm alg;
+  if (impl == "auto")
+    alg = dnnl::algorithm::convolution_auto;
+  else if (impl == "direct")
+    alg = dnnl::algorithm::convolution_direct;
+  else if (impl == "winograd")
+    alg = dnnl::algorithm::convolution_winograd;
+  else
+    fail(desc, "unknown convolution impl '" + impl +
+                   "' (expected auto, direct, winograd, gemm or fft)");
+
+  if (impl == "winograd" &&
+      !(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.g == 1))
+    throw Error("winograd not available for layer '" + desc.layer +
+                "': oneDNN's winograd convolution handles only 3x3 kernels with stride 1, "
+                "no dilation and group 1");
+
+  Shape x = desc.inputs[0], y = desc.outputs[0];
+  auto userSrc = plainDesc(x), userDst = plainDesc(y);
+  auto userW = weightDesc(g, false);
+  auto biasMd = g.hasBias ? dnnl::memory::desc({g.o}, dt::f32, tag::x) : dnnl::memory::desc();
+  dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, alg, anyDesc(x),
+                                       weightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
+    pd = dnnl::convolution_forward::primitive_desc(cd, ctx.engine);
+  } catch (const dnnl::error &e) {
+    if (e.status != dnnl_unimplemented)
+      throw;
+    if (impl == "winograd")
+      throw Error("winograd not available for layer '" + desc.layer +
+                  "': oneDNN 2.6 has no winograd convolution for this shape on this CPU's "
+                  "ISA (its winograd kernels need AVX-512)");
+    if (impl == "direct")
+      fail(desc, "oneDNN has no direct convolution for this configuration");
+    return nullptr;
+  }
+  return std::make_unique<WeightedKernel<dnnl::convolution_forward>>(
+      desc, ctx, pd, userSrc, userW, userDst, g.hasBias);
+}
+
+std::unique_ptr<Kernel> createDeconvolution(const KernelDesc &desc, DnnlContext &ctx) {
+  ConvGeom g = convGeometry(desc, /*deconv=*/true);
+  std::string impl = desc.attrs.getString("impl", "auto");
+  if (impl == "fft")
+    return nullptr;
+  if (impl != "auto" && impl != "direct")
+    fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
+  Shape x = desc.inputs[0], y = desc.outputs[0];
+  auto userSrc = plainDesc(x), userDst = plainDesc(y);
+  auto userW = weightDesc(g, true);
+  auto biasMd = g.hasBias ? dnnl::memory::desc({g.o}, dt::f32, tag::x) : dnnl::memory::desc();
+  dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
+  dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference,
+                                       dnnl::algorithm::deconvolution_direct, anyDesc(x),
+                                       weightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
+  dnnl::deconvolution_forward::primitive_desc pd(dd, ctx.engine);
+  return std::make_unique<WeightedKernel<dnnl::deconvolution_forward>>(
+      desc, ctx, pd, userSrc, userW, userDst, g.hasBias);
+}
+
+} // namespace dnnlk
+} // namespace dlc::rt
