@@ -284,7 +284,7 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       if (m.tensors(t).offset() >= 0 && numel[t] > 0)
         planned.push_back(t);
     // Sort by offset; only neighbours in byte order can overlap.
-    std::sort(planned.begin(), planned.end(),
+    std::stable_sort(planned.begin(), planned.end(),
               [&](int a, int b) { return m.tensors(a).offset() < m.tensors(b).offset(); });
     // A legitimate plan has few overlapping pairs; bound the work on hostile input.
     uint64_t budget = uint64_t(1) << 27;

@@ -1,0 +1,502 @@
+//===- ExecutorTest.cpp - Fillers, executor, check, .npy tests -------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestModules.h"
+
+#include "dlc/Runtime/Executor.h"
+#include "dlc/Runtime/Npy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+using namespace dlc;
+using namespace dlc::rt;
+namespace pb = dlc::module;
+
+namespace {
+
+std::shared_ptr<const LoadedModule> load(ModuleWriter w) {
+  std::string bytes, error;
+  EXPECT_TRUE(w.serialize(bytes, error)) << error;
+  auto lm = std::make_shared<LoadedModule>();
+  EXPECT_TRUE(parseModule(std::vector<uint8_t>(bytes.begin(), bytes.end()), "tiny.dlcm", *lm, error))
+      << error;
+  return lm;
+}
+
+pb::Filler filler(const std::string &type) {
+  pb::Filler f;
+  f.set_type(type);
+  return f;
+}
+
+std::vector<float> fill(const pb::Filler &f, const Shape &shape, uint64_t seed = 1,
+                        const std::string &name = "w") {
+  std::vector<float> v(size_t(numElements(shape)));
+  fillParam(f, shape, seed, name, v.data());
+  return v;
+}
+
+void meanStd(const std::vector<float> &v, double &mean, double &std) {
+  double s = 0, s2 = 0;
+  for (float x : v)
+    s += x;
+  mean = s / double(v.size());
+  for (float x : v)
+    s2 += (x - mean) * (x - mean);
+  std = std::sqrt(s2 / double(v.size()));
+}
+
+std::vector<float> inputPattern(int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    v[size_t(i)] = float(std::cos(0.11 * double(i)));
+  return v;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Fillers
+//===----------------------------------------------------------------------===//
+
+TEST(Filler, Constant) {
+  pb::Filler f = filler("constant");
+  f.set_value(2.5);
+  for (float x : fill(f, {3, 4}))
+    EXPECT_EQ(x, 2.5f);
+}
+
+TEST(Filler, UniformStatistics) {
+  pb::Filler f = filler("uniform");
+  f.set_min(-2);
+  f.set_max(6);
+  std::vector<float> v = fill(f, {100000});
+  double mean, std;
+  meanStd(v, mean, std);
+  EXPECT_NEAR(mean, 2.0, 0.05);
+  EXPECT_NEAR(std, 8.0 / std::sqrt(12.0), 0.03);
+  for (float x : v) {
+    ASSERT_GE(x, -2.0f);
+    ASSERT_LE(x, 6.0f);
+  }
+}
+
+TEST(Filler, GaussianStatisticsAndSparse) {
+  pb::Filler f = filler("gaussian");
+  f.set_mean(1.5);
+  f.set_std(0.5);
+  double mean, std;
+  meanStd(fill(f, {200, 500}), mean, std);
+  EXPECT_NEAR(mean, 1.5, 0.01);
+  EXPECT_NEAR(std, 0.5, 0.01);
+  // sparse = 50 of 200 outputs: each element non-zero with probability 1/4.
+  f.set_sparse(50);
+  std::vector<float> v = fill(f, {200, 500});
+  int64_t nonZero = 0;
+  for (float x : v)
+    nonZero += x != 0.0f;
+  EXPECT_NEAR(double(nonZero) / double(v.size()), 0.25, 0.01);
+  f.set_sparse(201);
+  EXPECT_THROW(fill(f, {200, 5}), Error);
+}
+
+TEST(Filler, XavierBoundsAndVarianceNorms) {
+  Shape shape = {64, 32, 3, 3}; // fan_in = 288, fan_out = 576
+  auto check = [&](const std::string &norm, double n) {
+    pb::Filler f = filler("xavier");
+    f.set_variance_norm(norm);
+    std::vector<float> v = fill(f, shape);
+    double bound = std::sqrt(3.0 / n), maxAbs = 0, mean, std;
+    for (float x : v)
+      maxAbs = std::max(maxAbs, double(std::fabs(x)));
+    EXPECT_LE(maxAbs, bound) << norm;
+    EXPECT_GT(maxAbs, 0.98 * bound) << norm;
+    meanStd(v, mean, std);
+    EXPECT_NEAR(std, bound / std::sqrt(3.0), 0.02 * bound) << norm; // Var U[-a,a] = a²/3 = 1/n
+  };
+  check("fan_in", 288);
+  check("fan_out", 576);
+  check("average", 432);
+}
+
+TEST(Filler, MsraStd) {
+  pb::Filler f = filler("msra");
+  double mean, std;
+  meanStd(fill(f, {128, 64, 3, 3}), mean, std); // fan_in 576
+  EXPECT_NEAR(mean, 0, 0.002);
+  EXPECT_NEAR(std, std::sqrt(2.0 / 576), 0.002);
+}
+
+TEST(Filler, PositiveUnitball) {
+  std::vector<float> v = fill(filler("positive_unitball"), {7, 3, 5});
+  for (int r = 0; r < 7; ++r) {
+    double sum = 0;
+    for (int j = 0; j < 15; ++j) {
+      EXPECT_GE(v[r * 15 + j], 0.0f);
+      sum += v[r * 15 + j];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+TEST(Filler, BilinearExact4x4) {
+  std::vector<float> v = fill(filler("bilinear"), {2, 1, 4, 4});
+  const float k1[4] = {0.25f, 0.75f, 0.75f, 0.25f};
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < 4; ++y)
+      for (int x = 0; x < 4; ++x)
+        EXPECT_FLOAT_EQ(v[c * 16 + y * 4 + x], k1[y] * k1[x]) << y << "," << x;
+  // Odd size 3: [0.5, 1, 0.5].
+  std::vector<float> o = fill(filler("bilinear"), {1, 1, 3, 3});
+  EXPECT_FLOAT_EQ(o[4], 1.0f);
+  EXPECT_FLOAT_EQ(o[0], 0.25f);
+  EXPECT_FLOAT_EQ(o[1], 0.5f);
+  EXPECT_THROW(fill(filler("bilinear"), {1, 1, 3, 4}), Error);
+  EXPECT_THROW(fill(filler("bilinear"), {9, 9}), Error);
+}
+
+TEST(Filler, DeterministicUnderSeed) {
+  pb::Filler f = filler("gaussian");
+  std::vector<float> a = fill(f, {1000}, 7, "conv1_w");
+  EXPECT_EQ(a, fill(f, {1000}, 7, "conv1_w"));
+  EXPECT_NE(a, fill(f, {1000}, 8, "conv1_w"));
+  EXPECT_NE(a, fill(f, {1000}, 7, "conv2_w"));
+  EXPECT_NE(streamSeed(1, "a"), streamSeed(1, "b"));
+  EXPECT_EQ(streamSeed(3, "x"), streamSeed(3, "x"));
+}
+
+//===----------------------------------------------------------------------===//
+// Executor
+//===----------------------------------------------------------------------===//
+
+/// Runs the tiny CNN by calling reference kernels directly.
+static std::vector<float> tinyByHand(const std::vector<float> &data, uint64_t seed) {
+  KernelDesc conv;
+  conv.op = "convolution";
+  conv.layer = "conv1";
+  conv.attrs.set("num_output", int64_t(4));
+  conv.attrs.set("kernel", std::vector<int64_t>{3, 3});
+  conv.attrs.set("stride", std::vector<int64_t>{1, 1});
+  conv.attrs.set("pad", std::vector<int64_t>{0, 0});
+  conv.attrs.set("dilation", std::vector<int64_t>{1, 1});
+  conv.attrs.set("group", int64_t(1));
+  conv.inputs = {{2, 3, 8, 8}, {4, 3, 3, 3}, {4}};
+  conv.outputs = {{2, 4, 6, 6}};
+  conv.isParam = {false, true, true};
+  KernelDesc relu;
+  relu.op = "relu";
+  relu.layer = "relu1";
+  relu.attrs.set("negative_slope", 0.0);
+  relu.inputs = {{2, 4, 6, 6}};
+  relu.outputs = {{2, 4, 6, 6}};
+  relu.isParam = {false};
+  KernelDesc pool;
+  pool.op = "pooling";
+  pool.layer = "pool1";
+  pool.attrs.set("pool", std::string("max"));
+  pool.attrs.set("kernel", std::vector<int64_t>{2, 2});
+  pool.attrs.set("stride", std::vector<int64_t>{2, 2});
+  pool.attrs.set("pad", std::vector<int64_t>{0, 0});
+  pool.attrs.set("global_pooling", int64_t(0));
+  pool.attrs.set("round_mode", std::string("ceil"));
+  pool.inputs = {{2, 4, 6, 6}};
+  pool.outputs = {{2, 4, 3, 3}};
+  pool.isParam = {false};
+  KernelDesc ip;
+  ip.op = "inner_product";
+  ip.layer = "ip";
+  ip.attrs.set("num_output", int64_t(5));
+  ip.attrs.set("axis", int64_t(1));
+  ip.attrs.set("transpose", int64_t(0));
+  ip.inputs = {{2, 4, 3, 3}, {5, 36}, {5}};
+  ip.outputs = {{2, 5}};
+  ip.isParam = {false, true, true};
+
+  std::vector<float> wc(108), bc(4, 0.1f), wi(180), bi = {0.5f, -0.25f, 0.125f, 0.0f, -1.0f};
+  for (size_t i = 0; i < wc.size(); ++i)
+    wc[i] = float(std::sin(0.37 * double(i)) * 0.5);
+  fillParam(filler("xavier"), {5, 36}, seed, "ip_w", wi.data());
+  std::vector<float> c(288), r(288), p(72), out(10);
+  auto run = [](const KernelDesc &d, std::vector<const float *> in, std::vector<float *> o) {
+    createReferenceKernel(d)->forward(in.data(), o.data());
+  };
+  run(conv, {data.data(), wc.data(), bc.data()}, {c.data()});
+  run(relu, {c.data()}, {r.data()});
+  run(pool, {r.data()}, {p.data()});
+  run(ip, {p.data(), wi.data(), bi.data()}, {out.data()});
+  return out;
+}
+
+TEST(Executor, TinyCnnMatchesReferenceKernelsByHand) {
+  auto mod = load(test::tinyCnn());
+  ExecutorOptions o;
+  o.mode = ExecMode::Reference;
+  Executor ex(mod, o);
+  EXPECT_EQ(ex.seed(), 42u);
+  ASSERT_EQ(ex.numKernels(), 4);
+  EXPECT_EQ(ex.kernelInfo(0).layer, "conv1");
+  std::vector<float> data = inputPattern(384);
+  ex.setInput("data", data);
+  ex.run();
+  std::vector<float> expected = tinyByHand(data, 42);
+  std::vector<float> got = ex.read("ip");
+  ASSERT_EQ(got.size(), 10u);
+  for (size_t i = 0; i < 10; ++i)
+    EXPECT_EQ(got[i], expected[i]) << i;
+  // A different filler seed changes the xavier weights and the result.
+  o.seed = 43;
+  Executor other(mod, o);
+  other.setInput("data", data);
+  other.run();
+  EXPECT_NE(other.read("ip"), got);
+  EXPECT_EQ(other.read("ip"), tinyByHand(data, 43));
+}
+
+TEST(Executor, ArenaPlanGivesSameResultsAndKeepsInputs) {
+  std::vector<float> data = inputPattern(384);
+  Executor plain(load(test::tinyCnn(false)), {});
+  plain.setInput("data", data);
+  plain.run();
+  Executor arena(load(test::tinyCnn(true)), {});
+  arena.setInput("data", data);
+  arena.run();
+  EXPECT_EQ(arena.read("ip"), plain.read("ip"));
+  // pool1 overwrote the data input's memory; the next run still sees data.
+  EXPECT_EQ(arena.read("data"), data);
+  arena.run();
+  EXPECT_EQ(arena.read("ip"), plain.read("ip"));
+  // A shifted in-place write (relu1 partly over conv1) goes through scratch.
+  ModuleWriter shifted = test::tinyCnn(true);
+  shifted.header().set_arena_bytes(2752);
+  shifted.header().mutable_tensors(4)->set_offset(1536 + 64);
+  Executor sh(load(std::move(shifted)), {});
+  sh.setInput("data", data);
+  sh.run();
+  EXPECT_EQ(sh.read("ip"), plain.read("ip"));
+}
+
+TEST(Executor, OptimizedMatchesReferenceAndReportsImpls) {
+  auto mod = load(test::tinyCnn(true));
+  Executor opt(mod, {});
+  ExecutorOptions ro;
+  ro.mode = ExecMode::Reference;
+  Executor ref(mod, ro);
+  fillDefaultInputs(opt, 5);
+  CheckResult r = checkAgainstReference(opt, ref, 1e-4);
+  EXPECT_TRUE(r.pass);
+  ASSERT_EQ(r.blobs.size(), 4u);
+  EXPECT_EQ(r.blobs[0].name, "conv1");
+  EXPECT_EQ(r.blobs[3].name, "ip");
+  EXPECT_EQ(r.blobs[3].layer, "ip");
+  for (int k = 0; k < ref.numKernels(); ++k)
+    EXPECT_EQ(ref.kernelInfo(k).impl.rfind("ref", 0), 0u) << ref.kernelInfo(k).impl;
+  for (int k = 0; k < opt.numKernels(); ++k)
+    EXPECT_FALSE(opt.kernelInfo(k).impl.empty());
+  // Corrupting a param in the reference copy is detected... via setParam.
+  int w = ref.tensorIndex("ip_w");
+  std::vector<float> wv(180, 0.0f);
+  ref.setParam(w, wv);
+  Executor opt2(mod, {});
+  fillDefaultInputs(opt2, 5);
+  opt2.setParam(opt2.tensorIndex("ip_b"), std::vector<float>(5, 100.0f));
+  Executor ref2(mod, ro);
+  CheckResult same = checkAgainstReference(opt2, ref2, 1e-4); // params are copied: still passes
+  EXPECT_TRUE(same.pass);
+}
+
+TEST(Executor, KernelCreationErrorNamesLayer) {
+  ModuleWriter w = test::tinyCnn();
+  for (pb::Attr &a : *w.header().mutable_kernels(0)->mutable_attrs())
+    if (a.name() == "num_output")
+      a.set_i(7);
+  auto mod = load(std::move(w));
+  for (ExecMode mode : {ExecMode::Reference, ExecMode::Optimized}) {
+    ExecutorOptions o;
+    o.mode = mode;
+    try {
+      Executor ex(mod, o);
+      FAIL() << "expected an Error";
+    } catch (const Error &e) {
+      std::string msg = e.what();
+      EXPECT_NE(msg.find("tiny.dlcm: error: tiny.prototxt:10:1: kernel #0 (convolution 'conv1')"),
+                std::string::npos)
+          << msg;
+    }
+  }
+}
+
+TEST(Executor, DefaultInputsFollowTheirUse) {
+  auto mod = load(test::tinyClassifier());
+  Executor ex(mod, {});
+  std::vector<InputFill> fills = fillDefaultInputs(ex, 9);
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[0].how, "uniform[-1,1)");
+  EXPECT_EQ(fills[1].name, "label");
+  EXPECT_EQ(fills[1].how, "integers in [0,5)");
+  for (float l : ex.read("label")) {
+    EXPECT_EQ(l, std::floor(l));
+    EXPECT_GE(l, 0.0f);
+    EXPECT_LT(l, 5.0f);
+  }
+  for (float d : ex.read("data")) {
+    EXPECT_GE(d, -1.0f);
+    EXPECT_LT(d, 1.0f);
+  }
+  std::vector<float> before = ex.read("data");
+  fillDefaultInputs(ex, 9);
+  EXPECT_EQ(ex.read("data"), before);
+  fillDefaultInputs(ex, 10, {"label"});
+  EXPECT_NE(ex.read("data"), before);
+  ex.run();
+  float loss = ex.read("loss")[0], acc = ex.read("accuracy")[0];
+  EXPECT_TRUE(std::isfinite(loss));
+  EXPECT_GT(loss, 0.0f);
+  EXPECT_GE(acc, 0.0f);
+  EXPECT_LE(acc, 1.0f);
+  EXPECT_THROW(ex.setInput("conv1", std::vector<float>(288)), Error);
+  EXPECT_THROW(ex.setInput("data", std::vector<float>(3)), Error);
+  EXPECT_THROW(ex.read("nope"), Error);
+}
+
+TEST(Executor, BenchStatsAndReconciliation) {
+  Executor ex(load(test::tinyCnn(true)), {});
+  fillDefaultInputs(ex, 1);
+  BenchResult r = ex.bench(2, 9, true);
+  EXPECT_EQ(r.total.count, 9);
+  EXPECT_LE(r.total.min, r.total.median);
+  EXPECT_LE(r.total.median, r.total.max);
+  ASSERT_EQ(r.layers.size(), 4u);
+  EXPECT_EQ(r.layers[1].layer, "relu1");
+  double sum = 0;
+  for (const LayerTiming &l : r.layers) {
+    EXPECT_EQ(l.stats.count, 9);
+    sum += l.stats.median;
+  }
+  EXPECT_DOUBLE_EQ(r.sumLayerMedians, sum);
+  EXPECT_GT(r.ratio, 0.0);
+  EXPECT_THROW(ex.bench(0, 0, false), Error);
+  EXPECT_TRUE(ex.bench(0, 3, false).layers.empty());
+}
+
+TEST(Stats, Summary) {
+  Stats s = Stats::of({4, 1, 3, 2});
+  EXPECT_EQ(s.count, 4);
+  EXPECT_DOUBLE_EQ(s.median, 2.5);
+  EXPECT_DOUBLE_EQ(s.min, 1);
+  EXPECT_DOUBLE_EQ(s.max, 4);
+  EXPECT_DOUBLE_EQ(s.mean, 2.5);
+  EXPECT_DOUBLE_EQ(s.stddev, std::sqrt(1.25));
+  EXPECT_DOUBLE_EQ(Stats::of({5, 1, 9}).median, 5);
+}
+
+TEST(Check, CompareBlobDefinition) {
+  float b[4] = {100, 1, 0, -2};
+  float a[4] = {100.5f, 1, 0.05f, -2};
+  BlobCheck c = compareBlob("x", a, b, 4, 1e-3);
+  EXPECT_NEAR(c.maxAbs, 0.5, 1e-6);
+  // element 2: 0.05 / max(0, 1e-3 * 100) = 0.5; element 0: 0.5 / 100.
+  EXPECT_NEAR(c.maxRel, 0.5, 1e-6);
+  EXPECT_EQ(c.worstIndex, 2);
+  EXPECT_FALSE(c.pass);
+  float n[2] = {NAN, 1}, m[2] = {0, 1};
+  EXPECT_TRUE(std::isinf(compareBlob("n", n, m, 2, 1e-3).maxRel));
+  EXPECT_TRUE(compareBlob("same", b, b, 4, 0).pass);
+}
+
+//===----------------------------------------------------------------------===//
+// .npy
+//===----------------------------------------------------------------------===//
+
+TEST(Npy, RoundTrip) {
+  std::vector<float> v = inputPattern(24);
+  std::string bytes = serializeNpy({2, 3, 4}, v.data());
+  EXPECT_EQ((bytes.size() - 96) % 64, 0u); // data 64-byte aligned
+  NpyArray a;
+  std::string error;
+  ASSERT_TRUE(parseNpy(bytes, a, error)) << error;
+  EXPECT_EQ(a.shape, (Shape{2, 3, 4}));
+  EXPECT_EQ(a.data, v);
+  // Rank 1 and rank 0.
+  ASSERT_TRUE(parseNpy(serializeNpy({5}, v.data()), a, error)) << error;
+  EXPECT_EQ(a.shape, (Shape{5}));
+  ASSERT_TRUE(parseNpy(serializeNpy({}, v.data()), a, error)) << error;
+  EXPECT_EQ(a.shape, Shape{});
+  EXPECT_EQ(a.data.size(), 1u);
+  // Files.
+  std::string path = testing::TempDir() + "/x.npy";
+  ASSERT_TRUE(writeNpy(path, {4, 6}, v.data(), error)) << error;
+  ASSERT_TRUE(readNpy(path, a, error)) << error;
+  EXPECT_EQ(a.data, v);
+}
+
+static std::string npyWith(const std::string &dict, const std::string &data) {
+  std::string h = dict;
+  while ((10 + h.size() + 1) % 64)
+    h += ' ';
+  h += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += char(h.size() & 0xff);
+  out += char(h.size() >> 8);
+  return out + h + data;
+}
+
+TEST(Npy, Float64IsConverted) {
+  double d[3] = {1.5, -2.25, 1e-3};
+  std::string bytes = npyWith("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+                              std::string(reinterpret_cast<char *>(d), sizeof(d)));
+  NpyArray a;
+  std::string error;
+  ASSERT_TRUE(parseNpy(bytes, a, error)) << error;
+  EXPECT_EQ(a.data, (std::vector<float>{1.5f, -2.25f, 1e-3f}));
+}
+
+TEST(Npy, MalformedFilesAreRejected) {
+  std::string four(16, '\0');
+  auto err = [](const std::string &bytes) {
+    NpyArray a;
+    std::string error;
+    EXPECT_FALSE(parseNpy(bytes, a, error));
+    return error;
+  };
+  const std::string ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }";
+  NpyArray a;
+  std::string error;
+  ASSERT_TRUE(parseNpy(npyWith(ok, four), a, error)) << error;
+  EXPECT_NE(err("hello").find("bad magic"), std::string::npos);
+  EXPECT_NE(err(npyWith(ok, four).substr(0, 30)).find("truncated"), std::string::npos);
+  EXPECT_NE(err(npyWith(ok, four.substr(0, 12))).find("needs 16"), std::string::npos);
+  EXPECT_NE(err(npyWith(ok, four + "xx")).find("needs 16"), std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }", four))
+                .find("unsupported .npy dtype '>f4'"),
+            std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", four))
+                .find("unsupported .npy dtype"),
+            std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", four))
+                .find("Fortran"),
+            std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -2), }", four))
+                .find("shape"),
+            std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", four))
+                .find("unexpected key 'x'"),
+            std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '<f4', 'shape': (2, 2), }", four)).find("lacks"),
+            std::string::npos);
+  EXPECT_NE(err(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
+                        "4294967296, 4294967296), }",
+                        four))
+                .find("shape"),
+            std::string::npos);
+  std::string badVersion = npyWith(ok, four);
+  badVersion[6] = 9;
+  EXPECT_NE(err(badVersion).find("version 9"), std::string::npos);
+  EXPECT_FALSE(readNpy("/nonexistent/x.npy", a, error));
+  EXPECT_EQ(error.rfind("/nonexistent/x.npy: error: cannot open", 0), 0u);
+}
