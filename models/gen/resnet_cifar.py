@@ -11,9 +11,11 @@ Usage:
 
 Shortcuts where the shape changes (first block of stages 2 and 3):
   B (default): projection, 1x1 convolution stride 2 + BatchNorm + Scale.
-  A: parameter-free, as in the paper's CIFAR nets: the input subsampled by a
-     1x1 stride-2 max-pool, concatenated with as many zero channels (a Power
-     layer with scale 0 of the same blob), as fb.resnet.torch's shortcut A.
+  A: parameter-free, as in the paper's CIFAR nets: the input subsampled
+     (every second row and column: a fixed, untrained depthwise 1x1 stride-2
+     convolution with weight 1), concatenated with as many zero channels (a
+     Power layer with scale 0 of the same blob), as fb.resnet.torch's
+     shortcut A.
 """
 import argparse
 import os
@@ -69,9 +71,10 @@ def resnet(depth, shortcut, batch):
     else:
         lines += [
             "Shortcut reading: option A as in the paper - identity shortcuts, and",
-            "where the shape changes the input subsampled by a 1x1 stride-2",
-            "max-pool concatenated with the same number of zero channels (Power",
-            "with scale 0), so shortcuts add no parameters.",
+            "where the shape changes the input subsampled by 2 (a fixed depthwise",
+            "1x1 stride-2 convolution with weight 1 and lr_mult 0) concatenated",
+            "with the same number of zero channels (Power with scale 0), so",
+            "shortcuts add no trained parameters.",
         ]
     lines += [
         "Convolutions have no bias (BatchNorm + Scale follow), msra fillers;",
@@ -107,7 +110,13 @@ def resnet(depth, shortcut, batch):
                     sub = "res%s_branch1_sub" % tag
                     zero = "res%s_branch1_zero" % tag
                     short = "res%s_branch1" % tag
-                    t += pool(sub, prev, sub, "MAX", 1, 2)
+                    # Exact stride-2 subsampling: a fixed depthwise 1x1 conv
+                    # with weight 1 (a 1x1 stride-2 pool would give 17x17 on
+                    # 32x32 in Caffe, which only clips windows with padding).
+                    t += conv(sub, prev, sub, channels, 1, stride=2,
+                              group=channels, bias_term=False,
+                              weight_filler={"type": "constant", "value": 1},
+                              params=[{"lr_mult": 0, "decay_mult": 0}])
                     t += simple(zero, "Power", sub, zero,
                                 ["power_param { power: 1 scale: 0 shift: 0 }"])
                     t += simple(short, "Concat", [sub, zero], short,
