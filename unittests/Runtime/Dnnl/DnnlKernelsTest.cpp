@@ -208,15 +208,18 @@ TEST_P(ConvImplTest, MatchesReference) {
     dn = createDnnlKernel(d, ctx());
   } catch (const Error &e) {
     std::string msg = e.what();
-    if (impl == "winograd" && msg.find("winograd not available") != std::string::npos)
+    if (impl == "winograd" && msg.find("winograd not available") != std::string::npos) {
       GTEST_SKIP() << msg;
+    }
     FAIL() << "unexpected error: " << msg;
   }
   ASSERT_NE(dn, nullptr);
-  if (impl == "gemm")
+  if (impl == "gemm") {
     EXPECT_NE(dn->implName().find("im2col"), std::string::npos) << dn->implName();
-  if (impl == "winograd")
+  }
+  if (impl == "winograd") {
     EXPECT_NE(dn->implName().find("wino"), std::string::npos) << dn->implName();
+  }
   compareWithRef(d, randomInputs(d), double(c.c / c.g * c.kh * c.kw));
 }
 
@@ -364,6 +367,30 @@ TEST(DnnlParams, ConvolutionHonoursParamsChanged) {
     SCOPED_TRACE(impl);
     checkParamsChanged(convDesc({1, 8, 6, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true}, impl), 1);
   }
+}
+
+TEST(DnnlParams, BlockedWeightsAreCachedUntilParamsChanged) {
+  // A direct convolution with 8 channels runs on oneDNN-blocked weights: the
+  // kernel keeps its reordered copy until paramsChanged().
+  KernelDesc d = convDesc({1, 8, 6, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true}, "direct");
+  auto dn = createDnnlKernel(d, ctx());
+  ASSERT_NE(dn, nullptr);
+  if (dn->implName().find("gemm") != std::string::npos)
+    GTEST_SKIP() << "implementation " << dn->implName() << " uses plain weights";
+  auto in = randomInputs(d);
+  auto first = run(*dn, d, in);
+  auto oldIn = in;
+  in[1] = randomData(d.inputs[1]);
+  EXPECT_EQ(run(*dn, d, in)[0], first[0]) << "weights were not cached";
+  dn->paramsChanged();
+  auto ref = createReferenceKernel(d);
+  EXPECT_TRUE(closeTo(run(*dn, d, in)[0], run(*ref, d, in)[0], 72));
+  // A weight that is not a parameter is never cached.
+  d.isParam[1] = false;
+  auto uncached = createDnnlKernel(d, ctx());
+  ASSERT_NE(uncached, nullptr);
+  run(*uncached, d, oldIn);
+  EXPECT_TRUE(closeTo(run(*uncached, d, in)[0], run(*ref, d, in)[0], 72));
 }
 
 TEST(DnnlParams, DeconvolutionHonoursParamsChanged) {
