@@ -211,3 +211,20 @@ func.func @losses(%x: tensor<4x10x3xf32>, %label: tensor<4x3xf32>, %t: tensor<4x
   dl.silence %s : (tensor<*xf32>) -> ()
   return %0, %1, %2, %3 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// Ops in generic form, as the importer creates them (named attributes, lstm
+// operand segments as the `operandSegmentSizes` attribute).
+// CHECK-LABEL: func.func @generic
+// CHECK: dl.convolution {{.*}} -> tensor<2x4x6x6xf32>
+// CHECK: dl.lstm {{.*}} -> tensor<3x2x4xf32>
+func.func @generic(%x: tensor<2x3x8x8xf32>, %seq: tensor<3x2x5xf32>, %cont: tensor<3x2xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %w = "dl.param"() {name = "w", filler = {type = "gaussian", std = 0.01}} : () -> tensor<4x3x3x3xf32>
+  %c = "dl.convolution"(%x, %w) {num_output = 4 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : (tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<*xf32>
+  %wxc = "dl.param"() {name = "wxc", filler = {type = "uniform"}} : () -> tensor<16x5xf32>
+  %bc = "dl.param"() {name = "bc", filler = {type = "constant"}} : () -> tensor<16xf32>
+  %whc = "dl.param"() {name = "whc", filler = {type = "uniform"}} : () -> tensor<16x4xf32>
+  %l = "dl.lstm"(%seq, %cont, %wxc, %bc, %whc) {num_output = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 1, 1, 0, 1>} : (tensor<3x2x5xf32>, tensor<3x2xf32>, tensor<16x5xf32>, tensor<16xf32>, tensor<16x4xf32>) -> tensor<*xf32>
+  return %c, %l : tensor<*xf32>, tensor<*xf32>
+}
