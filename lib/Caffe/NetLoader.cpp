@@ -203,6 +203,22 @@ public:
   void AddError(int, pb::io::ColumnNumber, const std::string &) override {}
 };
 
+/// Whether a layer carries learned weights (matched by layer name when a
+/// .caffemodel is read).
+bool hasLearnedWeights(const caffe::LayerParameter &layer) {
+  static const std::set<std::string> weighted = {
+      "Convolution", "Deconvolution", "InnerProduct", "Embed", "BatchNorm", "PReLU",
+      "LSTM",        "RNN",           "Parameter",    "Scale", "Bias"};
+  if (layer.blobs_size() > 0 || layer.param_size() > 0)
+    return true;
+  if (!weighted.count(layer.type()))
+    return false;
+  // Scale and Bias learn their operand only when it is not a second bottom.
+  if (layer.type() == "Scale" || layer.type() == "Bias")
+    return layer.bottom_size() < 2;
+  return true;
+}
+
 struct PendingInput {
   std::string name;
   PartialShape shape;
@@ -710,19 +726,30 @@ std::optional<LoadedNet> Loader::run() {
                      " loss_weight entries but only " + std::to_string(layer.top_size()) +
                      " tops");
   }
-  // Two layers with one name make weights (matched by layer name) ambiguous.
-  // Caffe accepts it, and nets such as LRCN name several data layers "data";
-  // those carry no weights, so only layers that take bottoms are refused.
+  // Caffe accepts two layers with one name, and real nets do it (LRCN names
+  // several data layers "data", the MNIST autoencoder has two "loss" layers).
+  // Weights are matched to layers by name, though, so two layers with learned
+  // weights under one name are refused; other duplicates get a warning unless
+  // they are all data sources (layers without bottoms).
   for (const auto &[name, indices] : layersByName) {
     if (indices.size() < 2)
       continue;
-    bool allSources = std::all_of(indices.begin(), indices.end(),
-                                  [&](int k) { return kept.Get(k).bottom_size() == 0; });
-    if (allSources)
-      continue;
-    for (size_t j = 1; j < indices.size(); ++j)
-      error(keptLocs[indices[j]], "duplicate layer name '" + name + "' (first used" +
-                                      lineRef(keptLocs[indices[0]]) + ")");
+    int weighted = 0;
+    bool allSources = true;
+    for (int k : indices) {
+      weighted += hasLearnedWeights(kept.Get(k)) ? 1 : 0;
+      allSources &= kept.Get(k).bottom_size() == 0;
+    }
+    std::string first = lineRef(keptLocs[indices[0]]);
+    for (size_t j = 1; j < indices.size(); ++j) {
+      if (weighted >= 2)
+        error(keptLocs[indices[j]], "duplicate layer name '" + name + "' (first used" + first +
+                                        "); layers with learned weights need unique names, "
+                                        "since weights are matched to layers by name");
+      else if (!allSources)
+        warning(keptLocs[indices[j]],
+                "duplicate layer name '" + name + "' (first used" + first + ")");
+    }
   }
   if (failed_)
     return std::nullopt;

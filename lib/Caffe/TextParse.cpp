@@ -40,6 +40,17 @@ size_t SourceText::toOffset(int pbLine, int pbColumn) const {
   return pos;
 }
 
+void SourceText::toPbPosition(size_t offset, int &pbLine, int &pbColumn) const {
+  offset = std::min(offset, text_.size());
+  auto it = std::upper_bound(lineStarts_.begin(), lineStarts_.end(), offset);
+  size_t line = static_cast<size_t>(it - lineStarts_.begin()) - 1;
+  int col = 0;
+  for (size_t pos = lineStarts_[line]; pos < offset; ++pos)
+    col = text_[pos] == '\t' ? col + kTabWidth - col % kTabWidth : col + 1;
+  pbLine = static_cast<int>(line);
+  pbColumn = col;
+}
+
 void SourceText::toLineCol(int pbLine, int pbColumn, int &line, int &column) const {
   if (pbLine < 0) {
     line = 0;
@@ -162,6 +173,7 @@ private:
         ++pos_;
       }
       st.end = pos_;
+      st.junk = true;
       return true;
     } else if (c == '{' || c == '<') {
       // A block without a field name.
@@ -169,6 +181,7 @@ private:
     } else {
       scanWord();
     }
+    size_t afterName = pos_;
     skipSpace();
     bool colon = false;
     if (!atEnd() && s_[pos_] == ':') {
@@ -177,12 +190,22 @@ private:
       skipSpace();
     }
     if (atEnd()) {
-      st.end = pos_;
+      st.end = colon ? pos_ : afterName;
+      st.junk = !colon;
       return true;
     }
     c = s_[pos_];
     if (c == '{' || c == '<')
       return scanBlockValue(st);
+    // Without ':' only a block may follow a name; a value on the same line is
+    // taken as this field's (misspelt) value, anything else starts the next
+    // statement and this name stands alone.
+    if (!colon && s_.find('\n', afterName) < pos_) {
+      pos_ = afterName;
+      st.end = afterName;
+      st.junk = true;
+      return true;
+    }
     if (c == '[') {
       if (!scanList())
         return false;
@@ -198,12 +221,13 @@ private:
           break;
         }
       }
-    } else if (colon && (c == '-' || !isStructural(c))) {
+    } else if (!isStructural(c)) {
       scanWord();
     } else if (!colon) {
-      // `name` followed by a value without ':' (an error protobuf reports).
-      if (!isStructural(c))
-        scanWord();
+      pos_ = afterName;
+      st.end = afterName;
+      st.junk = true;
+      return true;
     }
     st.end = pos_;
     skipSeparator(st);
@@ -283,6 +307,45 @@ public:
   }
 };
 
+/// Protobuf reports some errors after the token at fault (an unknown field
+/// name, an unknown enum value, a repeated singular field). Moves such an
+/// error back to the token its message quotes.
+void pointAtCulprit(const SourceText &src, RawError &e) {
+  static const std::regex quoted(
+      R"re(^(?:Message type "[^"]*" has no field named "([^"]*)"|Unknown enumeration value of "([^"]*)"|Non-repeated field "([^"]*)" is specified multiple times|Invalid value for boolean field "[^"]*"\. Value: "([^"]*)"))re");
+  std::smatch m;
+  if (e.line < 0 || !std::regex_search(e.message, m, quoted))
+    return;
+  std::string word;
+  for (size_t i = 1; i < m.size() && word.empty(); ++i)
+    if (m[i].matched)
+      word = m[i].str();
+  size_t off = src.toOffset(e.line, e.column);
+  if (word.empty() || off == std::string::npos)
+    return;
+  const std::string &text = src.text();
+  auto isWordChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  // The culprit is the nearest whole-word occurrence starting at or before
+  // `off`; look back a bounded distance.
+  size_t limit = off > 4096 ? off - 4096 : 0;
+  size_t pos = off + 1;
+  while (pos > limit) {
+    size_t found = text.rfind(word, pos - 1);
+    if (found == std::string::npos || found < limit)
+      return;
+    size_t endPos = found + word.size();
+    bool boundary = (found == 0 || !isWordChar(text[found - 1])) &&
+                    (endPos >= text.size() || !isWordChar(text[endPos]));
+    if (boundary) {
+      src.toPbPosition(found, e.line, e.column);
+      return;
+    }
+    if (found == 0)
+      return;
+    pos = found;
+  }
+}
+
 } // namespace
 
 bool scanStatements(const std::string &text, std::vector<Statement> &out) {
@@ -294,8 +357,10 @@ bool parseTextAllErrors(const std::string &text, pb::Message &msg,
                         pb::TextFormat::ParseInfoTree *tree, std::vector<RawError> &errors,
                         size_t maxErrors) {
   errors.clear();
+  // When the scan fails (unbalanced braces or quotes), the statements before
+  // the failure are still complete and usable for recovery.
   std::vector<Statement> statements;
-  bool canRecover = scanStatements(text, statements);
+  scanStatements(text, statements);
 
   std::string work = text;
   std::set<std::tuple<int, int, std::string>> seen;
@@ -313,19 +378,26 @@ bool parseTextAllErrors(const std::string &text, pb::Message &msg,
     if (collector.errors.empty()) // should not happen; keep the promise anyway
       collector.errors.push_back({-1, 0, "the text could not be parsed"});
     bool progressed = false;
-    for (const RawError &e : collector.errors) {
-      if (seen.insert({e.line, e.column, e.message}).second) {
+    bool newLast = false;
+    SourceText current(work);
+    for (RawError e : collector.errors) {
+      pointAtCulprit(current, e);
+      newLast = seen.insert({e.line, e.column, e.message}).second;
+      if (newLast) {
         errors.push_back(e);
         progressed = true;
       }
     }
+    // Recovery blanks around errors.back(): it must be this round's last one.
+    if (!newLast)
+      progressed = false;
     first = false;
-    if (!canRecover || !progressed || errors.size() >= maxErrors)
+    if (!progressed || errors.size() >= maxErrors)
       break;
     // Blank the statement holding the last error (the one that stopped the
     // parser). Field-level errors blank only their field; other errors blank
     // the whole top-level statement.
-    const RawError &stop = collector.errors.back();
+    const RawError &stop = errors.back();
     SourceText src(work);
     size_t off = src.toOffset(stop.line, stop.column);
     if (off == std::string::npos || off >= work.size())
@@ -334,10 +406,8 @@ bool parseTextAllErrors(const std::string &text, pb::Message &msg,
     const Statement *top = outermost(statements, off);
     if (!victim || !top)
       break;
-    // A syntax error inside a value may confuse the statement boundaries:
-    // blank the whole top-level statement unless the error is about one field.
     const std::string &m = stop.message;
-    bool fieldLevel = m.find("has no field named") != std::string::npos ||
+    bool fieldLevel = victim->junk || m.find("has no field named") != std::string::npos ||
                       m.find("Unknown enumeration value") != std::string::npos ||
                       m.find("is specified multiple times") != std::string::npos ||
                       m.find("Integer out of range") != std::string::npos ||
@@ -367,14 +437,21 @@ bool parseTextAllErrors(const std::string &text, pb::Message &msg,
 std::string rewordParseError(const std::string &message) {
   static const std::regex noField(R"re(^Message type "([^"]*)" has no field named "([^"]*)"\.?$)re");
   static const std::regex badEnum(R"re(^Unknown enumeration value of "([^"]*)" for field "([^"]*)"\.?$)re");
+  static const std::regex badBool(R"re(^Invalid value for boolean field "([^"]*)"\. Value: "([^"]*)"\.?$)re");
   static const std::regex dupField(R"re(^Non-repeated field "([^"]*)" is specified multiple times\.?$)re");
   std::smatch m;
   if (std::regex_match(message, m, noField))
     return "unknown field '" + m[2].str() + "' in " + m[1].str();
   if (std::regex_match(message, m, badEnum))
     return "invalid value '" + m[1].str() + "' for enum field '" + m[2].str() + "'";
+  if (std::regex_match(message, m, badBool))
+    return "invalid value '" + m[2].str() + "' for boolean field '" + m[1].str() + "'";
   if (std::regex_match(message, m, dupField))
     return "field '" + m[1].str() + "' is given more than once (it is not repeated)";
+  if (message == "Expected integer, got: -")
+    return "expected a non-negative integer, got a negative value";
+  if (message.size() >= 5 && message.compare(message.size() - 5, 5, "got: ") == 0)
+    return "unexpected end of file (is a '}' missing?)";
   std::string out = message;
   while (!out.empty() && (out.back() == '.' || out.back() == ' '))
     out.pop_back();

@@ -33,6 +33,8 @@ public:
   void toLineCol(int pbLine, int pbColumn, int &line, int &column) const;
   /// Byte offset of a protobuf position, or npos when outside the text.
   size_t toOffset(int pbLine, int pbColumn) const;
+  /// The protobuf position of a byte offset.
+  void toPbPosition(size_t offset, int &pbLine, int &pbColumn) const;
   const std::string &text() const { return text_; }
 
 private:
@@ -45,11 +47,15 @@ private:
 struct Statement {
   size_t begin = 0;
   size_t end = 0;
+  /// A token where a field name belongs (for example the second value of
+  /// `kernel_size: 3 3`).
+  bool junk = false;
   std::vector<Statement> children;
 };
 
 /// Splits `text` into statements. Returns false when the braces or quotes do
-/// not balance (then `out` is unusable for recovery).
+/// not balance; `out` then holds the top-level statements completed before
+/// the point of failure.
 bool scanStatements(const std::string &text, std::vector<Statement> &out);
 
 /// A parse error in protobuf's coordinates (0-based line, tab-expanded column;
