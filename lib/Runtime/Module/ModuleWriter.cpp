@@ -50,6 +50,10 @@ bool ModuleWriter::serialize(std::string &bytes, std::string &error) {
       error = "data attached to param #" + std::to_string(entry.first) + ", which does not exist";
       return false;
     }
+  if (!header_.IsInitialized()) {
+    error = "invalid module: missing required fields: " + header_.InitializationErrorString();
+    return false;
+  }
   // Validate exactly what a reader will see.
   std::string what;
   if (!validateModule(header_, cursor, what)) {

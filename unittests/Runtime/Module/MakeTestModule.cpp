@@ -70,7 +70,10 @@ int main(int argc, char **argv) {
     m.set_version(v);
     bytes = raw(m, weights, v);
   } else if (kind == "truncate") {
-    bytes.resize(std::min<size_t>(bytes.size(), std::stoul(arg)));
+    // truncate=N keeps N bytes; truncate=-N drops the last N bytes.
+    long n = std::stol(arg);
+    size_t keep = n < 0 ? bytes.size() - std::min<size_t>(bytes.size(), size_t(-n)) : size_t(n);
+    bytes.resize(std::min(bytes.size(), keep));
   } else if (kind == "garbage") {
     std::mt19937 gen(7);
     bytes.clear();

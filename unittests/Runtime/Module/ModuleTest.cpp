@@ -30,8 +30,10 @@ std::string serialized(ModuleWriter w) {
 }
 
 /// Container bytes around `header` without the writer's validation.
-std::string rawModule(const pb::Module &header, const std::string &weights = "",
+std::string rawModule(pb::Module header, const std::string &weights = "",
                       uint32_t version = kFormatVersion) {
+  if (!header.has_version())
+    header.set_version(version);
   std::string h = header.SerializeAsString();
   std::string out("DLCM", 4);
   for (int i = 0; i < 4; ++i)
@@ -107,6 +109,11 @@ TEST(ModuleFormat, WriterRejectsInvalidModules) {
   w2.setParamData(0, std::vector<float>(3)); // wrong element count
   EXPECT_FALSE(w2.serialize(bytes, error));
   EXPECT_NE(error.find("data_size 12 != 4 * 108"), std::string::npos) << error;
+
+  ModuleWriter w3 = test::tinyCnn();
+  w3.header().mutable_params(1)->clear_tensor(); // required field
+  EXPECT_FALSE(w3.serialize(bytes, error));
+  EXPECT_NE(error.find("missing required fields: params[1].tensor"), std::string::npos) << error;
 }
 
 TEST(ModuleFormat, PreambleErrors) {
@@ -207,7 +214,7 @@ TEST(ModuleFormat, ArenaPlanLiveness) {
   bad.header().mutable_tensors(3)->set_offset(512);
   bad.header().add_outputs(0);
   EXPECT_FALSE(bad.serialize(bytes, error));
-  EXPECT_NE(error.find("arena plan: tensors 'data' and 'conv1' overlap"), std::string::npos) << error;
+  EXPECT_NE(error.find("arena plan: tensors 'data' and 'pool1' overlap"), std::string::npos) << error;
   // pool1 over relu1's memory (its operand) while relu1 is still read later.
   ModuleWriter bad2 = test::tinyCnn(true);
   bad2.header().mutable_tensors(5)->set_offset(1536);
