@@ -1,0 +1,195 @@
+//===- ElementwiseTest.cpp - activations, softmax, normalizations --------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+#include "RefTestUtil.h"
+
+using namespace dlc::rt;
+using namespace dlc::rt::test;
+
+namespace {
+Data unary(const std::string &op, const Data &x, Attrs a = {}) {
+  Shape s = {int64_t(x.size())};
+  return run1(makeDesc(op, {s}, {s}, std::move(a)), {x});
+}
+} // namespace
+
+TEST(Unary, Activations) {
+  Data x = {-2, -0.5f, 0, 1.5f};
+  expectNear(unary("relu", x), {0, 0, 0, 1.5});
+  Attrs leaky;
+  leaky.set("negative_slope", 0.1);
+  expectNear(unary("relu", x, leaky), {-0.2, -0.05, 0, 1.5});
+  std::vector<double> sig, th, bnll, elu;
+  for (float v : x) {
+    sig.push_back(1 / (1 + std::exp(-double(v))));
+    th.push_back(std::tanh(double(v)));
+    bnll.push_back(std::log(1 + std::exp(double(v))));
+    elu.push_back(v > 0 ? v : 0.5 * (std::exp(double(v)) - 1));
+  }
+  expectNear(unary("sigmoid", x), sig);
+  expectNear(unary("tanh", x), th);
+  expectNear(unary("abs_val", x), {2, 0.5, 0, 1.5});
+  expectNear(unary("bnll", x), bnll);
+  Attrs ea;
+  ea.set("alpha", 0.5);
+  expectNear(unary("elu", x, ea), elu);
+  // elu's default alpha is 1.
+  expectNear(unary("elu", {-1}), {std::exp(-1.0) - 1});
+  // bnll must not overflow for large inputs.
+  expectNear(unary("bnll", {100, -100}), {100, 0});
+}
+
+TEST(Unary, Power) {
+  Attrs a;
+  a.set("power", 2.0);
+  a.set("scale", 0.5);
+  a.set("shift", 1.0);
+  expectNear(unary("power", {-2, 0, 2}, a), {0, 1, 4});
+  expectNear(unary("power", {3, -1}), {3, -1}); // defaults: identity
+  Attrs z;
+  z.set("power", 0.0);
+  expectNear(unary("power", {5, -7}, z), {1, 1});
+}
+
+TEST(Unary, DropoutIsIdentityAtTestTimeAndRejectsTrain) {
+  Attrs a;
+  a.set("ratio", 0.3);
+  expectNear(unary("dropout", {1, -2, 3}, a), {1, -2, 3});
+  a.set("train", int64_t(1));
+  expectCreateError(makeDesc("dropout", {{3}}, {{3}}, a),
+                    "dropout in train mode needs a mask (not supported by the reference "
+                    "forward yet)");
+}
+
+TEST(Unary, InPlace) {
+  auto k = createReferenceKernel(makeDesc("relu", {{3}}, {{3}}));
+  ASSERT_TRUE(k->supportsInPlace());
+  Data x = {-1, 2, -3};
+  const float *in[] = {x.data()};
+  float *out[] = {x.data()};
+  k->forward(in, out);
+  expectNear(x, {0, 2, 0});
+}
+
+TEST(Prelu, PerChannelAndShared) {
+  auto d = makeDesc("prelu", {{1, 2, 2}, {2}}, {{1, 2, 2}});
+  expectNear(run1(d, {{-1, 2, -3, 4}, {0.5f, 0.25f}}), {-0.5, 2, -0.75, 4});
+  Attrs a;
+  a.set("channel_shared", int64_t(1));
+  auto s = makeDesc("prelu", {{1, 2, 2}, {1}}, {{1, 2, 2}}, a);
+  expectNear(run1(s, {{-1, 2, -3, 4}, {0.1f}}), {-0.1, 2, -0.3, 4});
+  expectCreateError(makeDesc("prelu", {{1, 2, 2}, {1}}, {{1, 2, 2}}), "slope");
+}
+
+TEST(Softmax, AxisAndStability) {
+  // Default axis 1 over [2, 3] rows.
+  Data x = {1, 2, 3, 1000, 1000, 1000};
+  double e = std::exp(1.0), s = e + e * e + e * e * e;
+  expectNear(run1(makeDesc("softmax", {{2, 3}}, {{2, 3}}), {x}),
+             {e / s, e * e / s, e * e * e / s, 1 / 3.0, 1 / 3.0, 1 / 3.0});
+  // axis 0 on [2, 2]: columns.
+  Attrs a;
+  a.set("axis", int64_t(0));
+  Data y = run1(makeDesc("softmax", {{2, 2}}, {{2, 2}}, a), {{0, 5, 0, 5}});
+  expectNear(y, {0.5, 0.5, 0.5, 0.5});
+  // Spatial: [1, 2, 2] softmax over axis 1 with inner 2.
+  expectNear(run1(makeDesc("softmax", {{1, 2, 2}}, {{1, 2, 2}}), {{0, 1, 0, 1}}),
+             {0.5, 0.5, 0.5, 0.5});
+}
+
+TEST(BatchNorm, GlobalStatsWithScaleFactor) {
+  Attrs a;
+  a.set("use_global_stats", int64_t(1));
+  a.set("eps", 0.0);
+  auto d = makeDesc("batch_norm", {{1, 2, 1, 2}, {2}, {2}, {1}}, {{1, 2, 1, 2}}, a);
+  // stats = blobs / 2: mean [1, 2], var [4, 1].
+  expectNear(run1(d, {{1, 2, 3, 4}, {2, 4}, {8, 2}, {2}}), {0, 0.5, 1, 2});
+  // scale_factor 0 -> stats 0; default eps 1e-5.
+  Attrs b;
+  b.set("use_global_stats", int64_t(1));
+  auto d0 = makeDesc("batch_norm", {{1, 2, 1, 2}, {2}, {2}, {1}}, {{1, 2, 1, 2}}, b);
+  double inv = 1 / std::sqrt(1e-5);
+  expectNear(run1(d0, {{1, 2, 3, 4}, {2, 4}, {8, 2}, {0}}), {inv, 2 * inv, 3 * inv, 4 * inv});
+}
+
+TEST(BatchNorm, BatchStatistics) {
+  Attrs a;
+  a.set("use_global_stats", int64_t(0));
+  // One channel over N=2 and 2 positions: mean 4, biased variance 5.
+  auto d = makeDesc("batch_norm", {{2, 1, 1, 2}, {1}, {1}, {1}}, {{2, 1, 1, 2}}, a);
+  double s = std::sqrt(5 + 1e-5);
+  expectNear(run1(d, {{1, 3, 5, 7}, {100}, {100}, {1}}), {-3 / s, -1 / s, 1 / s, 3 / s});
+}
+
+TEST(BatchNorm, Errors) {
+  expectCreateError(makeDesc("batch_norm", {{1, 2, 1, 2}, {2}, {2}, {1}}, {{1, 2, 1, 2}}),
+                    "missing attribute 'use_global_stats'");
+  Attrs a;
+  a.set("use_global_stats", int64_t(1));
+  expectCreateError(makeDesc("batch_norm", {{1, 2, 1, 2}, {3}, {2}, {1}}, {{1, 2, 1, 2}}, a),
+                    "mean has shape 3");
+}
+
+TEST(Scale, PerChannelWithBias) {
+  auto d = makeDesc("scale", {{2, 3}, {3}, {3}}, {{2, 3}});
+  expectNear(run1(d, {iota(6), {1, 2, 3}, {0, 0, 1}}), {1, 4, 10, 4, 10, 19});
+  // Spatial inner dims: [1, 2, 2] scaled per channel (axis 1).
+  auto s = makeDesc("scale", {{1, 2, 2}, {2}}, {{1, 2, 2}});
+  expectNear(run1(s, {iota(4), {10, -1}}), {10, 20, -3, -4});
+}
+
+TEST(Scale, AxisNumAxesAndScalar) {
+  // axis 0, num_axes 2 on [2, 2, 2]: scale has shape [2, 2].
+  Attrs a;
+  a.set("axis", int64_t(0));
+  a.set("num_axes", int64_t(2));
+  auto d = makeDesc("scale", {{2, 2, 2}, {2, 2}}, {{2, 2, 2}}, a);
+  d.isParam = {false, true};
+  expectNear(run1(d, {iota(8), {1, 0, -1, 2}}), {1, 2, 0, 0, -5, -6, 14, 16});
+  // Scalar scale (num_axes 0).
+  Attrs z;
+  z.set("num_axes", int64_t(0));
+  auto sc = makeDesc("scale", {{2, 2}, {}}, {{2, 2}}, z);
+  sc.isParam = {false, true};
+  expectNear(run1(sc, {iota(4), {3}}), {3, 6, 9, 12});
+  // A parameter whose rank contradicts num_axes is rejected.
+  auto bad = makeDesc("scale", {{2, 2, 2}, {2}}, {{2, 2, 2}}, a);
+  bad.isParam = {false, true};
+  expectCreateError(bad, "num_axes");
+  expectCreateError(makeDesc("scale", {{2, 3}, {2}}, {{2, 3}}), "not a sub-shape");
+}
+
+TEST(Bias, AddsAlongAxis) {
+  auto d = makeDesc("bias", {{2, 2}, {2}}, {{2, 2}});
+  expectNear(run1(d, {iota(4), {10, 20}}), {11, 22, 13, 24});
+  Attrs a;
+  a.set("axis", int64_t(0));
+  auto d0 = makeDesc("bias", {{2, 2}, {2}}, {{2, 2}}, a);
+  expectNear(run1(d0, {iota(4), {10, 20}}), {11, 12, 23, 24});
+}
+
+TEST(Eltwise, SumProdMax) {
+  Data a = {1, -2, 3}, b = {4, 5, -6}, c = {0.5f, 0.5f, 0.5f};
+  expectNear(run1(makeDesc("eltwise", {{3}, {3}, {3}}, {{3}}), {a, b, c}), {5.5, 3.5, -2.5});
+  Attrs co;
+  co.set("coeff", std::vector<double>{1, -1});
+  expectNear(run1(makeDesc("eltwise", {{3}, {3}}, {{3}}, co), {a, b}), {-3, -7, 9});
+  Attrs p;
+  p.set("operation", std::string("prod"));
+  expectNear(run1(makeDesc("eltwise", {{3}, {3}, {3}}, {{3}}, p), {a, b, c}), {2, -5, -9});
+  Attrs m;
+  m.set("operation", std::string("max"));
+  expectNear(run1(makeDesc("eltwise", {{3}, {3}}, {{3}}, m), {a, b}), {4, 5, 3});
+}
+
+TEST(Eltwise, Errors) {
+  expectCreateError(makeDesc("eltwise", {{3}, {4}}, {{3}}), "input 1 has shape 4");
+  Attrs co;
+  co.set("coeff", std::vector<double>{1, 2, 3});
+  expectCreateError(makeDesc("eltwise", {{3}, {3}}, {{3}}, co), "coeff");
+  co.set("operation", std::string("prod"));
+  expectCreateError(makeDesc("eltwise", {{3}, {3}}, {{3}}, co), "coeff");
+  expectCreateError(makeDesc("eltwise", {{3}}, {{3}}), "at least 2");
+}

@@ -1,0 +1,122 @@
+//===- ShapeTest.cpp - concat, slice, crop, flatten, reshape, silence -----===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+#include "RefTestUtil.h"
+
+using namespace dlc::rt;
+using namespace dlc::rt::test;
+
+TEST(Concat, ChannelsAndBatch) {
+  // Default axis 1: [1, 1, 2] ++ [1, 2, 2] -> [1, 3, 2].
+  auto d = makeDesc("concat", {{1, 1, 2}, {1, 2, 2}}, {{1, 3, 2}});
+  expectNear(run1(d, {{1, 2}, {3, 4, 5, 6}}), {1, 2, 3, 4, 5, 6});
+  // axis 1 with batch 2 interleaves per sample.
+  auto d2 = makeDesc("concat", {{2, 1}, {2, 2}}, {{2, 3}});
+  expectNear(run1(d2, {{1, 2}, {3, 4, 5, 6}}), {1, 3, 4, 2, 5, 6});
+  Attrs a;
+  a.set("axis", int64_t(-2));
+  auto d0 = makeDesc("concat", {{1, 2}, {2, 2}}, {{3, 2}}, a);
+  expectNear(run1(d0, {{1, 2}, {3, 4, 5, 6}}), {1, 2, 3, 4, 5, 6});
+  expectCreateError(makeDesc("concat", {{2, 1}, {3, 2}}, {{2, 3}}), "input 1 has shape 3x2");
+  expectCreateError(makeDesc("concat", {{2, 1}, {2, 2}}, {{2, 4}}), "expected 2x3");
+}
+
+TEST(Slice, PointsAndEqualParts) {
+  Attrs a;
+  a.set("slice_points", std::vector<int64_t>{1, 3});
+  auto d = makeDesc("slice", {{2, 4}}, {{2, 1}, {2, 2}, {2, 1}}, a);
+  auto outs = runRef(d, {iota(8)});
+  expectNear(outs[0], {1, 5});
+  expectNear(outs[1], {2, 3, 6, 7});
+  expectNear(outs[2], {4, 8});
+  Attrs e;
+  e.set("axis", int64_t(0));
+  auto eq = makeDesc("slice", {{4, 1}}, {{2, 1}, {2, 1}}, e);
+  auto halves = runRef(eq, {iota(4)});
+  expectNear(halves[0], {1, 2});
+  expectNear(halves[1], {3, 4});
+  expectCreateError(makeDesc("slice", {{2, 5}}, {{2, 2}, {2, 3}}), "equal parts");
+  Attrs bad;
+  bad.set("slice_points", std::vector<int64_t>{3, 1});
+  expectCreateError(makeDesc("slice", {{2, 4}}, {{2, 3}, {2, -2}, {2, 3}}, bad),
+                    "strictly increasing");
+}
+
+TEST(Crop, OffsetsForms) {
+  Data x = iota(16); // 1x1x4x4
+  // Default axis 2, one offset for every axis >= 2.
+  Attrs a;
+  a.set("offset", std::vector<int64_t>{1});
+  auto d = makeDesc("crop", {{1, 1, 4, 4}, {1, 1, 2, 2}}, {{1, 1, 2, 2}}, a);
+  expectNear(run1(d, {x, Data(4, 0)}), {6, 7, 10, 11});
+  // Per-axis offsets.
+  a.set("offset", std::vector<int64_t>{2, 1});
+  auto dp = makeDesc("crop", {{1, 1, 4, 4}, {1, 1, 2, 3}}, {{1, 1, 2, 3}}, a);
+  expectNear(run1(dp, {x, Data(6, 0)}), {10, 11, 12, 14, 15, 16});
+  // No offset: the top-left corner; the reference's batch/channels are ignored below axis.
+  auto d0 = makeDesc("crop", {{1, 1, 4, 4}, {5, 3, 1, 2}}, {{1, 1, 1, 2}});
+  expectNear(run1(d0, {x, Data(30, 0)}), {1, 2});
+  // axis 1 crops channels too.
+  Attrs c;
+  c.set("axis", int64_t(1));
+  c.set("offset", std::vector<int64_t>{1});
+  auto dc = makeDesc("crop", {{1, 2, 2, 2}, {1, 1, 1, 1}}, {{1, 1, 1, 1}}, c);
+  expectNear(run1(dc, {iota(8), {0}}), {8});
+  a.set("offset", std::vector<int64_t>{3});
+  expectCreateError(makeDesc("crop", {{1, 1, 4, 4}, {1, 1, 2, 2}}, {{1, 1, 2, 2}}, a),
+                    "does not fit");
+  a.set("offset", std::vector<int64_t>{1, 1, 1});
+  expectCreateError(makeDesc("crop", {{1, 1, 4, 4}, {1, 1, 2, 2}}, {{1, 1, 2, 2}}, a),
+                    "offset has 3 entries");
+}
+
+TEST(Flatten, AxesAndCopy) {
+  auto d = makeDesc("flatten", {{2, 3, 4}}, {{2, 12}});
+  expectNearData(run1(d, {iota(24)}), iota(24));
+  Attrs a;
+  a.set("axis", int64_t(0));
+  a.set("end_axis", int64_t(1));
+  EXPECT_NO_THROW(createReferenceKernel(makeDesc("flatten", {{2, 3, 4}}, {{6, 4}}, a)));
+  expectCreateError(makeDesc("flatten", {{2, 3, 4}}, {{2, 3, 4}}), "expected 2x12");
+}
+
+TEST(Reshape, CaffeRules) {
+  auto check = [](Shape in, std::vector<int64_t> spec, Shape out, int64_t axis = 0,
+                  int64_t numAxes = -1) {
+    Attrs a;
+    a.set("shape", spec);
+    a.set("axis", axis);
+    a.set("num_axes", numAxes);
+    auto d = makeDesc("reshape", {in}, {out}, a);
+    int64_t n = numElements(in);
+    expectNearData(run1(d, {iota(n)}), iota(n));
+  };
+  check({2, 3, 4}, {0, -1}, {2, 12});
+  check({2, 3, 4}, {-1}, {24});
+  check({2, 3, 4}, {4, 0, 2}, {4, 3, 2});
+  // Replace only axis 1 (num_axes 1) by [3, 1].
+  check({2, 3, 4}, {3, 1}, {2, 3, 1, 4}, 1, 1);
+  // Insert an axis at the end (axis -1 means after the last).
+  check({2, 3}, {1}, {2, 3, 1}, -1, 0);
+  Attrs a;
+  a.set("shape", std::vector<int64_t>{5, -1});
+  expectCreateError(makeDesc("reshape", {{2, 3, 4}}, {{5, 5}}, a), "divisible");
+  a.set("shape", std::vector<int64_t>{-1, -1});
+  expectCreateError(makeDesc("reshape", {{2, 3, 4}}, {{4, 6}}, a), "at most one -1");
+  a.set("shape", std::vector<int64_t>{4, 7});
+  expectCreateError(makeDesc("reshape", {{2, 3, 4}}, {{4, 7}}, a), "28 elements");
+  a.set("shape", std::vector<int64_t>{4, 6});
+  expectCreateError(makeDesc("reshape", {{2, 3, 4}}, {{6, 4}}, a), "expected 4x6");
+  expectCreateError(makeDesc("reshape", {{2, 3, 4}}, {{24}}), "missing attribute 'shape'");
+}
+
+TEST(Silence, NoOutputs) {
+  auto k = createReferenceKernel(makeDesc("silence", {{2}, {3}}, {}));
+  Data a = {1, 2}, b = {3, 4, 5};
+  const float *in[] = {a.data(), b.data()};
+  k->forward(in, nullptr);
+  expectNear(a, {1, 2});
+  expectCreateError(makeDesc("silence", {{2}}, {{2}}), "0 output");
+}
