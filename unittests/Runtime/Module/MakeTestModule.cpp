@@ -111,8 +111,8 @@ int main(int argc, char **argv) {
     bytes = raw(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-arena") {
     rt::ModuleWriter a = test::tinyCnn(true);
-    m = a.header();
     a.serialize(bytes, error);
+    m = a.header();
     weights = bytes.substr((16 + m.ByteSizeLong() + 63) / 64 * 64);
     // conv1 overlaps the data input, which is also a net output (so live).
     for (pb::Tensor &t : *m.mutable_tensors())
