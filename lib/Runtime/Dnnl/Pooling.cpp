@@ -22,22 +22,79 @@ namespace dlc::rt {
 namespace dnnlk {
 namespace {
 
+/// Runs a src -> dst primitive, possibly in a blocked layout: the caller's
+/// plain NCHW buffers are reordered in and out around it.
+class BlockedIO {
+public:
+  BlockedIO() = default;
+  BlockedIO(const dnnl::engine &eng, const dnnl::memory::desc &userSrc,
+            const dnnl::memory::desc &userDst, const dnnl::memory::desc &src,
+            const dnnl::memory::desc &dst) {
+    userSrc_ = handleMem(userSrc, eng);
+    userDst_ = handleMem(userDst, eng);
+    reorderSrc_ = src != userSrc;
+    reorderDst_ = dst != userDst;
+    src_ = reorderSrc_ ? dnnl::memory(src, eng) : userSrc_;
+    dst_ = reorderDst_ ? dnnl::memory(dst, eng) : userDst_;
+    if (reorderSrc_)
+      srcR_ = dnnl::reorder(userSrc_, src_);
+    if (reorderDst_)
+      dstR_ = dnnl::reorder(dst_, userDst_);
+  }
+  template <typename Exec>
+  void run(const float *in, float *out, dnnl::primitive &prim, Exec &&exec) {
+    bind(userSrc_, in);
+    bind(userDst_, out);
+    if (reorderSrc_)
+      exec(srcR_, {{DNNL_ARG_FROM, userSrc_}, {DNNL_ARG_TO, src_}});
+    exec(prim, {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}});
+    if (reorderDst_)
+      exec(dstR_, {{DNNL_ARG_FROM, dst_}, {DNNL_ARG_TO, userDst_}});
+  }
+
+private:
+  bool reorderSrc_ = false, reorderDst_ = false;
+  dnnl::memory userSrc_, userDst_, src_, dst_;
+  dnnl::reorder srcR_, dstR_;
+};
+
+/// oneDNN's plain-NCHW pooling and within-channel LRN are reference-grade;
+/// its JIT kernels want channel-blocked layouts. Keeps plain NCHW when it has
+/// a JIT implementation, else tries nChw16c and nChw8c (reordering in and
+/// out) and keeps the first with one, else falls back to plain NCHW.
+template <typename PD, typename Make>
+PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
+  PD plain = make(plainDesc(x), plainDesc(y));
+  if (std::string(plain.impl_info_str()).find("jit") != std::string::npos)
+    return plain;
+  dims xd(x.begin(), x.end()), yd(y.begin(), y.end());
+  for (tag t : {tag::nChw16c, tag::nChw8c}) {
+    try {
+      PD pd = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
+      if (std::string(pd.impl_info_str()).find("jit") != std::string::npos)
+        return pd;
+    } catch (const dnnl::error &e) {
+      if (e.status != dnnl_unimplemented)
+        throw;
+    }
+  }
+  return plain;
+}
+
 class PoolingKernel : public DnnlKernelBase {
 public:
   PoolingKernel(const KernelDesc &desc, DnnlContext &ctx,
                 const dnnl::pooling_forward::primitive_desc &pd, int64_t planes,
                 int64_t planeSize, std::vector<std::pair<int64_t, float>> fix)
       : DnnlKernelBase(desc, ctx), prim_(pd), planes_(planes), planeSize_(planeSize),
-        fix_(std::move(fix)) {
+        fix_(std::move(fix)),
+        io_(eng_, plainDesc(desc.inputs[0]), plainDesc(desc.outputs[0]), pd.src_desc(),
+            pd.dst_desc()) {
     impl_ = implOf(pd);
-    src_ = handleMem(pd.src_desc(), eng_);
-    dst_ = handleMem(pd.dst_desc(), eng_);
   }
 
   void forward(const float *const *in, float *const *out) override {
-    bind(src_, in[0]);
-    bind(dst_, out[0]);
-    exec(prim_, {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}});
+    io_.run(in[0], out[0], prim_, [this](dnnl::primitive &p, const Args &a) { exec(p, a); });
     wait();
     if (fix_.empty())
       return;
@@ -53,28 +110,26 @@ private:
   dnnl::pooling_forward prim_;
   int64_t planes_, planeSize_;
   std::vector<std::pair<int64_t, float>> fix_; // (offset in an output plane, factor)
-  dnnl::memory src_, dst_;
+  BlockedIO io_;
 };
 
 class LrnKernel : public DnnlKernelBase {
 public:
   LrnKernel(const KernelDesc &desc, DnnlContext &ctx,
             const dnnl::lrn_forward::primitive_desc &pd)
-      : DnnlKernelBase(desc, ctx), prim_(pd) {
+      : DnnlKernelBase(desc, ctx), prim_(pd),
+        io_(eng_, plainDesc(desc.inputs[0]), plainDesc(desc.outputs[0]), pd.src_desc(),
+            pd.dst_desc()) {
     impl_ = implOf(pd);
-    src_ = handleMem(pd.src_desc(), eng_);
-    dst_ = handleMem(pd.dst_desc(), eng_);
   }
   void forward(const float *const *in, float *const *out) override {
-    bind(src_, in[0]);
-    bind(dst_, out[0]);
-    exec(prim_, {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}});
+    io_.run(in[0], out[0], prim_, [this](dnnl::primitive &p, const Args &a) { exec(p, a); });
     wait();
   }
 
 private:
   dnnl::lrn_forward prim_;
-  dnnl::memory src_, dst_;
+  BlockedIO io_;
 };
 
 } // namespace
@@ -155,10 +210,14 @@ std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx) 
           fix.emplace_back(oy * O[1] + ox, float(double(k[0] * k[1]) / double(c)));
       }
   }
-  dnnl::pooling_forward::desc pdsc(dnnl::prop_kind::forward_inference, alg, plainDesc(x),
-                                   plainDesc(desc.outputs[0]), dims{s[0], s[1]},
-                                   dims{k[0], k[1]}, dims{p[0], p[1]}, padR);
-  dnnl::pooling_forward::primitive_desc pd(pdsc, ctx.engine);
+  using PoolPD = dnnl::pooling_forward::primitive_desc;
+  PoolPD pd = pickLayout<PoolPD>(x, desc.outputs[0], [&](const dnnl::memory::desc &src,
+                                                         const dnnl::memory::desc &dst) {
+    dnnl::pooling_forward::desc pdsc(dnnl::prop_kind::forward_inference, alg, src, dst,
+                                     dims{s[0], s[1]}, dims{k[0], k[1]}, dims{p[0], p[1]},
+                                     padR);
+    return PoolPD(pdsc, ctx.engine);
+  });
   return std::make_unique<PoolingKernel>(desc, ctx, pd, x[0] * x[1], O[0] * O[1],
                                          std::move(fix));
 }
@@ -192,10 +251,13 @@ std::unique_ptr<Kernel> createLrn(const KernelDesc &desc, DnnlContext &ctx) {
   } else {
     fail(desc, "unknown norm_region '" + region + "'");
   }
-  auto md = plainDesc(x);
-  dnnl::lrn_forward::desc ld(dnnl::prop_kind::forward_inference, alg, md, size, float(alpha),
-                             float(beta), float(k));
-  dnnl::lrn_forward::primitive_desc pd(ld, ctx.engine);
+  using LrnPD = dnnl::lrn_forward::primitive_desc;
+  LrnPD pd = pickLayout<LrnPD>(x, x, [&](const dnnl::memory::desc &src,
+                                         const dnnl::memory::desc &) {
+    dnnl::lrn_forward::desc ld(dnnl::prop_kind::forward_inference, alg, src, size,
+                               float(alpha), float(beta), float(k));
+    return LrnPD(ld, ctx.engine);
+  });
   return std::make_unique<LrnKernel>(desc, ctx, pd);
 }
 
