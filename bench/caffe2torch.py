@@ -1021,6 +1021,22 @@ def make_step(model, inputs, mode="forward"):
     raise ValueError(f"unknown mode {mode!r}")
 
 
+def profile_steps(model, inputs, iterations, warmup=1):
+    """Per-step forward times (ms medians): [(step name, type, ms)]."""
+    torch = _torch()
+    samples = [[] for _ in model.steps]
+    with torch.no_grad():
+        for it in range(warmup + iterations):
+            env = dict(zip(model._input_ids, inputs))
+            for k, s in enumerate(model.steps):
+                args = [env[v] for v in s.ins]
+                t0 = time.perf_counter()
+                env[s.outs[0]] = s.module(*args)
+                if it >= warmup:
+                    samples[k].append((time.perf_counter() - t0) * 1e3)
+    return [(s.name, s.type, median(x)) for s, x in zip(model.steps, samples)]
+
+
 def time_step(step, warmup, iterations):
     """warmup untimed calls, then `iterations` timed calls; returns ms list."""
     for _ in range(warmup):
@@ -1047,6 +1063,8 @@ def main(argv=None):
     ap.add_argument("--time", type=int, metavar="I", default=0,
                     help="time I forward iterations (after 2 warm-ups) and print the median")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    ap.add_argument("--profile", type=int, metavar="I", default=0,
+                    help="time each step over I forward runs and print the per-step medians")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     torch = _torch()
@@ -1083,6 +1101,15 @@ def main(argv=None):
         ms = median(time_step(step, 2, args.time))
         print(f"forward median {ms:.3f} ms ({torch.get_num_threads()} threads), "
               f"{2 * model.macs / ms / 1e6:.1f} GFLOP/s")
+    if args.profile:
+        rows = profile_steps(model, inputs, args.profile)
+        total = sum(t for _, _, t in rows)
+        print(f"per-step medians over {args.profile} runs ({torch.get_num_threads()} threads), "
+              f"sum {total:.3f} ms:")
+        for name, type_, t in rows:
+            macs = model.layer_macs.get(name.split("+")[0], 0)
+            rate = f"  {2 * macs / t / 1e6:8.1f} GFLOP/s" if macs and t > 0 else ""
+            print(f"  {name:32s} {type_:14s} {t:9.3f} ms {100 * t / total:5.1f}%{rate}")
     return 0
 
 

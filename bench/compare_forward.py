@@ -1,0 +1,456 @@
+#!/usr/bin/python3
+# Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+"""Compares dlc (dlc compile + dlrun --bench) with PyTorch on the CPU, on
+exactly the same Caffe networks (bench/caffe2torch.py builds the torch side
+from the same prototxt).
+
+Run it with Debian's /usr/bin/python3 (python3-torch 1.13 with OpenBLAS), e.g.
+
+  /usr/bin/python3 bench/compare_forward.py models/lenet.prototxt:64 \\
+      ../shared/zoo/bvlc_alexnet/deploy.prototxt:16 --threads 2 --out results.md
+
+Fairness: OMP_WAIT_POLICY=PASSIVE for both sides, explicit thread counts on
+both sides (dlrun --threads N, torch.set_num_threads(N)), the same warm-up
+and iteration counts, flush-denormals on, and R rounds that INTERLEAVE the two
+sides (the first side alternates between rounds) so machine drift hits both.
+Each round yields one median per side; the report gives the median over
+rounds (with min-max), the ratio of those medians and the median of the
+per-round (paired) ratios.
+"""
+
+import os
+
+# Before torch (and its libgomp) is loaded: passive OpenMP waiting, so the
+# idle side's threads sleep instead of spinning while the other side runs.
+os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import glob  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import shlex  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import caffe2torch as c2t  # noqa: E402
+
+# Nominal FP32 SGEMM peak of the reference machine (GFLOP/s, by threads),
+# from the project brief: ~120 on 1 thread, 180-240 on 2.
+NOMINAL_PEAK = {1: 120.0, 2: 210.0}
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Machine and tool discovery
+# ---------------------------------------------------------------------------
+
+def find_tools(dlc=None, dlrun=None):
+    """dlc and dlrun from the arguments, else the newest build*/bin of the
+    repository that has both."""
+    if dlc and dlrun:
+        return dlc, dlrun
+    best = None
+    for d in glob.glob(os.path.join(c2t.REPO_ROOT, "build*", "bin")):
+        a, b = os.path.join(d, "dlc"), os.path.join(d, "dlrun")
+        if os.access(a, os.X_OK) and os.access(b, os.X_OK):
+            t = max(os.path.getmtime(a), os.path.getmtime(b))
+            if best is None or t > best[0]:
+                best = (t, a, b)
+    if best is None:
+        raise BenchError(f"no {c2t.REPO_ROOT}/build*/bin has both dlc and dlrun; build them "
+                         "(scripts/build.sh) or pass --dlc/--dlrun (or use --torch-only)")
+    return dlc or best[1], dlrun or best[2]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def loaded_blas():
+    """BLAS/LAPACK shared objects mapped into this process (torch's BLAS is
+    Debian's libblas.so.3 alternative, so torch.__config__ says 'generic')."""
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                m = re.search(r"(/\S*(?:blas|lapack|mkl_rt|blis)\S*)", line)
+                if m:
+                    libs.add(os.path.realpath(m.group(1)))
+    except OSError:
+        pass
+    return sorted(libs)
+
+
+def sgemm_gflops(torch, threads, n=1024, reps=6):
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        a @ b
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2.0 * n ** 3 / c2t.median(times) / 1e9
+
+
+def git_commit():
+    try:
+        r = subprocess.run(["git", "-C", c2t.REPO_ROOT, "rev-parse", "--short", "HEAD"],
+                           capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", c2t.REPO_ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return r.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine_info(torch, threads_list):
+    info = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "host_nproc": os.cpu_count(),
+        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu_model(),
+        "python": sys.executable + " " + platform.python_version(),
+        "torch": torch.__version__,
+        "torch_mkldnn": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()
+        if hasattr(torch.backends, "cpu") and hasattr(torch.backends.cpu, "get_cpu_capability") else None,
+        "blas_libs": loaded_blas(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "flush_denormal": True,
+        "loadavg_start": os.getloadavg(),
+        "dlc_commit": git_commit(),
+        "sgemm_gflops": {},
+    }
+    for t in threads_list:
+        info["sgemm_gflops"][t] = round(sgemm_gflops(torch, t), 1)
+    return info
+
+
+def check_blas(info):
+    libs = " ".join(info["blas_libs"])
+    problems = []
+    if "openblas" not in libs:
+        problems.append(f"torch is not using OpenBLAS (mapped: {libs or 'none'}); "
+                        "install libopenblas0-openmp")
+    one = info["sgemm_gflops"].get(1) or min(info["sgemm_gflops"].values())
+    if one < 20:
+        problems.append(f"SGEMM {one:.1f} GFLOP/s looks like the reference BLAS")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# The two sides
+# ---------------------------------------------------------------------------
+
+def parse_net_spec(spec):
+    m = re.match(r"^(.*):(\d+)$", spec)
+    if m and not os.path.exists(spec):
+        return m.group(1), int(m.group(2))
+    return spec, None
+
+
+def child_env(threads):
+    env = dict(os.environ)
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
+def dlc_compile(dlc, prototxt, batch, out):
+    cmd = [dlc, "compile", prototxt, "-o", out]
+    if batch is not None:
+        cmd += ["--batch", str(batch)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise BenchError(f"{shlex.join(cmd)} failed (exit {r.returncode}):\n{r.stderr.strip()}")
+    return cmd
+
+
+def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout):
+    cmd = [dlrun, module, "--bench", "--no-per-layer", "--quiet", "--threads", str(threads),
+           "--iterations", str(iterations), "--warmup", str(warmup), "--json", json_path]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=child_env(threads))
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{shlex.join(cmd)} timed out after {timeout} s") from None
+    if r.returncode != 0:
+        raise BenchError(f"{shlex.join(cmd)} failed (exit {r.returncode}):\n{r.stderr.strip()}")
+    try:
+        with open(json_path) as f:
+            report = json.load(f)
+        bench = report["bench"]
+        med = float(bench["total"]["median_ms"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise BenchError(f"{json_path}: no bench.total.median_ms in dlrun's JSON report ({e})") from None
+    if bench.get("threads") not in (None, threads):
+        raise BenchError(f"dlrun ran with {bench.get('threads')} threads, asked {threads}")
+    return med, report
+
+
+def summarize_dlrun(report):
+    kernels = report.get("kernels", [])
+    impls = {}
+    for k in kernels:
+        impls[k.get("impl", "?")] = impls.get(k.get("impl", "?"), 0) + 1
+    return {
+        "kernels": len(kernels),
+        "fell_back": [f"{k.get('layer')} ({k.get('op')})" for k in kernels if k.get("fell_back")],
+        "impls": impls,
+        "outputs": [(o.get("name"), list(o.get("shape", []))) for o in report.get("outputs", [])],
+    }
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+def stats(xs):
+    return {"median": c2t.median(xs), "min": min(xs), "max": max(xs), "rounds": list(xs)}
+
+
+def gflops(macs, ms):
+    return 2.0 * macs / (ms * 1e-3) / 1e9 if ms > 0 else float("nan")
+
+
+def fmt_ms(s):
+    return f"{s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})"
+
+
+def run(args):
+    import torch
+    torch.set_flush_denormal(True)
+    threads_list = sorted({int(t) for t in str(args.threads).split(",")})
+    if any(t <= 0 for t in threads_list):
+        raise BenchError("--threads must be positive")
+    if args.rounds < 1 or args.iterations < 1 or args.warmup < 0:
+        raise BenchError("--rounds and --iterations must be >= 1, --warmup >= 0")
+    if args.mode == "grad" and not args.torch_only:
+        raise BenchError("--mode grad: dlrun has no gradient benchmark yet; use --torch-only")
+
+    dlc = dlrun = None
+    if not args.torch_only:
+        dlc, dlrun = find_tools(args.dlc, args.dlrun)
+
+    info = machine_info(torch, threads_list)
+    info["dlc"], info["dlrun"] = dlc, dlrun
+    warnings = check_blas(info)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"# {info['cpu']}, {info['affinity_cpus']} CPUs, torch {info['torch']} "
+          f"(mkldnn {'on' if info['torch_mkldnn'] else 'off'}), BLAS "
+          f"{', '.join(os.path.basename(b) for b in info['blas_libs']) or 'unknown'}, "
+          f"SGEMM {info['sgemm_gflops']} GFLOP/s, load {info['loadavg_start'][0]:.2f}")
+    if dlc:
+        print(f"# dlc {dlc}\n# dlrun {dlrun}")
+    print(f"# mode {args.mode}, rounds {args.rounds}, warmup {args.warmup}, iterations {args.iterations}",
+          flush=True)
+
+    results = []
+    tmp = tempfile.mkdtemp(prefix="dlc-bench-")
+    for spec in args.nets:
+        path, batch = parse_net_spec(spec)
+        row_base = {"net": path, "spec": spec}
+        try:
+            model = c2t.build(path, batch=batch, fuse_bn_scale=not args.no_fuse)
+        except c2t.CaffeError as e:
+            print(f"error: {spec}: torch side: {e}", file=sys.stderr)
+            results.append(dict(row_base, error=f"torch side: {e}"))
+            continue
+        name = model.name
+        batch_eff = model.input_shapes[0][0] if model.input_shapes else None
+        inputs = model.make_inputs()
+        step = c2t.make_step(model, inputs, args.mode)
+        with torch.no_grad():
+            out = model(*inputs)
+        outs = out if isinstance(out, tuple) else (out,)
+        if not all(bool(torch.isfinite(o).all()) for o in outs):
+            print(f"warning: {spec}: torch outputs are not finite", file=sys.stderr)
+        torch_outputs = [(n, list(o.shape)) for n, o in zip(model.output_names, outs)]
+
+        module = os.path.join(tmp, re.sub(r"[^\w.-]", "_", name) + ".dlcm")
+        dlc_info = None
+        compile_cmd = None
+        if not args.torch_only:
+            try:
+                compile_cmd = dlc_compile(dlc, path, batch, module)
+            except BenchError as e:
+                print(f"error: {spec}: {e}", file=sys.stderr)
+                results.append(dict(row_base, name=name, batch=batch_eff, error=str(e)))
+                continue
+
+        for threads in threads_list:
+            dlc_ms, torch_ms, paired = [], [], []
+            error = None
+            for r in range(args.rounds):
+                order = ("dlc", "torch") if r % 2 == 0 else ("torch", "dlc")
+                got = {}
+                for side in order:
+                    if side == "dlc":
+                        if args.torch_only:
+                            continue
+                        try:
+                            ms, report = dlrun_bench(dlrun, module, threads, args.iterations, args.warmup,
+                                                     os.path.join(tmp, "dlrun.json"), args.timeout)
+                        except BenchError as e:
+                            error = str(e)
+                            break
+                        if dlc_info is None:
+                            dlc_info = summarize_dlrun(report)
+                        got["dlc"] = ms
+                    else:
+                        torch.set_num_threads(threads)
+                        got["torch"] = c2t.median(c2t.time_step(step, args.warmup, args.iterations))
+                if error:
+                    break
+                torch_ms.append(got["torch"])
+                if "dlc" in got:
+                    dlc_ms.append(got["dlc"])
+                    paired.append(got["dlc"] / got["torch"])
+                print(f"  {name} b{batch_eff} t{threads} round {r + 1}/{args.rounds}: "
+                      + (f"dlc {got['dlc']:.3f} ms, " if "dlc" in got else "")
+                      + f"torch {got['torch']:.3f} ms", flush=True)
+            row = dict(row_base, name=name, batch=batch_eff, threads=threads, mode=args.mode,
+                       macs=model.macs, torch_outputs=torch_outputs, compile=compile_cmd)
+            if error:
+                print(f"error: {spec}: {error}", file=sys.stderr)
+                row["error"] = error
+                results.append(row)
+                continue
+            row["torch_ms"] = stats(torch_ms)
+            row["torch_gflops"] = gflops(model.macs, row["torch_ms"]["median"])
+            if dlc_ms:
+                row["dlc_ms"] = stats(dlc_ms)
+                row["dlc_gflops"] = gflops(model.macs, row["dlc_ms"]["median"])
+                row["ratio"] = row["dlc_ms"]["median"] / row["torch_ms"]["median"]
+                row["paired_ratio"] = stats(paired)
+                row["dlrun"] = dlc_info
+                if dlc_info and dlc_info["outputs"] != torch_outputs:
+                    w = (f"{spec}: outputs differ: dlrun {dlc_info['outputs']} vs torch {torch_outputs}")
+                    print(f"warning: {w}", file=sys.stderr)
+                    warnings.append(w)
+            row["peak_gflops"] = NOMINAL_PEAK.get(threads)
+            row["sgemm_gflops"] = info["sgemm_gflops"].get(threads)
+            results.append(row)
+    info["loadavg_end"] = os.getloadavg()
+    return info, results, warnings
+
+
+def table_rows(results):
+    head = ["net", "batch", "threads", "dlc ms median (min-max)", "torch ms median (min-max)",
+            "dlc/torch", "paired ratio (min-max)", "dlc GFLOP/s", "torch GFLOP/s", "SGEMM / nominal peak"]
+    rows = []
+    for r in results:
+        if "error" in r:
+            rows.append([r.get("name", r["net"]), str(r.get("batch", "")), str(r.get("threads", "")),
+                         "error: " + r["error"].splitlines()[0][:60], "", "", "", "", "", ""])
+            continue
+        has_dlc = "dlc_ms" in r
+        peak = f"{r['sgemm_gflops']:.0f} / {r['peak_gflops']:.0f}" if r.get("peak_gflops") \
+            else f"{r['sgemm_gflops']:.0f} / -"
+        rows.append([
+            r["name"], str(r["batch"]), str(r["threads"]),
+            fmt_ms(r["dlc_ms"]) if has_dlc else "-",
+            fmt_ms(r["torch_ms"]),
+            f"{r['ratio']:.2f}" if has_dlc else "-",
+            (f"{r['paired_ratio']['median']:.2f} ({r['paired_ratio']['min']:.2f}-"
+             f"{r['paired_ratio']['max']:.2f})") if has_dlc else "-",
+            f"{r['dlc_gflops']:.1f}" if has_dlc else "-",
+            f"{r['torch_gflops']:.1f}",
+            peak,
+        ])
+    return head, rows
+
+
+def print_table(results):
+    head, rows = table_rows(results)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+
+
+def markdown(info, results, warnings, args, argv):
+    head, rows = table_rows(results)
+    lines = [f"# dlc vs PyTorch, CPU {args.mode}", "",
+             f"Command: `/usr/bin/python3 bench/compare_forward.py {shlex.join(argv)}`", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["",
+              f"Times are medians over {args.rounds} interleaved rounds (min-max over rounds) of the "
+              f"per-round median of {args.iterations} iterations after {args.warmup} warm-ups. "
+              "GFLOP/s = 2 x multiply-adds of convolutions and inner products / median time. "
+              "'paired ratio' is the median of the per-round dlc/torch ratios.", "",
+              "## Machine", ""]
+    for k, v in info.items():
+        lines.append(f"- {k}: {v}")
+    notes = []
+    for r in results:
+        d = r.get("dlrun")
+        if d:
+            notes.append(f"- {r['name']} (t{r['threads']}): dlrun kernels {d['kernels']}, impls {d['impls']}"
+                         + (f", fell back to reference: {', '.join(d['fell_back'])}" if d["fell_back"] else ""))
+    if notes or warnings:
+        lines += ["", "## Notes", ""] + notes + [f"- warning: {w}" for w in warnings]
+    lines += ["", f"torch side: eager mode, NCHW, `torch.no_grad()`, BatchNorm+Scale "
+              f"{'kept separate' if args.no_fuse else 'fused into one batch_norm'}, random weights "
+              "(Kaiming), inputs uniform [-1, 1).", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("nets", nargs="+", metavar="net.prototxt[:batch]")
+    ap.add_argument("--threads", default="2", help="threads for both sides; a comma list runs each (default 2)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    ap.add_argument("--iterations", type=int, default=20, help="timed iterations per round and side (default 20)")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed iterations per round and side (default 3)")
+    ap.add_argument("--mode", choices=["forward", "grad"], default="forward",
+                    help="forward (default); grad = forward + backward, no update (torch side only so far)")
+    ap.add_argument("--torch-only", action="store_true", help="time only the PyTorch side")
+    ap.add_argument("--no-fuse", action="store_true", help="torch: keep BatchNorm and Scale separate")
+    ap.add_argument("--dlc", help="dlc binary (default: newest build*/bin with dlc and dlrun)")
+    ap.add_argument("--dlrun", help="dlrun binary (default: next to dlc)")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per dlrun invocation (default 900)")
+    ap.add_argument("--out", help="write the report as Markdown (FILE.md) and JSON (FILE.json)")
+    args = ap.parse_args(argv)
+    if args.dlc and not args.dlrun:
+        args.dlrun = os.path.join(os.path.dirname(args.dlc), "dlrun")
+    try:
+        info, results, warnings = run(args)
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print()
+    print_table(results)
+    if args.out:
+        stem = args.out[:-3] if args.out.endswith(".md") else (args.out[:-5] if args.out.endswith(".json")
+                                                               else args.out)
+        with open(stem + ".md", "w") as f:
+            f.write(markdown(info, results, warnings, args, argv))
+        with open(stem + ".json", "w") as f:
+            json.dump({"command": ["bench/compare_forward.py"] + argv, "machine": info,
+                       "results": results, "warnings": warnings}, f, indent=1, default=str)
+        print(f"\nwrote {stem}.md and {stem}.json")
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
