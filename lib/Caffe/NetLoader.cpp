@@ -225,6 +225,8 @@ struct PendingInput {
   std::string layerType;
   std::string layerName;
   SourceLoc loc;
+  /// An error about this input's shape was already reported.
+  bool shapeReported = false;
 };
 
 class Loader {
@@ -275,7 +277,7 @@ private:
     return loc.line > 0 ? " at line " + std::to_string(loc.line) : std::string();
   }
   static bool stateMeetsRule(const caffe::NetState &state, const caffe::NetStateRule &rule);
-  void collectLayerInputs(const caffe::LayerParameter &layer, const SourceLoc &loc,
+  void collectLayerInputs(const caffe::LayerParameter &layer, size_t index, const SourceLoc &loc,
                           std::vector<PendingInput> &inputs);
 };
 
@@ -353,8 +355,11 @@ bool Loader::stateMeetsRule(const caffe::NetState &state, const caffe::NetStateR
   return true;
 }
 
-void Loader::collectLayerInputs(const caffe::LayerParameter &layer, const SourceLoc &loc,
-                                std::vector<PendingInput> &inputs) {
+void Loader::collectLayerInputs(const caffe::LayerParameter &layer, size_t index,
+                                const SourceLoc &loc, std::vector<PendingInput> &inputs) {
+  // After an error about the shapes, the tops are still graph inputs (so that
+  // their consumers are not reported as well), with no further complaint.
+  bool bad = false;
   const std::string &type = layer.type();
   const int numTops = layer.top_size();
   std::vector<PartialShape> shapes(numTops);
@@ -391,10 +396,10 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, const Source
       for (int t = 0; t < numTops; ++t)
         shapes[t] = fromBlobShape(p.shape(t));
     } else {
-      error(loc, layerRef(layer, 0) + " (Input) has " + std::to_string(p.shape_size()) +
+      error(loc, layerRef(layer, index) + " (Input) has " + std::to_string(p.shape_size()) +
                      " shapes for " + std::to_string(numTops) +
                      " tops; give one shape for all tops, or one per top");
-      return;
+      bad = true;
     }
   } else if (type == "Data") {
     int64_t n = layer.data_param().batch_size();
@@ -427,35 +432,35 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, const Source
     const caffe::DummyDataParameter &p = layer.dummy_data_param();
     if (p.shape_size() > 0) {
       if (p.num_size() + p.channels_size() + p.height_size() + p.width_size() > 0) {
-        error(loc, layerRef(layer, 0) + " (DummyData) gives both 'shape' and the legacy "
+        error(loc, layerRef(layer, index) + " (DummyData) gives both 'shape' and the legacy "
                                         "num/channels/height/width; use one of them");
-        return;
-      }
-      if (p.shape_size() == 1) {
+        bad = true;
+      } else if (p.shape_size() == 1) {
         for (auto &s : shapes)
           s = fromBlobShape(p.shape(0));
       } else if (p.shape_size() == numTops) {
         for (int t = 0; t < numTops; ++t)
           shapes[t] = fromBlobShape(p.shape(t));
       } else {
-        error(loc, layerRef(layer, 0) + " (DummyData) has " + std::to_string(p.shape_size()) +
+        error(loc, layerRef(layer, index) + " (DummyData) has " + std::to_string(p.shape_size()) +
                        " shapes for " + std::to_string(numTops) +
                        " tops; give one shape for all tops, or one per top");
-        return;
+        bad = true;
       }
     } else if (p.num_size() > 0) {
       int n = p.num_size();
       if (p.channels_size() != n || p.height_size() != n || p.width_size() != n ||
           (n != 1 && n != numTops)) {
-        error(loc, layerRef(layer, 0) +
+        error(loc, layerRef(layer, index) +
                        " (DummyData): num, channels, height and width must each be given once, "
                        "or once per top");
-        return;
-      }
-      for (int t = 0; t < numTops; ++t) {
-        int k = n == 1 ? 0 : t;
-        shapes[t].dims = {int64_t(p.num(k)), int64_t(p.channels(k)), int64_t(p.height(k)),
-                          int64_t(p.width(k))};
+        bad = true;
+      } else {
+        for (int t = 0; t < numTops; ++t) {
+          int k = n == 1 ? 0 : t;
+          shapes[t].dims = {int64_t(p.num(k)), int64_t(p.channels(k)), int64_t(p.height(k)),
+                            int64_t(p.width(k))};
+        }
       }
     } else {
       for (auto &s : shapes)
@@ -465,7 +470,7 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, const Source
     return;
   }
   for (int t = 0; t < numTops; ++t)
-    inputs.push_back({layer.top(t), shapes[t], type, layer.name(), loc});
+    inputs.push_back({layer.top(t), shapes[t], type, layer.name(), loc, bad});
 }
 
 std::optional<LoadedNet> Loader::run() {
@@ -584,36 +589,44 @@ std::optional<LoadedNet> Loader::run() {
     bool hasShape = net.input_shape_size() > 0;
     bool hasDim = net.input_dim_size() > 0;
     SourceLoc first = locOf(tree, "input", 0);
+    bool shapesOk = true;
     if (hasShape && hasDim) {
       error(first, "the net gives both 'input_shape' and 'input_dim'; use one of them");
+      shapesOk = false;
     } else if (hasShape && net.input_shape_size() != net.input_size()) {
       error(first, "the net has " + std::to_string(net.input_size()) + " 'input' entries but " +
                        std::to_string(net.input_shape_size()) +
                        " 'input_shape' entries; give exactly one input_shape per input");
+      shapesOk = false;
     } else if (hasDim && net.input_dim_size() != 4 * net.input_size()) {
       error(first, "the net has " + std::to_string(net.input_size()) + " 'input' entries but " +
                        std::to_string(net.input_dim_size()) +
                        " 'input_dim' values; give exactly four (num, channels, height, width) "
                        "per input");
-    } else {
-      for (int i = 0; i < net.input_size(); ++i) {
-        PartialShape shape;
-        if (hasShape) {
-          shape.dims.assign(net.input_shape(i).dim().begin(), net.input_shape(i).dim().end());
-        } else if (hasDim) {
-          shape.dims.assign(net.input_dim().begin() + 4 * i, net.input_dim().begin() + 4 * i + 4);
-        } else {
-          shape.rankKnown = false;
-        }
-        inputs.push_back({net.input(i), shape, "input", "", locOf(tree, "input", i)});
+      shapesOk = false;
+    }
+    for (int i = 0; i < net.input_size(); ++i) {
+      PendingInput in;
+      in.name = net.input(i);
+      in.layerType = "input";
+      in.loc = locOf(tree, "input", i);
+      if (!shapesOk) {
+        in.shapeReported = true; // the inputs still exist for the structure checks
+      } else if (hasShape) {
+        in.shape.dims.assign(net.input_shape(i).dim().begin(), net.input_shape(i).dim().end());
+      } else if (hasDim) {
+        in.shape.dims.assign(net.input_dim().begin() + 4 * i, net.input_dim().begin() + 4 * i + 4);
+      } else {
+        in.shape.rankKnown = false;
       }
+      inputs.push_back(in);
     }
   } else if (net.input_shape_size() > 0 || net.input_dim_size() > 0) {
     error(fileLoc(), "the net gives 'input_shape' or 'input_dim' without any 'input'");
   }
   size_t legacyInputs = inputs.size();
   for (int i = 0; i < kept.size(); ++i)
-    collectLayerInputs(kept.Get(i), keptLocs[i], inputs);
+    collectLayerInputs(kept.Get(i), i, keptLocs[i], inputs);
 
   // Overrides.
   for (const auto &[name, dims] : options_.inputShapes) {
@@ -646,6 +659,8 @@ std::optional<LoadedNet> Loader::run() {
     }
   }
   for (const PendingInput &in : inputs) {
+    if (in.shapeReported)
+      continue;
     std::string owner = in.layerName.empty() && in.layerType == "input"
                             ? std::string("legacy 'input' field")
                             : "layer '" + in.layerName + "' (" + in.layerType + ")";

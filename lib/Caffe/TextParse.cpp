@@ -311,6 +311,33 @@ public:
 /// name, an unknown enum value, a repeated singular field). Moves such an
 /// error back to the token its message quotes.
 void pointAtCulprit(const SourceText &src, RawError &e) {
+  if (e.line >= 0 && e.message.rfind("String literals cannot cross line boundaries", 0) == 0) {
+    // Reported at the end of the line: point at the quote that opens it.
+    size_t lineStart = src.toOffset(e.line, 0);
+    const std::string &t = src.text();
+    if (lineStart == std::string::npos)
+      return;
+    char quote = 0;
+    size_t open = std::string::npos;
+    for (size_t i = lineStart; i < t.size() && t[i] != '\n'; ++i) {
+      char c = t[i];
+      if (!quote) {
+        if (c == '#')
+          break;
+        if (c == '"' || c == '\'') {
+          quote = c;
+          open = i;
+        }
+      } else if (c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+    }
+    if (quote)
+      src.toPbPosition(open, e.line, e.column);
+    return;
+  }
   static const std::regex quoted(
       R"re(^(?:Message type "[^"]*" has no field named "([^"]*)"|Unknown enumeration value of "([^"]*)"|Non-repeated field "([^"]*)" is specified multiple times|Invalid value for boolean field "[^"]*"\. Value: "([^"]*)"))re");
   std::smatch m;
