@@ -235,7 +235,7 @@ func.func @pool_kernel_zero(%x: tensor<1x3x8x8xf32>) {
 // -----
 
 func.func @pool_global_kernel(%x: tensor<1x3x8x8xf32>) {
-  // expected-error @+1 {{with global_pooling the kernel size cannot be specified}}
+  // expected-error @+1 {{with global_pooling the kernel size cannot be specified (kernel must be empty or [0, 0])}}
   %0 = dl.pooling %x {global_pooling = true, kernel = array<i64: 8, 8>} : (tensor<1x3x8x8xf32>) -> tensor<*xf32>
   return
 }

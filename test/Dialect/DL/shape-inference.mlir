@@ -41,7 +41,8 @@ func.func @convolution(%x: tensor<1x3x227x227xf32>, %y: tensor<1x3x10x10xf32>, %
 // CHECK: dl.pooling {{.*}} -> tensor<1x2x4x4xf32>
 // CHECK: dl.pooling {{.*}} -> tensor<1x2x3x3xf32>
 // CHECK: dl.pooling {{.*}} -> tensor<1x1024x1x1xf32>
-func.func @pooling(%a: tensor<1x96x55x55xf32>, %g: tensor<1x64x112x112xf32>, %c: tensor<1x2x5x5xf32>, %d: tensor<1x2x6x6xf32>, %e: tensor<1x1024x7x7xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+// CHECK: dl.pooling {{.*}} -> tensor<1x2x1x1xf32>
+func.func @pooling(%a: tensor<1x96x55x55xf32>, %g: tensor<1x64x112x112xf32>, %c: tensor<1x2x5x5xf32>, %d: tensor<1x2x6x6xf32>, %e: tensor<1x1024x7x7xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // AlexNet pool1: ceil((55 - 3) / 2) + 1 = 27
   %0 = dl.pooling %a {pool = "max", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>} : (tensor<1x96x55x55xf32>) -> tensor<*xf32>
   // GoogLeNet pool1/3x3_s2: ceil((112 - 3) / 2) + 1 = 56
@@ -55,7 +56,9 @@ func.func @pooling(%a: tensor<1x96x55x55xf32>, %g: tensor<1x64x112x112xf32>, %c:
   // floor: (6 + 2 - 3) / 2 + 1 = 3
   %5 = dl.pooling %d {pool = "max", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1>, round_mode = "floor"} : (tensor<1x2x6x6xf32>) -> tensor<*xf32>
   %6 = dl.pooling %e {pool = "ave", global_pooling = true} : (tensor<1x1024x7x7xf32>) -> tensor<*xf32>
-  return %0, %1, %2, %3, %4, %5, %6 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+  // global pooling as the importer writes it (kernel [0, 0] = unspecified)
+  %7 = dl.pooling %c {pool = "max", global_pooling = true, kernel = array<i64: 0, 0>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0>} : (tensor<1x2x5x5xf32>) -> tensor<*xf32>
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
 
 // -----
@@ -167,6 +170,7 @@ func.func @embed_lstm(%words: tensor<7x3xf32>, %cont: tensor<7x3xf32>, %img: ten
 // CHECK: dl.lrn {{.*}} -> tensor<2x6x5x5xf32>
 // CHECK: dl.scale {{.*}} -> tensor<2x6x5x5xf32>
 // CHECK: dl.scale {{.*}} -> tensor<2x6x5x5xf32>
+// CHECK: dl.scale {{.*}} -> tensor<2x6x5x5xf32>
 // CHECK: dl.bias {{.*}} -> tensor<2x6x5x5xf32>
 // CHECK: dl.batch_norm {{.*}} -> tensor<2x6x5x5xf32>
 // CHECK: dl.relu {{.*}} -> tensor<2x6x5x5xf32>
@@ -179,9 +183,12 @@ func.func @same_shape(%x: tensor<2x6x5x5xf32>, %s2: tensor<6x5xf32>) -> tensor<*
   %1 = dl.scale %0, %s2 {axis = 1 : i64, num_axes = 2 : i64} : (tensor<*xf32>, tensor<6x5xf32>) -> tensor<*xf32>
   // scalar scale: axis ignored
   %k = dl.param {name = "k", filler = {type = "constant", value = 2.0}} : tensor<f32>
-  %2 = dl.scale %1, %k {num_axes = 0 : i64} : (tensor<*xf32>, tensor<f32>) -> tensor<*xf32>
+  %sa = dl.scale %1, %k {num_axes = 0 : i64} : (tensor<*xf32>, tensor<f32>) -> tensor<*xf32>
+  // ... or stored as [1] with num_axes 0
+  %k1 = dl.param {name = "k1", filler = {type = "constant", value = 2.0}} : tensor<1xf32>
+  %sb = dl.scale %sa, %k1 {axis = 1 : i64, num_axes = 0 : i64} : (tensor<*xf32>, tensor<1xf32>) -> tensor<*xf32>
   %b = dl.param {name = "b", filler = {type = "constant"}} : tensor<5x5xf32>
-  %3 = dl.bias %2, %b {axis = -2 : i64, num_axes = 2 : i64} : (tensor<*xf32>, tensor<5x5xf32>) -> tensor<*xf32>
+  %3 = dl.bias %sb, %b {axis = -2 : i64, num_axes = 2 : i64} : (tensor<*xf32>, tensor<5x5xf32>) -> tensor<*xf32>
   %m = dl.param {name = "m", filler = {type = "constant"}} : tensor<6xf32>
   %f = dl.param {name = "f", filler = {type = "constant", value = 1.0}} : tensor<1xf32>
   %4 = dl.batch_norm %3, %m, %m, %f : (tensor<*xf32>, tensor<6xf32>, tensor<6xf32>, tensor<1xf32>) -> tensor<*xf32>

@@ -275,8 +275,11 @@ LogicalResult checkBroadcastOperand(Inference &I, StringRef what, Value x,
     return success();
   int64_t rank = xs->size();
   int64_t a = 0;
-  // Caffe: a scalar (0-axis) operand ignores axis.
-  if (!ps->empty() && !canonicalAxis(axis, rank, a))
+  // Caffe: a scalar (0-axis) operand ignores axis. With num_axes 0 the
+  // learned scalar may also be stored as [1] (what the importer creates).
+  if (ps->empty() || (numAxes == 0 && ps->size() == 1 && (*ps)[0] == 1))
+    return success();
+  if (!canonicalAxis(axis, rank, a))
     return I.error(what, " axis ", axis, " out of range for rank ", rank);
   if (a + (int64_t)ps->size() > rank)
     return I.error(what, " shape ", fmtShape(*ps),
@@ -557,9 +560,12 @@ LogicalResult PoolingOp::inferReturnTypes(
   bool global = adaptor.getGlobalPooling();
   SmallVector<int64_t> kernel, stride, pad;
   if (global) {
-    if (!adaptor.getKernel().empty())
+    // The kernel is the input's spatial size; it may be given as empty or
+    // as [0, 0] ("unspecified", what the importer writes), nothing else.
+    if (!llvm::all_of(adaptor.getKernel(), [](int64_t k) { return k == 0; }) ||
+        (adaptor.getKernel().size() != 0 && adaptor.getKernel().size() != 2))
       return I.error("with global_pooling the kernel size cannot be "
-                     "specified");
+                     "specified (kernel must be empty or [0, 0])");
   } else {
     if (adaptor.getKernel().size() != 2)
       return I.error("pooling kernel must have 2 entries (kernel_h, "
