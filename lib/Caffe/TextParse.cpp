@@ -87,8 +87,10 @@ public:
   }
 
 private:
+  static constexpr int kMaxDepth = 200;
   const std::string &s_;
   size_t pos_ = 0;
+  int depth_ = 0;
 
   bool atEnd() const { return pos_ >= s_.size(); }
 
@@ -235,11 +237,16 @@ private:
   }
 
   bool scanBlockValue(Statement &st) {
+    // Protobuf refuses deeper nesting anyway (its limit is 100); stop before
+    // the recursion could exhaust the stack.
+    if (++depth_ > kMaxDepth)
+      return false;
     char open = s_[pos_++];
     char close = open == '{' ? '}' : '>';
     if (!scanBody(st.children, close))
       return false;
     ++pos_; // the closing brace
+    --depth_;
     st.end = pos_;
     skipSeparator(st);
     return true;
