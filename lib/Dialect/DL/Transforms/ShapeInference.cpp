@@ -55,8 +55,11 @@ namespace {
 struct DLShapeInferencePass
     : public mlir::dl::impl::DLShapeInferenceBase<DLShapeInferencePass> {
   void runOnOperation() override {
-    if (failed(inferShapes(getOperation())))
-      signalPassFailure();
+    // A module pass (not a func pass) so that it can be added directly to a
+    // module-level PassManager; functions are independent of each other.
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (failed(inferShapes(func)))
+        return signalPassFailure();
   }
 };
 } // namespace

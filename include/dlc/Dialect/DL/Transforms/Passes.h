@@ -8,6 +8,7 @@
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
 #include <memory>

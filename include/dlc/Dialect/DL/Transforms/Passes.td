@@ -7,17 +7,17 @@
 
 include "mlir/Pass/PassBase.td"
 
-def DLShapeInference : Pass<"dl-shape-inference", "::mlir::func::FuncOp"> {
+def DLShapeInference : Pass<"dl-shape-inference", "::mlir::ModuleOp"> {
   let summary = "Propagate static shapes through a dl graph with Caffe's rules";
   let description = [{
-    Starting from the function's argument types, visits the ops of the
-    function in order and recomputes the result types of every dl op from
+    For every `func.func` of the module: starting from the function's
+    argument types, visits the ops of the function in order and recomputes the result types of every dl op from
     its operands (Caffe's Reshape rules, `mlir::dl::inferAndSetResultTypes`),
     then sets the function's result types from its `func.return`. Changing the
     batch size in the signature and re-running the pass updates every shape.
     Fails with the op's diagnostic on inconsistent shapes or bad parameters.
   }];
-  let dependentDialects = ["::mlir::dl::DLDialect"];
+  let dependentDialects = ["::mlir::dl::DLDialect", "::mlir::func::FuncDialect"];
 }
 
 #endif // DLC_DIALECT_DL_TRANSFORMS_PASSES_TD
