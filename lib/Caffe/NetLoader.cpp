@@ -36,6 +36,8 @@ namespace pb = google::protobuf;
 
 /// Largest element count accepted for a graph input.
 static constexpr int64_t kMaxElements = int64_t(1) << 40;
+/// Parse errors reported before giving up on a file.
+static constexpr size_t kMaxParseErrors = 100;
 
 std::string formatDiagnostic(const Diagnostic &diag) {
   std::string out = diag.loc.file.empty() ? std::string("<input>") : diag.loc.file;
@@ -480,11 +482,30 @@ std::optional<LoadedNet> Loader::run() {
   caffe::NetParameter net;
   pb::TextFormat::ParseInfoTree tree;
   std::vector<detail::RawError> parseErrors;
-  if (!detail::parseTextAllErrors(text_, net, &tree, parseErrors)) {
+  if (!detail::parseTextAllErrors(text_, net, &tree, parseErrors, kMaxParseErrors)) {
     if (rejectSolver())
       return std::nullopt;
-    for (const detail::RawError &e : parseErrors)
+    std::string solverField;
+    static const std::string kUnknownNetField = "\" has no field named \"";
+    for (const detail::RawError &e : parseErrors) {
       error(locAt(e.line, e.column), detail::rewordParseError(e.message));
+      // An unknown top-level field that SolverParameter has: a damaged solver.
+      size_t at = e.message.find(kUnknownNetField);
+      if (solverField.empty() && at != std::string::npos &&
+          e.message.rfind("Message type \"caffe.NetParameter\"", 0) == 0) {
+        size_t begin = at + kUnknownNetField.size();
+        std::string field = e.message.substr(begin, e.message.find('"', begin) - begin);
+        if (caffe::SolverParameter::descriptor()->FindFieldByName(field))
+          solverField = field;
+      }
+    }
+    if (parseErrors.size() >= kMaxParseErrors)
+      diags_.push_back({Diagnostic::Kind::Note, fileLoc(),
+                        "too many errors; stopped after " + std::to_string(kMaxParseErrors)});
+    if (!solverField.empty())
+      diags_.push_back({Diagnostic::Kind::Note, fileLoc(),
+                        "'" + solverField + "' is a field of Caffe solver files; is this a "
+                        "solver rather than a net?"});
     return std::nullopt;
   }
 

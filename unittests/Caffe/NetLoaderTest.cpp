@@ -199,6 +199,18 @@ TEST(NotANet, SolverWithInlineNet) {
                         "embedded inline (field 'net_param')");
 }
 
+TEST(NotANet, DamagedSolverGetsANote) {
+  // Not a valid solver either (a typo), but its fields say what it is.
+  LoadResult r = loadText("net: \"train.prototxt\"\nbase_lr: 0.01\nmax_itr: 10\n");
+  EXPECT_FALSE(r.net);
+  ASSERT_EQ(r.lines.size(), 4u) << r.all();
+  EXPECT_EQ(r.lines[0], "t.prototxt:1:1: error: unknown field 'net' in caffe.NetParameter");
+  EXPECT_EQ(r.lines[1], "t.prototxt:2:1: error: unknown field 'base_lr' in caffe.NetParameter");
+  EXPECT_EQ(r.lines[2], "t.prototxt:3:1: error: unknown field 'max_itr' in caffe.NetParameter");
+  EXPECT_EQ(r.lines[3], "t.prototxt: note: 'net' is a field of Caffe solver files; is this a "
+                        "solver rather than a net?");
+}
+
 TEST(NotANet, BinaryCaffeModel) {
   caffe::NetParameter net;
   net.set_name("weights");
