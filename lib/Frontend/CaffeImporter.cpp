@@ -286,7 +286,7 @@ LogicalResult Importer::convGeometry(const caffe::ConvolutionParameter &p, Locat
                               << what << "_w may be given, not both";
       if (n != 2)
         return emitError(loc) << what << "_h/" << what << "_w can only be used for 2-D";
-      out = {int64_t(h), int64_t(w)};
+      out.assign({int64_t(h), int64_t(w)});
       return success();
     }
     if (v.size() == 0) {
@@ -837,7 +837,7 @@ LogicalResult Importer::importLayer(size_t index) {
     op->setAttr("dl.tops", b.getArrayAttr(tops));
   if (failed(mlir::dl::inferAndSetResultTypes(op)))
     return failure();
-  for (Value r : op->getResults()) {
+  for (OpResult r : op->getResults()) {
     auto t = dyn_cast<RankedTensorType>(r.getType());
     if (!t)
       return emitError(loc) << "internal error: could not infer the shape of a result";

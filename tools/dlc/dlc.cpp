@@ -57,8 +57,8 @@ int main(int argc, char **argv) {
   compile->add_option("--weights", compileOpts.weights,
                       "trained weights: a binary .caffemodel");
   compile->add_option("--conv-algo", compileOpts.convAlgorithm,
-                      "convolution algorithm: auto, direct, gemm, winograd, fft")
-      ->check(CLI::IsMember({"auto", "direct", "gemm", "winograd", "fft"}));
+                      "convolution algorithm: auto, direct, gemm, winograd")
+      ->check(CLI::IsMember({"auto", "direct", "gemm", "winograd"}));
   compile->add_option("--impl", compileOpts.impl,
                       "kernels: auto (optimized where available) or ref (reference only)")
       ->check(CLI::IsMember({"auto", "ref"}));

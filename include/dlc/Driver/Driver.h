@@ -56,7 +56,7 @@ struct CompileOptions {
   bool debugInfo = false;
   uint64_t seed = 1;              ///< filler seed stored in the module
   std::string weights;            ///< .caffemodel (binary NetParameter)
-  /// Convolution algorithm: auto, direct, gemm, winograd, fft.
+  /// Convolution algorithm: auto, direct, gemm, winograd.
   std::string convAlgorithm = "auto";
   /// Kernel implementation: auto (optimized where available) or ref.
   std::string impl = "auto";

@@ -20,4 +20,33 @@ def DLShapeInference : Pass<"dl-shape-inference", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::dl::DLDialect", "::mlir::func::FuncDialect"];
 }
 
+def DLSelectKernels : Pass<"dl-select-kernels", "::mlir::ModuleOp"> {
+  let summary = "Choose the runtime implementation of every dl op";
+  let description = [{
+    Sets `dl.impl` on every dl op (except `dl.param`): "ref" for the reference
+    interpreter, "auto" for the optimized library's own choice, or, for
+    `dl.convolution`, the algorithm given by `conv-algorithm` ("direct",
+    "gemm" = im2col + GEMM, "winograd"). Winograd applies only to 3x3,
+    stride-1, undilated, ungrouped convolutions; other layers keep "auto" with
+    a warning at the layer.
+  }];
+  let options = [
+    Option<"convAlgorithm", "conv-algorithm", "std::string", /*default=*/"\"auto\"",
+           "Convolution algorithm: auto, direct, gemm or winograd">,
+    Option<"impl", "impl", "std::string", /*default=*/"\"auto\"",
+           "Kernel implementation: auto (optimized where available) or ref">,
+  ];
+}
+
+def DLPlanBuffers : Pass<"dl-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Share activation memory between tensors whose lifetimes do not overlap";
+  let description = [{
+    Assigns every activation a 64-byte-aligned offset in one arena by greedy
+    first-fit in definition order over live intervals (definition to last
+    use; net outputs live to the end; graph inputs are never shared). Sets
+    `dl.offsets` on each op, `dl.offset` on each function argument and
+    `dl.arena_bytes` on the function.
+  }];
+}
+
 #endif // DLC_DIALECT_DL_TRANSFORMS_PASSES_TD
