@@ -28,6 +28,8 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
 #include <set>
 
 using namespace mlir;
@@ -106,6 +108,14 @@ private:
   // Attribute helpers.
   NamedAttribute i64(StringRef name, int64_t v) { return b.getNamedAttr(name, b.getI64IntegerAttr(v)); }
   NamedAttribute f64(StringRef name, double v) { return b.getNamedAttr(name, b.getF64FloatAttr(v)); }
+  /// Caffe stores most reals as float: keep the decimal the user wrote
+  /// (0.0001f becomes 1.0e-4, not 9.9999997473787516e-5).
+  NamedAttribute f64(StringRef name, float v) { return f64(name, floatToDouble(v)); }
+  static double floatToDouble(float v) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+  }
   NamedAttribute boolean(StringRef name, bool v) { return b.getNamedAttr(name, b.getBoolAttr(v)); }
   NamedAttribute str(StringRef name, StringRef v) { return b.getNamedAttr(name, b.getStringAttr(v)); }
   NamedAttribute i64s(StringRef name, ArrayRef<int64_t> v) {
@@ -231,8 +241,8 @@ FailureOr<Value> Importer::param(const Layer &layer, Location loc, unsigned inde
   if (index < unsigned(layer.param_size())) {
     const auto &ps = layer.param(index);
     sharedName = ps.name();
-    lr = ps.lr_mult();
-    decay = ps.decay_mult();
+    lr = floatToDouble(ps.lr_mult());
+    decay = floatToDouble(ps.decay_mult());
   }
   auto type = RankedTensorType::get(shape, b.getF32Type());
   if (!sharedName.empty()) {
@@ -372,7 +382,7 @@ LogicalResult Importer::poolingAttrs(const caffe::PoolingParameter &p, Location 
 
 void Importer::lossAttrs(const Layer &layer, SmallVectorImpl<NamedAttribute> &attrs,
                          const char *defaultNormalization) {
-  attrs.push_back(f64("loss_weight", layer.loss_weight_size() ? layer.loss_weight(0) : 1.0));
+  attrs.push_back(f64("loss_weight", layer.loss_weight_size() ? floatToDouble(layer.loss_weight(0)) : 1.0));
   if (!defaultNormalization)
     return;
   const auto &lp = layer.loss_param();
@@ -657,7 +667,9 @@ LogicalResult Importer::importLayer(size_t index) {
     if (p.coeff_size() && p.operation() != caffe::EltwiseParameter::SUM)
       return emitError(loc) << "Eltwise coeff is only allowed for operation SUM";
     attrs.push_back(str("operation", op));
-    SmallVector<double> coeff(p.coeff().begin(), p.coeff().end());
+    SmallVector<double> coeff;
+    for (float c : p.coeff())
+      coeff.push_back(floatToDouble(c));
     attrs.push_back(f64s("coeff", coeff));
   } else if (type == "Concat") {
     if (failed(expectBottoms(1, SIZE_MAX)))

@@ -117,15 +117,18 @@ private:
 };
 
 int64_t pooledSize(const KernelDesc &desc, int64_t in, int64_t k, int64_t s, int64_t p,
-                   bool ceilMode) {
+                   bool ceilMode, bool anyPad) {
   int64_t span = in + 2 * p - k;
   if (span < 0)
     fail(desc, "kernel (" + std::to_string(k) + ") is larger than the padded input (" +
                    std::to_string(in + 2 * p) + ")");
   int64_t o = (ceilMode ? (span + s - 1) / s : span / s) + 1;
-  // Caffe's clip: the last window must start inside the input or its
-  // left/top padding.
-  if ((o - 1) * s >= in + p)
+  // Caffe's clip (PoolingLayer::Reshape), applied only when the layer has
+  // padding on some axis: the last window must start inside the input or
+  // its left/top padding. Without padding Caffe keeps a window that starts
+  // past the input (kernel < stride); it is empty and, as in Caffe, pools
+  // to -FLT_MAX (max) or 0/0 (ave).
+  if (anyPad && (o - 1) * s >= in + p)
     --o;
   return o;
 }
@@ -241,8 +244,9 @@ std::unique_ptr<Kernel> makePooling(const KernelDesc &desc) {
   if (g.ph >= g.kh || g.pw >= g.kw)
     fail(desc, "pad must be smaller than kernel");
   bool ceilMode = round == "ceil";
-  g.pooledH = pooledSize(desc, g.height, g.kh, g.sh, g.ph, ceilMode);
-  g.pooledW = pooledSize(desc, g.width, g.kw, g.sw, g.pw, ceilMode);
+  bool anyPad = g.ph != 0 || g.pw != 0;
+  g.pooledH = pooledSize(desc, g.height, g.kh, g.sh, g.ph, ceilMode, anyPad);
+  g.pooledW = pooledSize(desc, g.width, g.kw, g.sw, g.pw, ceilMode, anyPad);
   checkOutputs(desc, {{x[0], x[1], g.pooledH, g.pooledW}});
   return std::make_unique<PoolingKernel>(g, method);
 }

@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "RefTestUtil.h"
 
+#include <cfloat>
+
 using namespace dlc::rt;
 using namespace dlc::rt::test;
 
@@ -41,6 +43,17 @@ TEST(Pooling, CeilDropsAWindowStartingInThePadding) {
   // Average: windows [-1,1) and [1,3) both count 2 rows, so every divisor is 4.
   auto a = makeDesc("pooling", {{1, 1, 3, 3}}, {{1, 1, 2, 2}}, poolAttrs("ave", 2, 2, 1));
   expectNear(run1(a, {iota(9)}), {1 / 4.0, 5 / 4.0, 11 / 4.0, 28 / 4.0});
+}
+
+TEST(Pooling, NoClipWithoutPadding) {
+  // Caffe clips only when the layer is padded: 3x3 input, kernel 1, stride 3,
+  // pad 0 gives ceil(2/3)+1 = 2 per axis, the second window starting past the
+  // input (empty; max pooling yields -FLT_MAX there, as in Caffe).
+  auto d = makeDesc("pooling", {{1, 1, 3, 3}}, {{1, 1, 2, 2}}, poolAttrs("max", 1, 3, 0));
+  expectNear(run1(d, {iota(9)}), {1, -FLT_MAX, -FLT_MAX, -FLT_MAX});
+  expectCreateError(
+      makeDesc("pooling", {{1, 1, 3, 3}}, {{1, 1, 1, 1}}, poolAttrs("max", 1, 3, 0)),
+      "expected 1x1x2x2");
 }
 
 TEST(Pooling, AverageDivisorCountsPaddingUpToInputPlusPad) {
