@@ -101,7 +101,9 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
   std::string includedPath;
   sourceMgr.AddIncludeFile(opts.input, llvm::SMLoc(), includedPath);
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
-  auto module = frontend::importNet(ctx, *net);
+  frontend::ImportOptions io;
+  io.randomWeights = opts.randomWeights;
+  auto module = frontend::importNet(ctx, *net, io);
   if (module)
     exitCode = kExitOk;
   if (loaded)

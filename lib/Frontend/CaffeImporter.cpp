@@ -93,7 +93,8 @@ std::string lower(std::string s) {
 /// the attributes/operands being assembled.
 class Importer {
 public:
-  Importer(MLIRContext &ctx, const LoadedNet &net) : ctx(ctx), net(net), b(&ctx) {}
+  Importer(MLIRContext &ctx, const LoadedNet &net, const ImportOptions &options)
+      : ctx(ctx), net(net), options(options), b(&ctx) {}
 
   OwningOpRef<ModuleOp> run();
 
@@ -143,8 +144,19 @@ private:
   void lossAttrs(const Layer &layer, SmallVectorImpl<NamedAttribute> &attrs,
                  const char *defaultNormalization);
 
+  /// The filler of a weight blob: the layer's own, or (when the layer gives
+  /// none and randomWeights is set) xavier.
+  caffe::FillerParameter weightFiller(bool has, const caffe::FillerParameter &f) const {
+    if (has || !options.randomWeights)
+      return f;
+    caffe::FillerParameter x;
+    x.set_type("xavier");
+    return x;
+  }
+
   MLIRContext &ctx;
   const LoadedNet &net;
+  const ImportOptions &options;
   OpBuilder b;
   func::FuncOp func;
   /// Current value of each blob (top) name; in-place layers overwrite.
@@ -481,7 +493,7 @@ LogicalResult Importer::importLayer(size_t index) {
       if (na.getName() == "kernel")
         for (int64_t k : cast<DenseI64ArrayAttr>(na.getValue()).asArrayRef())
           wshape.push_back(k);
-    auto w = param(layer, loc, 0, wshape, p.weight_filler());
+    auto w = param(layer, loc, 0, wshape, weightFiller(p.has_weight_filler(), p.weight_filler()));
     if (failed(w))
       return failure();
     operands.push_back(*w);
@@ -512,7 +524,7 @@ LogicalResult Importer::importLayer(size_t index) {
     SmallVector<int64_t> wshape = {int64_t(p.num_output()), k};
     if (p.transpose())
       std::swap(wshape[0], wshape[1]);
-    auto w = param(layer, loc, 0, wshape, p.weight_filler());
+    auto w = param(layer, loc, 0, wshape, weightFiller(p.has_weight_filler(), p.weight_filler()));
     if (failed(w))
       return failure();
     operands.push_back(*w);
@@ -729,7 +741,7 @@ LogicalResult Importer::importLayer(size_t index) {
     attrs.push_back(i64("num_output", p.num_output()));
     attrs.push_back(i64("input_dim", p.input_dim()));
     auto w = param(layer, loc, 0, {int64_t(p.input_dim()), int64_t(p.num_output())},
-                   p.weight_filler());
+                   weightFiller(p.has_weight_filler(), p.weight_filler()));
     if (failed(w))
       return failure();
     operands.push_back(*w);
@@ -756,7 +768,8 @@ LogicalResult Importer::importLayer(size_t index) {
     attrs.push_back(i64("num_output", h));
     attrs.push_back(boolean("expose_hidden", false));
     bool hasStatic = bottoms.size() == 3;
-    auto wxc = param(layer, loc, 0, {4 * h, in}, p.weight_filler());
+    caffe::FillerParameter wf = weightFiller(p.has_weight_filler(), p.weight_filler());
+    auto wxc = param(layer, loc, 0, {4 * h, in}, wf);
     if (failed(wxc))
       return failure();
     auto bc = param(layer, loc, 1, {4 * h}, p.bias_filler());
@@ -773,12 +786,12 @@ LogicalResult Importer::importLayer(size_t index) {
       int64_t is = 1;
       for (size_t i = 1; i < ss.size(); ++i)
         is *= ss[i];
-      auto ws = param(layer, loc, next++, {4 * h, is}, p.weight_filler());
+      auto ws = param(layer, loc, next++, {4 * h, is}, wf);
       if (failed(ws))
         return failure();
       operands.push_back(*ws);
     }
-    auto whc = param(layer, loc, next, {4 * h, h}, p.weight_filler());
+    auto whc = param(layer, loc, next, {4 * h, h}, wf);
     if (failed(whc))
       return failure();
     operands.push_back(*whc);
@@ -920,8 +933,9 @@ const std::vector<std::string> &supportedLayerTypes() {
   return types;
 }
 
-OwningOpRef<ModuleOp> importNet(MLIRContext &context, const LoadedNet &net) {
-  return Importer(context, net).run();
+OwningOpRef<ModuleOp> importNet(MLIRContext &context, const LoadedNet &net,
+                                const ImportOptions &options) {
+  return Importer(context, net, options).run();
 }
 
 } // namespace dlc::frontend

@@ -27,6 +27,9 @@ static void addNetOptions(CLI::App *cmd, NetOptions &net) {
   cmd->add_option("--input-shape", net.inputShapes,
                   "override a graph input's shape: name=1x3x224x224 (repeatable)");
   cmd->add_option("--batch", net.batch, "override dimension 0 of every graph input");
+  cmd->add_flag("--random-weights", net.randomWeights,
+                "weights whose layer names no filler (deploy files) get a xavier filler "
+                "instead of Caffe's constant 0");
 }
 
 int main(int argc, char **argv) {

@@ -302,7 +302,7 @@ int runTool(const Options &o) {
     for (const BlobCheck &b : cr.blobs)
       wn = std::max(wn, b.name.size());
     std::printf("Check against the reference implementation (tolerance %g, relative error "
-                "|a-b| / max(|b|, 1e-3 * max|b|)):\n",
+                "|a-b| / max(|b|, 1e-2 * max|b|)):\n",
                 cr.tolerance);
     std::printf("  %-*s  %12s  %12s  %s\n", int(wn), "blob", "max abs", "max rel", "result");
     json blobs = json::array();

@@ -35,6 +35,8 @@ struct NetOptions {
   std::vector<std::string> stages;
   std::vector<std::string> inputShapes; ///< "name=1x3x224x224"
   std::optional<int64_t> batch;
+  /// Weights whose layer gives no filler get xavier instead of constant 0.
+  bool randomWeights = false;
 };
 
 struct ImportOptions {

@@ -21,12 +21,21 @@ const std::vector<std::string> &supportedLayerTypes();
 /// Largest element count of any tensor the importer accepts (2^32).
 constexpr int64_t kMaxTensorElements = int64_t(1) << 32;
 
+struct ImportOptions {
+  /// Caffe fills a weight whose layer names no filler with constant 0, which
+  /// makes deploy files (which carry no fillers) compute zeros. When set,
+  /// such weights get a "xavier" filler instead (biases keep constant 0), so
+  /// that benchmarks and --check exercise real arithmetic.
+  bool randomWeights = false;
+};
+
 /// Builds a module holding one func.func for `net` (see docs/dialect.md).
 /// Every error is reported through the context's diagnostic engine at the
 /// offending layer's file:line:col; returns null on failure. All layers of
 /// unsupported types are reported together, in one diagnostic.
 mlir::OwningOpRef<mlir::ModuleOp> importNet(mlir::MLIRContext &context,
-                                            const caffe_fe::LoadedNet &net);
+                                            const caffe_fe::LoadedNet &net,
+                                            const ImportOptions &options = {});
 
 } // namespace dlc::frontend
 

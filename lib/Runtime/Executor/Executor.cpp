@@ -475,7 +475,7 @@ BlobCheck dlc::rt::compareBlob(const std::string &name, const float *a, const fl
       absErr = relErr = same ? 0.0 : INFINITY;
     } else {
       absErr = std::fabs(x - y);
-      relErr = absErr / std::max(std::fabs(y), 1e-3 * scale);
+      relErr = absErr / std::max(std::fabs(y), 1e-2 * scale);
     }
     if (absErr > c.maxAbs)
       c.maxAbs = absErr;

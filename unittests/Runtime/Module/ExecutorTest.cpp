@@ -400,8 +400,8 @@ TEST(Check, CompareBlobDefinition) {
   float a[4] = {100.5f, 1, 0.05f, -2};
   BlobCheck c = compareBlob("x", a, b, 4, 1e-3);
   EXPECT_NEAR(c.maxAbs, 0.5, 1e-6);
-  // element 2: 0.05 / max(0, 1e-3 * 100) = 0.5; element 0: 0.5 / 100.
-  EXPECT_NEAR(c.maxRel, 0.5, 1e-6);
+  // element 2: 0.05 / max(0, 1e-2 * 100) = 0.05; element 0: 0.5 / 100.
+  EXPECT_NEAR(c.maxRel, 0.05, 1e-6);
   EXPECT_EQ(c.worstIndex, 2);
   EXPECT_FALSE(c.pass);
   float n[2] = {NAN, 1}, m[2] = {0, 1};
