@@ -22,6 +22,7 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["OMP_NUM_THREADS"] = "1"
 
 config.substitutions.append(("%zoo", config.dlc_zoo_dir))
+config.substitutions.append(("%caffe_proto_dir", os.path.join(config.dlc_source_dir, "lib", "Caffe")))
 config.substitutions.append(("%models", os.path.join(config.dlc_source_dir, "models")))
 
 if os.path.isdir(config.dlc_zoo_dir):

@@ -78,6 +78,22 @@ bool toLoadOptions(const NetOptions &in, caffe_fe::LoadOptions &out) {
   return true;
 }
 
+/// Shows MLIR-side diagnostics (dialect verifiers, importer, passes) in
+/// file:line:col form against the prototxt's own lines, for as long as it
+/// lives.
+class PrototxtDiagnostics {
+public:
+  PrototxtDiagnostics(MLIRContext &ctx, const std::string &path) : handler(sourceMgr, &ctx) {
+    ctx.printOpOnDiagnostic(false); // the prototxt line is shown instead
+    std::string includedPath;
+    sourceMgr.AddIncludeFile(path, llvm::SMLoc(), includedPath);
+  }
+
+private:
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler;
+};
+
 /// Loads and imports a net. Diagnostics go to stderr in file:line:col form
 /// with the offending source line. Returns null on failure.
 OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, int &exitCode,
@@ -95,12 +111,6 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
   if (!net)
     return nullptr;
 
-  // Show MLIR-side diagnostics (dialect verifiers, importer) against the
-  // prototxt's own lines.
-  llvm::SourceMgr sourceMgr;
-  std::string includedPath;
-  sourceMgr.AddIncludeFile(opts.input, llvm::SMLoc(), includedPath);
-  SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
   frontend::ImportOptions io;
   io.randomWeights = opts.randomWeights;
   auto module = frontend::importNet(ctx, *net, io);
@@ -192,6 +202,7 @@ int runImport(const ImportOptions &options) {
   DialectRegistry registry;
   registry.insert<mlir::dl::DLDialect, func::FuncDialect>();
   MLIRContext ctx(registry);
+  PrototxtDiagnostics diagnostics(ctx, options.net.input);
   int code;
   auto module = loadAndImport(ctx, options.net, code);
   if (!module)
@@ -230,6 +241,7 @@ int runCompile(const CompileOptions &options) {
     return kExitUsage;
   }
 
+  PrototxtDiagnostics diagnostics(ctx, options.net.input);
   int code;
   std::optional<caffe_fe::LoadedNet> loaded;
   auto module = loadAndImport(ctx, options.net, code, &loaded);

@@ -76,7 +76,10 @@ struct SelectKernels : public mlir::dl::impl::DLSelectKernelsBase<SelectKernels>
         if (choice == "winograd") {
           std::string why = winogradObstacle(op);
           if (!why.empty()) {
-            op->emitWarning() << "Winograd does not apply (" << why
+            std::string layer;
+            if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+              layer = " to layer '" + name.getName().str() + "'";
+            op->emitWarning() << "Winograd does not apply" << layer << " (" << why
                               << "); using the default algorithm";
             choice = "auto";
           }
