@@ -129,6 +129,95 @@ void checkScalarOutput(const KernelDesc &desc) {
     fail(desc, "output 0 has shape " + shapeToString(s) + ", expected scalar");
 }
 
+int GradDesc::outputOf(int64_t i) const {
+  for (size_t k = 0; k < wrt.size(); ++k)
+    if (wrt[k] == i)
+      return static_cast<int>(k);
+  return -1;
+}
+
+GradDesc readGrad(const KernelDesc &desc, Factory factory,
+                  const std::vector<int64_t> &noGrad) {
+  static const std::string suffix = "_grad";
+  if (desc.op.size() <= suffix.size() ||
+      desc.op.compare(desc.op.size() - suffix.size(), suffix.size(), suffix) != 0)
+    fail(desc, "not a gradient op (expected '<op>_grad')");
+  GradDesc g;
+  std::string fwdOp = desc.op.substr(0, desc.op.size() - suffix.size());
+  size_t total = desc.inputs.size();
+  if (fwdOp == "slice") {
+    if (total < 3 || total % 2 == 0)
+      fail(desc, "expected 1 + 2k inputs (x, k slices, k slice gradients), got " +
+                     std::to_string(total));
+    g.numOperands = 1;
+    g.numResults = (total - 1) / 2;
+  } else {
+    if (total < 3)
+      fail(desc, "expected the forward operands, the forward result and its gradient "
+                 "(at least 3 inputs), got " +
+                     std::to_string(total));
+    g.numOperands = total - 2;
+    g.numResults = 1;
+  }
+  if (!desc.isParam.empty() && desc.isParam.size() != total)
+    fail(desc, "isParam has " + std::to_string(desc.isParam.size()) + " entries for " +
+                   std::to_string(total) + " inputs");
+
+  g.fwd.op = fwdOp;
+  g.fwd.layer = desc.layer;
+  g.fwd.attrs = desc.attrs;
+  g.fwd.inputs.assign(desc.inputs.begin(), desc.inputs.begin() + g.numOperands);
+  g.fwd.outputs.assign(desc.inputs.begin() + g.numOperands,
+                       desc.inputs.begin() + g.numOperands + g.numResults);
+  if (!desc.isParam.empty())
+    g.fwd.isParam.assign(desc.isParam.begin(), desc.isParam.begin() + g.numOperands);
+
+  // The forward description must be valid; report its errors as ours.
+  std::string fwdPrefix = errorPrefix(g.fwd), prefix = errorPrefix(desc);
+  try {
+    (void)factory(g.fwd);
+  } catch (const Error &e) {
+    std::string msg = e.what();
+    if (msg.compare(0, fwdPrefix.size(), fwdPrefix) == 0)
+      msg = msg.substr(fwdPrefix.size());
+    // Input/output counts of the forward op are the operand/result counts.
+    throw Error(prefix + "forward: " + msg);
+  }
+
+  for (size_t r = 0; r < g.numResults; ++r)
+    if (desc.inputs[g.gradIn(r)] != desc.inputs[g.resultIn(r)])
+      fail(desc, "gradient of result " + std::to_string(r) + " (input " +
+                     std::to_string(g.gradIn(r)) + ") has shape " +
+                     shapeToString(desc.inputs[g.gradIn(r)]) + ", expected the result's " +
+                     shapeToString(desc.inputs[g.resultIn(r)]));
+
+  if (!desc.attrs.has("wrt"))
+    fail(desc, "missing attribute 'wrt'");
+  g.wrt = desc.attrs.getInts("wrt");
+  if (g.wrt.empty())
+    fail(desc, "attribute 'wrt' is empty");
+  for (size_t k = 0; k < g.wrt.size(); ++k) {
+    int64_t i = g.wrt[k];
+    if (i < 0 || i >= int64_t(g.numOperands))
+      fail(desc, "wrt entry " + std::to_string(i) + " is not a forward operand index (0.." +
+                     std::to_string(g.numOperands - 1) + ")");
+    if (k > 0 && i <= g.wrt[k - 1])
+      fail(desc, "attribute 'wrt' must be strictly ascending");
+    if (std::find(noGrad.begin(), noGrad.end(), i) != noGrad.end())
+      fail(desc, "operand " + std::to_string(i) + " has no gradient (wrt must not include it)");
+  }
+  if (desc.outputs.size() != g.wrt.size())
+    fail(desc, "expected " + std::to_string(g.wrt.size()) + " output(s) (one per wrt entry), got " +
+                   std::to_string(desc.outputs.size()));
+  for (size_t k = 0; k < g.wrt.size(); ++k)
+    if (desc.outputs[k] != desc.inputs[g.wrt[k]])
+      fail(desc, "output " + std::to_string(k) + " has shape " +
+                     shapeToString(desc.outputs[k]) + ", expected the shape of operand " +
+                     std::to_string(g.wrt[k]) + " (" +
+                     shapeToString(desc.inputs[g.wrt[k]]) + ")");
+  return g;
+}
+
 } // namespace ref
 
 namespace {
@@ -167,6 +256,37 @@ const std::map<std::string, ref::Factory> &registry() {
       {"sigmoid_cross_entropy_loss", makeSigmoidCrossEntropyLoss},
       {"contrastive_loss", makeContrastiveLoss},
       {"accuracy", makeAccuracy},
+      // Gradients (docs/autodiff.md).
+      {"convolution_grad", makeConvolutionGrad},
+      {"deconvolution_grad", makeDeconvolutionGrad},
+      {"inner_product_grad", makeInnerProductGrad},
+      {"embed_grad", makeEmbedGrad},
+      {"pooling_grad", makePoolingGrad},
+      {"lrn_grad", makeLrnGrad},
+      {"relu_grad", makeUnaryGrad},
+      {"sigmoid_grad", makeUnaryGrad},
+      {"tanh_grad", makeUnaryGrad},
+      {"abs_val_grad", makeUnaryGrad},
+      {"bnll_grad", makeUnaryGrad},
+      {"elu_grad", makeUnaryGrad},
+      {"power_grad", makeUnaryGrad},
+      {"dropout_grad", makeUnaryGrad},
+      {"prelu_grad", makePreluGrad},
+      {"softmax_grad", makeSoftmaxGrad},
+      {"batch_norm_grad", makeBatchNormGrad},
+      {"scale_grad", makeScaleGrad},
+      {"bias_grad", makeBiasGrad},
+      {"eltwise_grad", makeEltwiseGrad},
+      {"concat_grad", makeConcatGrad},
+      {"slice_grad", makeSliceGrad},
+      {"crop_grad", makeCropGrad},
+      {"flatten_grad", makeFlattenGrad},
+      {"reshape_grad", makeFlattenGrad},
+      {"lstm_grad", makeLstmGrad},
+      {"softmax_with_loss_grad", makeSoftmaxWithLossGrad},
+      {"euclidean_loss_grad", makeEuclideanLossGrad},
+      {"sigmoid_cross_entropy_loss_grad", makeSigmoidCrossEntropyLossGrad},
+      {"contrastive_loss_grad", makeContrastiveLossGrad},
   };
   return r;
 }

@@ -86,6 +86,54 @@ std::unique_ptr<Kernel> makeSigmoidCrossEntropyLoss(const KernelDesc &);
 std::unique_ptr<Kernel> makeContrastiveLoss(const KernelDesc &);
 std::unique_ptr<Kernel> makeAccuracy(const KernelDesc &);
 
+/// A validated `<op>_grad` description (docs/autodiff.md). Its inputs are the
+/// forward operands, the forward results, then one gradient per forward
+/// result; its outputs are the gradients of the `wrt` operands, in order.
+struct GradDesc {
+  KernelDesc fwd;           ///< the forward op: op name, attrs, operands, results
+  std::vector<int64_t> wrt; ///< forward operand indices, strictly ascending
+  size_t numOperands = 0, numResults = 0;
+  /// Output index of the gradient of operand i, or -1 when i is not in wrt.
+  int outputOf(int64_t i) const;
+  bool wants(int64_t i) const { return outputOf(i) >= 0; }
+  /// Index in the kernel's inputs of forward result r / of its gradient.
+  size_t resultIn(size_t r) const { return numOperands + r; }
+  size_t gradIn(size_t r) const { return numOperands + numResults + r; }
+};
+
+/// Validates `desc` (op "<fwd>_grad") and returns its parts: the input count
+/// (one forward result, or (#inputs - 1) / 2 for slice), the forward
+/// description (checked by the forward `factory`; its messages are re-prefixed
+/// with the gradient op's), the gradient shapes (equal to the results'), `wrt`
+/// (required, non-empty, strictly ascending, operand indices not in `noGrad`)
+/// and the output shapes (equal to the wrt operands').
+GradDesc readGrad(const KernelDesc &desc, Factory factory,
+                  const std::vector<int64_t> &noGrad = {});
+
+// Gradient factories (`<op>_grad`), next to their forward kernels.
+std::unique_ptr<Kernel> makeConvolutionGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeDeconvolutionGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeInnerProductGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeEmbedGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makePoolingGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeLrnGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeUnaryGrad(const KernelDesc &); // relu ... power, dropout
+std::unique_ptr<Kernel> makePreluGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeSoftmaxGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeBatchNormGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeScaleGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeBiasGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeEltwiseGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeConcatGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeSliceGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeCropGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeFlattenGrad(const KernelDesc &); // flatten, reshape
+std::unique_ptr<Kernel> makeLstmGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeSoftmaxWithLossGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeEuclideanLossGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeSigmoidCrossEntropyLossGrad(const KernelDesc &);
+std::unique_ptr<Kernel> makeContrastiveLossGrad(const KernelDesc &);
+
 } // namespace dlc::rt::ref
 
 #endif // DLC_LIB_RUNTIME_REFERENCE_REFCOMMON_H

@@ -240,6 +240,164 @@ private:
   bool bias_;
 };
 
+/// Gradients of convolution / deconvolution. Inputs: x, w, b?, y, dy.
+/// Convolution: y[n, o, p] = b[o] + sum_{c, k} w[o, c, k] x[n, c, table[p, k]];
+/// deconvolution swaps the roles of the grids:
+///   y[n, o, table[p, k]] += x[n, c, p] w[c, o, k].
+class ConvGradKernel : public RefKernel {
+public:
+  ConvGradKernel(ConvGeometry g, bool deconv, int outX, int outW, int outB)
+      : g_(std::move(g)), deconv_(deconv), outX_(outX), outW_(outW), outB_(outB) {}
+
+  void forward(const float *const *in, float *const *out) override {
+    int nOps = g_.hasBias ? 3 : 2;
+    const float *x = in[0], *w = in[1], *dy = in[nOps + 1];
+    int64_t cg = g_.inChannels / g_.group, og = g_.outChannels / g_.group;
+    int64_t ks = g_.kernelSize;
+    // x lives on the small grid for deconvolution, the big one for convolution.
+    int64_t xPlane = deconv_ ? g_.smallSize : g_.bigSize;
+    int64_t yPlane = deconv_ ? g_.bigSize : g_.smallSize;
+    std::vector<double> dx(outX_ >= 0 ? g_.batch * g_.inChannels * xPlane : 0, 0.0);
+    std::vector<double> dw(outW_ >= 0 ? g_.outChannels * cg * ks : 0, 0.0);
+    for (int64_t n = 0; n < g_.batch; ++n)
+      for (int64_t gr = 0; gr < g_.group; ++gr)
+        for (int64_t oc = 0; oc < og; ++oc) {
+          int64_t ocAbs = gr * og + oc;
+          const float *dyc = dy + (n * g_.outChannels + ocAbs) * yPlane;
+          for (int64_t ic = 0; ic < cg; ++ic) {
+            int64_t icAbs = gr * cg + ic;
+            const float *xc = x + (n * g_.inChannels + icAbs) * xPlane;
+            double *dxc = outX_ >= 0 ? &dx[(n * g_.inChannels + icAbs) * xPlane] : nullptr;
+            // Weight layout: conv [O, C/g, k...], deconv [C, O/g, k...].
+            int64_t wOff = deconv_ ? (icAbs * og + oc) * ks : (ocAbs * cg + ic) * ks;
+            const float *wc = w + wOff;
+            double *dwc = outW_ >= 0 ? &dw[wOff] : nullptr;
+            for (int64_t sp = 0; sp < g_.smallSize; ++sp) {
+              const int64_t *tab = &g_.table[sp * ks];
+              for (int64_t kp = 0; kp < ks; ++kp) {
+                int64_t bp = tab[kp];
+                if (bp < 0)
+                  continue;
+                // (x index, y index) of this tap.
+                int64_t xi = deconv_ ? sp : bp, yi = deconv_ ? bp : sp;
+                double d = dyc[yi];
+                if (dxc)
+                  dxc[xi] += d * double(wc[kp]);
+                if (dwc)
+                  dwc[kp] += d * double(xc[xi]);
+              }
+            }
+          }
+        }
+    if (outX_ >= 0)
+      store(dx, out[outX_]);
+    if (outW_ >= 0)
+      store(dw, out[outW_]);
+    if (outB_ >= 0)
+      for (int64_t o = 0; o < g_.outChannels; ++o) {
+        double acc = 0.0;
+        for (int64_t n = 0; n < g_.batch; ++n) {
+          const float *dyc = dy + (n * g_.outChannels + o) * yPlane;
+          for (int64_t i = 0; i < yPlane; ++i)
+            acc += dyc[i];
+        }
+        out[outB_][o] = static_cast<float>(acc);
+      }
+  }
+
+private:
+  static void store(const std::vector<double> &v, float *dst) {
+    for (size_t i = 0; i < v.size(); ++i)
+      dst[i] = static_cast<float>(v[i]);
+  }
+
+  ConvGeometry g_;
+  bool deconv_;
+  int outX_, outW_, outB_;
+};
+
+/// Gradients of inner_product: y[i, j] = b[j] + sum_l x[i, l] W(j, l).
+class InnerProductGradKernel : public RefKernel {
+public:
+  InnerProductGradKernel(int64_t m, int64_t n, int64_t k, bool transpose, bool bias,
+                         int outX, int outW, int outB)
+      : m_(m), n_(n), k_(k), transpose_(transpose), bias_(bias), outX_(outX),
+        outW_(outW), outB_(outB) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *w = in[1], *dy = in[bias_ ? 4 : 3];
+    auto widx = [&](int64_t j, int64_t l) { return transpose_ ? l * n_ + j : j * k_ + l; };
+    if (outX_ >= 0)
+      for (int64_t i = 0; i < m_; ++i)
+        for (int64_t l = 0; l < k_; ++l) {
+          double acc = 0.0;
+          for (int64_t j = 0; j < n_; ++j)
+            acc += double(dy[i * n_ + j]) * double(w[widx(j, l)]);
+          out[outX_][i * k_ + l] = static_cast<float>(acc);
+        }
+    if (outW_ >= 0)
+      for (int64_t j = 0; j < n_; ++j)
+        for (int64_t l = 0; l < k_; ++l) {
+          double acc = 0.0;
+          for (int64_t i = 0; i < m_; ++i)
+            acc += double(dy[i * n_ + j]) * double(x[i * k_ + l]);
+          out[outW_][widx(j, l)] = static_cast<float>(acc);
+        }
+    if (outB_ >= 0)
+      for (int64_t j = 0; j < n_; ++j) {
+        double acc = 0.0;
+        for (int64_t i = 0; i < m_; ++i)
+          acc += dy[i * n_ + j];
+        out[outB_][j] = static_cast<float>(acc);
+      }
+  }
+
+private:
+  int64_t m_, n_, k_;
+  bool transpose_, bias_;
+  int outX_, outW_, outB_;
+};
+
+/// Gradients of embed for the weight (rows picked by the indices get the
+/// sum of their output gradients) and the bias; indices get none.
+class EmbedGradKernel : public RefKernel {
+public:
+  EmbedGradKernel(std::string prefix, int64_t m, int64_t n, int64_t k, bool bias, int outW,
+                  int outB)
+      : prefix_(std::move(prefix)), m_(m), n_(n), k_(k), bias_(bias), outW_(outW),
+        outB_(outB) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *dy = in[bias_ ? 4 : 3];
+    if (outW_ >= 0) {
+      std::vector<double> dw(k_ * n_, 0.0);
+      for (int64_t i = 0; i < m_; ++i) {
+        float v = x[i];
+        if (!(v >= 0.0f && v < float(k_)) || std::floor(v) != v)
+          throw Error(prefix_ + "index " + std::to_string(v) + " at position " +
+                      std::to_string(i) + " is not an integer in [0, " +
+                      std::to_string(k_) + ")");
+        int64_t idx = static_cast<int64_t>(v);
+        for (int64_t j = 0; j < n_; ++j)
+          dw[idx * n_ + j] += dy[i * n_ + j];
+      }
+      for (int64_t i = 0; i < k_ * n_; ++i)
+        out[outW_][i] = static_cast<float>(dw[i]);
+    }
+    if (outB_ >= 0)
+      for (int64_t j = 0; j < n_; ++j) {
+        double acc = 0.0;
+        for (int64_t i = 0; i < m_; ++i)
+          acc += dy[i * n_ + j];
+        out[outB_][j] = static_cast<float>(acc);
+      }
+  }
+
+private:
+  std::string prefix_;
+  int64_t m_, n_, k_;
+  bool bias_;
+  int outW_, outB_;
+};
+
 } // namespace
 
 std::unique_ptr<Kernel> makeConvolution(const KernelDesc &desc) {
@@ -320,6 +478,59 @@ std::unique_ptr<Kernel> makeEmbed(const KernelDesc &desc) {
   checkOutputs(desc, {out});
   return std::make_unique<EmbedKernel>(errorPrefix(desc), numElements(desc.inputs[0]), n,
                                        k, desc.inputs.size() == 3);
+}
+
+} // namespace dlc::rt::ref
+
+namespace dlc::rt::ref {
+
+namespace {
+/// Geometry of a validated forward convolution / deconvolution.
+ConvGeometry convGeometry(const KernelDesc &fwd, bool deconv) {
+  ConvGeometry g = readConv(fwd, deconv);
+  const Shape &x = fwd.inputs[0], &y = fwd.outputs[0];
+  if (deconv) {
+    g.big.assign(y.begin() + 2, y.end());
+    g.small.assign(x.begin() + 2, x.end());
+  } else {
+    g.big.assign(x.begin() + 2, x.end());
+    g.small.assign(y.begin() + 2, y.end());
+  }
+  g.buildTable();
+  return g;
+}
+
+std::unique_ptr<Kernel> makeConvGrad(const KernelDesc &desc, bool deconv) {
+  GradDesc gd = readGrad(desc, deconv ? makeDeconvolution : makeConvolution);
+  return std::make_unique<ConvGradKernel>(convGeometry(gd.fwd, deconv), deconv,
+                                          gd.outputOf(0), gd.outputOf(1), gd.outputOf(2));
+}
+} // namespace
+
+std::unique_ptr<Kernel> makeConvolutionGrad(const KernelDesc &desc) {
+  return makeConvGrad(desc, false);
+}
+
+std::unique_ptr<Kernel> makeDeconvolutionGrad(const KernelDesc &desc) {
+  return makeConvGrad(desc, true);
+}
+
+std::unique_ptr<Kernel> makeInnerProductGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makeInnerProduct);
+  const Shape &x = gd.fwd.inputs[0];
+  int64_t axis = canonicalAxis(gd.fwd, gd.fwd.attrs.getInt("axis", 1), x.size(), "axis");
+  return std::make_unique<InnerProductGradKernel>(
+      countRange(x, 0, axis), gd.fwd.attrs.getInt("num_output", 0),
+      countRange(x, axis, x.size()), gd.fwd.attrs.getBool("transpose", false),
+      gd.numOperands == 3, gd.outputOf(0), gd.outputOf(1), gd.outputOf(2));
+}
+
+std::unique_ptr<Kernel> makeEmbedGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makeEmbed, /*noGrad=*/{0});
+  return std::make_unique<EmbedGradKernel>(
+      errorPrefix(desc), numElements(gd.fwd.inputs[0]), gd.fwd.attrs.getInt("num_output", 0),
+      gd.fwd.attrs.getInt("input_dim", 0), gd.numOperands == 3, gd.outputOf(1),
+      gd.outputOf(2));
 }
 
 } // namespace dlc::rt::ref

@@ -49,6 +49,26 @@ void avePoolPlane(const PoolGeometry &g, const double *x, double *y) {
     }
 }
 
+/// Backward of avePoolPlane: dx[h, w] += dy[o] / poolSize(o) over the
+/// windows o (clipped to the input) containing (h, w). dx is accumulated.
+void avePoolBackwardPlane(const PoolGeometry &g, const double *dy, double *dx) {
+  for (int64_t oh = 0; oh < g.pooledH; ++oh)
+    for (int64_t ow = 0; ow < g.pooledW; ++ow) {
+      int64_t hstart = oh * g.sh - g.ph, wstart = ow * g.sw - g.pw;
+      int64_t hend = std::min(hstart + g.kh, g.height + g.ph);
+      int64_t wend = std::min(wstart + g.kw, g.width + g.pw);
+      int64_t poolSize = (hend - hstart) * (wend - wstart);
+      hstart = std::max<int64_t>(hstart, 0);
+      wstart = std::max<int64_t>(wstart, 0);
+      hend = std::min(hend, g.height);
+      wend = std::min(wend, g.width);
+      double d = dy[oh * g.pooledW + ow] / double(poolSize);
+      for (int64_t h = hstart; h < hend; ++h)
+        for (int64_t w = wstart; w < wend; ++w)
+          dx[h * g.width + w] += d;
+    }
+}
+
 class PoolingKernel : public RefKernel {
 public:
   PoolingKernel(PoolGeometry g, PoolMethod m) : g_(g), method_(m) {}
@@ -196,6 +216,145 @@ private:
   bool across_;
 };
 
+/// Gradient of max / average pooling. Max routes each output gradient to
+/// the first maximum of its window in Caffe's scan order (rows, then
+/// columns; a later element wins only when strictly greater); an empty
+/// window passes nothing. Average spreads it with Caffe's divisor.
+class PoolingGradKernel : public RefKernel {
+public:
+  PoolingGradKernel(PoolGeometry g, PoolMethod m) : g_(g), method_(m) {}
+
+  void forward(const float *const *in, float *const *out) override {
+    int64_t inPlane = g_.height * g_.width, outPlane = g_.pooledH * g_.pooledW;
+    std::vector<double> dyd(outPlane), dxd(inPlane);
+    for (int64_t p = 0; p < g_.planes; ++p) {
+      const float *x = in[0] + p * inPlane, *dy = in[2] + p * outPlane;
+      float *dx = out[0] + p * inPlane;
+      std::fill(dxd.begin(), dxd.end(), 0.0);
+      if (method_ == PoolMethod::Max) {
+        for (int64_t oh = 0; oh < g_.pooledH; ++oh)
+          for (int64_t ow = 0; ow < g_.pooledW; ++ow) {
+            int64_t hstart = oh * g_.sh - g_.ph, wstart = ow * g_.sw - g_.pw;
+            int64_t hend = std::min(hstart + g_.kh, g_.height);
+            int64_t wend = std::min(wstart + g_.kw, g_.width);
+            hstart = std::max<int64_t>(hstart, 0);
+            wstart = std::max<int64_t>(wstart, 0);
+            float m = -FLT_MAX;
+            int64_t arg = -1;
+            for (int64_t h = hstart; h < hend; ++h)
+              for (int64_t w = wstart; w < wend; ++w)
+                if (x[h * g_.width + w] > m) {
+                  m = x[h * g_.width + w];
+                  arg = h * g_.width + w;
+                }
+            if (arg >= 0)
+              dxd[arg] += dy[oh * g_.pooledW + ow];
+          }
+      } else {
+        std::copy(dy, dy + outPlane, dyd.begin());
+        avePoolBackwardPlane(g_, dyd.data(), dxd.data());
+      }
+      for (int64_t i = 0; i < inPlane; ++i)
+        dx[i] = static_cast<float>(dxd[i]);
+    }
+  }
+
+private:
+  PoolGeometry g_;
+  PoolMethod method_;
+};
+
+/// Gradient of LRN.
+/// Across channels (Caffe's CrossChannelBackward): with
+///   scale_c = k + alpha/size * sum_{c' in window(c)} x_c'^2,  y_c = x_c scale_c^-beta,
+///   dx_c = dy_c scale_c^-beta
+///          - 2 alpha beta / size * x_c * sum_{c': c in window(c')} dy_c' y_c' / scale_c'.
+/// Within channel (Caffe's split/square/pool/power/product chain): with
+///   s = 1 + alpha * avepool(x^2),  y = x s^-beta,
+///   dx = dy s^-beta + 2 x * avepool_backward(-alpha beta dy x s^(-beta-1)).
+/// Everything is recomputed from x in double.
+class LrnGradKernel : public RefKernel {
+public:
+  LrnGradKernel(const Shape &x, int64_t size, double alpha, double beta, double k,
+                bool across)
+      : n_(x[0]), c_(x[1]), h_(x[2]), w_(x[3]), size_(size), alpha_(alpha), beta_(beta),
+        k_(k), across_(across) {}
+
+  void forward(const float *const *in, float *const *out) override {
+    if (across_)
+      acrossChannels(in[0], in[2], out[0]);
+    else
+      withinChannel(in[0], in[2], out[0]);
+  }
+
+private:
+  void acrossChannels(const float *x, const float *dy, float *dx) const {
+    int64_t plane = h_ * w_, prePad = (size_ - 1) / 2;
+    double alphaOverSize = alpha_ / double(size_);
+    std::vector<double> scale(c_), ratio(c_);
+    for (int64_t n = 0; n < n_; ++n)
+      for (int64_t i = 0; i < plane; ++i) {
+        auto at = [&](int64_t c) { return (n * c_ + c) * plane + i; };
+        for (int64_t c = 0; c < c_; ++c) {
+          int64_t lo = std::max<int64_t>(0, c - prePad);
+          int64_t hi = std::min<int64_t>(c_ - 1, c - prePad + size_ - 1);
+          double sq = 0.0;
+          for (int64_t cc = lo; cc <= hi; ++cc)
+            sq += double(x[at(cc)]) * double(x[at(cc)]);
+          scale[c] = k_ + alphaOverSize * sq;
+          double y = double(x[at(c)]) * std::pow(scale[c], -beta_);
+          ratio[c] = double(dy[at(c)]) * y / scale[c];
+        }
+        for (int64_t c = 0; c < c_; ++c) {
+          // Channels c' whose window [c' - prePad, c' - prePad + size - 1]
+          // contains c.
+          int64_t lo = std::max<int64_t>(0, c + prePad - size_ + 1);
+          int64_t hi = std::min<int64_t>(c_ - 1, c + prePad);
+          double accum = 0.0;
+          for (int64_t cc = lo; cc <= hi; ++cc)
+            accum += ratio[cc];
+          double v = double(dy[at(c)]) * std::pow(scale[c], -beta_) -
+                     2.0 * alphaOverSize * beta_ * double(x[at(c)]) * accum;
+          dx[at(c)] = static_cast<float>(v);
+        }
+      }
+  }
+
+  void withinChannel(const float *x, const float *dy, float *dx) const {
+    PoolGeometry g;
+    g.height = h_;
+    g.width = w_;
+    g.kh = g.kw = size_;
+    g.ph = g.pw = (size_ - 1) / 2;
+    g.sh = g.sw = 1;
+    g.pooledH = h_ + 2 * g.ph - size_ + 1;
+    g.pooledW = w_ + 2 * g.pw - size_ + 1;
+    int64_t plane = h_ * w_;
+    std::vector<double> sq(plane), pooled(plane), gp(plane), gsq(plane);
+    for (int64_t p = 0; p < n_ * c_; ++p) {
+      const float *xp = x + p * plane, *dyp = dy + p * plane;
+      for (int64_t i = 0; i < plane; ++i)
+        sq[i] = double(xp[i]) * double(xp[i]);
+      avePoolPlane(g, sq.data(), pooled.data());
+      for (int64_t i = 0; i < plane; ++i) {
+        double s = 1.0 + alpha_ * pooled[i];
+        gp[i] = -alpha_ * beta_ * double(dyp[i]) * double(xp[i]) * std::pow(s, -beta_ - 1.0);
+      }
+      std::fill(gsq.begin(), gsq.end(), 0.0);
+      avePoolBackwardPlane(g, gp.data(), gsq.data());
+      for (int64_t i = 0; i < plane; ++i) {
+        double s = 1.0 + alpha_ * pooled[i];
+        dx[p * plane + i] = static_cast<float>(double(dyp[i]) * std::pow(s, -beta_) +
+                                               2.0 * double(xp[i]) * gsq[i]);
+      }
+    }
+  }
+
+  int64_t n_, c_, h_, w_, size_;
+  double alpha_, beta_, k_;
+  bool across_;
+};
+
 } // namespace
 
 std::unique_ptr<Kernel> makePooling(const KernelDesc &desc) {
@@ -267,6 +426,46 @@ std::unique_ptr<Kernel> makeLrn(const KernelDesc &desc) {
   checkOutputs(desc, {desc.inputs[0]});
   return std::make_unique<LrnKernel>(desc.inputs[0], size, alpha, beta, k,
                                      region == "across_channels");
+}
+
+} // namespace dlc::rt::ref
+
+namespace dlc::rt::ref {
+
+std::unique_ptr<Kernel> makePoolingGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makePooling);
+  const KernelDesc &f = gd.fwd;
+  std::string pool = f.attrs.getString("pool", "max");
+  if (pool == "stochastic")
+    fail(desc, "stochastic pooling has no gradient (only max and ave are differentiable)");
+  // The forward factory accepted the description: rebuild its geometry.
+  const Shape &x = f.inputs[0], &y = f.outputs[0];
+  PoolGeometry g;
+  g.planes = x[0] * x[1];
+  g.height = x[2];
+  g.width = x[3];
+  g.pooledH = y[2];
+  g.pooledW = y[3];
+  if (f.attrs.getBool("global_pooling", false)) {
+    g.kh = g.height;
+    g.kw = g.width;
+  } else {
+    std::vector<int64_t> k = spatialAttr(f, "kernel", 2, -1);
+    std::vector<int64_t> s = spatialAttr(f, "stride", 2, 1);
+    std::vector<int64_t> p = spatialAttr(f, "pad", 2, 0);
+    g.kh = k[0], g.kw = k[1], g.sh = s[0], g.sw = s[1], g.ph = p[0], g.pw = p[1];
+  }
+  return std::make_unique<PoolingGradKernel>(g, pool == "max" ? PoolMethod::Max
+                                                              : PoolMethod::Ave);
+}
+
+std::unique_ptr<Kernel> makeLrnGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makeLrn);
+  const Attrs &a = gd.fwd.attrs;
+  return std::make_unique<LrnGradKernel>(
+      gd.fwd.inputs[0], a.getInt("local_size", 5), a.getFloat("alpha", 1.0),
+      a.getFloat("beta", 0.75), a.getFloat("k", 1.0),
+      a.getString("norm_region", "across_channels") == "across_channels");
 }
 
 } // namespace dlc::rt::ref

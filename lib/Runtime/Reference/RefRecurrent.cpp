@@ -12,6 +12,11 @@
 //   h_t = o * tanh(c_t)
 // with h_0 = c_0 = 0. The output is h for every step: [T, N, H].
 //
+// lstm_grad backpropagates through time (the gradients of the unrolled net):
+// it reruns the forward in double keeping every step's gates and cell, then
+// walks t = T-1 .. 0 carrying dh and dc to the previous step. cont gets no
+// gradient.
+//
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
 
@@ -76,6 +81,146 @@ private:
   bool static_;
 };
 
+/// Gradients of lstm with respect to x, x_static, w_xc, b_c, w_xc_static and
+/// w_hc (any subset). Inputs: the forward operands, y, dy.
+class LstmGradKernel : public RefKernel {
+public:
+  LstmGradKernel(int64_t t, int64_t n, int64_t in, int64_t inStatic, int64_t h,
+                 bool hasStatic, const GradDesc &gd)
+      : t_(t), n_(n), i_(in), is_(inStatic), h_(h), static_(hasStatic) {
+    outX_ = gd.outputOf(0);
+    outXs_ = hasStatic ? gd.outputOf(2) : -1;
+    outWxc_ = gd.outputOf(hasStatic ? 3 : 2);
+    outBc_ = gd.outputOf(hasStatic ? 4 : 3);
+    outWxs_ = hasStatic ? gd.outputOf(5) : -1;
+    outWhc_ = gd.outputOf(hasStatic ? 6 : 4);
+    dyIdx_ = gd.gradIn(0);
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *cont = in[1];
+    const float *xs = static_ ? in[2] : nullptr;
+    const float *wxc = in[static_ ? 3 : 2], *bc = in[static_ ? 4 : 3];
+    const float *wxs = static_ ? in[5] : nullptr;
+    const float *whc = in[static_ ? 6 : 4];
+    const float *dy = in[dyIdx_];
+    int64_t g4 = 4 * h_, nh = n_ * h_;
+
+    // Forward in double, keeping per step: activated gates [T, N, 4H]
+    // (i, f' = sigmoid(a_f) before the cont gate, o, g), c and h [T, N, H].
+    std::vector<double> base(n_ * g4);
+    for (int64_t n = 0; n < n_; ++n)
+      for (int64_t r = 0; r < g4; ++r) {
+        double acc = bc[r];
+        if (static_)
+          for (int64_t k = 0; k < is_; ++k)
+            acc += double(wxs[r * is_ + k]) * double(xs[n * is_ + k]);
+        base[n * g4 + r] = acc;
+      }
+    std::vector<double> gates(t_ * n_ * g4), cs(t_ * nh), hs(t_ * nh);
+    for (int64_t t = 0; t < t_; ++t)
+      for (int64_t n = 0; n < n_; ++n) {
+        double ct = cont[t * n_ + n];
+        const float *xt = x + (t * n_ + n) * i_;
+        const double *hp = t > 0 ? &hs[((t - 1) * n_ + n) * h_] : nullptr;
+        const double *cp = t > 0 ? &cs[((t - 1) * n_ + n) * h_] : nullptr;
+        double *gt = &gates[(t * n_ + n) * g4];
+        for (int64_t r = 0; r < g4; ++r) {
+          double acc = base[n * g4 + r];
+          for (int64_t k = 0; k < i_; ++k)
+            acc += double(wxc[r * i_ + k]) * double(xt[k]);
+          if (hp)
+            for (int64_t k = 0; k < h_; ++k)
+              acc += double(whc[r * h_ + k]) * (ct * hp[k]);
+          gt[r] = acc;
+        }
+        for (int64_t d = 0; d < h_; ++d) {
+          gt[d] = sigmoid(gt[d]);
+          gt[h_ + d] = sigmoid(gt[h_ + d]);
+          gt[2 * h_ + d] = sigmoid(gt[2 * h_ + d]);
+          gt[3 * h_ + d] = std::tanh(gt[3 * h_ + d]);
+          double fg = ct == 0.0 ? 0.0 : ct * gt[h_ + d];
+          double c = fg * (cp ? cp[d] : 0.0) + gt[d] * gt[3 * h_ + d];
+          cs[(t * n_ + n) * h_ + d] = c;
+          hs[(t * n_ + n) * h_ + d] = gt[2 * h_ + d] * std::tanh(c);
+        }
+      }
+
+    // Backward through time.
+    std::vector<double> dx(outX_ >= 0 ? t_ * n_ * i_ : 0, 0.0);
+    std::vector<double> dxs(outXs_ >= 0 ? n_ * is_ : 0, 0.0);
+    std::vector<double> dwxc(g4 * i_, 0.0), dbc(g4, 0.0), dwxs(g4 * is_, 0.0),
+        dwhc(g4 * h_, 0.0);
+    std::vector<double> dh(nh, 0.0), dc(nh, 0.0), dhPrev(nh), da(g4);
+    for (int64_t t = t_; t-- > 0;) {
+      std::fill(dhPrev.begin(), dhPrev.end(), 0.0);
+      for (int64_t n = 0; n < n_; ++n) {
+        double ct = cont[t * n_ + n];
+        const double *gt = &gates[(t * n_ + n) * g4];
+        const double *hp = t > 0 ? &hs[((t - 1) * n_ + n) * h_] : nullptr;
+        const double *cp = t > 0 ? &cs[((t - 1) * n_ + n) * h_] : nullptr;
+        for (int64_t d = 0; d < h_; ++d) {
+          int64_t j = n * h_ + d;
+          double ig = gt[d], fr = gt[h_ + d], og = gt[2 * h_ + d], gg = gt[3 * h_ + d];
+          double c = cs[(t * n_ + n) * h_ + d], tc = std::tanh(c);
+          double dht = dh[j] + double(dy[(t * n_ + n) * h_ + d]);
+          double dct = dc[j] + dht * og * (1.0 - tc * tc);
+          double cprev = cp ? cp[d] : 0.0;
+          da[d] = dct * gg * ig * (1.0 - ig);
+          da[h_ + d] = ct == 0.0 ? 0.0 : dct * cprev * ct * fr * (1.0 - fr);
+          da[2 * h_ + d] = dht * tc * og * (1.0 - og);
+          da[3 * h_ + d] = dct * ig * (1.0 - gg * gg);
+          // Carried to step t-1.
+          dc[j] = ct == 0.0 ? 0.0 : dct * ct * fr;
+        }
+        const float *xt = x + (t * n_ + n) * i_;
+        for (int64_t r = 0; r < g4; ++r) {
+          double a = da[r];
+          if (a == 0.0)
+            continue;
+          dbc[r] += a;
+          for (int64_t k = 0; k < i_; ++k) {
+            dwxc[r * i_ + k] += a * double(xt[k]);
+            if (outX_ >= 0)
+              dx[(t * n_ + n) * i_ + k] += a * double(wxc[r * i_ + k]);
+          }
+          if (static_)
+            for (int64_t k = 0; k < is_; ++k) {
+              dwxs[r * is_ + k] += a * double(xs[n * is_ + k]);
+              if (outXs_ >= 0)
+                dxs[n * is_ + k] += a * double(wxs[r * is_ + k]);
+            }
+          if (hp)
+            for (int64_t k = 0; k < h_; ++k) {
+              dwhc[r * h_ + k] += a * ct * hp[k];
+              dhPrev[n * h_ + k] += a * ct * double(whc[r * h_ + k]);
+            }
+        }
+      }
+      dh.swap(dhPrev);
+    }
+    store(outX_, dx, out);
+    store(outXs_, dxs, out);
+    store(outWxc_, dwxc, out);
+    store(outBc_, dbc, out);
+    store(outWxs_, dwxs, out);
+    store(outWhc_, dwhc, out);
+  }
+
+private:
+  static void store(int idx, const std::vector<double> &v, float *const *out) {
+    if (idx < 0)
+      return;
+    for (size_t i = 0; i < v.size(); ++i)
+      out[idx][i] = static_cast<float>(v[i]);
+  }
+
+  int64_t t_, n_, i_, is_, h_;
+  bool static_;
+  int outX_, outXs_, outWxc_, outBc_, outWxs_, outWhc_;
+  size_t dyIdx_;
+};
+
 } // namespace
 
 std::unique_ptr<Kernel> makeLstm(const KernelDesc &desc) {
@@ -111,6 +256,16 @@ std::unique_ptr<Kernel> makeLstm(const KernelDesc &desc) {
   checkInput(desc, desc.inputs.size() - 1, {4 * hdim, hdim}, "w_hc");
   checkOutputs(desc, {{t, n, hdim}});
   return std::make_unique<LstmKernel>(t, n, in, inStatic, hdim, hasStatic);
+}
+
+std::unique_ptr<Kernel> makeLstmGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makeLstm, /*noGrad=*/{1}); // cont
+  const Shape &x = gd.fwd.inputs[0];
+  bool hasStatic = gd.numOperands == 7;
+  int64_t inStatic = hasStatic ? countRange(gd.fwd.inputs[2], 1, gd.fwd.inputs[2].size()) : 0;
+  return std::make_unique<LstmGradKernel>(x[0], x[1], countRange(x, 2, x.size()), inStatic,
+                                          gd.fwd.attrs.getInt("num_output", 0), hasStatic,
+                                          gd);
 }
 
 } // namespace dlc::rt::ref

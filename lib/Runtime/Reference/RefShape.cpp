@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// concat, slice, crop, flatten, reshape and silence.
+// concat, slice, crop, flatten, reshape and silence, and the gradients of
+// all but silence (pure data movement in the opposite direction).
 //
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
@@ -87,6 +88,110 @@ private:
 class SilenceKernel : public RefKernel {
 public:
   void forward(const float *const *, float *const *) override {}
+};
+
+/// Gradient of concat: each wrt input receives its piece of dy.
+/// Inputs: x_0..x_{n-1}, y, dy.
+class ConcatGradKernel : public RefKernel {
+public:
+  ConcatGradKernel(int64_t outer, int64_t inner, std::vector<int64_t> dims,
+                   std::vector<int64_t> wrt)
+      : outer_(outer), inner_(inner), dims_(std::move(dims)), wrt_(std::move(wrt)) {
+    for (int64_t d : dims_)
+      total_ += d;
+  }
+  void forward(const float *const *in, float *const *out) override {
+    const float *dy = in[dims_.size() + 1];
+    int64_t offset = 0;
+    size_t o = 0;
+    for (size_t p = 0; p < dims_.size(); ++p) {
+      int64_t chunk = dims_[p] * inner_;
+      if (o < wrt_.size() && wrt_[o] == int64_t(p)) {
+        for (int64_t r = 0; r < outer_; ++r) {
+          const float *src = dy + (r * total_ + offset) * inner_;
+          std::copy(src, src + chunk, out[o] + r * chunk);
+        }
+        ++o;
+      }
+      offset += dims_[p];
+    }
+  }
+
+private:
+  int64_t outer_, inner_;
+  std::vector<int64_t> dims_, wrt_;
+  int64_t total_ = 0;
+};
+
+/// Gradient of slice: dx is the concatenation of the slice gradients.
+/// Inputs: x, y_0..y_{k-1}, dy_0..dy_{k-1}.
+class SliceGradKernel : public RefKernel {
+public:
+  SliceGradKernel(int64_t outer, int64_t inner, std::vector<int64_t> dims)
+      : outer_(outer), inner_(inner), dims_(std::move(dims)) {
+    for (int64_t d : dims_)
+      total_ += d;
+  }
+  void forward(const float *const *in, float *const *out) override {
+    size_t k = dims_.size();
+    int64_t offset = 0;
+    for (size_t p = 0; p < k; ++p) {
+      const float *dy = in[1 + k + p];
+      int64_t chunk = dims_[p] * inner_;
+      for (int64_t r = 0; r < outer_; ++r)
+        std::copy(dy + r * chunk, dy + (r + 1) * chunk,
+                  out[0] + (r * total_ + offset) * inner_);
+      offset += dims_[p];
+    }
+  }
+
+private:
+  int64_t outer_, inner_;
+  std::vector<int64_t> dims_;
+  int64_t total_ = 0;
+};
+
+/// Gradient of crop: dx is zero outside the cropped window, dy inside.
+/// Inputs: x, reference, y, dy.
+class CropGradKernel : public RefKernel {
+public:
+  CropGradKernel(Shape in, Shape out, std::vector<int64_t> offsets)
+      : in_(std::move(in)), out_(std::move(out)), offsets_(std::move(offsets)) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *dy = in[3];
+    float *dx = out[0];
+    std::fill(dx, dx + numElements(in_), 0.0f);
+    int64_t count = numElements(out_);
+    size_t rank = out_.size();
+    std::vector<int64_t> idx(rank, 0);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t dst = 0;
+      for (size_t a = 0; a < rank; ++a)
+        dst = dst * in_[a] + idx[a] + offsets_[a];
+      dx[dst] = dy[i];
+      for (size_t a = rank; a-- > 0;) {
+        if (++idx[a] < out_[a])
+          break;
+        idx[a] = 0;
+      }
+    }
+  }
+
+private:
+  Shape in_, out_;
+  std::vector<int64_t> offsets_;
+};
+
+/// Gradient of flatten / reshape: dx = dy (same elements, same order).
+class CopyGradKernel : public RefKernel {
+public:
+  explicit CopyGradKernel(int64_t count) : count_(count) {}
+  void forward(const float *const *in, float *const *out) override {
+    std::copy(in[2], in[2] + count_, out[0]);
+  }
+
+private:
+  int64_t count_;
 };
 
 } // namespace
@@ -260,6 +365,50 @@ std::unique_ptr<Kernel> makeReshape(const KernelDesc &desc) {
 std::unique_ptr<Kernel> makeSilence(const KernelDesc &desc) {
   checkArity(desc, 1, SIZE_MAX, 0);
   return std::make_unique<SilenceKernel>();
+}
+
+} // namespace dlc::rt::ref
+
+namespace dlc::rt::ref {
+
+std::unique_ptr<Kernel> makeConcatGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makeConcat);
+  const Shape &x = gd.fwd.inputs[0];
+  int64_t axis = canonicalAxis(gd.fwd, gd.fwd.attrs.getInt("axis", 1), x.size(), "axis");
+  std::vector<int64_t> dims;
+  for (const Shape &s : gd.fwd.inputs)
+    dims.push_back(s[axis]);
+  return std::make_unique<ConcatGradKernel>(countRange(x, 0, axis),
+                                            countRange(x, axis + 1, x.size()), dims, gd.wrt);
+}
+
+std::unique_ptr<Kernel> makeSliceGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, makeSlice);
+  const Shape &x = gd.fwd.inputs[0];
+  int64_t axis = canonicalAxis(gd.fwd, gd.fwd.attrs.getInt("axis", 1), x.size(), "axis");
+  std::vector<int64_t> dims;
+  for (const Shape &s : gd.fwd.outputs)
+    dims.push_back(s[axis]);
+  return std::make_unique<SliceGradKernel>(countRange(x, 0, axis),
+                                           countRange(x, axis + 1, x.size()), dims);
+}
+
+std::unique_ptr<Kernel> makeCropGrad(const KernelDesc &desc) {
+  // The reference operand only contributes its shape.
+  GradDesc gd = readGrad(desc, makeCrop, /*noGrad=*/{1});
+  const Shape &x = gd.fwd.inputs[0];
+  int64_t rank = x.size();
+  int64_t axis = canonicalAxis(gd.fwd, gd.fwd.attrs.getInt("axis", 2), rank, "axis");
+  std::vector<int64_t> off = gd.fwd.attrs.getInts("offset");
+  std::vector<int64_t> offsets(rank, 0);
+  for (int64_t a = axis; a < rank; ++a)
+    offsets[a] = off.empty() ? 0 : off.size() == 1 ? off[0] : off[a - axis];
+  return std::make_unique<CropGradKernel>(x, gd.fwd.outputs[0], offsets);
+}
+
+std::unique_ptr<Kernel> makeFlattenGrad(const KernelDesc &desc) {
+  GradDesc gd = readGrad(desc, desc.op == "reshape_grad" ? makeReshape : makeFlatten);
+  return std::make_unique<CopyGradKernel>(numElements(gd.fwd.inputs[0]));
 }
 
 } // namespace dlc::rt::ref
