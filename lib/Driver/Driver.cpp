@@ -113,6 +113,7 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
 
   frontend::ImportOptions io;
   io.randomWeights = opts.randomWeights;
+  io.lossAuto = opts.loss == "auto";
   auto module = frontend::importNet(ctx, *net, io);
   if (module)
     exitCode = kExitOk;
@@ -248,9 +249,26 @@ int runCompile(const CompileOptions &options) {
   if (!module)
     return code;
 
+  // Dropout in train mode draws its mask from a stream seeded per layer from
+  // the module seed (docs/autodiff.md).
+  module->walk([&](Operation *op) {
+    if (op->getName().getStringRef() != "dl.dropout")
+      return;
+    auto train = op->getAttrOfType<BoolAttr>("train");
+    if (!train || !train.getValue())
+      return;
+    uint64_t h = 1469598103934665603ull ^ options.seed; // FNV-1a over the layer name
+    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+      for (char c : name.getName().getValue())
+        h = (h ^ uint8_t(c)) * 1099511628211ull;
+    op->setAttr("seed", IntegerAttr::get(IntegerType::get(&ctx, 64), int64_t(h >> 1)));
+  });
+
   // The lowering pipeline (docs/architecture.md).
   PassManager pm(&ctx);
   pm.addPass(mlir::dl::createDLShapeInference());
+  if (options.gradient)
+    pm.addPass(mlir::dl::createDLAutodiff());
   mlir::dl::DLSelectKernelsOptions sk;
   sk.convAlgorithm = options.convAlgorithm;
   sk.impl = options.impl;
@@ -276,7 +294,8 @@ int runCompile(const CompileOptions &options) {
       known |= p.getArgument() == printAfter;
     if (!known) {
       llvm::errs() << "error: --emit=mlir-after=" << printAfter
-                   << ": no such pass in the pipeline (dl-shape-inference, dl-select-kernels"
+                   << ": no such pass in the pipeline (dl-shape-inference, "
+                   << (options.gradient ? "dl-autodiff, " : "") << "dl-select-kernels"
                    << (options.planBuffers ? ", dl-plan-buffers" : "") << ")\n";
       return kExitUsage;
     }

@@ -105,6 +105,7 @@ private:
   bool checkSupportedTypes();
   LogicalResult importLayer(size_t index);
   LogicalResult checkSize(Location loc, ArrayRef<int64_t> shape, StringRef what);
+  LogicalResult attachLoss(Location fileLoc);
 
   // Attribute helpers.
   NamedAttribute i64(StringRef name, int64_t v) { return b.getNamedAttr(name, b.getI64IntegerAttr(v)); }
@@ -860,6 +861,12 @@ LogicalResult Importer::importLayer(size_t index) {
     tops.push_back(b.getStringAttr(t));
   if (!tops.empty())
     op->setAttr("dl.tops", b.getArrayAttr(tops));
+  if (layer.propagate_down_size()) {
+    SmallVector<int64_t> pd;
+    for (bool p : layer.propagate_down())
+      pd.push_back(p ? 1 : 0);
+    op->setAttr("dl.propagate_down", b.getDenseI64ArrayAttr(pd));
+  }
   if (failed(mlir::dl::inferAndSetResultTypes(op)))
     return failure();
   for (OpResult r : op->getResults()) {
@@ -870,6 +877,62 @@ LogicalResult Importer::importLayer(size_t index) {
       return failure();
   }
   defineTops(op->getResults());
+  return success();
+}
+
+LogicalResult Importer::attachLoss(Location fileLoc) {
+  bool hasLoss = false;
+  func.walk([&](Operation *op) {
+    StringRef n = op->getName().getStringRef();
+    hasLoss |= n.ends_with("_loss") || n == "dl.softmax_with_loss";
+  });
+  if (hasLoss)
+    return success();
+  if (available.empty())
+    return emitError(fileLoc) << "--loss auto: the net has no output to attach a loss to";
+  std::string outName = available.back();
+  Value out = blobs[outName];
+  auto outType = dyn_cast<RankedTensorType>(out.getType());
+  if (!outType || outType.getRank() < 2)
+    return emitError(fileLoc) << "--loss auto: the net's output '" << outName
+                              << "' is not N x C x ... (rank >= 2)";
+  Value logits = out;
+  int64_t axis = 1;
+  Operation *def = out.getDefiningOp();
+  Location loc = def ? def->getLoc() : fileLoc;
+  if (def && def->getName().getStringRef() == "dl.softmax" && out.use_empty()) {
+    logits = def->getOperand(0);
+    axis = cast<IntegerAttr>(def->getAttr("axis")).getInt();
+    def->erase();
+  }
+  auto lt = cast<RankedTensorType>(logits.getType());
+  SmallVector<int64_t> labelShape;
+  for (int64_t i = 0; i < lt.getRank(); ++i)
+    if (i != axis)
+      labelShape.push_back(lt.getDimSize(i));
+  std::string labelName = blobs.count("label") ? "label_auto" : "label";
+  auto labelType = RankedTensorType::get(labelShape, b.getF32Type());
+  unsigned argIndex = func.getNumArguments();
+  func.insertArgument(argIndex, labelType,
+                      b.getDictionaryAttr({b.getNamedAttr("dl.name", b.getStringAttr(labelName))}),
+                      fileLoc);
+  Value label = func.getArgument(argIndex);
+  std::string lossName = blobs.count("loss") ? "loss_auto" : "loss";
+  OperationState st(NameLoc::get(b.getStringAttr(lossName + " (--loss auto)"), loc),
+                    "dl.softmax_with_loss");
+  st.addOperands({logits, label});
+  st.addAttribute("axis", b.getI64IntegerAttr(axis));
+  st.addAttribute("normalization", b.getStringAttr("valid"));
+  st.addAttribute("loss_weight", b.getF64FloatAttr(1.0));
+  st.addAttribute("dl.tops", b.getStrArrayAttr({lossName}));
+  st.addTypes(UnrankedTensorType::get(b.getF32Type()));
+  Operation *lossOp = b.create(st);
+  if (failed(mlir::dl::inferAndSetResultTypes(lossOp)))
+    return failure();
+  available.pop_back();
+  blobs[labelName] = label;
+  blobs[lossName] = lossOp->getResult(0);
+  available.push_back(lossName);
   return success();
 }
 
@@ -903,6 +966,11 @@ OwningOpRef<ModuleOp> Importer::run() {
     if (failed(importLayer(i)))
       return nullptr;
 
+  if (options.lossAuto && failed(attachLoss(fileLoc)))
+    return nullptr;
+  if (net.net.force_backward())
+    func->setAttr("dl.force_backward", b.getBoolAttr(true));
+
   // Net outputs: blobs nobody consumed afterwards, as Caffe computes them.
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
@@ -911,7 +979,7 @@ OwningOpRef<ModuleOp> Importer::run() {
     resultTypes.push_back(blobs[n].getType());
   }
   b.create<func::ReturnOp>(fileLoc, results);
-  func.setType(b.getFunctionType(argTypes, resultTypes));
+  func.setType(b.getFunctionType(func.getArgumentTypes(), resultTypes));
   for (auto [i, n] : llvm::enumerate(available))
     func.setResultAttr(i, "dl.name", b.getStringAttr(n));
   if (failed(verify(*module)))

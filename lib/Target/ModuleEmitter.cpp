@@ -182,7 +182,21 @@ LogicalResult Emitter::emitKernel(Operation *op) {
     return op->emitError() << "cannot compile op '" << op->getName()
                            << "': only dl dialect ops reach the runtime";
   auto *k = m.add_kernels();
-  k->set_op(full.str());
+  // A backward op runs as the kernel "<forward op>_grad" (docs/autodiff.md).
+  bool backward = full == "backward_data" || full == "backward_weights";
+  if (backward) {
+    auto fwd = op->getAttrOfType<StringAttr>("forward");
+    if (!fwd)
+      return op->emitError("internal error: backward op without 'forward'");
+    k->set_op(fwd.str() + "_grad");
+    k->set_role(full == "backward_data" ? dlc::module::Kernel::BACKWARD_DATA
+                                        : dlc::module::Kernel::BACKWARD_WEIGHTS);
+  } else {
+    k->set_op(full.str());
+    if (auto role = op->getAttrOfType<StringAttr>("dl.role"))
+      k->set_role(role.getValue() == "backward_weights" ? dlc::module::Kernel::BACKWARD_WEIGHTS
+                                                        : dlc::module::Kernel::BACKWARD_DATA);
+  }
   k->set_layer(layerName(op->getLoc()));
   k->set_loc(locString(op->getLoc()));
   if (auto impl = op->getAttrOfType<StringAttr>("dl.impl"))
@@ -196,6 +210,8 @@ LogicalResult Emitter::emitKernel(Operation *op) {
   for (NamedAttribute na : op->getAttrs()) {
     StringRef n = na.getName().getValue();
     if (n.starts_with("dl.") || n == "operandSegmentSizes")
+      continue;
+    if (backward && (n == "forward" || n == "num_forward_operands"))
       continue;
     if (failed(convertAttr(op, n, na.getValue(), *k->add_attrs())))
       return failure();

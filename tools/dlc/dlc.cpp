@@ -30,6 +30,10 @@ static void addNetOptions(CLI::App *cmd, NetOptions &net) {
   cmd->add_flag("--random-weights", net.randomWeights,
                 "weights whose layer names no filler (deploy files) get a xavier filler "
                 "instead of Caffe's constant 0");
+  cmd->add_option("--loss", net.loss,
+                  "auto: attach SoftmaxWithLoss (with a 'label' input) to a net that has no "
+                  "loss layer; none (default)")
+      ->check(CLI::IsMember({"none", "auto"}));
 }
 
 int main(int argc, char **argv) {
@@ -65,6 +69,8 @@ int main(int argc, char **argv) {
   compile->add_option("--impl", compileOpts.impl,
                       "kernels: auto (optimized where available) or ref (reference only)")
       ->check(CLI::IsMember({"auto", "ref"}));
+  compile->add_flag("--gradient", compileOpts.gradient,
+                    "also emit the gradient entry (forward + backward, no weight update)");
   compile->add_flag("!--no-plan-buffers", compileOpts.planBuffers,
                     "give every activation its own buffer (no memory sharing)");
 

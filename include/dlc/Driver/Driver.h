@@ -37,6 +37,8 @@ struct NetOptions {
   std::optional<int64_t> batch;
   /// Weights whose layer gives no filler get xavier instead of constant 0.
   bool randomWeights = false;
+  /// "none" or "auto" (attach SoftmaxWithLoss to a net without a loss).
+  std::string loss = "none";
 };
 
 struct ImportOptions {
@@ -63,6 +65,8 @@ struct CompileOptions {
   /// Kernel implementation: auto (optimized where available) or ref.
   std::string impl = "auto";
   bool planBuffers = true;        ///< share activation memory by liveness
+  /// Also emit the gradient entry (dl-autodiff; docs/autodiff.md).
+  bool gradient = false;
 };
 
 /// `dlc compile`: prototxt -> .dlcm module for dlrun.

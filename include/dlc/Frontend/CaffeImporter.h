@@ -27,6 +27,11 @@ struct ImportOptions {
   /// such weights get a "xavier" filler instead (biases keep constant 0), so
   /// that benchmarks and --check exercise real arithmetic.
   bool randomWeights = false;
+  /// For nets without a loss layer (deploy files): attach SoftmaxWithLoss to
+  /// the last net output, with a new graph input "label" (what the framework
+  /// comparisons did to time the gradient of a deploy net). A final Softmax is
+  /// folded into the loss (SoftmaxWithLoss computes it).
+  bool lossAuto = false;
 };
 
 /// Builds a module holding one func.func for `net` (see docs/dialect.md).

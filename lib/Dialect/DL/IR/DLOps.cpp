@@ -1213,3 +1213,48 @@ LogicalResult AccuracyOp::inferReturnTypes(
 
 #define GET_OP_CLASSES
 #include "dlc/Dialect/DL/IR/DLOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyBackwardOp(Operation *op, StringRef forward, int64_t numForward,
+                                      ArrayRef<int64_t> wrt) {
+  int64_t n = op->getNumOperands();
+  if (forward.empty() || forward.starts_with("dl.") || forward == "param")
+    return op->emitOpError() << "forward must name a dl op without the prefix, got '"
+                             << forward << "'";
+  if (numForward < 1 || numForward > n || (n - numForward) % 2 != 0)
+    return op->emitOpError() << "expects the " << numForward
+                             << " forward operands, the forward results and one gradient "
+                                "per result; got "
+                             << n << " operands";
+  int64_t numResults = (n - numForward) / 2;
+  for (int64_t r = 0; r < numResults; ++r)
+    if (op->getOperand(numForward + r).getType() !=
+        op->getOperand(numForward + numResults + r).getType())
+      return op->emitOpError() << "gradient of forward result " << r
+                               << " must have the result's type";
+  if (wrt.empty())
+    return op->emitOpError("wrt must name at least one forward operand");
+  if (int64_t(wrt.size()) != int64_t(op->getNumResults()))
+    return op->emitOpError() << "has " << op->getNumResults() << " results for " << wrt.size()
+                             << " wrt entries";
+  for (auto [i, w] : llvm::enumerate(wrt)) {
+    if (w < 0 || w >= numForward || (i > 0 && wrt[i - 1] >= w))
+      return op->emitOpError() << "wrt must be ascending forward operand indices in [0, "
+                               << numForward << ")";
+    if (op->getResult(i).getType() != op->getOperand(w).getType())
+      return op->emitOpError() << "gradient " << i << " must have the type of forward operand "
+                               << w;
+  }
+  return success();
+}
+
+LogicalResult BackwardDataOp::verify() {
+  return verifyBackwardOp(*this, getForward(), getNumForwardOperands(), getWrt());
+}
+
+LogicalResult BackwardWeightsOp::verify() {
+  return verifyBackwardOp(*this, getForward(), getNumForwardOperands(), getWrt());
+}

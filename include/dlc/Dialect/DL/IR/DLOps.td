@@ -170,9 +170,9 @@ def DL_PowerOp : DL_UnaryOp<"power", "Power",
                        DL_F64<"1.0">:$scale, DL_F64<"0.0">:$shift);
 }
 def DL_DropoutOp : DL_UnaryOp<"dropout", "Dropout",
-    "dropout with probability `ratio` (identity at inference, `train` false)"> {
+    "dropout with probability `ratio` (identity at inference, `train` false; in training the mask is drawn from a stream seeded by `seed`)"> {
   let arguments = (ins DL_Tensor:$x, DL_F64<"0.5">:$ratio,
-                       DL_Bool<"false">:$train);
+                       DL_Bool<"false">:$train, DL_I64<"0">:$seed);
 }
 
 def DL_PReLUOp : DL_InferOp<"prelu", [Pure]> {
@@ -459,5 +459,36 @@ def DL_AccuracyOp : DL_InferOp<"accuracy", [Pure]> {
   let results = (outs DL_Tensor:$accuracy);
   let assemblyFormat = DL_GenericFormat;
 }
+
+//===----------------------------------------------------------------------===//
+// Gradients (docs/autodiff.md)
+//===----------------------------------------------------------------------===//
+
+class DL_BackwardOp<string mnemonic, string what> : DL_Op<mnemonic, [Pure]> {
+  let summary = "The " # what # " gradients of a forward dl op";
+  let description = [{
+    Emitted by `dl-autodiff`. `forward` names the forward op (without
+    `dl.`); all of its attributes are copied onto this op. Operands: the
+    forward op's `num_forward_operands` operands, then its results, then one
+    gradient per result. Results: the gradients of the forward operands
+    listed in `wrt` (ascending), with their types. Data gradients
+    (`dl.backward_data`) and weight gradients (`dl.backward_weights`) are
+    separate ops so they can be scheduled and timed separately.
+
+    ```mlir
+    %dw, %db = dl.backward_weights "convolution" %x, %w, %b, %y, %dy
+        {num_forward_operands = 3 : i64, wrt = array<i64: 1, 2>, kernel = ...}
+        : (...) -> (tensor<20x1x5x5xf32>, tensor<20xf32>)
+    ```
+  }];
+  let arguments = (ins StrAttr:$forward, I64Attr:$num_forward_operands,
+                       DenseI64ArrayAttr:$wrt, Variadic<DL_Tensor>:$inputs);
+  let results = (outs Variadic<DL_Tensor>:$gradients);
+  let assemblyFormat = "$forward $inputs attr-dict `:` functional-type($inputs, results)";
+  let hasVerifier = 1;
+}
+
+def DL_BackwardDataOp : DL_BackwardOp<"backward_data", "data (activation)">;
+def DL_BackwardWeightsOp : DL_BackwardOp<"backward_weights", "weight (parameter)">;
 
 #endif // DLC_DIALECT_DL_IR_DLOPS_TD

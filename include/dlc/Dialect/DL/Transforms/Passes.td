@@ -49,4 +49,21 @@ def DLPlanBuffers : Pass<"dl-plan-buffers", "::mlir::ModuleOp"> {
   }];
 }
 
+def DLAutodiff : Pass<"dl-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Append the backward graph (reverse-mode gradient) of a net";
+  let description = [{
+    Differentiates each network function from its loss ops (seeded with 1;
+    losses include their loss_weight) and appends, per forward op in reverse
+    order, a `dl.backward_data` op for its activation operands and a
+    `dl.backward_weights` op for its trainable parameters. Caffe's rules:
+    labels/targets/indices get no gradient, `dl.propagate_down` stops it,
+    `lr_mult: 0` parameters are skipped, data gradients are computed only where
+    they lead to a trainable parameter unless the function has
+    `dl.force_backward`, and fan-out (including shared parameters) sums the
+    contributions with `dl.eltwise`. The function then also returns every
+    trainable parameter's gradient (`<name>@grad`). See docs/autodiff.md.
+  }];
+  let dependentDialects = ["::mlir::dl::DLDialect", "::mlir::func::FuncDialect"];
+}
+
 #endif // DLC_DIALECT_DL_TRANSFORMS_PASSES_TD
