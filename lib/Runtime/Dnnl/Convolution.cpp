@@ -86,14 +86,7 @@ private:
   dnnl::reorder srcR_, wR_, dstR_;
 };
 
-/// Validated geometry of a 2-D (de)convolution.
-struct ConvGeom {
-  int64_t n, c, h, w;   // input
-  int64_t o, oh, ow;    // output
-  int64_t g;            // groups
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw; // Caffe conventions (dilation >= 1)
-  bool hasBias;
-};
+} // namespace
 
 ConvGeom convGeometry(const KernelDesc &desc, bool deconv) {
   checkArity(desc, 2, 3, 1);
@@ -151,6 +144,8 @@ ConvGeom convGeometry(const KernelDesc &desc, bool deconv) {
   return g;
 }
 
+namespace {
+
 /// Convolution as im2col + batched matmul (one matmul per image: for each
 /// group g, out[g] (O/g x OH*OW) = W[g] (O/g x K) * col[g] (K x OH*OW),
 /// K = C/g*kh*kw).
@@ -186,7 +181,7 @@ public:
       if (direct1x1_) {
         bind(b_, xi);
       } else {
-        im2col(xi);
+        convIm2col(g_, xi, col_.data());
         bind(b_, col_.data());
       }
       bind(c_, y + n * outImage);
@@ -208,31 +203,6 @@ public:
 private:
   bool desc_has_bias() const { return g_.hasBias; }
 
-  /// Caffe's im2col over all C channels: row (c*kh + i)*kw + j, column
-  /// oy*OW + ox; rows of group g are contiguous, so col is [G, K, OH*OW].
-  void im2col(const float *x) {
-    float *col = col_.data();
-    for (int64_t c = 0; c < g_.c; ++c) {
-      const float *plane = x + c * g_.h * g_.w;
-      for (int64_t ki = 0; ki < g_.kh; ++ki)
-        for (int64_t kj = 0; kj < g_.kw; ++kj) {
-          for (int64_t oy = 0; oy < g_.oh; ++oy) {
-            int64_t iy = oy * g_.sh - g_.ph + ki * g_.dh;
-            if (iy < 0 || iy >= g_.h) {
-              std::fill(col, col + g_.ow, 0.f);
-              col += g_.ow;
-              continue;
-            }
-            const float *row = plane + iy * g_.w;
-            for (int64_t ox = 0; ox < g_.ow; ++ox) {
-              int64_t ix = ox * g_.sw - g_.pw + kj * g_.dw;
-              *col++ = (ix >= 0 && ix < g_.w) ? row[ix] : 0.f;
-            }
-          }
-        }
-    }
-  }
-
   ConvGeom g_;
   int64_t K_ = 0, ohw_ = 0, og_ = 0;
   bool direct1x1_ = false;
@@ -241,7 +211,54 @@ private:
   dnnl::memory a_, b_, c_;
 };
 
-dnnl::memory::desc weightDesc(const ConvGeom &g, bool deconv) {
+} // namespace
+
+void convIm2col(const ConvGeom &g, const float *x, float *col) {
+  for (int64_t c = 0; c < g.c; ++c) {
+    const float *plane = x + c * g.h * g.w;
+    for (int64_t ki = 0; ki < g.kh; ++ki)
+      for (int64_t kj = 0; kj < g.kw; ++kj) {
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+          int64_t iy = oy * g.sh - g.ph + ki * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            std::fill(col, col + g.ow, 0.f);
+            col += g.ow;
+            continue;
+          }
+          const float *row = plane + iy * g.w;
+          for (int64_t ox = 0; ox < g.ow; ++ox) {
+            int64_t ix = ox * g.sw - g.pw + kj * g.dw;
+            *col++ = (ix >= 0 && ix < g.w) ? row[ix] : 0.f;
+          }
+        }
+      }
+  }
+}
+
+void convCol2im(const ConvGeom &g, const float *col, float *x) {
+  std::fill(x, x + g.c * g.h * g.w, 0.f);
+  for (int64_t c = 0; c < g.c; ++c) {
+    float *plane = x + c * g.h * g.w;
+    for (int64_t ki = 0; ki < g.kh; ++ki)
+      for (int64_t kj = 0; kj < g.kw; ++kj) {
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+          int64_t iy = oy * g.sh - g.ph + ki * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            col += g.ow;
+            continue;
+          }
+          float *row = plane + iy * g.w;
+          for (int64_t ox = 0; ox < g.ow; ++ox, ++col) {
+            int64_t ix = ox * g.sw - g.pw + kj * g.dw;
+            if (ix >= 0 && ix < g.w)
+              row[ix] += *col;
+          }
+        }
+      }
+  }
+}
+
+dnnl::memory::desc convWeightDesc(const ConvGeom &g, bool deconv) {
   if (g.g == 1) {
     dims d{g.o, g.c, g.kh, g.kw};
     return dnnl::memory::desc(d, dt::f32, deconv ? tag::iohw : tag::oihw);
@@ -250,13 +267,11 @@ dnnl::memory::desc weightDesc(const ConvGeom &g, bool deconv) {
   return dnnl::memory::desc(d, dt::f32, deconv ? tag::giohw : tag::goihw);
 }
 
-dnnl::memory::desc weightAny(const ConvGeom &g) {
+dnnl::memory::desc convWeightAny(const ConvGeom &g) {
   if (g.g == 1)
     return dnnl::memory::desc({g.o, g.c, g.kh, g.kw}, dt::f32, tag::any);
   return dnnl::memory::desc({g.g, g.o / g.g, g.c / g.g, g.kh, g.kw}, dt::f32, tag::any);
 }
-
-} // namespace
 
 std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &ctx) {
   ConvGeom g = convGeometry(desc, /*deconv=*/false);
@@ -285,13 +300,13 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
 
   Shape x = desc.inputs[0], y = desc.outputs[0];
   auto userSrc = plainDesc(x), userDst = plainDesc(y);
-  auto userW = weightDesc(g, false);
+  auto userW = convWeightDesc(g, false);
   auto biasMd = g.hasBias ? dnnl::memory::desc({g.o}, dt::f32, tag::x) : dnnl::memory::desc();
   dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
   dnnl::convolution_forward::primitive_desc pd;
   try {
     dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, alg, anyDesc(x),
-                                       weightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
+                                       convWeightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
     pd = dnnl::convolution_forward::primitive_desc(cd, ctx.engine);
   } catch (const dnnl::error &e) {
     if (e.status != dnnl_unimplemented)
@@ -317,12 +332,12 @@ std::unique_ptr<Kernel> createDeconvolution(const KernelDesc &desc, DnnlContext 
     fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
   Shape x = desc.inputs[0], y = desc.outputs[0];
   auto userSrc = plainDesc(x), userDst = plainDesc(y);
-  auto userW = weightDesc(g, true);
+  auto userW = convWeightDesc(g, true);
   auto biasMd = g.hasBias ? dnnl::memory::desc({g.o}, dt::f32, tag::x) : dnnl::memory::desc();
   dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
   dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference,
                                        dnnl::algorithm::deconvolution_direct, anyDesc(x),
-                                       weightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
+                                       convWeightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
   dnnl::deconvolution_forward::primitive_desc pd(dd, ctx.engine);
   return std::make_unique<WeightedKernel<dnnl::deconvolution_forward>>(
       desc, ctx, pd, userSrc, userW, userDst, g.hasBias);

@@ -126,6 +126,98 @@ void DnnlKernelBase::wait() {
   }
 }
 
+Port::Port(const dnnl::engine &eng, const dnnl::memory::desc &user,
+           const dnnl::memory::desc &prim, bool input)
+    : primMd_(prim), input_(input) {
+  user_ = handleMem(user, eng);
+  reorder_ = prim != user;
+  mem_ = reorder_ ? dnnl::memory(prim, eng) : user_;
+  if (reorder_)
+    r_ = input ? dnnl::reorder(user_, mem_) : dnnl::reorder(mem_, user_);
+}
+
+void DnnlKernelBase::pull(Port &port, const float *p) {
+  bind(port.user_, p);
+  if (port.reorder_)
+    exec(port.r_, {{DNNL_ARG_FROM, port.user_}, {DNNL_ARG_TO, port.mem_}});
+}
+
+void DnnlKernelBase::pullCached(Port &port, const float *p, bool &valid, bool cache) {
+  if (!port.reorder_) {
+    bind(port.user_, p);
+    return;
+  }
+  if (valid)
+    return;
+  pull(port, p);
+  valid = cache;
+}
+
+void DnnlKernelBase::bindOut(Port &port, float *p) { bind(port.user_, p); }
+
+void DnnlKernelBase::push(Port &port) {
+  if (port.reorder_)
+    exec(port.r_, {{DNNL_ARG_FROM, port.mem_}, {DNNL_ARG_TO, port.user_}});
+}
+
+int GradDesc::outputOf(int64_t i) const {
+  for (size_t k = 0; k < wrt.size(); ++k)
+    if (wrt[k] == i)
+      return int(k);
+  return -1;
+}
+
+GradDesc parseGrad(const KernelDesc &desc, size_t numResults) {
+  static const std::string suffix = "_grad";
+  GradDesc g;
+  const std::string &op = desc.op;
+  if (op.size() <= suffix.size() || op.compare(op.size() - suffix.size(), suffix.size(), suffix))
+    fail(desc, "not a gradient op");
+  if (desc.inputs.size() < 2 * numResults + 1)
+    fail(desc, "expected the forward operands, " + std::to_string(numResults) +
+                   " forward result(s) and as many gradients, got " +
+                   std::to_string(desc.inputs.size()) + " operands");
+  if (!desc.isParam.empty() && desc.isParam.size() != desc.inputs.size())
+    fail(desc, "isParam has " + std::to_string(desc.isParam.size()) + " entries for " +
+                   std::to_string(desc.inputs.size()) + " operands");
+  g.numResults = numResults;
+  g.numOperands = desc.inputs.size() - 2 * numResults;
+  if (!desc.attrs.has("wrt"))
+    fail(desc, "missing attribute 'wrt'");
+  g.wrt = desc.attrs.getInts("wrt", {});
+  if (g.wrt.empty())
+    fail(desc, "'wrt' is empty");
+  for (size_t k = 0; k < g.wrt.size(); ++k) {
+    if (g.wrt[k] < 0 || g.wrt[k] >= int64_t(g.numOperands))
+      fail(desc, "'wrt' index " + std::to_string(g.wrt[k]) + " out of range for " +
+                     std::to_string(g.numOperands) + " forward operands");
+    if (k > 0 && g.wrt[k] <= g.wrt[k - 1])
+      fail(desc, "'wrt' must be strictly ascending");
+  }
+  if (desc.outputs.size() != g.wrt.size())
+    fail(desc, "expected " + std::to_string(g.wrt.size()) + " results (one per 'wrt' entry), got " +
+                   std::to_string(desc.outputs.size()));
+  for (size_t k = 0; k < g.wrt.size(); ++k)
+    if (desc.outputs[k] != desc.inputs[size_t(g.wrt[k])])
+      fail(desc, "result #" + std::to_string(k) + " has shape " + shapeToString(desc.outputs[k]) +
+                     ", expected the shape of operand #" + std::to_string(g.wrt[k]) + " " +
+                     shapeToString(desc.inputs[size_t(g.wrt[k])]));
+  for (size_t r = 0; r < numResults; ++r)
+    if (desc.inputs[g.gradIdx(r)] != desc.inputs[g.resultIdx(r)])
+      fail(desc, "gradient #" + std::to_string(r) + " has shape " +
+                     shapeToString(desc.inputs[g.gradIdx(r)]) + ", expected " +
+                     shapeToString(desc.inputs[g.resultIdx(r)]));
+  g.fwd.op = op.substr(0, op.size() - suffix.size());
+  g.fwd.layer = desc.layer;
+  g.fwd.attrs = desc.attrs;
+  g.fwd.inputs.assign(desc.inputs.begin(), desc.inputs.begin() + g.numOperands);
+  g.fwd.outputs.assign(desc.inputs.begin() + g.numOperands,
+                       desc.inputs.begin() + g.numOperands + numResults);
+  if (!desc.isParam.empty())
+    g.fwd.isParam.assign(desc.isParam.begin(), desc.isParam.begin() + g.numOperands);
+  return g;
+}
+
 } // namespace dnnlk
 
 using namespace dnnlk;
@@ -143,8 +235,38 @@ static const std::set<std::string> &dnnlOps() {
       "convolution", "deconvolution", "inner_product", "pooling", "lrn",
       "relu",        "sigmoid",       "tanh",          "elu",     "abs_val",
       "bnll",        "power",         "softmax",       "batch_norm", "scale",
-      "bias",        "eltwise",       "concat"};
+      "bias",        "eltwise",       "concat",
+      // Backward kernels (docs/autodiff.md).
+      "convolution_grad", "deconvolution_grad", "inner_product_grad", "pooling_grad",
+      "lrn_grad", "relu_grad", "sigmoid_grad", "tanh_grad", "elu_grad", "abs_val_grad",
+      "bnll_grad", "softmax_grad", "batch_norm_grad", "scale_grad", "bias_grad",
+      "eltwise_grad", "concat_grad"};
   return ops;
+}
+
+static std::unique_ptr<Kernel> createGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  const std::string &op = desc.op;
+  if (op == "convolution_grad")
+    return createConvolutionGrad(desc, ctx);
+  if (op == "deconvolution_grad")
+    return createDeconvolutionGrad(desc, ctx);
+  if (op == "inner_product_grad")
+    return createInnerProductGrad(desc, ctx);
+  if (op == "pooling_grad")
+    return createPoolingGrad(desc, ctx);
+  if (op == "lrn_grad")
+    return createLrnGrad(desc, ctx);
+  if (op == "softmax_grad")
+    return createSoftmaxGrad(desc, ctx);
+  if (op == "batch_norm_grad")
+    return createBatchNormGrad(desc, ctx);
+  if (op == "scale_grad" || op == "bias_grad")
+    return createScaleBiasGrad(desc, ctx);
+  if (op == "eltwise_grad")
+    return createEltwiseGrad(desc, ctx);
+  if (op == "concat_grad")
+    return createConcatGrad(desc, ctx);
+  return createActivationGrad(desc, ctx);
 }
 
 bool hasDnnlKernel(const std::string &op) { return dnnlOps().count(op) != 0; }
@@ -154,6 +276,8 @@ std::unique_ptr<Kernel> createDnnlKernel(const KernelDesc &desc, DnnlContext &ct
     return nullptr;
   try {
     const std::string &op = desc.op;
+    if (op.size() > 5 && op.compare(op.size() - 5, 5, "_grad") == 0)
+      return createGrad(desc, ctx);
     if (op == "convolution")
       return createConvolution(desc, ctx);
     if (op == "deconvolution")

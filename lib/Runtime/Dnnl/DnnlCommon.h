@@ -77,6 +77,26 @@ bool isParam(const KernelDesc &desc, size_t i);
 /// Product of shape[from:to).
 int64_t prod(const Shape &shape, int64_t from, int64_t to);
 
+/// A caller buffer (dense row-major) seen by a primitive that may want another
+/// layout: `mem()` is what the primitive gets; inputs are reordered in
+/// (DnnlKernelBase::pull), outputs reordered out (DnnlKernelBase::push).
+class Port {
+public:
+  Port() = default;
+  Port(const dnnl::engine &eng, const dnnl::memory::desc &user,
+       const dnnl::memory::desc &prim, bool input);
+  dnnl::memory &mem() { return mem_; }
+  const dnnl::memory::desc &primDesc() const { return primMd_; }
+  bool reorders() const { return reorder_; }
+
+private:
+  friend class DnnlKernelBase;
+  dnnl::memory user_, mem_;
+  dnnl::memory::desc primMd_;
+  dnnl::reorder r_;
+  bool reorder_ = false, input_ = true;
+};
+
 /// Common base: engine/stream, name, and error translation around execution.
 class DnnlKernelBase : public Kernel {
 public:
@@ -89,6 +109,15 @@ protected:
   void exec(dnnl::primitive &p, const Args &args);
   /// Waits for the stream (end of forward()).
   void wait();
+  /// Input port: binds `p` and reorders it into the primitive's layout.
+  void pull(Port &port, const float *p);
+  /// The same for a parameter-like input whose reordered copy is kept while
+  /// `valid` (set to `cache` after a reorder).
+  void pullCached(Port &port, const float *p, bool &valid, bool cache);
+  /// Output port: binds `p` (before the primitive runs).
+  void bindOut(Port &port, float *p);
+  /// Output port: reorders the primitive's result to the caller's buffer.
+  void push(Port &port);
 
   dnnl::engine eng_;
   dnnl::stream strm_;
@@ -98,6 +127,86 @@ protected:
 
 /// "onednn:<impl info>" of a primitive descriptor.
 std::string implOf(const dnnl::primitive_desc_base &pd);
+
+/// Validated geometry of a 2-D (de)convolution (Convolution.cpp).
+struct ConvGeom {
+  int64_t n, c, h, w;   // input
+  int64_t o, oh, ow;    // output
+  int64_t g;            // groups
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw; // Caffe conventions (dilation >= 1)
+  bool hasBias;
+};
+/// Checks a (de)convolution description; throws Unsupported for non-2-D.
+ConvGeom convGeometry(const KernelDesc &desc, bool deconv);
+/// Caffe's weight layout ([O, C/g, kh, kw], deconvolution [C, O/g, kh, kw]).
+dnnl::memory::desc convWeightDesc(const ConvGeom &g, bool deconv);
+/// The weight dims with format_tag::any.
+dnnl::memory::desc convWeightAny(const ConvGeom &g);
+/// Caffe's im2col of one image [C, H, W] into col [C*kh*kw, OH*OW] (the rows
+/// of group g are contiguous, so col is [G, K, OH*OW], K = C/G*kh*kw).
+void convIm2col(const ConvGeom &g, const float *x, float *col);
+/// The adjoint of convIm2col: x = sum of col's entries at their positions
+/// (x is overwritten).
+void convCol2im(const ConvGeom &g, const float *col, float *x);
+
+/// Validated geometry of a 2-D pooling (Pooling.cpp): oneDNN algorithm
+/// (max / avg_include_padding), padding_r reproducing Caffe's output size,
+/// and the ave rescale factors (offset in an output plane, kh*kw / count).
+struct PoolGeom {
+  dnnl::algorithm alg;
+  dims strides, kernel, padL, padR;
+  int64_t planes, planeSize;
+  std::vector<std::pair<int64_t, float>> fix;
+};
+PoolGeom poolGeometry(const KernelDesc &desc);
+/// Validated LRN parameters (Pooling.cpp), Caffe's k already applied.
+struct LrnGeom {
+  dnnl::algorithm alg;
+  int64_t size;
+  float alpha, beta, k;
+};
+LrnGeom lrnGeometry(const KernelDesc &desc);
+
+/// oneDNN's plain-NCHW pooling and LRN are reference-grade on some ISAs; its
+/// JIT kernels want channel-blocked layouts. `make(src, dst)` builds a
+/// primitive descriptor (or throws dnnl_unimplemented); returns the one for
+/// plain NCHW when it is a JIT implementation, else the first JIT one in
+/// nChw16c / nChw8c, else the plain one.
+template <typename PD, typename Make>
+PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
+  PD plain = make(plainDesc(x), plainDesc(y));
+  if (std::string(plain.impl_info_str()).find("jit") != std::string::npos)
+    return plain;
+  dims xd(x.begin(), x.end()), yd(y.begin(), y.end());
+  for (tag t : {tag::nChw16c, tag::nChw8c}) {
+    try {
+      PD pd = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
+      if (std::string(pd.impl_info_str()).find("jit") != std::string::npos)
+        return pd;
+    } catch (const dnnl::error &e) {
+      if (e.status != dnnl_unimplemented)
+        throw;
+    }
+  }
+  return plain;
+}
+
+/// A parsed `<op>_grad` description (docs/autodiff.md): operands are the
+/// forward operands, the forward results, then one gradient per result;
+/// results are the gradients of the `wrt` operands.
+struct GradDesc {
+  KernelDesc fwd;            ///< the forward op's description (op without _grad)
+  std::vector<int64_t> wrt;  ///< ascending forward operand indices
+  size_t numOperands = 0;    ///< forward operands
+  size_t numResults = 0;     ///< forward results
+  size_t resultIdx(size_t r = 0) const { return numOperands + r; }
+  size_t gradIdx(size_t r = 0) const { return numOperands + numResults + r; }
+  /// Index of operand `i`'s gradient among the kernel's outputs, or -1.
+  int outputOf(int64_t i) const;
+};
+/// Checks the grad layout (counts, `wrt`, gradient and output shapes) for a
+/// forward op with `numResults` results; throws Error.
+GradDesc parseGrad(const KernelDesc &desc, size_t numResults = 1);
 
 // Per-family factories (return nullptr when oneDNN cannot do it exactly).
 std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &ctx);
@@ -111,6 +220,19 @@ std::unique_ptr<Kernel> createBatchNorm(const KernelDesc &desc, DnnlContext &ctx
 std::unique_ptr<Kernel> createScaleBias(const KernelDesc &desc, DnnlContext &ctx);
 std::unique_ptr<Kernel> createEltwise(const KernelDesc &desc, DnnlContext &ctx);
 std::unique_ptr<Kernel> createConcat(const KernelDesc &desc, DnnlContext &ctx);
+
+// Backward (`<op>_grad`) factories, same conventions.
+std::unique_ptr<Kernel> createConvolutionGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createDeconvolutionGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createPoolingGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createLrnGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createActivationGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createSoftmaxGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createBatchNormGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createScaleBiasGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createEltwiseGrad(const KernelDesc &desc, DnnlContext &ctx);
+std::unique_ptr<Kernel> createConcatGrad(const KernelDesc &desc, DnnlContext &ctx);
 
 } // namespace dnnlk
 } // namespace dlc::rt

@@ -58,29 +58,6 @@ private:
   dnnl::reorder srcR_, dstR_;
 };
 
-/// oneDNN's plain-NCHW pooling and within-channel LRN are reference-grade;
-/// its JIT kernels want channel-blocked layouts. Keeps plain NCHW when it has
-/// a JIT implementation, else tries nChw16c and nChw8c (reordering in and
-/// out) and keeps the first with one, else falls back to plain NCHW.
-template <typename PD, typename Make>
-PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
-  PD plain = make(plainDesc(x), plainDesc(y));
-  if (std::string(plain.impl_info_str()).find("jit") != std::string::npos)
-    return plain;
-  dims xd(x.begin(), x.end()), yd(y.begin(), y.end());
-  for (tag t : {tag::nChw16c, tag::nChw8c}) {
-    try {
-      PD pd = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
-      if (std::string(pd.impl_info_str()).find("jit") != std::string::npos)
-        return pd;
-    } catch (const dnnl::error &e) {
-      if (e.status != dnnl_unimplemented)
-        throw;
-    }
-  }
-  return plain;
-}
-
 class PoolingKernel : public DnnlKernelBase {
 public:
   PoolingKernel(const KernelDesc &desc, DnnlContext &ctx,
@@ -134,7 +111,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx) {
+PoolGeom poolGeometry(const KernelDesc &desc) {
   checkArity(desc, 1, 1, 1);
   checkNonEmpty(desc);
   const Shape &x = desc.inputs[0];
@@ -210,19 +187,33 @@ std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx) 
           fix.emplace_back(oy * O[1] + ox, float(double(k[0] * k[1]) / double(c)));
       }
   }
+  PoolGeom g;
+  g.alg = alg;
+  g.strides = {s[0], s[1]};
+  g.kernel = {k[0], k[1]};
+  g.padL = {p[0], p[1]};
+  g.padR = padR;
+  g.planes = x[0] * x[1];
+  g.planeSize = O[0] * O[1];
+  g.fix = std::move(fix);
+  return g;
+}
+
+std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx) {
+  PoolGeom g = poolGeometry(desc);
+  const Shape &x = desc.inputs[0];
   using PoolPD = dnnl::pooling_forward::primitive_desc;
   PoolPD pd = pickLayout<PoolPD>(x, desc.outputs[0], [&](const dnnl::memory::desc &src,
                                                          const dnnl::memory::desc &dst) {
-    dnnl::pooling_forward::desc pdsc(dnnl::prop_kind::forward_inference, alg, src, dst,
-                                     dims{s[0], s[1]}, dims{k[0], k[1]}, dims{p[0], p[1]},
-                                     padR);
+    dnnl::pooling_forward::desc pdsc(dnnl::prop_kind::forward_inference, g.alg, src, dst,
+                                     g.strides, g.kernel, g.padL, g.padR);
     return PoolPD(pdsc, ctx.engine);
   });
-  return std::make_unique<PoolingKernel>(desc, ctx, pd, x[0] * x[1], O[0] * O[1],
-                                         std::move(fix));
+  return std::make_unique<PoolingKernel>(desc, ctx, pd, g.planes, g.planeSize,
+                                         std::move(g.fix));
 }
 
-std::unique_ptr<Kernel> createLrn(const KernelDesc &desc, DnnlContext &ctx) {
+LrnGeom lrnGeometry(const KernelDesc &desc) {
   checkArity(desc, 1, 1, 1);
   checkNonEmpty(desc);
   const Shape &x = desc.inputs[0];
@@ -251,11 +242,17 @@ std::unique_ptr<Kernel> createLrn(const KernelDesc &desc, DnnlContext &ctx) {
   } else {
     fail(desc, "unknown norm_region '" + region + "'");
   }
+  return LrnGeom{alg, size, float(alpha), float(beta), float(k)};
+}
+
+std::unique_ptr<Kernel> createLrn(const KernelDesc &desc, DnnlContext &ctx) {
+  LrnGeom g = lrnGeometry(desc);
+  const Shape &x = desc.inputs[0];
   using LrnPD = dnnl::lrn_forward::primitive_desc;
   LrnPD pd = pickLayout<LrnPD>(x, x, [&](const dnnl::memory::desc &src,
                                          const dnnl::memory::desc &) {
-    dnnl::lrn_forward::desc ld(dnnl::prop_kind::forward_inference, alg, src, size,
-                               float(alpha), float(beta), float(k));
+    dnnl::lrn_forward::desc ld(dnnl::prop_kind::forward_inference, g.alg, src, g.size,
+                               g.alpha, g.beta, g.k);
     return LrnPD(ld, ctx.engine);
   });
   return std::make_unique<LrnKernel>(desc, ctx, pd);

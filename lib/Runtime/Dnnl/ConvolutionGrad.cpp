@@ -1,0 +1,419 @@
+//===- ConvolutionGrad.cpp - oneDNN convolution / inner product backward --===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// convolution_grad / deconvolution_grad: oneDNN (de)convolution_backward_data
+// for wrt 0 and (de)convolution_backward_weights for wrt 1 and/or 2 (weights,
+// bias), hinted by a forward_training primitive descriptor of the same
+// configuration; layouts chosen by oneDNN, with reorders from/to the caller's
+// plain buffers. convolution `impl = "gemm"`: Caffe's own backward (batched
+// matmuls on im2col columns, col2im for the data gradient).
+// inner_product_grad: matmuls (dx = dy * W, dW = dy^T * x or x^T * dy for
+// transpose) and a oneDNN sum reduction for the bias.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DnnlCommon.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dlc::rt {
+namespace dnnlk {
+namespace {
+
+template <bool Deconv> struct ConvPrims;
+template <> struct ConvPrims<false> {
+  using Fwd = dnnl::convolution_forward;
+  using BwdData = dnnl::convolution_backward_data;
+  using BwdWeights = dnnl::convolution_backward_weights;
+};
+template <> struct ConvPrims<true> {
+  using Fwd = dnnl::deconvolution_forward;
+  using BwdData = dnnl::deconvolution_backward_data;
+  using BwdWeights = dnnl::deconvolution_backward_weights;
+};
+
+/// Operands: x, w, [b], y, dy. Outputs: the gradients listed in wrt.
+template <bool Deconv> class ConvGradKernel : public DnnlKernelBase {
+  using P = ConvPrims<Deconv>;
+
+public:
+  ConvGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
+                 const ConvGeom &g, dnnl::algorithm alg)
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIdx()), outDx_(gd.outputOf(0)),
+        outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)), cacheW_(isParam(desc, 1)) {
+    const Shape &x = gd.fwd.inputs[0], &y = gd.fwd.outputs[0];
+    dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
+    auto biasMd = dnnl::memory::desc({g.o}, dt::f32, tag::x);
+    typename P::Fwd::desc fd(dnnl::prop_kind::forward_training, alg, anyDesc(x),
+                             convWeightAny(g), g.hasBias ? biasMd : dnnl::memory::desc(),
+                             anyDesc(y), strides, dil, pad, pad);
+    typename P::Fwd::primitive_desc fpd(fd, eng_);
+    auto userW = convWeightDesc(g, Deconv);
+    if (outDx_ >= 0) {
+      typename P::BwdData::desc dd(alg, anyDesc(x), convWeightAny(g), anyDesc(y), strides, dil,
+                                   pad, pad);
+      typename P::BwdData::primitive_desc dpd(dd, eng_, fpd);
+      data_ = typename P::BwdData(dpd);
+      dyData_ = Port(eng_, plainDesc(y), dpd.diff_dst_desc(), true);
+      w_ = Port(eng_, userW, dpd.weights_desc(), true);
+      dx_ = Port(eng_, plainDesc(x), dpd.diff_src_desc(), false);
+      impl_ = "data:" + implOf(dpd);
+    }
+    if (outDw_ >= 0 || outDb_ >= 0) {
+      typename P::BwdWeights::desc wd(alg, anyDesc(x), convWeightAny(g),
+                                      outDb_ >= 0 ? biasMd : dnnl::memory::desc(), anyDesc(y),
+                                      strides, dil, pad, pad);
+      typename P::BwdWeights::primitive_desc wpd(wd, eng_, fpd);
+      weights_ = typename P::BwdWeights(wpd);
+      x_ = Port(eng_, plainDesc(x), wpd.src_desc(), true);
+      shareDy_ = outDx_ >= 0 && wpd.diff_dst_desc() == dyData_.primDesc();
+      if (!shareDy_)
+        dyWeights_ = Port(eng_, plainDesc(y), wpd.diff_dst_desc(), true);
+      if (outDw_ >= 0)
+        dw_ = Port(eng_, userW, wpd.diff_weights_desc(), false);
+      else
+        dwScratch_ = dnnl::memory(wpd.diff_weights_desc(), eng_);
+      if (outDb_ >= 0)
+        db_ = handleMem(biasMd, eng_);
+      impl_ += (impl_.empty() ? "weights:" : " weights:") + implOf(wpd);
+    }
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    const float *dy = in[dyIdx_];
+    if (outDx_ >= 0) {
+      pull(dyData_, dy);
+      pullCached(w_, in[1], wValid_, cacheW_);
+      bindOut(dx_, out[outDx_]);
+      exec(data_, {{DNNL_ARG_DIFF_DST, dyData_.mem()},
+                   {DNNL_ARG_WEIGHTS, w_.mem()},
+                   {DNNL_ARG_DIFF_SRC, dx_.mem()}});
+      push(dx_);
+    }
+    if (outDw_ >= 0 || outDb_ >= 0) {
+      pull(x_, in[0]);
+      if (!shareDy_)
+        pull(dyWeights_, dy);
+      Args args{{DNNL_ARG_SRC, x_.mem()},
+                {DNNL_ARG_DIFF_DST, shareDy_ ? dyData_.mem() : dyWeights_.mem()}};
+      if (outDw_ >= 0) {
+        bindOut(dw_, out[outDw_]);
+        args[DNNL_ARG_DIFF_WEIGHTS] = dw_.mem();
+      } else {
+        args[DNNL_ARG_DIFF_WEIGHTS] = dwScratch_;
+      }
+      if (outDb_ >= 0) {
+        bind(db_, out[outDb_]);
+        args[DNNL_ARG_DIFF_BIAS] = db_;
+      }
+      exec(weights_, args);
+      if (outDw_ >= 0)
+        push(dw_);
+    }
+    wait();
+  }
+
+  void paramsChanged() override { wValid_ = false; }
+
+private:
+  size_t dyIdx_;
+  int outDx_, outDw_, outDb_;
+  bool cacheW_, wValid_ = false, shareDy_ = false;
+  typename P::BwdData data_;
+  typename P::BwdWeights weights_;
+  Port dyData_, w_, dx_, x_, dyWeights_, dw_;
+  dnnl::memory dwScratch_, db_;
+};
+
+/// Caffe's backward of the im2col convolution, per image and group g:
+///   col_diff[g] (K x OHW) = W[g]^T (K x O/g) * dy[g] (O/g x OHW), dx = col2im
+///   dW[g] (O/g x K) += dy[g] (O/g x OHW) * col[g]^T (OHW x K)
+///   db[o] = sum over images and positions of dy
+/// The matmuls are batched over groups; the weight gradient accumulates over
+/// images through a sum post-op.
+class GemmConvGradKernel : public DnnlKernelBase {
+public:
+  GemmConvGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
+                     const ConvGeom &geom)
+      : DnnlKernelBase(desc, ctx), g_(geom), dyIdx_(gd.gradIdx()), outDx_(gd.outputOf(0)),
+        outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)) {
+    K_ = g_.c / g_.g * g_.kh * g_.kw;
+    ohw_ = g_.oh * g_.ow;
+    og_ = g_.o / g_.g;
+    direct1x1_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1 && g_.ph == 0 &&
+                 g_.pw == 0;
+    const int64_t G = g_.g;
+    if (!direct1x1_)
+      col_.assign(size_t(G * K_ * ohw_), 0.f);
+    auto dyMd = plainDesc({G, og_, ohw_});
+    if (outDx_ >= 0) {
+      // W is [G, O/g, K] row-major: W^T is [G, K, O/g] with strides (O/g*K, 1, K).
+      dnnl::memory::desc wtMd({G, K_, og_}, dt::f32, dims{og_ * K_, 1, K_});
+      auto colMd = plainDesc({G, K_, ohw_});
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(wtMd, dyMd, colMd), eng_);
+      data_ = dnnl::matmul(pd);
+      impl_ = "data:col2im+" + implOf(pd);
+      wt_ = handleMem(wtMd, eng_);
+      dyD_ = handleMem(dyMd, eng_);
+      colD_ = handleMem(colMd, eng_);
+    }
+    if (outDw_ >= 0) {
+      // col is [G, K, OHW]: col^T is [G, OHW, K] with strides (K*OHW, 1, OHW).
+      dnnl::memory::desc colTMd({G, ohw_, K_}, dt::f32, dims{K_ * ohw_, 1, ohw_});
+      auto dwMd = plainDesc({G, og_, K_});
+      dnnl::matmul::desc md(dyMd, colTMd, dwMd);
+      dnnl::matmul::primitive_desc first(md, eng_);
+      dnnl::post_ops po;
+      po.append_sum(1.f);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(po);
+      dnnl::matmul::primitive_desc rest(md, attr, eng_);
+      wFirst_ = dnnl::matmul(first);
+      wRest_ = dnnl::matmul(rest);
+      impl_ += std::string(impl_.empty() ? "" : " ") + "weights:im2col+" + implOf(first);
+      dyW_ = handleMem(dyMd, eng_);
+      colT_ = handleMem(colTMd, eng_);
+      dw_ = handleMem(dwMd, eng_);
+    }
+    if (outDb_ >= 0 && impl_.empty())
+      impl_ = "onednn-kernels:bias-reduction";
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *dy = in[dyIdx_];
+    const int64_t inImage = g_.c * g_.h * g_.w, outImage = g_.o * ohw_;
+    if (outDx_ >= 0) {
+      float *dx = out[outDx_];
+      bind(wt_, in[1]);
+      for (int64_t n = 0; n < g_.n; ++n) {
+        bind(dyD_, dy + n * outImage);
+        bind(colD_, direct1x1_ ? dx + n * inImage : col_.data());
+        exec(data_, {{DNNL_ARG_SRC, wt_}, {DNNL_ARG_WEIGHTS, dyD_}, {DNNL_ARG_DST, colD_}});
+        if (!direct1x1_) {
+          wait();
+          convCol2im(g_, col_.data(), dx + n * inImage);
+        }
+      }
+    }
+    if (outDw_ >= 0) {
+      bind(dw_, out[outDw_]);
+      for (int64_t n = 0; n < g_.n; ++n) {
+        const float *xi = x + n * inImage;
+        if (direct1x1_) {
+          bind(colT_, xi);
+        } else {
+          wait(); // the previous matmul still reads col_
+          convIm2col(g_, xi, col_.data());
+          bind(colT_, col_.data());
+        }
+        bind(dyW_, dy + n * outImage);
+        exec(n == 0 ? wFirst_ : wRest_,
+             {{DNNL_ARG_SRC, dyW_}, {DNNL_ARG_WEIGHTS, colT_}, {DNNL_ARG_DST, dw_}});
+      }
+    }
+    wait();
+    if (outDb_ >= 0) {
+      float *db = out[outDb_];
+      const int64_t O = g_.o, N = g_.n, P = ohw_;
+#pragma omp parallel for
+      for (int64_t o = 0; o < O; ++o) {
+        double acc = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const float *row = dy + n * outImage + o * P;
+          float part = 0.f;
+          for (int64_t i = 0; i < P; ++i)
+            part += row[i];
+          acc += part;
+        }
+        db[o] = float(acc);
+      }
+    }
+  }
+
+private:
+  ConvGeom g_;
+  size_t dyIdx_;
+  int outDx_, outDw_, outDb_;
+  int64_t K_ = 0, ohw_ = 0, og_ = 0;
+  bool direct1x1_ = false;
+  std::vector<float> col_;
+  dnnl::matmul data_, wFirst_, wRest_;
+  dnnl::memory wt_, dyD_, colD_, dyW_, colT_, dw_;
+};
+
+/// Inner product backward on the [M, K] view of x: dx = dy * W (W as [N, K]),
+/// dW = dy^T * x ([N, K]) or, with transpose (W is [K, N]), x^T * dy; db is
+/// the column sum of dy.
+class InnerProductGradKernel : public DnnlKernelBase {
+public:
+  InnerProductGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
+                         int64_t M, int64_t K, int64_t N, bool transpose)
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIdx()), outDx_(gd.outputOf(0)),
+        outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)), cacheW_(isParam(desc, 1)) {
+    auto dyMd = plainDesc({M, N});
+    if (outDx_ >= 0) {
+      auto dxMd = plainDesc({M, K});
+      // W as the [N, K] matmul B: Caffe's [N, K] row-major (ab) or, with
+      // transpose, [K, N] row-major (ba).
+      dnnl::memory::desc userW({N, K}, dt::f32, transpose ? tag::ba : tag::ab);
+      dnnl::memory::desc anyW({N, K}, dt::f32, tag::any);
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(dyMd, anyW, dxMd), eng_);
+      data_ = dnnl::matmul(pd);
+      impl_ = "data:" + implOf(pd);
+      dyD_ = handleMem(dyMd, eng_);
+      dx_ = handleMem(dxMd, eng_);
+      w_ = Port(eng_, userW, pd.weights_desc(), true);
+    }
+    if (outDw_ >= 0) {
+      dnnl::memory::desc a, b, c;
+      if (!transpose) { // [N, K] = dy^T [N, M] * x [M, K]
+        a = dnnl::memory::desc({N, M}, dt::f32, tag::ba);
+        b = plainDesc({M, K});
+        c = plainDesc({N, K});
+      } else { // [K, N] = x^T [K, M] * dy [M, N]
+        a = dnnl::memory::desc({K, M}, dt::f32, tag::ba);
+        b = plainDesc({M, N});
+        c = plainDesc({K, N});
+      }
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), eng_);
+      weights_ = dnnl::matmul(pd);
+      impl_ += std::string(impl_.empty() ? "" : " ") + "weights:" + implOf(pd);
+      transpose_ = transpose;
+      wa_ = handleMem(a, eng_);
+      wb_ = handleMem(b, eng_);
+      dw_ = handleMem(c, eng_);
+    }
+    if (outDb_ >= 0) {
+      auto dbMd = plainDesc({1, N});
+      dnnl::reduction::primitive_desc pd(
+          dnnl::reduction::desc(dnnl::algorithm::reduction_sum, dyMd, dbMd, 0.f, 0.f), eng_);
+      bias_ = dnnl::reduction(pd);
+      impl_ += std::string(impl_.empty() ? "" : " ") + "bias:" + implOf(pd);
+      dyB_ = handleMem(dyMd, eng_);
+      db_ = handleMem(dbMd, eng_);
+    }
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *dy = in[dyIdx_];
+    if (outDx_ >= 0) {
+      bind(dyD_, dy);
+      bind(dx_, out[outDx_]);
+      pullCached(w_, in[1], wValid_, cacheW_);
+      exec(data_, {{DNNL_ARG_SRC, dyD_}, {DNNL_ARG_WEIGHTS, w_.mem()}, {DNNL_ARG_DST, dx_}});
+    }
+    if (outDw_ >= 0) {
+      bind(wa_, transpose_ ? x : dy);
+      bind(wb_, transpose_ ? dy : x);
+      bind(dw_, out[outDw_]);
+      exec(weights_, {{DNNL_ARG_SRC, wa_}, {DNNL_ARG_WEIGHTS, wb_}, {DNNL_ARG_DST, dw_}});
+    }
+    if (outDb_ >= 0) {
+      bind(dyB_, dy);
+      bind(db_, out[outDb_]);
+      exec(bias_, {{DNNL_ARG_SRC, dyB_}, {DNNL_ARG_DST, db_}});
+    }
+    wait();
+  }
+
+  void paramsChanged() override { wValid_ = false; }
+
+private:
+  size_t dyIdx_;
+  int outDx_, outDw_, outDb_;
+  bool cacheW_, wValid_ = false, transpose_ = false;
+  dnnl::matmul data_, weights_;
+  dnnl::reduction bias_;
+  Port w_;
+  dnnl::memory dyD_, dx_, wa_, wb_, dw_, dyB_, db_;
+};
+
+} // namespace
+
+template <bool Deconv>
+static std::unique_ptr<Kernel> createConvGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  GradDesc gd = parseGrad(desc);
+  ConvGeom g = convGeometry(gd.fwd, Deconv);
+  std::string impl = desc.attrs.getString("impl", "auto");
+  if (impl == "fft")
+    return nullptr; // implemented outside oneDNN
+  dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
+  if (Deconv) {
+    if (impl != "auto" && impl != "direct")
+      fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
+    alg = dnnl::algorithm::deconvolution_direct;
+  } else if (impl == "gemm") {
+    return std::make_unique<GemmConvGradKernel>(desc, ctx, gd, g);
+  } else if (impl == "auto") {
+    alg = dnnl::algorithm::convolution_auto;
+  } else if (impl == "winograd") {
+    alg = dnnl::algorithm::convolution_winograd;
+    if (!(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+          g.g == 1))
+      throw Error("winograd not available for layer '" + desc.layer +
+                  "': oneDNN's winograd convolution handles only 3x3 kernels with stride 1, "
+                  "no dilation and group 1");
+  } else if (impl != "direct") {
+    fail(desc, "unknown convolution impl '" + impl +
+                   "' (expected auto, direct, winograd, gemm or fft)");
+  }
+  try {
+    return std::make_unique<ConvGradKernel<Deconv>>(desc, ctx, gd, g, alg);
+  } catch (const dnnl::error &e) {
+    if (e.status != dnnl_unimplemented)
+      throw;
+    if (impl == "winograd")
+      throw Error("winograd not available for layer '" + desc.layer +
+                  "': oneDNN 2.6 has no winograd convolution backward for this shape on this "
+                  "CPU's ISA (its winograd kernels need AVX-512)");
+    if (impl == "direct")
+      fail(desc, "oneDNN has no direct backward for this configuration");
+    return nullptr;
+  }
+}
+
+std::unique_ptr<Kernel> createConvolutionGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  return createConvGrad<false>(desc, ctx);
+}
+
+std::unique_ptr<Kernel> createDeconvolutionGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  return createConvGrad<true>(desc, ctx);
+}
+
+std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  GradDesc gd = parseGrad(desc);
+  const KernelDesc &f = gd.fwd;
+  checkArity(f, 2, 3, 1);
+  checkNonEmpty(f);
+  const Shape &x = f.inputs[0];
+  int64_t rank = int64_t(x.size());
+  if (rank < 1)
+    fail(desc, "input must have rank >= 1");
+  int64_t axis = canonicalAxis(desc, desc.attrs.getInt("axis", 1), rank);
+  bool transpose = desc.attrs.getBool("transpose", false);
+  int64_t M = prod(x, 0, axis), K = prod(x, axis, rank);
+  const Shape &w = f.inputs[1];
+  int64_t N = desc.attrs.getInt("num_output", w.size() == 2 ? (transpose ? w[1] : w[0]) : -1);
+  if (N < 1)
+    fail(desc, "num_output must be >= 1");
+  Shape wantW = transpose ? Shape{K, N} : Shape{N, K};
+  if (w != wantW)
+    fail(desc, "weight shape " + shapeToString(w) + " does not match the expected " +
+                   shapeToString(wantW) + (transpose ? " (transpose)" : ""));
+  if (f.inputs.size() == 3 && numElements(f.inputs[2]) != N)
+    fail(desc, "bias must have " + std::to_string(N) + " elements, got " +
+                   shapeToString(f.inputs[2]));
+  Shape y(x.begin(), x.begin() + axis);
+  y.push_back(N);
+  if (f.outputs[0] != y)
+    fail(desc, "forward result shape " + shapeToString(f.outputs[0]) +
+                   " does not match the expected " + shapeToString(y));
+  return std::make_unique<InnerProductGradKernel>(desc, ctx, gd, M, K, N, transpose);
+}
+
+} // namespace dnnlk
+} // namespace dlc::rt
