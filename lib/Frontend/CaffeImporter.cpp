@@ -250,12 +250,23 @@ FailureOr<Value> Importer::param(const Layer &layer, Location loc, unsigned inde
   if (failed(checkSize(loc, shape, "parameter")))
     return failure();
   std::string sharedName;
-  double lr = 1, decay = 1;
+  double lr = layer.type() == "BatchNorm" && index >= unsigned(layer.param_size()) ? 0 : 1;
+  double decay = 1;
   if (index < unsigned(layer.param_size())) {
     const auto &ps = layer.param(index);
     sharedName = ps.name();
     lr = floatToDouble(ps.lr_mult());
     decay = floatToDouble(ps.decay_mult());
+  }
+  // BatchNorm's statistics are not learned by gradient: Caffe masks them
+  // with lr_mult 0 and refuses any other value (batch_norm_layer.cpp).
+  if (layer.type() == "BatchNorm") {
+    if (lr != 0)
+      return emitError(loc) << "cannot configure batch normalization statistics as layer "
+                               "parameters (param "
+                            << index << " of layer '" << layer.name() << "' has lr_mult " << lr
+                            << "; Caffe requires 0)";
+    decay = 0;
   }
   auto type = RankedTensorType::get(shape, b.getF32Type());
   if (!sharedName.empty()) {
