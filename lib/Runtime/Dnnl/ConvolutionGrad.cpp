@@ -287,7 +287,11 @@ public:
       wb_ = handleMem(b, eng_);
       dw_ = handleMem(c, eng_);
     }
-    if (outDb_ >= 0) {
+    if (outDb_ >= 0 && M == 1) {
+      copyBias_ = true; // db = dy (oneDNN has no reduction over a size-1 axis)
+      n_ = N;
+      impl_ += std::string(impl_.empty() ? "" : " ") + "bias:copy";
+    } else if (outDb_ >= 0) {
       auto dbMd = plainDesc({1, N});
       dnnl::reduction::primitive_desc pd(
           dnnl::reduction::desc(dnnl::algorithm::reduction_sum, dyMd, dbMd, 0.f, 0.f), eng_);
@@ -312,7 +316,9 @@ public:
       bind(dw_, out[outDw_]);
       exec(weights_, {{DNNL_ARG_SRC, wa_}, {DNNL_ARG_WEIGHTS, wb_}, {DNNL_ARG_DST, dw_}});
     }
-    if (outDb_ >= 0) {
+    if (outDb_ >= 0 && copyBias_) {
+      std::memcpy(out[outDb_], dy, size_t(n_) * sizeof(float));
+    } else if (outDb_ >= 0) {
       bind(dyB_, dy);
       bind(db_, out[outDb_]);
       exec(bias_, {{DNNL_ARG_SRC, dyB_}, {DNNL_ARG_DST, db_}});
@@ -325,7 +331,8 @@ public:
 private:
   size_t dyIdx_;
   int outDx_, outDw_, outDb_;
-  bool cacheW_, wValid_ = false, transpose_ = false;
+  bool cacheW_, wValid_ = false, transpose_ = false, copyBias_ = false;
+  int64_t n_ = 0;
   dnnl::matmul data_, weights_;
   dnnl::reduction bias_;
   Port w_;

@@ -244,7 +244,7 @@ static const std::set<std::string> &dnnlOps() {
   return ops;
 }
 
-static std::unique_ptr<Kernel> createGrad(const KernelDesc &desc, DnnlContext &ctx) {
+static std::unique_ptr<Kernel> createGradKernel(const KernelDesc &desc, DnnlContext &ctx) {
   const std::string &op = desc.op;
   if (op == "convolution_grad")
     return createConvolutionGrad(desc, ctx);
@@ -267,6 +267,21 @@ static std::unique_ptr<Kernel> createGrad(const KernelDesc &desc, DnnlContext &c
   if (op == "concat_grad")
     return createConcatGrad(desc, ctx);
   return createActivationGrad(desc, ctx);
+}
+
+/// Errors of the forward description's checks name the forward op: report
+/// them as the gradient op's ("layer 'l' (conv_grad): forward: ...").
+static std::unique_ptr<Kernel> createGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  try {
+    return createGradKernel(desc, ctx);
+  } catch (const Error &e) {
+    std::string msg = e.what();
+    std::string fwdPrefix = "layer '" + desc.layer + "' (" +
+                            desc.op.substr(0, desc.op.size() - 5) + "): ";
+    if (msg.compare(0, fwdPrefix.size(), fwdPrefix) == 0)
+      fail(desc, "forward: " + msg.substr(fwdPrefix.size()));
+    throw;
+  }
 }
 
 bool hasDnnlKernel(const std::string &op) { return dnnlOps().count(op) != 0; }
