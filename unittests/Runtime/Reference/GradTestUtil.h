@@ -106,8 +106,9 @@ inline void checkGradients(const KernelDesc &fwd, std::vector<Data> inputs,
       ASSERT_TRUE(std::isfinite(v)) << "gradient element not written or not finite";
       gmax = std::max(gmax, double(std::fabs(v)));
     }
-    if (!opt.allowZero)
+    if (!opt.allowZero) {
       EXPECT_GT(gmax, 0.0) << "the gradient is identically zero";
+    }
 
     // One operand at a time gives the same values.
     std::vector<Data> single = runGrad(fwd, inputs, {op}, r);
