@@ -11,7 +11,7 @@
 // plain buffers. convolution `impl = "gemm"`: Caffe's own backward (batched
 // matmuls on im2col columns, col2im for the data gradient).
 // inner_product_grad: matmuls (dx = dy * W, dW = dy^T * x or x^T * dy for
-// transpose) and a oneDNN sum reduction for the bias.
+// transpose, db = ones^T * dy).
 //
 //===----------------------------------------------------------------------===//
 
@@ -287,16 +287,17 @@ public:
       wb_ = handleMem(b, eng_);
       dw_ = handleMem(c, eng_);
     }
-    if (outDb_ >= 0 && M == 1) {
-      copyBias_ = true; // db = dy (oneDNN has no reduction over a size-1 axis)
-      n_ = N;
-      impl_ += std::string(impl_.empty() ? "" : " ") + "bias:copy";
-    } else if (outDb_ >= 0) {
+    if (outDb_ >= 0) {
+      // db [1, N] = ones [1, M] * dy [M, N] (a GEMV; oneDNN's sum reduction
+      // over the rows is a reference implementation).
+      auto onesMd = plainDesc({1, M});
       auto dbMd = plainDesc({1, N});
-      dnnl::reduction::primitive_desc pd(
-          dnnl::reduction::desc(dnnl::algorithm::reduction_sum, dyMd, dbMd, 0.f, 0.f), eng_);
-      bias_ = dnnl::reduction(pd);
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(onesMd, dyMd, dbMd), eng_);
+      bias_ = dnnl::matmul(pd);
       impl_ += std::string(impl_.empty() ? "" : " ") + "bias:" + implOf(pd);
+      ones_.assign(size_t(M), 1.f);
+      onesMem_ = handleMem(onesMd, eng_);
+      bind(onesMem_, ones_.data());
       dyB_ = handleMem(dyMd, eng_);
       db_ = handleMem(dbMd, eng_);
     }
@@ -316,12 +317,10 @@ public:
       bind(dw_, out[outDw_]);
       exec(weights_, {{DNNL_ARG_SRC, wa_}, {DNNL_ARG_WEIGHTS, wb_}, {DNNL_ARG_DST, dw_}});
     }
-    if (outDb_ >= 0 && copyBias_) {
-      std::memcpy(out[outDb_], dy, size_t(n_) * sizeof(float));
-    } else if (outDb_ >= 0) {
+    if (outDb_ >= 0) {
       bind(dyB_, dy);
       bind(db_, out[outDb_]);
-      exec(bias_, {{DNNL_ARG_SRC, dyB_}, {DNNL_ARG_DST, db_}});
+      exec(bias_, {{DNNL_ARG_SRC, onesMem_}, {DNNL_ARG_WEIGHTS, dyB_}, {DNNL_ARG_DST, db_}});
     }
     wait();
   }
@@ -331,12 +330,12 @@ public:
 private:
   size_t dyIdx_;
   int outDx_, outDw_, outDb_;
-  bool cacheW_, wValid_ = false, transpose_ = false, copyBias_ = false;
-  int64_t n_ = 0;
+  bool cacheW_, wValid_ = false, transpose_ = false;
   dnnl::matmul data_, weights_;
-  dnnl::reduction bias_;
+  dnnl::matmul bias_;
+  std::vector<float> ones_;
   Port w_;
-  dnnl::memory dyD_, dx_, wa_, wb_, dw_, dyB_, db_;
+  dnnl::memory dyD_, dx_, wa_, wb_, dw_, onesMem_, dyB_, db_;
 };
 
 } // namespace
