@@ -10,6 +10,13 @@
 // under the seed), runs it and reports. --bench times it like `caffe time`,
 // --check compares every blob with the reference implementation.
 //
+// A module compiled with `dlc compile --gradient` has two entries: forward
+// (the FORWARD kernels) and gradient (forward + backward, no weight update).
+// --entry forward|gradient|both (default: both when the module has a
+// gradient, else forward) selects what runs: a plain run and --check use the
+// gradient entry when it is selected (so gradient blobs are computed and
+// compared), --bench times each selected entry separately.
+//
 // Exit codes: 0 success; 1 user error (bad arguments, unreadable or invalid
 // module or .npy, kernel creation error); 3 --check found a blob beyond the
 // tolerance; 70 internal error (unexpected exception).
@@ -31,6 +38,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include <omp.h>
@@ -67,6 +75,14 @@ struct Options {
   std::string jsonPath;
   std::string impl = "auto";
   bool quiet = false;
+  std::string entry; ///< "forward", "gradient", "both"; empty: the module's default
+};
+
+/// Which entries a run covers.
+struct Entries {
+  bool forward = true, gradient = false;
+  /// The entry a plain run and --check use: the widest one selected.
+  Entry main() const { return gradient ? Entry::Gradient : Entry::Forward; }
 };
 
 std::pair<std::string, std::string> splitAssign(const std::string &s) {
@@ -114,7 +130,7 @@ json summary(const Executor &ex, int t) {
   return j;
 }
 
-void printTiming(const BenchResult &r) {
+void printForwardTiming(const BenchResult &r) {
   if (!r.layers.empty()) {
     std::printf("Per-layer forward time (ms; %d runs in a separate timed pass, %d thread%s):\n",
                 r.iterations, r.threads, r.threads == 1 ? "" : "s");
@@ -143,6 +159,82 @@ void printTiming(const BenchResult &r) {
                 r.sumLayerMedians, r.total.median, r.ratio);
 }
 
+void printEntry(const char *what, const BenchResult &r) {
+  std::printf("Network %s%d runs after %d warmup, %d thread%s): median %.4f ms, min %.4f ms, "
+              "max %.4f ms, mean %.4f ms, stddev %.4f ms\n",
+              what, r.iterations, r.warmup, r.threads, r.threads == 1 ? "" : "s", r.total.median,
+              r.total.min, r.total.max, r.total.mean, r.total.stddev);
+}
+
+std::string ms(const Stats &s) {
+  if (s.count == 0)
+    return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", s.median);
+  return buf;
+}
+
+/// Timing of a module with a gradient: one table of per-layer medians by role
+/// (from the gradient entry's per-layer pass when it was timed, else from the
+/// forward entry's), then each entry's end-to-end figures and reconciliation.
+void printGradientTiming(const BenchResult *fwd, const BenchResult *grad) {
+  const BenchResult *table = grad ? grad : fwd;
+  if (!table->layers.empty()) {
+    std::printf("Per-layer time (ms, medians; %s entry, %d runs in a separate timed pass, "
+                "%d thread%s):\n",
+                entryName(table->entry), table->iterations, table->threads,
+                table->threads == 1 ? "" : "s");
+    size_t wl = 5, wo = 2, wi = 4;
+    for (const LayerTiming &l : table->layers) {
+      wl = std::max(wl, l.layer.size());
+      wo = std::max(wo, l.op.size());
+      wi = std::max(wi, l.impl.size());
+    }
+    std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6s  %s\n", int(wl), "layer", int(wo), "op",
+                "fwd ms", "bwd-data ms", "bwd-weights ms", "%", "impl");
+    for (const LayerTiming &l : table->layers) {
+      double sum = l.forward.median + l.backwardData.median + l.backwardWeights.median;
+      double pct = table->sumLayerMedians > 0 ? 100.0 * sum / table->sumLayerMedians : 0;
+      std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6.2f  %s\n", int(wl), l.layer.c_str(), int(wo),
+                  l.op.c_str(), ms(l.forward).c_str(), ms(l.backwardData).c_str(),
+                  ms(l.backwardWeights).c_str(), pct, l.impl.c_str());
+    }
+    if (grad) {
+      double f = 0, d = 0, w = 0;
+      for (const LayerTiming &l : grad->layers) {
+        f += l.forward.median;
+        d += l.backwardData.median;
+        w += l.backwardWeights.median;
+      }
+      std::printf("  %-*s  %-*s  %10.4f  %12.4f  %15.4f  %6.2f\n", int(wl), "total", int(wo), "",
+                  f, d, w, grad->sumLayerMedians > 0 ? 100.0 : 0.0);
+    }
+  }
+  if (fwd)
+    printEntry("forward (", *fwd);
+  if (grad)
+    printEntry("gradient (forward + backward; ", *grad);
+  if (fwd && !fwd->layers.empty())
+    std::printf("Reconciliation, forward entry: sum of per-layer forward medians %.4f ms vs "
+                "network forward median %.4f ms (ratio %.3f)\n",
+                fwd->sumLayerMedians, fwd->total.median, fwd->ratio);
+  if (grad && !grad->layers.empty())
+    std::printf("Reconciliation, gradient entry: sum of per-layer medians (fwd + bwd-data + "
+                "bwd-weights) %.4f ms vs network gradient median %.4f ms (ratio %.3f)\n",
+                grad->sumLayerMedians, grad->total.median, grad->ratio);
+}
+
+json layerJson(const LayerTiming &l, bool withRoles) {
+  json j = {{"layer", l.layer}, {"op", l.op}, {"impl", l.impl}, {"stats", statsJson(l.stats)}};
+  if (withRoles) {
+    auto role = [](const Stats &s) { return s.count ? statsJson(s) : json(nullptr); };
+    j["forward"] = role(l.forward);
+    j["backward_data"] = role(l.backwardData);
+    j["backward_weights"] = role(l.backwardWeights);
+  }
+  return j;
+}
+
 int runTool(const Options &o) {
   json report;
   LoadedModule loaded;
@@ -159,12 +251,36 @@ int runTool(const Options &o) {
   Executor ex(module, eo);
   const uint64_t seed = ex.seed();
 
+  Entries entries;
+  if (o.entry.empty()) {
+    entries.gradient = ex.hasGradient();
+  } else {
+    entries.forward = o.entry != "gradient";
+    entries.gradient = o.entry != "forward";
+    if (entries.gradient && !ex.hasGradient())
+      throw UserError(o.module + ": error: --entry " + o.entry +
+                      ": module has no gradient; compile with dlc compile --gradient");
+  }
+  const Entry mainEntry = entries.main();
+  const int mainKernels = ex.numKernels(mainEntry);
+  auto producedByMain = [&](int t) {
+    if (m.tensors(t).kind() != dlc::module::Tensor::ACTIVATION)
+      return true;
+    for (int k = 0; k < mainKernels; ++k)
+      for (int out : m.kernels(k).outputs())
+        if (out == t)
+          return true;
+    return false;
+  };
+
   report["module"] = o.module;
   report["name"] = m.name();
   report["producer"] = m.producer();
   report["seed"] = seed;
   report["threads"] = omp_get_max_threads();
   report["impl"] = o.impl;
+  report["has_gradient"] = ex.hasGradient();
+  report["entry"] = o.entry.empty() ? (entries.gradient ? "both" : "forward") : o.entry;
 
   // Inputs: files first, then random data for the rest.
   std::vector<std::string> given;
@@ -220,6 +336,9 @@ int runTool(const Options &o) {
     int t = ex.tensorIndex(name);
     if (t < 0)
       throw UserError("--output: no tensor named '" + name + "' in the module");
+    if (!producedByMain(t))
+      throw UserError("--output: '" + name +
+                      "' is computed by the gradient entry, which --entry forward does not run");
     outputFiles.emplace_back(t, path);
   }
   if (!o.dumpDir.empty()) {
@@ -237,7 +356,7 @@ int runTool(const Options &o) {
   std::vector<std::vector<float>> dumps;
   if (!o.dumpDir.empty()) {
     dumps.resize(size_t(ex.numTensors()));
-    ex.run([&](int k) {
+    ex.run(mainEntry, [&](int k) {
       for (int out : m.kernels(k).outputs()) {
         const float *p = ex.tensorData(out);
         dumps[out].assign(p, p + ex.tensorElements(out));
@@ -247,7 +366,7 @@ int runTool(const Options &o) {
     for (int t = 0; t < ex.numTensors(); ++t) {
       bool isInput = std::find(ex.inputs().begin(), ex.inputs().end(), t) != ex.inputs().end();
       const float *p = isInput ? ex.tensorData(t) : dumps[t].data();
-      if (!isInput && m.tensors(t).kind() != dlc::module::Tensor::ACTIVATION)
+      if (!isInput && (m.tensors(t).kind() != dlc::module::Tensor::ACTIVATION || !producedByMain(t)))
         continue;
       std::string file = sanitize(ex.tensorName(t));
       while (!used.insert(file).second)
@@ -256,7 +375,7 @@ int runTool(const Options &o) {
         throw UserError(error);
     }
   } else {
-    ex.run();
+    ex.run(mainEntry);
   }
 
   json kernels = json::array();
@@ -266,11 +385,14 @@ int runTool(const Options &o) {
                        {"op", info.op},
                        {"impl", info.impl},
                        {"requested_impl", info.requestedImpl},
-                       {"fell_back", info.fellBack}});
+                       {"fell_back", info.fellBack},
+                       {"role", roleName(info.role)}});
   }
   report["kernels"] = kernels;
   json outs = json::array();
   for (int t : ex.outputs()) {
+    if (!producedByMain(t))
+      continue; // a gradient output of an entry that did not run
     json s = summary(ex, t);
     outs.push_back(s);
     if (!o.quiet) {
@@ -297,13 +419,14 @@ int runTool(const Options &o) {
     ExecutorOptions ro = eo;
     ro.mode = ExecMode::Reference;
     Executor ref(module, ro);
-    CheckResult cr = checkAgainstReference(ex, ref, o.tolerance);
+    CheckResult cr = checkAgainstReference(ex, ref, o.tolerance, mainEntry);
     size_t wn = 4;
     for (const BlobCheck &b : cr.blobs)
       wn = std::max(wn, b.name.size());
     std::printf("Check against the reference implementation (tolerance %g, relative error "
-                "|a-b| / max(|b|, 1e-2 * max|b|)):\n",
-                cr.tolerance);
+                "|a-b| / max(|b|, 1e-2 * max|b|))%s:\n",
+                cr.tolerance,
+                cr.entry == Entry::Gradient ? ", gradient entry: forward and gradient blobs" : "");
     std::printf("  %-*s  %12s  %12s  %s\n", int(wn), "blob", "max abs", "max rel", "result");
     json blobs = json::array();
     for (const BlobCheck &b : cr.blobs) {
@@ -315,28 +438,72 @@ int runTool(const Options &o) {
                        {"max_abs", number(b.maxAbs)},
                        {"max_rel", number(b.maxRel)},
                        {"worst_index", b.worstIndex},
+                       {"role", roleName(b.role)},
                        {"pass", b.pass}});
     }
     std::printf("check: %s (%d of %zu blobs beyond tolerance)\n", cr.pass ? "PASSED" : "FAILED",
                 cr.failures, cr.blobs.size());
-    report["check"] = {{"tolerance", cr.tolerance}, {"pass", cr.pass}, {"blobs", blobs}};
+    report["check"] = {{"entry", entryName(cr.entry)},
+                       {"tolerance", cr.tolerance},
+                       {"pass", cr.pass},
+                       {"blobs", blobs}};
     if (!cr.pass)
       rc = kExitCheckFailed;
   }
 
   if (o.bench) {
-    BenchResult r = ex.bench(o.warmup, o.iterations, o.perLayer);
-    printTiming(r);
+    std::optional<BenchResult> fwd, grad;
+    if (entries.forward)
+      fwd = ex.bench(Entry::Forward, o.warmup, o.iterations, o.perLayer);
+    if (entries.gradient)
+      grad = ex.bench(Entry::Gradient, o.warmup, o.iterations, o.perLayer);
+    const BenchResult &any = fwd ? *fwd : *grad;
+    if (!ex.hasGradient())
+      printForwardTiming(*fwd);
+    else
+      printGradientTiming(fwd ? &*fwd : nullptr, grad ? &*grad : nullptr);
+
+    json bench = {{"warmup", any.warmup},
+                  {"iterations", any.iterations},
+                  {"threads", any.threads},
+                  {"entries", json::array()}};
+    if (fwd)
+      bench["entries"].push_back("forward");
+    if (grad)
+      bench["entries"].push_back("gradient");
+    // bench.total and bench.layers[].stats: the forward entry, as for modules
+    // without a gradient. Per layer, forward / backward_data / backward_weights
+    // come from the gradient entry's per-layer pass when it was timed.
+    if (fwd) {
+      bench["total"] = statsJson(fwd->total);
+      bench["sum_layer_medians_ms"] = fwd->sumLayerMedians;
+      bench["ratio"] = fwd->ratio;
+    }
+    if (grad) {
+      json g = statsJson(grad->total);
+      g["sum_layer_medians_ms"] = grad->sumLayerMedians;
+      g["ratio"] = grad->ratio;
+      bench["gradient"] = g;
+    }
     json layers = json::array();
-    for (const LayerTiming &l : r.layers)
-      layers.push_back({{"layer", l.layer}, {"op", l.op}, {"impl", l.impl}, {"stats", statsJson(l.stats)}});
-    report["bench"] = {{"warmup", r.warmup},
-                       {"iterations", r.iterations},
-                       {"threads", r.threads},
-                       {"total", statsJson(r.total)},
-                       {"layers", layers},
-                       {"sum_layer_medians_ms", r.sumLayerMedians},
-                       {"ratio", r.ratio}};
+    const bool roles = ex.hasGradient();
+    if (grad) {
+      for (const LayerTiming &l : grad->layers) {
+        json j = layerJson(l, true);
+        j.erase("stats");
+        j["gradient_stats"] = statsJson(l.stats);
+        if (fwd)
+          for (const LayerTiming &f : fwd->layers)
+            if (f.layer == l.layer)
+              j["stats"] = statsJson(f.stats);
+        layers.push_back(j);
+      }
+    } else {
+      for (const LayerTiming &l : fwd->layers)
+        layers.push_back(layerJson(l, roles));
+    }
+    bench["layers"] = layers;
+    report["bench"] = bench;
   }
 
   if (!o.jsonPath.empty()) {
@@ -377,6 +544,10 @@ int main(int argc, char **argv) {
   app.add_option("--impl", o.impl, "auto: the module's implementations; ref: reference kernels only")
       ->check(CLI::IsMember({"auto", "ref"}));
   app.add_flag("--quiet,-q", o.quiet, "Print only timing and check tables");
+  app.add_option("--entry", o.entry,
+                 "forward | gradient | both: what to run, check and time (default: both when the "
+                 "module has a gradient, else forward)")
+      ->check(CLI::IsMember({"forward", "gradient", "both"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

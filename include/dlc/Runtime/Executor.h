@@ -12,7 +12,12 @@
 //  - one Kernel per module kernel, created once: impl "ref" -> reference
 //    kernel; "auto", "onednn" or an algorithm name -> oneDNN kernel (the
 //    algorithm passed as attribute "impl"), falling back to the reference
-//    kernel when oneDNN has none for that configuration.
+//    kernel when oneDNN has none for that configuration. `<op>_grad` kernels
+//    (Kernel.role BACKWARD_DATA / BACKWARD_WEIGHTS) are created the same way.
+// Entries (docs/autodiff.md): the forward entry runs the FORWARD kernels (a
+// prefix of the kernel list, validated by the reader); the gradient entry -
+// forward + backward, no weight update - runs all kernels. A module compiled
+// without --gradient has only the forward entry.
 // It also provides timing (bench) and an optimized-vs-reference check.
 //
 // Errors are reported by throwing dlc::rt::Error with a clear message.
@@ -78,6 +83,23 @@ void fillParam(const dlc::module::Filler &filler, const Shape &shape, uint64_t s
                const std::string &name, float *data);
 
 //===----------------------------------------------------------------------===//
+// Entries and roles
+//===----------------------------------------------------------------------===//
+
+/// What a kernel computes (dlc.module.Kernel.role).
+enum class KernelRole { Forward, BackwardData, BackwardWeights };
+/// "forward", "backward_data", "backward_weights".
+const char *roleName(KernelRole role);
+
+/// The runnable entries of a module.
+enum class Entry {
+  Forward, ///< FORWARD kernels only
+  Gradient ///< every kernel: forward, then backward-data and backward-weights
+};
+/// "forward", "gradient".
+const char *entryName(Entry entry);
+
+//===----------------------------------------------------------------------===//
 // Statistics
 //===----------------------------------------------------------------------===//
 
@@ -88,19 +110,29 @@ struct Stats {
   static Stats of(std::vector<double> samplesMs);
 };
 
-/// Per prototxt layer (kernels with the same layer name are aggregated).
+/// Per prototxt layer (kernels with the same layer name are aggregated;
+/// backward kernels carry their forward layer's name).
 struct LayerTiming {
   std::string layer;
-  std::string op;   ///< op of the first kernel of the layer ("a+b" when several)
-  std::string impl; ///< implementation name(s)
-  Stats stats;      ///< per run: sum over the layer's kernels
+  /// The layer's forward op(s) ("a+b" when several forward kernels); for a
+  /// layer with backward kernels only, their distinct ops.
+  std::string op;
+  std::string impl; ///< distinct implementation names, "+"-joined, in kernel order
+  Stats stats;      ///< per run: sum over the layer's kernels in the entry
+  /// Per run, the layer's kernels of one role; count == 0 when the layer has
+  /// no kernel of that role in the entry (always so for backward roles in the
+  /// forward entry).
+  Stats forward, backwardData, backwardWeights;
 };
 
 struct BenchResult {
+  Entry entry = Entry::Forward;
   int warmup = 0, iterations = 0, threads = 0;
   Stats total;                     ///< end-to-end, whole runs, no per-kernel timestamps
   std::vector<LayerTiming> layers; ///< from a separate timed pass (empty if not requested)
-  double sumLayerMedians = 0;      ///< Σ per-layer medians (ms)
+  /// Σ over layers of the forward + backwardData + backwardWeights medians
+  /// (ms; for the forward entry, Σ of the per-layer forward medians).
+  double sumLayerMedians = 0;
   double ratio = 0;                ///< sumLayerMedians / total.median
 };
 
@@ -129,6 +161,7 @@ struct KernelInfo {
   std::string requestedImpl; ///< Kernel.impl from the module
   std::string impl;          ///< Kernel::implName() of what was created
   bool fellBack = false;     ///< oneDNN was asked for but the reference kernel runs
+  KernelRole role = KernelRole::Forward;
 };
 
 class Executor {
@@ -144,10 +177,28 @@ public:
   const ExecutorOptions &options() const { return options_; }
   uint64_t seed() const { return seed_; }
 
-  /// Runs every kernel in order.
-  void run();
-  /// Runs every kernel; after kernel k ran, calls afterKernel(k).
-  void run(const std::function<void(int kernel)> &afterKernel);
+  /// True when the module has backward kernels (a gradient entry).
+  bool hasGradient() const;
+  /// Kernels [0, numForwardKernels()) are the forward entry.
+  int numForwardKernels() const;
+  /// Number of kernels `entry` runs; throws Error for the gradient entry of a
+  /// module without one.
+  int numKernels(Entry entry) const;
+
+  /// Runs the kernels of `entry` in order; after kernel k ran, calls
+  /// afterKernel(k) when given. Throws Error ("module has no gradient; compile
+  /// with dlc compile --gradient") for the gradient entry of a module
+  /// without backward kernels.
+  void run(Entry entry, const std::function<void(int kernel)> &afterKernel = nullptr);
+  /// The forward entry: FORWARD kernels only.
+  void runForward() { run(Entry::Forward); }
+  /// The gradient entry: forward then backward kernels (no weight update).
+  /// Gradients are written, not accumulated, so repeated runs give the same
+  /// values.
+  void runGradient() { run(Entry::Gradient); }
+  /// Compatibility: the forward entry.
+  void run() { run(Entry::Forward); }
+  void run(const std::function<void(int kernel)> &afterKernel) { run(Entry::Forward, afterKernel); }
 
   // Tensors.
   int numTensors() const;
@@ -168,14 +219,19 @@ public:
   /// Overwrites param tensor t's data and tells the kernels.
   void setParam(int t, const std::vector<float> &values);
 
-  // Kernels.
+  // Kernels (of the whole module).
   int numKernels() const;
   const KernelInfo &kernelInfo(int k) const;
 
-  /// Timing: `warmup` untimed runs, then `iterations` timed whole runs; when
-  /// perLayer, another `iterations` runs with a timestamp around each kernel
-  /// (a separate pass, so the end-to-end figure carries no timing overhead).
-  BenchResult bench(int warmup, int iterations, bool perLayer);
+  /// Timing of one entry: `warmup` untimed runs, then `iterations` timed
+  /// whole runs; when perLayer, another `iterations` runs with a timestamp
+  /// around each kernel (a separate pass, so the end-to-end figure carries no
+  /// timing overhead), aggregated per layer and role.
+  BenchResult bench(Entry entry, int warmup, int iterations, bool perLayer);
+  /// Compatibility: the forward entry.
+  BenchResult bench(int warmup, int iterations, bool perLayer) {
+    return bench(Entry::Forward, warmup, iterations, perLayer);
+  }
 
 private:
   struct Impl;
@@ -218,6 +274,7 @@ std::vector<InputFill> fillDefaultInputs(Executor &ex, uint64_t seed,
 /// A NaN/Inf mismatch gives maxRel = +inf. pass = maxRel <= tolerance.
 struct BlobCheck {
   std::string name, layer;
+  KernelRole role = KernelRole::Forward; ///< of the producing kernel
   int64_t elements = 0;
   double maxAbs = 0, maxRel = 0;
   int64_t worstIndex = -1; ///< flat index of the largest relative error
@@ -225,6 +282,7 @@ struct BlobCheck {
 };
 
 struct CheckResult {
+  Entry entry = Entry::Forward; ///< the entry both executors ran
   double tolerance = 1e-3;
   std::vector<BlobCheck> blobs; ///< in production order
   bool pass = true;
@@ -236,11 +294,14 @@ BlobCheck compareBlob(const std::string &name, const float *a, const float *b, i
                       double tolerance);
 
 /// Copies the graph inputs and params of `optimized` into `reference`, runs
-/// both, and compares every blob right after the kernel producing it ran (so
-/// arena reuse does not hide anything). Both executors must come from the same
-/// module.
+/// `entry` on both, and compares every blob right after the kernel producing
+/// it ran (so arena reuse does not hide anything). Without `entry`: the
+/// gradient entry when the module has one (every forward blob and every
+/// gradient blob), else the forward entry. Both executors must come from the
+/// same module.
 CheckResult checkAgainstReference(Executor &optimized, Executor &reference,
-                                  double tolerance = 1e-3);
+                                  double tolerance = 1e-3,
+                                  std::optional<Entry> entry = std::nullopt);
 
 } // namespace dlc::rt
 

@@ -71,11 +71,19 @@ struct LoadedModule {
   const uint8_t *paramData(int p) const;
   /// Index of the tensor named `name`, or -1.
   int findTensor(const std::string &name) const;
+  /// Number of FORWARD kernels. They come first (validated), so kernels
+  /// [0, numForwardKernels()) are the forward entry and all kernels the
+  /// gradient entry (docs/autodiff.md).
+  int numForwardKernels() const;
+  /// True when the module has backward kernels (compiled with --gradient).
+  bool hasGradient() const { return numForwardKernels() < header.kernels_size(); }
 };
 
 /// Checks the structural validity of `header` against a weights section of
 /// `weightsSize` bytes (indices, shapes, sizes, offsets, producer order,
-/// attribute names, fillers). On failure returns false and sets `error` to the
+/// attribute names, fillers, kernel roles: every FORWARD kernel precedes every
+/// BACKWARD_DATA / BACKWARD_WEIGHTS kernel, and no forward kernel reads a
+/// tensor produced by a backward kernel). On failure returns false and sets `error` to the
 /// reason without any "<file>: error:" prefix.
 bool validateModule(const dlc::module::Module &header, uint64_t weightsSize,
                     std::string &error);

@@ -9,6 +9,7 @@
 #include "dlc/Runtime/Dnnl.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -74,7 +75,35 @@ double msSince(std::chrono::steady_clock::time_point t0, std::chrono::steady_clo
   return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
 
+KernelRole roleOf(const pb::Kernel &k) {
+  switch (k.role()) {
+  case pb::Kernel::FORWARD:
+    return KernelRole::Forward;
+  case pb::Kernel::BACKWARD_DATA:
+    return KernelRole::BackwardData;
+  case pb::Kernel::BACKWARD_WEIGHTS:
+    return KernelRole::BackwardWeights;
+  }
+  return KernelRole::Forward;
+}
+
 } // namespace
+
+const char *dlc::rt::roleName(KernelRole role) {
+  switch (role) {
+  case KernelRole::Forward:
+    return "forward";
+  case KernelRole::BackwardData:
+    return "backward_data";
+  case KernelRole::BackwardWeights:
+    return "backward_weights";
+  }
+  return "?";
+}
+
+const char *dlc::rt::entryName(Entry entry) {
+  return entry == Entry::Forward ? "forward" : "gradient";
+}
 
 struct Executor::Impl {
   std::vector<Shape> shapes;
@@ -101,6 +130,18 @@ struct Executor::Impl {
   };
   std::vector<Step> steps;
   std::vector<KernelInfo> infos;
+  int numForward = 0; ///< steps [0, numForward) are the forward entry
+
+  void runStep(size_t k) {
+    Step &s = steps[k];
+    s.kernel->forward(s.in.data(), s.out.data());
+    for (size_t i = 0; i < s.scratch.size(); ++i)
+      std::memcpy(s.scratch[i].second, s.scratch[i].first.get(), 4 * size_t(s.scratchElems[i]));
+  }
+  void stageInputs() {
+    for (auto &[t, values] : inputStaging)
+      std::memcpy(data[t], values.data(), values.size() * sizeof(float));
+  }
   std::shared_ptr<DnnlContext> dnnl;
 };
 
@@ -188,6 +229,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     info.layer = kern.layer();
     info.loc = kern.loc();
     info.requestedImpl = kern.impl();
+    info.role = roleOf(kern);
     std::string where = "kernel #" + std::to_string(k) + " (" + kern.op() +
                         (kern.layer().empty() ? "" : " '" + kern.layer() + "'") + ")";
     if (!kern.loc().empty())
@@ -261,23 +303,31 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     }
     step.kernel = std::move(kernel);
   }
+  I.numForward = module_->numForwardKernels();
 }
 
 Executor::~Executor() = default;
 
-void Executor::run() { run(nullptr); }
+bool Executor::hasGradient() const { return impl_->numForward < int(impl_->steps.size()); }
 
-void Executor::run(const std::function<void(int)> &afterKernel) {
+int Executor::numForwardKernels() const { return impl_->numForward; }
+
+int Executor::numKernels(Entry entry) const {
+  if (entry == Entry::Forward)
+    return impl_->numForward;
+  if (!hasGradient())
+    throw Error(module_->path + ": error: module has no gradient; compile with dlc compile --gradient");
+  return int(impl_->steps.size());
+}
+
+void Executor::run(Entry entry, const std::function<void(int)> &afterKernel) {
+  const int K = numKernels(entry);
   Impl &I = *impl_;
-  for (auto &[t, values] : I.inputStaging)
-    std::memcpy(I.data[t], values.data(), values.size() * sizeof(float));
-  for (size_t k = 0; k < I.steps.size(); ++k) {
-    Impl::Step &s = I.steps[k];
-    s.kernel->forward(s.in.data(), s.out.data());
-    for (size_t i = 0; i < s.scratch.size(); ++i)
-      std::memcpy(s.scratch[i].second, s.scratch[i].first.get(), 4 * size_t(s.scratchElems[i]));
+  I.stageInputs();
+  for (int k = 0; k < K; ++k) {
+    I.runStep(size_t(k));
     if (afterKernel)
-      afterKernel(int(k));
+      afterKernel(k);
   }
 }
 
@@ -380,73 +430,106 @@ Stats Stats::of(std::vector<double> v) {
   return s;
 }
 
-BenchResult Executor::bench(int warmup, int iterations, bool perLayer) {
+BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLayer) {
   if (warmup < 0 || iterations < 1)
     throw Error("bench needs warmup >= 0 and iterations >= 1");
+  const int K = numKernels(entry); // throws for a missing gradient entry
   using clock = std::chrono::steady_clock;
   BenchResult r;
+  r.entry = entry;
   r.warmup = warmup;
   r.iterations = iterations;
   r.threads = omp_get_max_threads();
   for (int i = 0; i < warmup; ++i)
-    run();
+    run(entry);
   std::vector<double> totals;
   totals.reserve(size_t(iterations));
   for (int i = 0; i < iterations; ++i) {
     auto t0 = clock::now();
-    run();
+    run(entry);
     totals.push_back(msSince(t0, clock::now()));
   }
   r.total = Stats::of(std::move(totals));
   if (!perLayer)
     return r;
 
-  // Layers in order of first appearance.
-  const int K = numKernels();
+  // Layers in order of first appearance; op from the forward kernels, impls
+  // deduplicated.
+  Impl &I = *impl_;
   std::vector<int> layerOf(static_cast<size_t>(K));
   std::map<std::string, int> layerIndex;
+  struct Names {
+    std::vector<std::string> fwdOps, bwdOps, impls;
+  };
+  std::vector<Names> names;
+  auto addUnique = [](std::vector<std::string> &v, const std::string &x) {
+    if (std::find(v.begin(), v.end(), x) == v.end())
+      v.push_back(x);
+  };
   for (int k = 0; k < K; ++k) {
-    const KernelInfo &info = impl_->infos[k];
+    const KernelInfo &info = I.infos[k];
     std::string name = info.layer.empty() ? info.op + "#" + std::to_string(k) : info.layer;
     auto [it, inserted] = layerIndex.emplace(name, int(r.layers.size()));
     if (inserted) {
       LayerTiming lt;
       lt.layer = name;
-      lt.op = info.op;
-      lt.impl = info.impl;
       r.layers.push_back(lt);
-    } else {
-      LayerTiming &lt = r.layers[it->second];
-      lt.op += "+" + info.op;
-      if (lt.impl != info.impl)
-        lt.impl += "+" + info.impl;
+      names.emplace_back();
     }
+    Names &n = names[it->second];
+    if (info.role == KernelRole::Forward)
+      n.fwdOps.push_back(info.op);
+    else
+      addUnique(n.bwdOps, info.op);
+    addUnique(n.impls, info.impl);
     layerOf[k] = it->second;
   }
-  std::vector<std::vector<double>> samples(r.layers.size());
-  std::vector<double> perRun(r.layers.size());
+  auto join = [](const std::vector<std::string> &v) {
+    std::string s;
+    for (const std::string &x : v)
+      s += (s.empty() ? "" : "+") + x;
+    return s;
+  };
+  for (size_t l = 0; l < r.layers.size(); ++l) {
+    r.layers[l].op = join(names[l].fwdOps.empty() ? names[l].bwdOps : names[l].fwdOps);
+    r.layers[l].impl = join(names[l].impls);
+  }
+
+  // samples[l][role]: per run, the sum over the layer's kernels of that role;
+  // slot 3 is the sum over all of them.
+  const size_t L = r.layers.size();
+  std::vector<std::array<bool, 3>> hasRole(L, {false, false, false});
+  for (int k = 0; k < K; ++k)
+    hasRole[size_t(layerOf[k])][size_t(I.infos[k].role)] = true;
+  std::vector<std::array<std::vector<double>, 4>> samples(L);
+  std::vector<std::array<double, 4>> perRun(L);
   std::vector<clock::time_point> stamps(static_cast<size_t>(K) + 1);
   for (int i = 0; i < iterations; ++i) {
-    std::fill(perRun.begin(), perRun.end(), 0.0);
-    Impl &I = *impl_;
-    for (auto &[t, values] : I.inputStaging)
-      std::memcpy(I.data[t], values.data(), values.size() * sizeof(float));
+    for (auto &p : perRun)
+      p.fill(0.0);
+    I.stageInputs();
     stamps[0] = clock::now();
     for (int k = 0; k < K; ++k) {
-      Impl::Step &s = I.steps[k];
-      s.kernel->forward(s.in.data(), s.out.data());
-      for (size_t j = 0; j < s.scratch.size(); ++j)
-        std::memcpy(s.scratch[j].second, s.scratch[j].first.get(), 4 * size_t(s.scratchElems[j]));
-      stamps[k + 1] = clock::now();
+      I.runStep(size_t(k));
+      stamps[size_t(k) + 1] = clock::now();
     }
-    for (int k = 0; k < K; ++k)
-      perRun[layerOf[k]] += msSince(stamps[k], stamps[k + 1]);
-    for (size_t l = 0; l < perRun.size(); ++l)
-      samples[l].push_back(perRun[l]);
+    for (int k = 0; k < K; ++k) {
+      double ms = msSince(stamps[size_t(k)], stamps[size_t(k) + 1]);
+      perRun[size_t(layerOf[k])][size_t(I.infos[k].role)] += ms;
+      perRun[size_t(layerOf[k])][3] += ms;
+    }
+    for (size_t l = 0; l < L; ++l)
+      for (size_t j = 0; j < 4; ++j)
+        if (j == 3 || hasRole[l][j])
+          samples[l][j].push_back(perRun[l][j]);
   }
-  for (size_t l = 0; l < r.layers.size(); ++l) {
-    r.layers[l].stats = Stats::of(std::move(samples[l]));
-    r.sumLayerMedians += r.layers[l].stats.median;
+  for (size_t l = 0; l < L; ++l) {
+    LayerTiming &lt = r.layers[l];
+    lt.forward = Stats::of(std::move(samples[l][0]));
+    lt.backwardData = Stats::of(std::move(samples[l][1]));
+    lt.backwardWeights = Stats::of(std::move(samples[l][2]));
+    lt.stats = Stats::of(std::move(samples[l][3]));
+    r.sumLayerMedians += lt.forward.median + lt.backwardData.median + lt.backwardWeights.median;
   }
   r.ratio = r.total.median > 0 ? r.sumLayerMedians / r.total.median : 0;
   return r;
@@ -489,11 +572,14 @@ BlobCheck dlc::rt::compareBlob(const std::string &name, const float *a, const fl
 }
 
 CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &reference,
-                                           double tolerance) {
+                                           double tolerance, std::optional<Entry> entry) {
   const LoadedModule &mod = optimized.module();
   if (optimized.numTensors() != reference.numTensors() ||
-      optimized.numKernels() != reference.numKernels())
+      optimized.numKernels() != reference.numKernels() ||
+      optimized.numForwardKernels() != reference.numForwardKernels())
     throw Error("check: the two executors run different modules");
+  const Entry e = entry ? *entry : optimized.hasGradient() ? Entry::Gradient : Entry::Forward;
+  const int K = optimized.numKernels(e); // throws for a missing gradient entry
   const pb::Module &m = mod.header;
   for (int t : optimized.inputs()) {
     const float *src = optimized.tensorData(t);
@@ -506,7 +592,7 @@ CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &refere
   }
   auto snapshot = [&](Executor &ex) {
     std::vector<std::vector<float>> snaps(size_t(ex.numTensors()));
-    ex.run([&](int k) {
+    ex.run(e, [&](int k) {
       for (int out : m.kernels(k).outputs()) {
         const float *p = ex.tensorData(out);
         snaps[out].assign(p, p + ex.tensorElements(out));
@@ -518,12 +604,14 @@ CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &refere
   std::vector<std::vector<float>> b = snapshot(reference);
 
   CheckResult r;
+  r.entry = e;
   r.tolerance = tolerance;
-  for (int k = 0; k < m.kernels_size(); ++k)
+  for (int k = 0; k < K; ++k)
     for (int out : m.kernels(k).outputs()) {
       BlobCheck c = compareBlob(m.tensors(out).name(), a[out].data(), b[out].data(),
                                 int64_t(a[out].size()), tolerance);
       c.layer = m.kernels(k).layer();
+      c.role = optimized.kernelInfo(k).role;
       if (!c.pass) {
         r.pass = false;
         ++r.failures;

@@ -50,6 +50,13 @@ int LoadedModule::findTensor(const std::string &name) const {
   return -1;
 }
 
+int LoadedModule::numForwardKernels() const {
+  int n = 0;
+  while (n < header.kernels_size() && header.kernels(n).role() == pb::Kernel::FORWARD)
+    ++n;
+  return n;
+}
+
 namespace {
 
 template <typename... Args> std::string cat(const Args &...args) {
@@ -212,20 +219,36 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
     if (m.tensors(i).kind() == pb::Tensor::INPUT && !isGraphInput[i])
       return fail(cat("input tensor '", m.tensors(i).name(), "' is not listed in the module inputs"));
 
-  // Kernels: in range, produced once, topological order, unique attributes.
+  // Kernels: in range, produced once, topological order, unique attributes,
+  // forward kernels before backward ones (the forward entry is a prefix).
   std::vector<int> producer(numTensors, -1);
+  int firstBackward = -1;
   for (int k = 0; k < m.kernels_size(); ++k) {
     const pb::Kernel &kern = m.kernels(k);
     if (kern.op().empty())
       return fail(cat("kernel #", k, " has no op name"));
     std::string kn = kernelName(kern, k);
+    if (!pb::Kernel::Role_IsValid(kern.role()))
+      return fail(cat(kn, ": invalid role ", int(kern.role())));
+    const bool isForward = kern.role() == pb::Kernel::FORWARD;
     for (int in : kern.inputs()) {
       if (!inRange(in))
         return fail(cat(kn, ": input index ", in, " out of range [0, ", numTensors, ")"));
       const pb::Tensor &t = m.tensors(in);
       if (t.kind() == pb::Tensor::ACTIVATION && producer[in] == -1)
         return fail(cat(kn, ": input '", t.name(), "' is not produced by an earlier kernel"));
+      if (isForward && t.kind() == pb::Tensor::ACTIVATION &&
+          m.kernels(producer[in]).role() != pb::Kernel::FORWARD)
+        return fail(cat(kn, ": forward kernel reads '", t.name(),
+                        "', which is produced by backward ",
+                        kernelName(m.kernels(producer[in]), producer[in])));
     }
+    if (!isForward && firstBackward < 0)
+      firstBackward = k;
+    if (isForward && firstBackward >= 0)
+      return fail(cat(kn, ": forward kernel after backward ",
+                      kernelName(m.kernels(firstBackward), firstBackward),
+                      "; forward kernels must come first"));
     for (int out : kern.outputs()) {
       if (!inRange(out))
         return fail(cat(kn, ": output index ", out, " out of range [0, ", numTensors, ")"));

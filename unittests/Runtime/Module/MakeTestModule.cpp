@@ -36,10 +36,12 @@ static std::string raw(const pb::Module &header, const std::string &weights, uin
 static int usage() {
   std::fprintf(stderr,
                "usage: dlc-make-test-module KIND OUT\n"
-               "KIND: tiny | tiny-arena | classifier | bad-magic | version=N | truncate=N |\n"
+               "KIND: tiny | tiny-arena | classifier | linear-grad | classifier-grad |\n"
+               "      bad-magic | version=N | truncate=N |\n"
                "      garbage | header-too-big | bad-protobuf | bad-input-index | not-produced |\n"
                "      dup-producer | dup-attr | bad-data-offset | huge-shape | bad-arena |\n"
-               "      bad-filler | bad-kernel\n");
+               "      bad-filler | bad-kernel | grad-role-order | grad-forward-reads-grad |\n"
+               "      grad-bad-kernel\n");
   return 2;
 }
 
@@ -48,9 +50,12 @@ int main(int argc, char **argv) {
     return usage();
   std::string kind = argv[1], path = argv[2];
   std::string bytes, error;
-  rt::ModuleWriter w = kind == "tiny-arena" ? test::tinyCnn(true)
-                       : kind == "classifier" ? test::tinyClassifier()
-                                              : test::tinyCnn(false);
+  const bool grad = kind == "classifier-grad" || kind.rfind("grad-", 0) == 0;
+  rt::ModuleWriter w = kind == "tiny-arena"    ? test::tinyCnn(true)
+                       : kind == "classifier"  ? test::tinyClassifier()
+                       : kind == "linear-grad" ? test::tinyLinearGradient()
+                       : grad                  ? test::tinyClassifierGradient()
+                                               : test::tinyCnn(false);
   if (!w.serialize(bytes, error)) {
     std::fprintf(stderr, "dlc-make-test-module: %s\n", error.c_str());
     return 1;
@@ -61,8 +66,35 @@ int main(int argc, char **argv) {
   std::string arg = eq == std::string::npos ? "" : kind.substr(eq + 1);
   kind = kind.substr(0, eq);
 
-  if (kind == "tiny" || kind == "tiny-arena" || kind == "classifier") {
+  if (kind == "tiny" || kind == "tiny-arena" || kind == "classifier" || kind == "linear-grad" ||
+      kind == "classifier-grad") {
     // bytes as serialized
+  } else if (kind == "grad-role-order") {
+    // The forward accuracy kernel (#5) moved after the backward kernels.
+    pb::Kernel acc = m.kernels(5);
+    m.mutable_kernels()->DeleteSubrange(5, 1);
+    *m.add_kernels() = acc;
+    bytes = raw(m, weights, rt::kFormatVersion);
+  } else if (kind == "grad-forward-reads-grad") {
+    // A forward kernel at the end that reads a gradient.
+    int dip = -1, out = m.tensors_size();
+    for (int t = 0; t < m.tensors_size(); ++t)
+      if (m.tensors(t).name() == "ip@grad")
+        dip = t;
+    pb::Tensor *t = m.add_tensors();
+    *t = m.tensors(dip);
+    t->set_name("relu_of_grad");
+    pb::Kernel *k = test::addKernel(m, "relu", "relu_of_grad", {dip}, {out});
+    test::addFloatAttr(*k, "negative_slope", 0.0);
+    bytes = raw(m, weights, rt::kFormatVersion);
+  } else if (kind == "grad-bad-kernel") {
+    // Structurally valid, but the pooling gradient's wrt names no operand.
+    for (pb::Kernel &k : *m.mutable_kernels())
+      if (k.op() == "pooling_grad")
+        for (pb::Attr &a : *k.mutable_attrs())
+          if (a.name() == "wrt")
+            a.mutable_ints()->set_v(0, 3);
+    bytes = raw(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-magic") {
     bytes[3] = 'X';
   } else if (kind == "version") {

@@ -28,6 +28,29 @@ rt::ModuleWriter tinyCnn(bool arena = false);
 /// tinyCnn plus a label input [2] and softmax_with_loss / accuracy outputs.
 rt::ModuleWriter tinyClassifier();
 
+/// A module with a gradient entry (docs/autodiff.md), as `dlc compile
+/// --gradient` lays it out: x [2,3] (input) -> inner_product "ip" (4 outputs,
+/// stored weight ip_w [4,3] and bias ip_b [4]) -> softmax_with_loss "loss"
+/// with label [2] (normalization valid) -> loss (scalar). Backward kernels,
+/// in this order: softmax_with_loss_grad (BACKWARD_DATA, seed "loss@seed" =
+/// constant 1, lr_mult 0) -> ip@grad; inner_product_grad wrt=[0]
+/// (BACKWARD_DATA) -> x@grad; inner_product_grad wrt=[1,2] (BACKWARD_WEIGHTS)
+/// -> ip_w@grad, ip_b@grad. Outputs: loss, x@grad, ip_w@grad, ip_b@grad.
+rt::ModuleWriter tinyLinearGradient();
+
+/// tinyClassifier with a gradient entry: loss and accuracy forward, then
+/// softmax_with_loss_grad, inner_product_grad (data, then weights),
+/// pooling_grad, relu_grad, convolution_grad wrt=[1,2] (no gradient for the
+/// data input). Outputs: loss, accuracy, then conv1_w@grad, conv1_b@grad,
+/// ip_w@grad, ip_b@grad.
+rt::ModuleWriter tinyClassifierGradient();
+
+/// Adds a kernel (role FORWARD unless given); returns it.
+dlc::module::Kernel *addKernel(dlc::module::Module &m, const std::string &op,
+                               const std::string &layer, std::vector<int> inputs,
+                               std::vector<int> outputs,
+                               dlc::module::Kernel::Role role = dlc::module::Kernel::FORWARD);
+
 /// Adds a tensor; returns its index.
 int addTensor(dlc::module::Module &m, const std::string &name, std::vector<int64_t> shape,
               dlc::module::Tensor::Kind kind, int64_t offset = -1);
