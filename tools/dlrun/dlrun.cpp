@@ -95,7 +95,10 @@ std::pair<std::string, std::string> splitAssign(const std::string &s) {
 std::string sanitize(const std::string &name) {
   std::string s;
   for (char c : name)
-    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') ? c : '_';
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+          c == '@')
+             ? c
+             : '_';
   return s.empty() ? "_" : s;
 }
 
