@@ -526,7 +526,8 @@ int main(int argc, char **argv) {
   Options o;
   CLI::App app{"dlrun: run, time and check a compiled dlc module (.dlcm)"};
   app.add_option("module", o.module, "Compiled module (.dlcm)")->required();
-  app.add_flag("--bench", o.bench, "Time the network (end-to-end and per layer)");
+  app.add_flag("--bench", o.bench,
+               "Time the network (end-to-end and per layer; each entry separately)");
   app.add_option("--iterations", o.iterations, "Timed runs for --bench (default 50)")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--warmup", o.warmup, "Untimed runs before timing (default 5)")
@@ -539,7 +540,9 @@ int main(int argc, char **argv) {
   app.add_option("--output", o.outputs,
                  "[name=]file.npy: write a tensor (default: the only net output) (repeatable)");
   app.add_option("--dump-blobs", o.dumpDir, "Write every input and blob as DIR/<name>.npy");
-  app.add_flag("--check", o.check, "Compare every blob with the reference implementation");
+  app.add_flag("--check", o.check,
+               "Compare every blob with the reference implementation (with the gradient entry: "
+               "every forward and gradient blob)");
   app.add_option("--tolerance", o.tolerance, "Relative tolerance for --check (default 1e-3)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--per-layer,!--no-per-layer", o.perLayer, "Per-layer timing with --bench (default on)");
