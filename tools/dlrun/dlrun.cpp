@@ -71,6 +71,7 @@ struct Options {
   std::string dumpDir;
   bool check = false;
   double tolerance = 1e-3;
+  std::string checkMode = "per-kernel";
   bool perLayer = true;
   std::string jsonPath;
   std::string impl = "auto";
@@ -422,13 +423,15 @@ int runTool(const Options &o) {
     ExecutorOptions ro = eo;
     ro.mode = ExecMode::Reference;
     Executor ref(module, ro);
-    CheckResult cr = checkAgainstReference(ex, ref, o.tolerance, mainEntry);
+    CheckResult cr = checkAgainstReference(
+        ex, ref, o.tolerance, mainEntry,
+        o.checkMode == "end-to-end" ? CheckMode::EndToEnd : CheckMode::PerKernel);
     size_t wn = 4;
     for (const BlobCheck &b : cr.blobs)
       wn = std::max(wn, b.name.size());
-    std::printf("Check against the reference implementation (tolerance %g, relative error "
+    std::printf("Check against the reference implementation (%s, tolerance %g, relative error "
                 "|a-b| / max(|b|, 1e-2 * max|b|))%s:\n",
-                cr.tolerance,
+                checkModeName(cr.mode), cr.tolerance,
                 cr.entry == Entry::Gradient ? ", gradient entry: forward and gradient blobs" : "");
     std::printf("  %-*s  %12s  %12s  %s\n", int(wn), "blob", "max abs", "max rel", "result");
     json blobs = json::array();
@@ -447,6 +450,7 @@ int runTool(const Options &o) {
     std::printf("check: %s (%d of %zu blobs beyond tolerance)\n", cr.pass ? "PASSED" : "FAILED",
                 cr.failures, cr.blobs.size());
     report["check"] = {{"entry", entryName(cr.entry)},
+                       {"mode", checkModeName(cr.mode)},
                        {"tolerance", cr.tolerance},
                        {"pass", cr.pass},
                        {"blobs", blobs}};
@@ -543,6 +547,10 @@ int main(int argc, char **argv) {
   app.add_flag("--check", o.check,
                "Compare every blob with the reference implementation (with the gradient entry: "
                "every forward and gradient blob)");
+  app.add_option("--check-mode", o.checkMode,
+                 "per-kernel (default: each reference kernel reads the optimized inputs) or "
+                 "end-to-end (the reference runs the whole net on its own values)")
+      ->check(CLI::IsMember({"per-kernel", "end-to-end"}));
   app.add_option("--tolerance", o.tolerance, "Relative tolerance for --check (default 1e-3)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--per-layer,!--no-per-layer", o.perLayer, "Per-layer timing with --bench (default on)");

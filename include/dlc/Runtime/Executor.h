@@ -281,8 +281,18 @@ struct BlobCheck {
   bool pass = true;
 };
 
+/// How --check feeds the reference. PerKernel: every reference kernel reads
+/// the optimized executor's values of its inputs, so each blob's error is the
+/// error of the one kernel that produced it (an argmax that flips between two
+/// nearly equal values upstream cannot make a correct max-pooling gradient
+/// look wrong). EndToEnd: the reference runs the whole net on its own values,
+/// so errors accumulate as they would in use.
+enum class CheckMode { PerKernel, EndToEnd };
+const char *checkModeName(CheckMode mode);
+
 struct CheckResult {
   Entry entry = Entry::Forward; ///< the entry both executors ran
+  CheckMode mode = CheckMode::PerKernel;
   double tolerance = 1e-3;
   std::vector<BlobCheck> blobs; ///< in production order
   bool pass = true;
@@ -301,7 +311,8 @@ BlobCheck compareBlob(const std::string &name, const float *a, const float *b, i
 /// same module.
 CheckResult checkAgainstReference(Executor &optimized, Executor &reference,
                                   double tolerance = 1e-3,
-                                  std::optional<Entry> entry = std::nullopt);
+                                  std::optional<Entry> entry = std::nullopt,
+                                  CheckMode mode = CheckMode::PerKernel);
 
 } // namespace dlc::rt
 

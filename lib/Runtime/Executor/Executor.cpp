@@ -571,8 +571,13 @@ BlobCheck dlc::rt::compareBlob(const std::string &name, const float *a, const fl
   return c;
 }
 
+const char *dlc::rt::checkModeName(CheckMode mode) {
+  return mode == CheckMode::PerKernel ? "per-kernel" : "end-to-end";
+}
+
 CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &reference,
-                                           double tolerance, std::optional<Entry> entry) {
+                                           double tolerance, std::optional<Entry> entry,
+                                           CheckMode mode) {
   const LoadedModule &mod = optimized.module();
   if (optimized.numTensors() != reference.numTensors() ||
       optimized.numKernels() != reference.numKernels() ||
@@ -590,21 +595,27 @@ CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &refere
     reference.setParam(p.tensor(),
                        std::vector<float>(src, src + optimized.tensorElements(p.tensor())));
   }
-  auto snapshot = [&](Executor &ex) {
+  // `feed`: after each reference kernel, replace what it wrote by the
+  // optimized values, so the next kernels read those (per-kernel mode).
+  auto snapshot = [&](Executor &ex, const std::vector<std::vector<float>> *feed) {
     std::vector<std::vector<float>> snaps(size_t(ex.numTensors()));
     ex.run(e, [&](int k) {
       for (int out : m.kernels(k).outputs()) {
-        const float *p = ex.tensorData(out);
+        float *p = ex.tensorData(out);
         snaps[out].assign(p, p + ex.tensorElements(out));
+        if (feed)
+          std::copy((*feed)[out].begin(), (*feed)[out].end(), p);
       }
     });
     return snaps;
   };
-  std::vector<std::vector<float>> a = snapshot(optimized);
-  std::vector<std::vector<float>> b = snapshot(reference);
+  std::vector<std::vector<float>> a = snapshot(optimized, nullptr);
+  std::vector<std::vector<float>> b =
+      snapshot(reference, mode == CheckMode::PerKernel ? &a : nullptr);
 
   CheckResult r;
   r.entry = e;
+  r.mode = mode;
   r.tolerance = tolerance;
   for (int k = 0; k < K; ++k)
     for (int out : m.kernels(k).outputs()) {

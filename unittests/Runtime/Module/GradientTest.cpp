@@ -365,13 +365,24 @@ TEST(GradientExecutor, CheckCoversGradientBlobs) {
   for (pb::Attr &attr : *w.header().mutable_kernels(6)->mutable_attrs())
     if (attr.name() == "loss_weight")
       attr.set_f(2.0);
+  const std::string lossGradLayer = w.header().kernels(6).layer();
   auto doubled = load(std::move(w));
   Executor c(doubled, refOptions());
-  CheckResult bad = checkAgainstReference(a, c, 1e-3);
+  // End to end the error spreads to every gradient blob downstream.
+  CheckResult bad = checkAgainstReference(a, c, 1e-3, std::nullopt, CheckMode::EndToEnd);
   EXPECT_FALSE(bad.pass);
   EXPECT_EQ(bad.failures, 8);
   for (const BlobCheck &blob : bad.blobs)
     EXPECT_EQ(blob.pass, blob.role == KernelRole::Forward) << blob.name;
+  // Per kernel (the default) it is pinned on the one kernel that differs:
+  // the loss gradient.
+  CheckResult local = checkAgainstReference(a, c, 1e-3);
+  EXPECT_EQ(local.mode, CheckMode::PerKernel);
+  EXPECT_FALSE(local.pass);
+  EXPECT_EQ(local.failures, 1);
+  for (const BlobCheck &blob : local.blobs)
+    if (!blob.pass)
+      EXPECT_EQ(blob.layer, lossGradLayer) << blob.name;
   EXPECT_TRUE(checkAgainstReference(a, c, 1e-3, Entry::Forward).pass);
 }
 
