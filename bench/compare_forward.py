@@ -173,8 +173,12 @@ def child_env(threads):
     return env
 
 
-def dlc_compile(dlc, prototxt, batch, out):
-    cmd = [dlc, "compile", prototxt, "-o", out]
+def dlc_compile(dlc, prototxt, batch, out, mode="forward"):
+    cmd = [dlc, "compile", prototxt, "-o", out, "--random-weights"]
+    if mode == "grad":
+        # The gradient entry; deploy nets get SoftmaxWithLoss on their output
+        # (the torch side backpropagates the sum of the outputs instead).
+        cmd += ["--gradient", "--loss", "auto"]
     if batch is not None:
         cmd += ["--batch", str(batch)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -183,9 +187,11 @@ def dlc_compile(dlc, prototxt, batch, out):
     return cmd
 
 
-def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout):
+def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout, mode="forward"):
+    entry = "gradient" if mode == "grad" else "forward"
     cmd = [dlrun, module, "--bench", "--no-per-layer", "--quiet", "--threads", str(threads),
-           "--iterations", str(iterations), "--warmup", str(warmup), "--json", json_path]
+           "--iterations", str(iterations), "--warmup", str(warmup), "--json", json_path,
+           "--entry", entry]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=child_env(threads))
     except subprocess.TimeoutExpired:
@@ -196,9 +202,10 @@ def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout):
         with open(json_path) as f:
             report = json.load(f)
         bench = report["bench"]
-        med = float(bench["total"]["median_ms"])
+        key = "gradient" if mode == "grad" else "total"
+        med = float(bench[key]["median_ms"])
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise BenchError(f"{json_path}: no bench.total.median_ms in dlrun's JSON report ({e})") from None
+        raise BenchError(f"{json_path}: no bench.{key}.median_ms in dlrun's JSON report ({e})") from None
     if bench.get("threads") not in (None, threads):
         raise BenchError(f"dlrun ran with {bench.get('threads')} threads, asked {threads}")
     return med, report
@@ -241,8 +248,6 @@ def run(args):
         raise BenchError("--threads must be positive")
     if args.rounds < 1 or args.iterations < 1 or args.warmup < 0:
         raise BenchError("--rounds and --iterations must be >= 1, --warmup >= 0")
-    if args.mode == "grad" and not args.torch_only:
-        raise BenchError("--mode grad: dlrun has no gradient benchmark yet; use --torch-only")
 
     dlc = dlrun = None
     if not args.torch_only:
@@ -289,7 +294,7 @@ def run(args):
         compile_cmd = None
         if not args.torch_only:
             try:
-                compile_cmd = dlc_compile(dlc, path, batch, module)
+                compile_cmd = dlc_compile(dlc, path, batch, module, args.mode)
             except BenchError as e:
                 print(f"error: {spec}: {e}", file=sys.stderr)
                 results.append(dict(row_base, name=name, batch=batch_eff, error=str(e)))
@@ -307,7 +312,8 @@ def run(args):
                             continue
                         try:
                             ms, report = dlrun_bench(dlrun, module, threads, args.iterations, args.warmup,
-                                                     os.path.join(tmp, "dlrun.json"), args.timeout)
+                                                     os.path.join(tmp, "dlrun.json"), args.timeout,
+                                                     args.mode)
                         except BenchError as e:
                             error = str(e)
                             break
@@ -334,10 +340,13 @@ def run(args):
                 results.append(row)
                 continue
             row["torch_ms"] = stats(torch_ms)
-            row["torch_gflops"] = gflops(model.macs, row["torch_ms"]["median"])
+            # The gradient does about 3x the forward's multiply-adds (backward
+            # data and backward weights each cost about one forward).
+            work = model.macs * (3 if args.mode == "grad" else 1)
+            row["torch_gflops"] = gflops(work, row["torch_ms"]["median"])
             if dlc_ms:
                 row["dlc_ms"] = stats(dlc_ms)
-                row["dlc_gflops"] = gflops(model.macs, row["dlc_ms"]["median"])
+                row["dlc_gflops"] = gflops(work, row["dlc_ms"]["median"])
                 row["ratio"] = row["dlc_ms"]["median"] / row["torch_ms"]["median"]
                 row["paired_ratio"] = stats(paired)
                 row["dlrun"] = dlc_info
