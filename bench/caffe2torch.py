@@ -338,6 +338,30 @@ def _build_modules():
         def forward(self, x):
             return torch.softmax(x, self.axis)
 
+    class SoftmaxWithLoss(nn.Module):
+        """Caffe SoftmaxWithLoss over axis 1 (VALID normalization = mean over
+        the batch). The random float label in [-1, 1) from make_inputs is
+        mapped to a class index, as dlrun draws integer labels."""
+
+        def __init__(self, classes, weight):
+            super().__init__()
+            self.classes, self.weight = classes, weight
+
+        def forward(self, x, label):
+            idx = (label.abs() * self.classes).long().clamp_(0, self.classes - 1)
+            return F.cross_entropy(x.reshape(x.shape[0], self.classes, -1),
+                                   idx.reshape(x.shape[0], -1)) * self.weight
+
+    class EuclideanLoss(nn.Module):
+        """Caffe EuclideanLoss: sum((a - b)^2) / (2 N)."""
+
+        def __init__(self, weight):
+            super().__init__()
+            self.weight = weight
+
+        def forward(self, a, b):
+            return ((a - b) ** 2).sum() / (2 * a.shape[0]) * self.weight
+
     class BatchNorm(nn.Module):
         """Caffe BatchNorm (no affine), optionally fused with the Scale that
         follows it (weight/bias)."""
@@ -429,7 +453,8 @@ def _build_modules():
             return x
 
     return dict(Conv=Conv, InnerProduct=InnerProduct, Pool=Pool, LRNWithin=LRNWithin, Act=Act,
-                PReLU=PReLU, Softmax=Softmax, BatchNorm=BatchNorm, Scale=Scale, Bias=Bias,
+                PReLU=PReLU, Softmax=Softmax, SoftmaxWithLoss=SoftmaxWithLoss,
+                EuclideanLoss=EuclideanLoss, BatchNorm=BatchNorm, Scale=Scale, Bias=Bias,
                 Eltwise=Eltwise, Concat=Concat, Reshape=Reshape, Dropout=Dropout)
 
 
@@ -441,7 +466,8 @@ DATA_TYPES = {"Data", "ImageData", "HDF5Data", "MemoryData", "DummyData", "Windo
 SUPPORTED = sorted([
     "Input", "Convolution", "Pooling", "LRN", "ReLU", "Sigmoid", "TanH", "AbsVal", "ELU", "BNLL",
     "Power", "PReLU", "InnerProduct", "Softmax", "Dropout", "BatchNorm", "Scale", "Bias",
-    "Eltwise", "Concat", "Flatten", "Reshape", "Split", "Silence"])
+    "Eltwise", "Concat", "Flatten", "Reshape", "Split", "Silence", "SoftmaxWithLoss",
+    "EuclideanLoss"])
 
 
 class Step:
@@ -761,6 +787,20 @@ def _make_net_class():
         def _l_Softmax(self, l, where, shapes, M):
             axis = _canon_axis(l.softmax_param.axis, len(shapes[0]), where)
             return M["Softmax"](axis), [list(shapes[0])], 0
+
+        def _l_SoftmaxWithLoss(self, l, where, shapes, M):
+            if len(shapes) != 2:
+                raise CaffeError(f"{where}: expects logits and label")
+            if _canon_axis(l.softmax_param.axis, len(shapes[0]), where) != 1:
+                raise CaffeError(f"{where}: only axis 1 is supported")
+            w = l.loss_weight[0] if len(l.loss_weight) else 1.0
+            return M["SoftmaxWithLoss"](shapes[0][1], w), [[]], 0
+
+        def _l_EuclideanLoss(self, l, where, shapes, M):
+            if len(shapes) != 2 or _numel(shapes[0]) != _numel(shapes[1]):
+                raise CaffeError(f"{where}: expects two bottoms of the same size")
+            w = l.loss_weight[0] if len(l.loss_weight) else 1.0
+            return M["EuclideanLoss"](w), [[]], 0
 
         def _l_BatchNorm(self, l, where, shapes, M):
             p = l.batch_norm_param
