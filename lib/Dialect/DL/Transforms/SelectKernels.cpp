@@ -71,15 +71,22 @@ struct SelectKernels : public mlir::dl::impl::DLSelectKernelsBase<SelectKernels>
           op->getName().getStringRef() == "dl.param")
         return;
       std::string choice = impl;
-      if (impl == "auto" && op->getName().getStringRef() == "dl.convolution") {
+      // A convolution's backward ops use the same algorithm as the forward.
+      auto forward = op->getAttrOfType<StringAttr>("forward");
+      bool isConv = op->getName().getStringRef() == "dl.convolution" ||
+                    (forward && forward.getValue() == "convolution" &&
+                     isa<dl::BackwardDataOp, dl::BackwardWeightsOp>(op));
+      if (impl == "auto" && isConv) {
         choice = convAlgorithm;
         if (choice == "winograd") {
           std::string why = winogradObstacle(op);
           if (!why.empty()) {
+            // Reported once per layer, at its forward op.
             std::string layer;
             if (auto name = dyn_cast<NameLoc>(op->getLoc()))
               layer = " to layer '" + name.getName().str() + "'";
-            op->emitWarning() << "Winograd does not apply" << layer << " (" << why
+            if (isa<dl::ConvolutionOp>(op))
+              op->emitWarning() << "Winograd does not apply" << layer << " (" << why
                               << "); using the default algorithm";
             choice = "auto";
           }
