@@ -11,6 +11,7 @@
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 #include "dlc/Frontend/CaffeImporter.h"
 #include "dlc/Runtime/Module.h"
+#include "dlc/Runtime/Npy.h"
 #include "dlc/Target/ModuleEmitter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -197,6 +198,48 @@ bool loadCaffeWeights(const std::string &path, const caffe_fe::LoadedNet &net, M
   return ok;
 }
 
+/// Reads weights from a .npz archive whose members are named after the
+/// dl.param names ("conv1/0", or the shared param name); each shape must equal
+/// the parameter's.
+bool loadNpzWeights(const std::string &path, ModuleOp module,
+                    std::map<std::string, std::vector<float>> &out) {
+  std::vector<std::pair<std::string, rt::NpyArray>> arrays;
+  std::string error;
+  if (!rt::readNpz(path, arrays, error)) {
+    llvm::errs() << error << "\n";
+    return false;
+  }
+  std::map<std::string, std::vector<int64_t>> shapes;
+  module.walk([&](Operation *op) {
+    if (op->getName().getStringRef() != "dl.param")
+      return;
+    auto t = cast<RankedTensorType>(op->getResult(0).getType());
+    shapes[op->getAttrOfType<StringAttr>("name").str()] =
+        std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
+  });
+  bool ok = true;
+  for (auto &[name, arr] : arrays) {
+    auto it = shapes.find(name);
+    if (it == shapes.end()) {
+      llvm::errs() << path << ": error: array '" << name
+                   << "' names no parameter of the net (parameters are named like '"
+                   << (shapes.empty() ? std::string("layer/0") : shapes.begin()->first)
+                   << "': the layer name and the blob index, or the shared param name)\n";
+      ok = false;
+      continue;
+    }
+    if (arr.shape != it->second) {
+      llvm::errs() << path << ": error: array '" << name << "' has shape "
+                   << rt::shapeToString(arr.shape) << "; the parameter has "
+                   << rt::shapeToString(it->second) << "\n";
+      ok = false;
+      continue;
+    }
+    out[name] = std::move(arr.data);
+  }
+  return ok;
+}
+
 } // namespace
 
 int runImport(const ImportOptions &options) {
@@ -322,8 +365,12 @@ int runCompile(const CompileOptions &options) {
   }
 
   std::map<std::string, std::vector<float>> weights;
-  if (!options.weights.empty() && !loadCaffeWeights(options.weights, *loaded, *module, weights))
-    return kExitUserError;
+  if (!options.weights.empty()) {
+    bool npz = llvm::StringRef(options.weights).ends_with(".npz");
+    if (npz ? !loadNpzWeights(options.weights, *module, weights)
+            : !loadCaffeWeights(options.weights, *loaded, *module, weights))
+      return kExitUserError;
+  }
   rt::ModuleWriter writer;
   target::EmitOptions eo;
   eo.seed = options.seed;

@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
   compile->add_flag("--mlir-print-debuginfo", compileOpts.debugInfo, "print op locations");
   compile->add_option("--seed", compileOpts.seed, "seed of the weight fillers (default 1)");
   compile->add_option("--weights", compileOpts.weights,
-                      "trained weights: a binary .caffemodel");
+                      "trained weights: a binary .caffemodel, or a .npz whose arrays are "
+                      "named after the parameters (conv1/0, conv1/1, ...)");
   compile->add_option("--conv-algo", compileOpts.convAlgorithm,
                       "convolution algorithm: auto, direct, gemm, winograd")
       ->check(CLI::IsMember({"auto", "direct", "gemm", "winograd"}));

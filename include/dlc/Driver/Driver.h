@@ -59,7 +59,7 @@ struct CompileOptions {
   bool printIRAfterAll = false;   ///< --mlir-print-ir-after-all (to stderr)
   bool debugInfo = false;
   uint64_t seed = 1;              ///< filler seed stored in the module
-  std::string weights;            ///< .caffemodel (binary NetParameter)
+  std::string weights;            ///< .caffemodel (binary NetParameter) or .npz
   /// Convolution algorithm: auto, direct, gemm, winograd.
   std::string convAlgorithm = "auto";
   /// Kernel implementation: auto (optimized where available) or ref.

@@ -17,6 +17,7 @@
 #include "dlc/Runtime/Kernel.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dlc::rt {
@@ -35,6 +36,15 @@ std::string serializeNpy(const Shape &shape, const float *data);
 /// Writes a .npy file; error is "<path>: error: <what>".
 bool writeNpy(const std::string &path, const Shape &shape, const float *data,
               std::string &error);
+
+/// Parses a .npz archive (numpy.savez / savez_compressed: a ZIP of .npy
+/// members, stored or deflated, ZIP64 included) into (name without ".npy",
+/// array) pairs in archive order. Every offset and size is checked first.
+bool parseNpz(const std::string &bytes, std::vector<std::pair<std::string, NpyArray>> &out,
+              std::string &error);
+/// Reads a .npz file; error is "<path>: error: <what>".
+bool readNpz(const std::string &path, std::vector<std::pair<std::string, NpyArray>> &out,
+             std::string &error);
 
 } // namespace dlc::rt
 
