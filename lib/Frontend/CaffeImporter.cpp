@@ -155,6 +155,24 @@ private:
     return x;
   }
 
+  /// Blob 0 (weights of `wshape`) and, with bias_term, blob 1 ([num_output])
+  /// of a Convolution/Deconvolution/InnerProduct/Embed layer.
+  template <typename P>
+  LogicalResult weightAndBias(const Layer &layer, Location loc, ArrayRef<int64_t> wshape,
+                              const P &p, SmallVectorImpl<Value> &operands) {
+    auto w = param(layer, loc, 0, wshape, weightFiller(p.has_weight_filler(), p.weight_filler()));
+    if (failed(w))
+      return failure();
+    operands.push_back(*w);
+    if (!p.bias_term())
+      return success();
+    auto bias = param(layer, loc, 1, {int64_t(p.num_output())}, p.bias_filler());
+    if (failed(bias))
+      return failure();
+    operands.push_back(*bias);
+    return success();
+  }
+
   MLIRContext &ctx;
   const LoadedNet &net;
   const ImportOptions &options;
@@ -505,16 +523,8 @@ LogicalResult Importer::importLayer(size_t index) {
       if (na.getName() == "kernel")
         for (int64_t k : cast<DenseI64ArrayAttr>(na.getValue()).asArrayRef())
           wshape.push_back(k);
-    auto w = param(layer, loc, 0, wshape, weightFiller(p.has_weight_filler(), p.weight_filler()));
-    if (failed(w))
+    if (failed(weightAndBias(layer, loc, wshape, p, operands)))
       return failure();
-    operands.push_back(*w);
-    if (p.bias_term()) {
-      auto bias = param(layer, loc, 1, {int64_t(p.num_output())}, p.bias_filler());
-      if (failed(bias))
-        return failure();
-      operands.push_back(*bias);
-    }
   } else if (type == "InnerProduct") {
     if (failed(expectBottoms(1, 1)))
       return failure();
@@ -536,16 +546,8 @@ LogicalResult Importer::importLayer(size_t index) {
     SmallVector<int64_t> wshape = {int64_t(p.num_output()), k};
     if (p.transpose())
       std::swap(wshape[0], wshape[1]);
-    auto w = param(layer, loc, 0, wshape, weightFiller(p.has_weight_filler(), p.weight_filler()));
-    if (failed(w))
+    if (failed(weightAndBias(layer, loc, wshape, p, operands)))
       return failure();
-    operands.push_back(*w);
-    if (p.bias_term()) {
-      auto bias = param(layer, loc, 1, {int64_t(p.num_output())}, p.bias_filler());
-      if (failed(bias))
-        return failure();
-      operands.push_back(*bias);
-    }
   } else if (type == "Pooling") {
     if (failed(expectBottoms(1, 1)))
       return failure();
@@ -752,17 +754,9 @@ LogicalResult Importer::importLayer(size_t index) {
       return emitError(loc) << "Embed needs positive num_output and input_dim";
     attrs.push_back(i64("num_output", p.num_output()));
     attrs.push_back(i64("input_dim", p.input_dim()));
-    auto w = param(layer, loc, 0, {int64_t(p.input_dim()), int64_t(p.num_output())},
-                   weightFiller(p.has_weight_filler(), p.weight_filler()));
-    if (failed(w))
+    if (failed(weightAndBias(layer, loc, {int64_t(p.input_dim()), int64_t(p.num_output())}, p,
+                             operands)))
       return failure();
-    operands.push_back(*w);
-    if (p.bias_term()) {
-      auto bias = param(layer, loc, 1, {int64_t(p.num_output())}, p.bias_filler());
-      if (failed(bias))
-        return failure();
-      operands.push_back(*bias);
-    }
   } else if (type == "LSTM") {
     if (failed(expectBottoms(2, 3)))
       return failure();
