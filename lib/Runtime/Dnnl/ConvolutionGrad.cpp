@@ -392,33 +392,8 @@ std::unique_ptr<Kernel> createDeconvolutionGrad(const KernelDesc &desc, DnnlCont
 
 std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, DnnlContext &ctx) {
   GradDesc gd = parseGrad(desc);
-  const KernelDesc &f = gd.fwd;
-  checkArity(f, 2, 3, 1);
-  checkNonEmpty(f);
-  const Shape &x = f.inputs[0];
-  int64_t rank = int64_t(x.size());
-  if (rank < 1)
-    fail(desc, "input must have rank >= 1");
-  int64_t axis = canonicalAxis(desc, desc.attrs.getInt("axis", 1), rank);
-  bool transpose = desc.attrs.getBool("transpose", false);
-  int64_t M = prod(x, 0, axis), K = prod(x, axis, rank);
-  const Shape &w = f.inputs[1];
-  int64_t N = desc.attrs.getInt("num_output", w.size() == 2 ? (transpose ? w[1] : w[0]) : -1);
-  if (N < 1)
-    fail(desc, "num_output must be >= 1");
-  Shape wantW = transpose ? Shape{K, N} : Shape{N, K};
-  if (w != wantW)
-    fail(desc, "weight shape " + shapeToString(w) + " does not match the expected " +
-                   shapeToString(wantW) + (transpose ? " (transpose)" : ""));
-  if (f.inputs.size() == 3 && numElements(f.inputs[2]) != N)
-    fail(desc, "bias must have " + std::to_string(N) + " elements, got " +
-                   shapeToString(f.inputs[2]));
-  Shape y(x.begin(), x.begin() + axis);
-  y.push_back(N);
-  if (f.outputs[0] != y)
-    fail(desc, "forward result shape " + shapeToString(f.outputs[0]) +
-                   " does not match the expected " + shapeToString(y));
-  return std::make_unique<InnerProductGradKernel>(desc, ctx, gd, M, K, N, transpose);
+  IpGeom g = ipGeometry(gd.fwd);
+  return std::make_unique<InnerProductGradKernel>(desc, ctx, gd, g.m, g.k, g.n, g.transpose);
 }
 
 } // namespace dnnlk

@@ -13,6 +13,9 @@
 
 #include "dlc/Runtime/Dnnl.h"
 
+#include <algorithm>
+#include <cfloat>
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <string>
@@ -159,6 +162,57 @@ struct PoolGeom {
   std::vector<std::pair<int64_t, float>> fix;
 };
 PoolGeom poolGeometry(const KernelDesc &desc);
+
+/// Caffe's max-pooling windows over plain NCHW planes, for the direct max
+/// pooling kernels (forward in Pooling.cpp, backward in PoolingGrad.cpp).
+/// `desc` is the forward description.
+class MaxPoolWindows {
+public:
+  MaxPoolWindows(const KernelDesc &desc, const PoolGeom &g)
+      : planes_(desc.inputs[0][0] * desc.inputs[0][1]), h_(desc.inputs[0][2]),
+        w_(desc.inputs[0][3]), oh_(desc.outputs[0][2]), ow_(desc.outputs[0][3]),
+        kh_(g.kernel[0]), kw_(g.kernel[1]), sh_(g.strides[0]), sw_(g.strides[1]),
+        ph_(g.padL[0]), pw_(g.padL[1]) {}
+
+  int64_t planes() const { return planes_; }
+  int64_t inPlane() const { return h_ * w_; }
+  int64_t outPlane() const { return oh_ * ow_; }
+
+  /// Calls f(output index, index of the window's first maximum or -1 for an
+  /// empty window) for every window of plane `xp`: the window clipped to the
+  /// input, a later element winning only when strictly greater than the
+  /// running maximum started at -FLT_MAX (Caffe's forward and its mask).
+  template <typename F>
+  void forEachWindow(const float *xp, F &&f) const {
+    for (int64_t oh = 0; oh < oh_; ++oh) {
+      int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
+      hs = std::max<int64_t>(hs, 0);
+      for (int64_t ow = 0; ow < ow_; ++ow) {
+        int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
+        ws = std::max<int64_t>(ws, 0);
+        float best = -FLT_MAX;
+        int64_t arg = -1;
+        for (int64_t i = hs; i < he; ++i)
+          for (int64_t j = ws; j < we; ++j)
+            if (xp[i * w_ + j] > best) {
+              best = xp[i * w_ + j];
+              arg = i * w_ + j;
+            }
+        f(oh * ow_ + ow, arg);
+      }
+    }
+  }
+
+private:
+  int64_t planes_, h_, w_, oh_, ow_, kh_, kw_, sh_, sw_, ph_, pw_;
+};
+
+/// Validated inner-product geometry (InnerProduct.cpp): y[M, N] = x[M, K] W.
+struct IpGeom {
+  int64_t m, k, n;
+  bool transpose, hasBias;
+};
+IpGeom ipGeometry(const KernelDesc &desc);
 /// Validated LRN parameters (Pooling.cpp), Caffe's k already applied.
 struct LrnGeom {
   dnnl::algorithm alg;

@@ -76,7 +76,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Kernel> createInnerProduct(const KernelDesc &desc, DnnlContext &ctx) {
+IpGeom ipGeometry(const KernelDesc &desc) {
   checkArity(desc, 2, 3, 1);
   checkNonEmpty(desc);
   const Shape &x = desc.inputs[0];
@@ -101,7 +101,12 @@ std::unique_ptr<Kernel> createInnerProduct(const KernelDesc &desc, DnnlContext &
   Shape y(x.begin(), x.begin() + axis);
   y.push_back(N);
   checkOutputShape(desc, y);
-  return std::make_unique<InnerProductKernel>(desc, ctx, M, K, N, transpose, hasBias);
+  return {M, K, N, transpose, hasBias};
+}
+
+std::unique_ptr<Kernel> createInnerProduct(const KernelDesc &desc, DnnlContext &ctx) {
+  IpGeom g = ipGeometry(desc);
+  return std::make_unique<InnerProductKernel>(desc, ctx, g.m, g.k, g.n, g.transpose, g.hasBias);
 }
 
 } // namespace dnnlk

@@ -16,10 +16,6 @@
 
 #include "DnnlCommon.h"
 
-#include <algorithm>
-#include <cfloat>
-#include <cstdlib>
-
 #include <cmath>
 
 namespace dlc::rt {
@@ -210,40 +206,19 @@ namespace {
 /// reference: clipped to the input, strictly greater from -FLT_MAX.
 class MaxPoolDirectKernel : public Kernel {
 public:
-  MaxPoolDirectKernel(const KernelDesc &desc, const PoolGeom &g) {
-    const Shape &x = desc.inputs[0], &y = desc.outputs[0];
-    planes_ = x[0] * x[1];
-    h_ = x[2], w_ = x[3], oh_ = y[2], ow_ = y[3];
-    kh_ = g.kernel[0], kw_ = g.kernel[1], sh_ = g.strides[0], sw_ = g.strides[1];
-    ph_ = g.padL[0], pw_ = g.padL[1];
-  }
+  MaxPoolDirectKernel(const KernelDesc &desc, const PoolGeom &g) : win_(desc, g) {}
   void forward(const float *const *in, float *const *out) override {
-    const float *x = in[0];
-    float *y = out[0];
-    const int64_t inPlane = h_ * w_, outPlane = oh_ * ow_;
 #pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes_; ++p) {
-      const float *xp = x + p * inPlane;
-      float *yp = y + p * outPlane;
-      for (int64_t oh = 0; oh < oh_; ++oh) {
-        int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
-        hs = std::max<int64_t>(hs, 0);
-        for (int64_t ow = 0; ow < ow_; ++ow) {
-          int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
-          ws = std::max<int64_t>(ws, 0);
-          float m = -FLT_MAX;
-          for (int64_t i = hs; i < he; ++i)
-            for (int64_t j = ws; j < we; ++j)
-              m = xp[i * w_ + j] > m ? xp[i * w_ + j] : m;
-          yp[oh * ow_ + ow] = m;
-        }
-      }
+    for (int64_t p = 0; p < win_.planes(); ++p) {
+      const float *xp = in[0] + p * win_.inPlane();
+      float *yp = out[0] + p * win_.outPlane();
+      win_.forEachWindow(xp, [&](int64_t o, int64_t arg) { yp[o] = arg < 0 ? -FLT_MAX : xp[arg]; });
     }
   }
   std::string implName() const override { return "direct:max-pool"; }
 
 private:
-  int64_t planes_, h_, w_, oh_, ow_, kh_, kw_, sh_, sw_, ph_, pw_;
+  MaxPoolWindows win_;
 };
 } // namespace
 

@@ -22,8 +22,6 @@
 
 #include "DnnlCommon.h"
 
-#include <algorithm>
-#include <cfloat>
 #include <cstring>
 
 namespace dlc::rt {
@@ -59,51 +57,27 @@ std::pair<FPD, BPD> pickGradLayout(const Shape &x, const Shape &y, Make &&make) 
 /// Max pooling backward without a workspace: operands x, y, dy; output dx.
 class MaxPoolGradKernel : public Kernel {
 public:
-  MaxPoolGradKernel(const GradDesc &gd, const PoolGeom &g) : dyIdx_(gd.gradIdx()) {
-    const Shape &x = gd.fwd.inputs[0], &y = gd.fwd.outputs[0];
-    planes_ = x[0] * x[1];
-    h_ = x[2], w_ = x[3], oh_ = y[2], ow_ = y[3];
-    kh_ = g.kernel[0], kw_ = g.kernel[1], sh_ = g.strides[0], sw_ = g.strides[1];
-    ph_ = g.padL[0], pw_ = g.padL[1];
-  }
+  MaxPoolGradKernel(const GradDesc &gd, const PoolGeom &g)
+      : dyIdx_(gd.gradIdx()), win_(gd.fwd, g) {}
 
   void forward(const float *const *in, float *const *out) override {
-    const float *x = in[0], *dy = in[dyIdx_];
-    float *dx = out[0];
-    const int64_t inPlane = h_ * w_, outPlane = oh_ * ow_;
 #pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes_; ++p) {
-      const float *xp = x + p * inPlane;
-      const float *dyp = dy + p * outPlane;
-      float *dxp = dx + p * inPlane;
-      std::fill(dxp, dxp + inPlane, 0.0f);
-      for (int64_t oh = 0; oh < oh_; ++oh) {
-        int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
-        hs = std::max<int64_t>(hs, 0);
-        for (int64_t ow = 0; ow < ow_; ++ow) {
-          int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
-          ws = std::max<int64_t>(ws, 0);
-          int64_t arg = -1;
-          float best = -FLT_MAX;
-          // Caffe's forward: strictly greater than the running maximum
-          // (from -FLT_MAX), so the first maximum wins; none -> no gradient.
-          for (int64_t i = hs; i < he; ++i)
-            for (int64_t j = ws; j < we; ++j)
-              if (xp[i * w_ + j] > best) {
-                best = xp[i * w_ + j];
-                arg = i * w_ + j;
-              }
-          if (arg >= 0)
-            dxp[arg] += dyp[oh * ow_ + ow];
-        }
-      }
+    for (int64_t p = 0; p < win_.planes(); ++p) {
+      const float *xp = in[0] + p * win_.inPlane();
+      const float *dyp = in[dyIdx_] + p * win_.outPlane();
+      float *dxp = out[0] + p * win_.inPlane();
+      std::fill(dxp, dxp + win_.inPlane(), 0.0f);
+      win_.forEachWindow(xp, [&](int64_t o, int64_t arg) {
+        if (arg >= 0)
+          dxp[arg] += dyp[o];
+      });
     }
   }
   std::string implName() const override { return "direct:max-pool-bwd"; }
 
 private:
   size_t dyIdx_;
-  int64_t planes_, h_, w_, oh_, ow_, kh_, kw_, sh_, sw_, ph_, pw_;
+  MaxPoolWindows win_;
 };
 
 /// Operands x, y, dy; output dx.
