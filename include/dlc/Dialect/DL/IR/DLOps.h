@@ -1,11 +1,13 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
-// Ops of the `dl` dialect and the entry point for Caffe shape inference.
+// Ops of the `dl` dialect, their traits, and the bridge to the op library
+// (lib/Ops) whose shape rules and operand roles they use.
 
 #ifndef DLC_DIALECT_DL_IR_DLOPS_H
 #define DLC_DIALECT_DL_IR_DLOPS_H
 
 #include "dlc/Dialect/DL/IR/DLDialect.h"
+#include "dlc/Ops/OpSchema.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -14,18 +16,49 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace mlir::dl::OpTrait {
+/// DL_Loss: a loss layer; dl-autodiff seeds the gradient at its result.
+template <typename ConcreteType>
+class IsLoss : public ::mlir::OpTrait::TraitBase<ConcreteType, IsLoss> {};
+/// DL_NoGradient: the layer has no backward pass.
+template <typename ConcreteType>
+class NoGradient : public ::mlir::OpTrait::TraitBase<ConcreteType, NoGradient> {};
+} // namespace mlir::dl::OpTrait
+
 namespace mlir::dl::detail {
 /// Result-type compatibility used by every dl op: same count, and for each
 /// pair either side unranked, or f32 tensors with compatible shapes.
 bool areCompatibleResultTypes(TypeRange inferred, TypeRange actual);
-/// Verifier shared by every dl op with type inference: runs the Caffe shape
-/// rules (reporting Caffe-style errors at the op) and checks the declared
-/// result types are compatible with the inferred ones.
+/// Verifier shared by every layer op: runs the op's shape rule (reporting
+/// Caffe-style errors at the op) and checks the declared result types are
+/// compatible with the inferred ones.
 llvm::LogicalResult verifyResultTypesByInference(Operation *op);
 /// Infers the result types of a dl op from its current operands and
 /// attributes (emitting errors at the op's location on failure).
-llvm::LogicalResult inferResultTypes(Operation *op,
-                                     llvm::SmallVectorImpl<Type> &types);
+llvm::LogicalResult inferResultTypes(Operation *op, llvm::SmallVectorImpl<Type> &types);
+/// Checks the attribute dictionary against the op's ODS constraints
+/// (attribute types, required ones present) before the shape rule reads it.
+template <typename AdaptorT>
+llvm::LogicalResult checkAttributes(MLIRContext *ctx, std::optional<Location> loc,
+                                    AdaptorT &adaptor) {
+  if (loc)
+    return adaptor.verify(*loc);
+  ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
+  return adaptor.verify(UnknownLoc::get(ctx));
+}
+/// The layer op `opName`'s shape rule (lib/Ops) on `operands` (unranked or
+/// dynamically shaped operands count as unknown) and `attributes`;
+/// `numResults` is the number of results when known (-1 otherwise).
+llvm::LogicalResult inferLayerResultTypes(StringRef opName, MLIRContext *context,
+                                          std::optional<Location> location,
+                                          ValueRange operands, DictionaryAttr attributes,
+                                          int numResults, llvm::SmallVectorImpl<Type> &types);
+/// The same for a layer op with a variadic number of results: refines the
+/// existing `types` (their count is the op's result count).
+llvm::LogicalResult refineLayerResultTypes(StringRef opName, MLIRContext *context,
+                                           std::optional<Location> location,
+                                           ValueRange operands, DictionaryAttr attributes,
+                                           llvm::SmallVectorImpl<Type> &types);
 } // namespace mlir::dl::detail
 
 #define GET_OP_CLASSES
@@ -42,6 +75,18 @@ llvm::LogicalResult inferAndSetResultTypes(Operation *op);
 
 /// Registers the dl dialect (and nothing else) in `registry`.
 void registerDLDialect(DialectRegistry &registry);
+
+/// The op library's description of layer op `op` (nullptr for dl.param, the
+/// backward ops and ops of other dialects).
+const dlc::ops::OpSchema *getOpSchema(Operation *op);
+/// The declared role of operand `index` of layer op `op` (DLDialect.td,
+/// "Operand roles"); std::nullopt when `op` is not a layer op.
+std::optional<dlc::ops::Role> getOperandRole(Operation *op, unsigned index);
+/// The attributes of `attrs` as the op library and the runtime see them:
+/// integers, reals, booleans (as 0/1), strings and i64/f64 arrays; `dl.*`
+/// discardable attributes and operandSegmentSizes are left out. Fails (with
+/// the attribute's name in `bad`) on any other attribute kind.
+llvm::LogicalResult toAttrMap(DictionaryAttr attrs, dlc::ops::AttrMap &out, std::string *bad = nullptr);
 } // namespace mlir::dl
 
 #endif // DLC_DIALECT_DL_IR_DLOPS_H

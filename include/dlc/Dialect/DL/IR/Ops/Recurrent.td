@@ -1,0 +1,40 @@
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Recurrent family: embedding and recurrent layers.
+// Shape rules: lib/Ops/Recurrent.cpp.
+
+def DL_EmbedOp : DL_LayerOp<"embed"> {
+  let summary = "Caffe Embed layer";
+  let description = [{
+    Caffe's `EmbedLayer` (embed_layer.cpp): looks up row `indices[i]` of
+    `weight` `[input_dim, num_output]` (plus `bias` `[num_output]`). The output
+    is `indices.shape + [num_output]`.
+  }];
+  let arguments = (ins DL_Index<"", "input_dim">:$indices, DL_Weight:$weight,
+                       Optional<DL_Weight>:$bias,
+                       I64Attr:$num_output, I64Attr:$input_dim);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments]> {
+  let summary = "Caffe LSTM layer";
+  let description = [{
+    Caffe's `LSTMLayer` (lstm_layer.cpp, recurrent_layer.cpp): `x` is
+    `[T, N, ...]`, `cont` `[T, N]` (0 resets the state), optional `x_static`
+    `[N, ...]`. Weights: `w_xc` `[4H, I]` (I = prod(x.shape[2:])), `b_c`
+    `[4H]`, `w_xc_static` `[4H, prod(x_static.shape[1:])]` (with `x_static`),
+    `w_hc` `[4H, H]`; gate order i, f, o, g. Output `[T, N, num_output]`.
+    `expose_hidden` (extra h0/c0 inputs and hT/cT outputs) is not supported.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_Cont:$cont,
+                       Optional<DL_Tensor>:$x_static, DL_Weight:$w_xc,
+                       DL_Weight:$b_c, Optional<DL_Weight>:$w_xc_static,
+                       DL_Weight:$w_hc,
+                       I64Attr:$num_output, DL_Bool<"false">:$expose_hidden);
+  let results = (outs DL_Tensor:$output);
+  let assemblyFormat = [{
+    $x `,` $cont `,` (`x_static` $x_static^ `,`)? $w_xc `,` $b_c `,`
+    (`w_xc_static` $w_xc_static^ `,`)? $w_hc attr-dict `:`
+    functional-type(operands, results)
+  }];
+}

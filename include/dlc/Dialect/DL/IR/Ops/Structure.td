@@ -1,0 +1,72 @@
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Structure family: layers that move data without arithmetic.
+// Shape rules: lib/Ops/Structure.cpp.
+
+def DL_ConcatOp : DL_LayerOp<"concat"> {
+  let summary = "Caffe Concat layer";
+  let description = [{
+    Caffe's `ConcatLayer` (concat_layer.cpp): concatenates its inputs along
+    `axis`; all other dimensions must agree.
+  }];
+  let arguments = (ins Variadic<DL_Tensor>:$inputs, DL_I64<"1">:$axis);
+  let results = (outs DL_Tensor:$output);
+}
+
+// With empty slice_points the number of results (equal parts) is not
+// derivable from operands and attributes.
+def DL_SliceOp : DL_VariadicLayerOp<"slice"> {
+  let summary = "Caffe Slice layer";
+  let description = [{
+    Caffe's `SliceLayer` (slice_layer.cpp): splits `x` along `axis` at
+    `slice_points` (strictly increasing, one fewer than the results), or into
+    equal parts when `slice_points` is empty.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_I64<"1">:$axis,
+                       DL_I64Array:$slice_points);
+  let results = (outs Variadic<DL_Tensor>:$outputs);
+}
+
+def DL_CropOp : DL_LayerOp<"crop"> {
+  let summary = "Caffe Crop layer";
+  let description = [{
+    Caffe's `CropLayer` (crop_layer.cpp): dimensions from `axis` on take the
+    reference's size, starting at `offset` (0 entries: all 0; 1 entry: used
+    for every cropped axis; otherwise one per cropped axis).
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_ShapeOnly:$reference,
+                       DL_I64<"2">:$axis, DL_I64Array:$offset);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_FlattenOp : DL_LayerOp<"flatten"> {
+  let summary = "Caffe Flatten layer";
+  let description = [{
+    Caffe's `FlattenLayer` (flatten_layer.cpp): collapses axes
+    `[axis, end_axis]` (inclusive, negative from the end) into one.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_I64<"1">:$axis,
+                       DL_I64<"-1">:$end_axis);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_ReshapeOp : DL_LayerOp<"reshape"> {
+  let summary = "Caffe Reshape layer";
+  let description = [{
+    Caffe's `ReshapeLayer` (reshape_layer.cpp): replaces axes
+    `[axis, axis + num_axes)` (`num_axes` -1: to the end) by `shape`, where 0
+    copies the corresponding input dimension and one -1 is inferred.
+  }];
+  let arguments = (ins DL_Tensor:$x, DenseI64ArrayAttr:$shape,
+                       DL_I64<"0">:$axis, DL_I64<"-1">:$num_axes);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_SilenceOp : DL_LayerOp<"silence", [DL_NoGradient]> {
+  let summary = "Caffe Silence layer";
+  let description = [{
+    Caffe's `SilenceLayer`: consumes its inputs so that they are not net
+    outputs. No results.
+  }];
+  let arguments = (ins Variadic<DL_Tensor>:$inputs);
+}

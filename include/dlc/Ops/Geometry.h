@@ -1,0 +1,86 @@
+//===- Geometry.h - Derived layer parameters shared by rules and kernels -*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// What a layer's attributes mean for given input shapes: expanded spatial
+// vectors, output sizes, the [outer, channels, inner] split of an axis...
+// computed once here (with the checks and messages of the shape rules) and
+// used by the rules and by every kernel family (reference, oneDNN, later
+// GPU), so that no kernel re-derives or re-validates them. Included by Ops.h.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_OPS_GEOMETRY_H
+#define DLC_OPS_GEOMETRY_H
+
+namespace dlc::ops {
+
+/// Convolution, deconvolution and im2col: Caffe's BaseConvolutionLayer
+/// geometry with one entry per spatial axis.
+struct ConvGeometry {
+  bool deconv = false;
+  int64_t batch = 0, channels = 0, numOutput = 0, group = 1;
+  std::vector<int64_t> kernel, stride, pad, dilation;
+  /// Spatial sizes of the op's input and output.
+  std::vector<int64_t> input, output;
+  size_t numSpatial() const { return kernel.size(); }
+  /// Dilated kernel extent along spatial axis i.
+  int64_t extent(size_t i) const { return dilation[i] * (kernel[i] - 1) + 1; }
+  /// Caffe's weight blob: convolution [num_output, C/group, k...],
+  /// deconvolution [C, num_output/group, k...].
+  Shape weightShape() const;
+  /// [N, num_output, output...].
+  Shape outputShape() const;
+};
+/// Expands and checks the attributes against `input` (any of input, weight
+/// and bias may be unknown; then only what is known is checked and the
+/// geometry is partial). Messages are Caffe's, e.g. "kernel (dilated) 7x7 is
+/// larger than padded input 6x6".
+Status convGeometry(bool deconv, int64_t numOutput, const std::vector<int64_t> &kernel,
+                    const std::vector<int64_t> &stride, const std::vector<int64_t> &pad,
+                    const std::vector<int64_t> &dilation, int64_t group, const Arg &input,
+                    const Arg &weight, const Arg &bias, ConvGeometry &g);
+Status convGeometry(const ConvolutionAttrs &a, const Shape &input, ConvGeometry &g);
+Status convGeometry(const DeconvolutionAttrs &a, const Shape &input, ConvGeometry &g);
+
+/// Inner product: x viewed as [m, k] (m = prod(shape[:axis])), y [m, n].
+struct InnerProductGeometry {
+  int64_t axis = 1, m = 0, k = 0, n = 0;
+  bool transpose = false;
+};
+Status innerProductGeometry(const InnerProductAttrs &a, const Shape &input,
+                            InnerProductGeometry &g);
+
+/// 2-D pooling: Caffe's kernel/stride/pad and output size (ceil mode with
+/// Caffe's clip when padded; global pooling takes the whole plane).
+struct PoolGeometry {
+  int64_t batch = 0, channels = 0, height = 0, width = 0;
+  int64_t kh = 0, kw = 0, sh = 1, sw = 1, ph = 0, pw = 0;
+  int64_t oh = 0, ow = 0;
+};
+/// `input` may be unknown: then only the attributes are checked.
+Status poolGeometry(const std::string &pool, const std::vector<int64_t> &kernel,
+                    const std::vector<int64_t> &stride, const std::vector<int64_t> &pad,
+                    bool global, const std::string &roundMode, const Arg &input,
+                    PoolGeometry &g);
+Status poolGeometry(const PoolingAttrs &a, const Shape &input, PoolGeometry &g);
+
+/// A shape split around one axis: [outer, channels, inner].
+struct AxisSplit {
+  int64_t axis = 0, outer = 1, channels = 1, inner = 1;
+};
+/// `axis` in [-rank, rank); fails with "<what> axis N out of range for rank R".
+Status splitAxis(const Shape &s, int64_t axis, const char *what, AxisSplit &out);
+
+/// Scale and Bias: the operand covers x.shape[axis : axis + rank(operand)];
+/// x is [outer, dim, inner] around it.
+struct Broadcast {
+  int64_t outer = 1, dim = 1, inner = 1;
+};
+Status broadcastGeometry(const Shape &x, const Shape &operand, int64_t axis, int64_t numAxes,
+                         Broadcast &out);
+
+} // namespace dlc::ops
+
+#endif // DLC_OPS_GEOMETRY_H

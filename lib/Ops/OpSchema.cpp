@@ -1,0 +1,339 @@
+//===- OpSchema.cpp - The op table, operand resolution, attribute readers -===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+#include "dlc/Ops/Ops.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dlc::ops {
+
+int64_t numElements(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string fmtShape(const Shape &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i)
+      r += ", ";
+    r += s[i] == kAnyDim ? std::string("?") : std::to_string(s[i]);
+  }
+  return r + "]";
+}
+
+std::string fmtX(const std::vector<int64_t> &v) {
+  std::string r;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i)
+      r += "x";
+    r += std::to_string(v[i]);
+  }
+  return r;
+}
+
+std::string shapeToString(const Shape &shape) { return shape.empty() ? "scalar" : fmtX(shape); }
+
+const char *attrTypeName(const AttrMap::Value &v) {
+  switch (v.index()) {
+  case 0:
+    return "an integer";
+  case 1:
+    return "a float";
+  case 2:
+    return "a string";
+  case 3:
+    return "an integer array";
+  case 4:
+    return "a float array";
+  }
+  return "an unknown type";
+}
+
+bool allKnown(const std::vector<Arg> &args) {
+  return std::all_of(args.begin(), args.end(), [](const Arg &a) { return a.known(); });
+}
+
+const char *roleName(Role role) {
+  switch (role) {
+  case Role::Data:
+    return "data";
+  case Role::Weight:
+    return "weight";
+  case Role::Statistic:
+    return "statistic";
+  case Role::Label:
+    return "label";
+  case Role::Index:
+    return "index";
+  case Role::Binary:
+    return "binary";
+  case Role::Cont:
+    return "cont";
+  case Role::ShapeOnly:
+    return "shape";
+  }
+  return "?";
+}
+
+const AttrSchema *OpSchema::findAttr(std::string_view n) const {
+  for (size_t i = 0; i < numAttrs; ++i)
+    if (n == attrs[i].name)
+      return &attrs[i];
+  return nullptr;
+}
+
+const OpSchema *lookupOp(std::string_view name) {
+  for (size_t i = 0; i < detail::kNumOpSchemas; ++i)
+    if (name == detail::kOpSchemas[i].name)
+      return &detail::kOpSchemas[i];
+  return nullptr;
+}
+
+std::vector<const OpSchema *> allOps() {
+  std::vector<const OpSchema *> r;
+  for (size_t i = 0; i < detail::kNumOpSchemas; ++i)
+    r.push_back(&detail::kOpSchemas[i]);
+  return r;
+}
+
+Status resolveOperands(const OpSchema &op, size_t count, std::vector<OperandSpan> &spans,
+                       const std::vector<int32_t> *segments) {
+  spans.assign(op.numOperands, OperandSpan{});
+  if (segments && segments->size() == op.numOperands) {
+    size_t at = 0;
+    for (size_t i = 0; i < op.numOperands; ++i) {
+      int32_t n = (*segments)[i];
+      bool ok = n >= 0 && (op.operands[i].arity == Arity::Variadic ||
+                           n <= (op.operands[i].arity == Arity::Optional ? 1 : 1)) &&
+                (op.operands[i].arity != Arity::Single || n == 1);
+      if (!ok)
+        return fail("operand segment ", i, " ('", op.operands[i].name, "') has size ", n);
+      spans[i] = {at, size_t(n)};
+      at += size_t(n);
+    }
+    if (at != count)
+      return fail("operand segments cover ", at, " input(s), got ", count);
+    return Status();
+  }
+  size_t required = 0, optional = 0, variadic = 0;
+  for (size_t i = 0; i < op.numOperands; ++i) {
+    switch (op.operands[i].arity) {
+    case Arity::Single:
+      ++required;
+      break;
+    case Arity::Optional:
+      ++optional;
+      break;
+    case Arity::Variadic:
+      ++variadic;
+      break;
+    }
+  }
+  // How many optional operands are present, how many inputs the variadic
+  // one takes.
+  size_t presentOptional = 0, variadicSize = 0;
+  bool ok = count >= required;
+  if (ok && variadic) {
+    // Ops with a variadic operand have no optional ones (checked by the
+    // generator's users: none has both).
+    variadicSize = count - required;
+  } else if (ok) {
+    size_t extra = count - required;
+    if (extra == optional)
+      presentOptional = optional;
+    else if (extra == 0)
+      presentOptional = 0;
+    else if (optional == 1 && extra == 1)
+      presentOptional = 1;
+    else
+      ok = false;
+  }
+  if (!ok) {
+    std::string want;
+    if (variadic)
+      want = "at least " + std::to_string(required);
+    else if (optional == 0)
+      want = std::to_string(required);
+    else if (optional == 1)
+      want = std::to_string(required) + " to " + std::to_string(required + 1);
+    else
+      want = std::to_string(required) + " or " + std::to_string(required + optional);
+    return fail("expected ", want, " input(s), got ", count);
+  }
+  size_t at = 0;
+  for (size_t i = 0; i < op.numOperands; ++i) {
+    size_t n = 1;
+    if (op.operands[i].arity == Arity::Optional)
+      n = presentOptional ? 1 : 0;
+    else if (op.operands[i].arity == Arity::Variadic)
+      n = variadicSize;
+    spans[i] = {at, n};
+    at += n;
+  }
+  return Status();
+}
+
+Status operandRole(const OpSchema &op, size_t count, size_t index, Role &role,
+                   const std::vector<int32_t> *segments) {
+  std::vector<OperandSpan> spans;
+  DLC_TRY(resolveOperands(op, count, spans, segments));
+  for (size_t i = 0; i < spans.size(); ++i)
+    if (index >= spans[i].begin && index < spans[i].begin + spans[i].size) {
+      role = op.operands[i].role;
+      return Status();
+    }
+  return fail("operand index ", index, " out of range for ", count, " operands");
+}
+
+Status inferShapes(const OpSchema &op, const AttrMap &attrs,
+                   const std::vector<std::optional<Shape>> &operands, int numResults,
+                   std::vector<std::optional<Shape>> &results,
+                   const std::vector<int32_t> *segments) {
+  std::vector<OperandSpan> spans;
+  DLC_TRY(resolveOperands(op, operands.size(), spans, segments));
+  std::vector<Arg> flat;
+  flat.reserve(operands.size());
+  for (const auto &s : operands)
+    flat.push_back(s ? Arg::of(*s) : Arg::unknown());
+  Results r(numResults >= 0 ? numResults : op.numResults);
+  DLC_TRY(op.infer(attrs, flat, spans, r));
+  results = r.shapes();
+  return Status();
+}
+
+std::string unknownAttribute(const OpSchema &op, const AttrMap &attrs,
+                             std::initializer_list<const char *> allowed) {
+  for (const auto &[name, value] : attrs.all()) {
+    if (op.findAttr(name))
+      continue;
+    if (std::any_of(allowed.begin(), allowed.end(),
+                    [&](const char *a) { return name == a; }))
+      continue;
+    return name;
+  }
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Attribute readers
+//===----------------------------------------------------------------------===//
+
+namespace detail {
+namespace {
+Status mismatch(const char *name, const char *expected, const AttrMap::Value &v) {
+  return fail("attribute '", name, "' must be ", expected, ", but it is ", attrTypeName(v));
+}
+Status missing(const char *name) { return fail("missing attribute '", name, "'"); }
+} // namespace
+
+Status readInt(const AttrMap &m, const char *name, bool required, int64_t &out) {
+  const AttrMap::Value *v = m.find(name);
+  if (!v)
+    return required ? missing(name) : Status();
+  if (auto *i = std::get_if<int64_t>(v)) {
+    out = *i;
+    return Status();
+  }
+  return mismatch(name, "an integer", *v);
+}
+
+Status readInt(const AttrMap &m, const char *name, bool required, std::optional<int64_t> &out) {
+  if (!m.has(name))
+    return required ? missing(name) : Status();
+  int64_t v = 0;
+  DLC_TRY(readInt(m, name, required, v));
+  out = v;
+  return Status();
+}
+
+Status readFloat(const AttrMap &m, const char *name, bool required, double &out) {
+  const AttrMap::Value *v = m.find(name);
+  if (!v)
+    return required ? missing(name) : Status();
+  if (auto *d = std::get_if<double>(v)) {
+    out = *d;
+    return Status();
+  }
+  if (auto *i = std::get_if<int64_t>(v)) {
+    out = double(*i);
+    return Status();
+  }
+  return mismatch(name, "a float", *v);
+}
+
+Status readBool(const AttrMap &m, const char *name, bool required, bool &out) {
+  int64_t v = out ? 1 : 0;
+  DLC_TRY(readInt(m, name, required, v));
+  out = v != 0;
+  return Status();
+}
+
+Status readString(const AttrMap &m, const char *name, bool required, std::string &out,
+                  std::initializer_list<const char *> values, const char *what) {
+  const AttrMap::Value *v = m.find(name);
+  if (v) {
+    auto *s = std::get_if<std::string>(v);
+    if (!s)
+      return mismatch(name, "a string", *v);
+    out = *s;
+  } else if (required) {
+    return missing(name);
+  }
+  if (values.size() == 0 ||
+      std::any_of(values.begin(), values.end(), [&](const char *x) { return out == x; }))
+    return Status();
+  std::string list;
+  for (const char *x : values)
+    list += (list.empty() ? "\"" : ", \"") + std::string(x) + "\"";
+  return fail(what, " must be one of ", list, ", got \"", out, "\"");
+}
+
+Status readInts(const AttrMap &m, const char *name, bool required, std::vector<int64_t> &out) {
+  const AttrMap::Value *v = m.find(name);
+  if (!v)
+    return required ? missing(name) : Status();
+  if (auto *a = std::get_if<std::vector<int64_t>>(v)) {
+    out = *a;
+    return Status();
+  }
+  // An empty array carries no element type: accept an empty float array.
+  if (auto *a = std::get_if<std::vector<double>>(v); a && a->empty()) {
+    out.clear();
+    return Status();
+  }
+  return mismatch(name, "an integer array", *v);
+}
+
+Status readFloats(const AttrMap &m, const char *name, bool required, std::vector<double> &out) {
+  const AttrMap::Value *v = m.find(name);
+  if (!v)
+    return required ? missing(name) : Status();
+  if (auto *a = std::get_if<std::vector<double>>(v)) {
+    out = *a;
+    return Status();
+  }
+  if (auto *a = std::get_if<std::vector<int64_t>>(v)) {
+    out.assign(a->begin(), a->end());
+    return Status();
+  }
+  return mismatch(name, "a float array", *v);
+}
+
+Arg singleArg(const std::vector<Arg> &flat, const OperandSpan &span) {
+  return span.size ? flat[span.begin] : Arg();
+}
+
+std::vector<Arg> variadicArg(const std::vector<Arg> &flat, const OperandSpan &span) {
+  return std::vector<Arg>(flat.begin() + span.begin, flat.begin() + span.begin + span.size);
+}
+} // namespace detail
+
+#include "dlc/Ops/OpDefs.cpp.inc"
+
+} // namespace dlc::ops
