@@ -121,6 +121,28 @@ Status infer(const DeconvolutionAttrs &a, const DeconvolutionOperands &o, Result
   return o.input ? r.add(g.outputShape()) : r.addUnknown();
 }
 
+Status im2colGeometry(const Im2colAttrs &a, const Arg &input, ConvGeometry &g) {
+  // A convolution with one output channel per column row and no groups.
+  int64_t rows = 1;
+  for (int64_t k : a.kernel)
+    rows *= k;
+  if (input)
+    rows *= input.rank() > 1 ? (*input)[1] : 1;
+  DLC_TRY(convGeometry(false, rows > 0 ? rows : 1, a.kernel, a.stride, a.pad, a.dilation, 1,
+                       input, Arg::unknown(), Arg(), g));
+  return Status();
+}
+
+Status im2colGeometry(const Im2colAttrs &a, const Shape &input, ConvGeometry &g) {
+  return im2colGeometry(a, Arg::of(input), g);
+}
+
+Status infer(const Im2colAttrs &a, const Im2colOperands &o, Results &r) {
+  ConvGeometry g;
+  DLC_TRY(im2colGeometry(a, o.input, g));
+  return o.input ? r.add(g.outputShape()) : r.addUnknown();
+}
+
 //===----------------------------------------------------------------------===//
 // Inner product
 //===----------------------------------------------------------------------===//

@@ -13,6 +13,18 @@
 namespace dlc::ops {
 using namespace rules;
 
+double lossNormalizer(const std::string &normalization, int64_t outer, int64_t inner,
+                      int64_t valid) {
+  double n = 1.0;
+  if (normalization == "full")
+    n = double(outer) * double(inner);
+  else if (normalization == "valid")
+    n = double(valid);
+  else if (normalization == "batch_size")
+    n = double(outer);
+  return n < 1.0 ? 1.0 : n;
+}
+
 namespace {
 Status checkSameNum(const char *what, const Arg &a, const Arg &b) {
   if (!a || !b)
@@ -87,6 +99,37 @@ Status infer(const ContrastiveLossAttrs &, const ContrastiveLossOperands &o, Res
       return fail("contrastive_loss similar shape ", fmtShape(*s), " must have the batch size ",
                   (*o.a)[0]);
   }
+  return r.scalar();
+}
+
+Status infer(const HingeLossAttrs &, const HingeLossOperands &o, Results &r) {
+  DLC_TRY(checkSameNum("hinge_loss", o.x, o.label));
+  if (o.x && o.label && product(*o.label) != (*o.x)[0])
+    return fail("hinge_loss takes one label per item: label shape ", fmtShape(*o.label),
+                " for input ", fmtShape(*o.x));
+  return r.scalar();
+}
+
+Status infer(const InfogainLossAttrs &a, const InfogainLossOperands &o, Results &r) {
+  DLC_TRY(checkSameNum("infogain_loss", o.logits, o.label));
+  DLC_TRY(checkLabelCount("infogain_loss", o.logits, o.label, a.axis));
+  if (o.logits && o.infogain) {
+    AxisSplit s;
+    DLC_TRY(splitAxis(*o.logits, a.axis, "infogain_loss", s));
+    if (product(*o.infogain) != s.channels * s.channels)
+      return fail("infogain_loss infogain shape ", fmtShape(*o.infogain), " must hold ",
+                  s.channels, " x ", s.channels, " values (the number of classes squared)");
+  }
+  return r.scalar();
+}
+
+Status infer(const MultinomialLogisticLossAttrs &, const MultinomialLogisticLossOperands &o,
+             Results &r) {
+  DLC_TRY(checkSameNum("multinomial_logistic_loss", o.prob, o.label));
+  if (const Arg &l = o.label)
+    if (l.rank() > 4 || legacyDim(*l, 1) != 1 || legacyDim(*l, 2) != 1 || legacyDim(*l, 3) != 1)
+      return fail("multinomial_logistic_loss label shape ", fmtShape(*l),
+                  " must be [N] or [N, 1, 1, 1]");
   return r.scalar();
 }
 

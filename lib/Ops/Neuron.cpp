@@ -21,6 +21,29 @@ Status infer(const BNLLAttrs &, const BNLLOperands &o, Results &r) { return r.sa
 Status infer(const ELUAttrs &, const ELUOperands &o, Results &r) { return r.same(o.x); }
 Status infer(const PowerAttrs &, const PowerOperands &o, Results &r) { return r.same(o.x); }
 
+namespace {
+/// Caffe's Exp/Log base: -1 (e) or strictly positive.
+Status checkBase(const char *what, double base) {
+  if (base != -1.0 && !(base > 0.0))
+    return fail(what, " base must be strictly positive (or -1 for e), got ", base);
+  return Status();
+}
+} // namespace
+
+Status infer(const ExpAttrs &a, const ExpOperands &o, Results &r) {
+  DLC_TRY(checkBase("exp", a.base));
+  return r.same(o.x);
+}
+Status infer(const LogAttrs &a, const LogOperands &o, Results &r) {
+  DLC_TRY(checkBase("log", a.base));
+  return r.same(o.x);
+}
+Status infer(const ThresholdAttrs &, const ThresholdOperands &o, Results &r) {
+  return r.same(o.x);
+}
+Status infer(const ClipAttrs &, const ClipOperands &o, Results &r) { return r.same(o.x); }
+Status infer(const SwishAttrs &, const SwishOperands &o, Results &r) { return r.same(o.x); }
+
 Status infer(const DropoutAttrs &a, const DropoutOperands &o, Results &r) {
   if (!(a.ratio >= 0.0 && a.ratio < 1.0))
     return fail("dropout_ratio must be in [0, 1), got ", a.ratio);

@@ -32,6 +32,8 @@ Status infer(const SoftmaxAttrs &a, const SoftmaxOperands &o, Results &r) {
 }
 
 Status infer(const BatchNormAttrs &a, const BatchNormOperands &o, Results &r) {
+  if (o.x && o.x.rank() == 0)
+    return fail("batch_norm input must have at least 1 axis");
   int64_t c = kAnyDim;
   if (o.x)
     c = o.x.rank() > 1 ? (*o.x)[1] : 1;
@@ -40,6 +42,25 @@ Status infer(const BatchNormAttrs &a, const BatchNormOperands &o, Results &r) {
   DLC_TRY(expect(o.scale_factor, {1}, "batch_norm scale_factor"));
   if (a.eps < 0)
     return fail("batch_norm eps must be non-negative, got ", a.eps);
+  return r.same(o.x);
+}
+
+Status mvnGeometry(const MVNAttrs &a, const Shape &x, int64_t &num, int64_t &dim) {
+  // Caffe's legacy 4-axis view (num, channels, height, width).
+  if (x.empty() || x.size() > 4)
+    return fail("mvn input must have 1 to 4 axes (num, channels, height, width), got rank ",
+                x.size());
+  num = a.across_channels ? x[0] : x[0] * legacyDim(x, 1);
+  dim = num == 0 ? 0 : product(x) / num;
+  return Status();
+}
+
+Status infer(const MVNAttrs &a, const MVNOperands &o, Results &r) {
+  if (a.eps < 0)
+    return fail("mvn eps must be non-negative, got ", a.eps);
+  int64_t num, dim;
+  if (o.x)
+    DLC_TRY(mvnGeometry(a, *o.x, num, dim));
   return r.same(o.x);
 }
 

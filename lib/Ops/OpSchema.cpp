@@ -6,6 +6,7 @@
 #include "dlc/Ops/Ops.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace dlc::ops {
@@ -77,6 +78,8 @@ const char *roleName(Role role) {
     return "cont";
   case Role::ShapeOnly:
     return "shape";
+  case Role::Constant:
+    return "constant";
   }
   return "?";
 }
@@ -189,6 +192,58 @@ Status operandRole(const OpSchema &op, size_t count, size_t index, Role &role,
       return Status();
     }
   return fail("operand index ", index, " out of range for ", count, " operands");
+}
+
+namespace {
+/// The value of integer attribute `name` (or its ODS default).
+Status intAttrOrDefault(const OpSchema &op, const AttrMap &attrs, const char *name,
+                        int64_t &out) {
+  if (attrs.has(name))
+    return detail::readInt(attrs, name, true, out);
+  const AttrSchema *a = op.findAttr(name);
+  if (!a || !*a->defaultValue)
+    return fail("attribute '", name, "' of ", op.name, " has no value");
+  out = std::strtoll(a->defaultValue, nullptr, 10);
+  return Status();
+}
+} // namespace
+
+Status valueRange(const OpSchema &op, const AttrMap &attrs, const std::vector<Shape> &operands,
+                  size_t index, int64_t &range, const std::vector<int32_t> *segments) {
+  std::vector<OperandSpan> spans;
+  DLC_TRY(resolveOperands(op, operands.size(), spans, segments));
+  const OperandSchema *spec = nullptr;
+  for (size_t i = 0; i < spans.size(); ++i)
+    if (index >= spans[i].begin && index < spans[i].begin + spans[i].size)
+      spec = &op.operands[i];
+  if (!spec || (spec->role != Role::Label && spec->role != Role::Index))
+    return fail("operand ", index, " of ", op.name, " is not a label or an index");
+  if (!*spec->rangeOf)
+    return intAttrOrDefault(op, attrs, spec->rangeAxis, range);
+  const Shape *of = nullptr;
+  for (size_t i = 0; i < spans.size(); ++i)
+    if (std::strcmp(op.operands[i].name, spec->rangeOf) == 0 && spans[i].size == 1)
+      of = &operands[spans[i].begin];
+  if (!of)
+    return fail(op.name, " has no operand '", spec->rangeOf, "'");
+  int64_t axis = 0;
+  std::string a = spec->rangeAxis;
+  bool toEnd = !a.empty() && a.back() == '+';
+  if (toEnd)
+    a.pop_back();
+  if (!a.empty() && (a[0] == '-' || (a[0] >= '0' && a[0] <= '9')))
+    axis = std::strtoll(a.c_str(), nullptr, 10);
+  else
+    DLC_TRY(intAttrOrDefault(op, attrs, a.c_str(), axis));
+  int64_t rank = int64_t(of->size());
+  if (axis < -rank || axis >= rank)
+    return fail(op.name, " axis ", axis, " out of range for rank ", rank);
+  axis = axis < 0 ? axis + rank : axis;
+  range = (*of)[size_t(axis)];
+  if (toEnd)
+    for (int64_t i = axis + 1; i < rank; ++i)
+      range *= (*of)[size_t(i)];
+  return Status();
 }
 
 Status inferShapes(const OpSchema &op, const AttrMap &attrs,

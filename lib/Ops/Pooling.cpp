@@ -90,6 +90,41 @@ Status infer(const PoolingAttrs &a, const PoolingOperands &o, Results &r) {
   return r.add({g.batch, g.channels, g.oh, g.ow});
 }
 
+Status sppLevelGeometry(const SPPAttrs &a, const Shape &input, int64_t level, PoolGeometry &g) {
+  // Caffe's SPPLayer::GetPoolingParam: 2^level bins per axis.
+  int64_t bins = int64_t(1) << level;
+  std::vector<int64_t> kernel, pad;
+  for (int i = 0; i < 2; ++i) {
+    int64_t k = (input[size_t(2 + i)] + bins - 1) / bins;
+    kernel.push_back(k);
+    pad.push_back((k * bins - input[size_t(2 + i)] + 1) / 2);
+  }
+  return poolGeometry(a.pool, kernel, kernel, pad, false, "ceil", Arg::of(input), g);
+}
+
+Status infer(const SPPAttrs &a, const SPPOperands &o, Results &r) {
+  if (a.pyramid_height < 1 || a.pyramid_height > 30)
+    return fail("spp pyramid_height must be in [1, 30], got ", a.pyramid_height);
+  if (!o.input)
+    return r.addUnknown();
+  if (o.input.rank() != 4)
+    return fail("spp input must have 4 axes (num, channels, height, width), got rank ",
+                o.input.rank());
+  const Shape &x = *o.input;
+  if (x[2] <= 0 || x[3] <= 0)
+    return fail("spp input dimensions cannot be zero, got ", fmtShape(x));
+  int64_t total = 0;
+  for (int64_t l = 0; l < a.pyramid_height; ++l) {
+    PoolGeometry g;
+    if (Status s = sppLevelGeometry(a, x, l, g); s.failed())
+      return fail("spp level ", l, ": ", s.message());
+    if (a.pyramid_height == 1)
+      return r.add({x[0], x[1], g.oh, g.ow});
+    total += x[1] * g.oh * g.ow;
+  }
+  return r.add({x[0], total});
+}
+
 Status infer(const LRNAttrs &a, const LRNOperands &o, Results &r) {
   if (a.local_size <= 0 || a.local_size % 2 != 1)
     return fail("LRN only supports odd positive values for local_size, got ", a.local_size);

@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// embed, lstm: Caffe's embed_layer.cpp, recurrent_layer.cpp, lstm_layer.cpp.
+// embed, lstm, rnn: Caffe's embed_layer.cpp, recurrent_layer.cpp,
+// lstm_layer.cpp and rnn_layer.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "RuleUtil.h"
@@ -55,6 +56,41 @@ Status infer(const LSTMAttrs &a, const LSTMOperands &o, Results &r) {
     int64_t sin = xs ? product(*xs, 1) : kAnyDim;
     DLC_TRY(expect(o.w_xc_static, {4 * h, sin}, "lstm w_xc_static",
                    " (4 * num_output, static input size)"));
+  }
+  if (!o.x)
+    return r.addUnknown();
+  return r.add({t, n, h});
+}
+
+Status infer(const RNNAttrs &a, const RNNOperands &o, Results &r) {
+  int64_t h = a.num_output;
+  if (h <= 0)
+    return fail("rnn num_output must be positive, got ", h);
+  if (a.expose_hidden)
+    return fail("rnn expose_hidden (an extra h0 input and hT output) is not supported");
+  if (o.x_static.present() != o.w_xh_static.present())
+    return fail("rnn x_static and w_xh_static must be given together");
+  if (o.x && o.x.rank() < 2)
+    return fail("rnn x must have at least 2 axes (#timesteps, #streams, ...), got rank ",
+                o.x.rank());
+  int64_t t = o.x ? (*o.x)[0] : kAnyDim, n = o.x ? (*o.x)[1] : kAnyDim;
+  int64_t in = o.x ? product(*o.x, 2) : kAnyDim;
+  DLC_TRY(expect(o.cont, {t, n}, "rnn cont", " (#timesteps, #streams)"));
+  DLC_TRY(expect(o.w_xh, {h, in}, "rnn w_xh", " (num_output, input size)"));
+  DLC_TRY(expect(o.b_h, {h}, "rnn b_h", " (num_output)"));
+  DLC_TRY(expect(o.w_hh, {h, h}, "rnn w_hh", " (num_output, num_output)"));
+  DLC_TRY(expect(o.w_ho, {h, h}, "rnn w_ho", " (num_output, num_output)"));
+  DLC_TRY(expect(o.b_o, {h}, "rnn b_o", " (num_output)"));
+  if (o.x_static.present()) {
+    const Arg &xs = o.x_static;
+    if (xs && xs.rank() == 0)
+      return fail("rnn x_static must have at least 1 axis");
+    if (xs && n != kAnyDim && (*xs)[0] != n)
+      return fail("rnn x_static shape ", fmtShape(*xs), " must have #streams ", n,
+                  " as its first dimension");
+    int64_t sin = xs ? product(*xs, 1) : kAnyDim;
+    DLC_TRY(expect(o.w_xh_static, {h, sin}, "rnn w_xh_static",
+                   " (num_output, static input size)"));
   }
   if (!o.x)
     return r.addUnknown();

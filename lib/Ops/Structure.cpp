@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// concat, slice, crop, flatten, reshape, silence: Caffe's concat_layer.cpp,
-// slice_layer.cpp, crop_layer.cpp, flatten_layer.cpp, reshape_layer.cpp and
-// silence_layer.cpp.
+// concat, slice, crop, flatten, reshape, tile, batch_reindex, silence:
+// Caffe's concat_layer.cpp, slice_layer.cpp, crop_layer.cpp,
+// flatten_layer.cpp, reshape_layer.cpp, tile_layer.cpp,
+// batch_reindex_layer.cpp and silence_layer.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "RuleUtil.h"
@@ -183,6 +184,31 @@ Status infer(const ReshapeAttrs &a, const ReshapeOperands &o, Results &r) {
   if (product(out) != count)
     return fail("reshape output count ", product(out), " (shape ", fmtShape(out),
                 ") must match input count ", count);
+  return r.add(out);
+}
+
+Status infer(const TileAttrs &a, const TileOperands &o, Results &r) {
+  if (a.tiles <= 0)
+    return fail("tile tiles must be positive, got ", a.tiles);
+  if (!o.x)
+    return r.addUnknown();
+  int64_t axis;
+  if (!canonicalAxis(a.axis, o.x.rank(), axis))
+    return fail("tile axis ", a.axis, " out of range for rank ", o.x.rank());
+  Shape out = *o.x;
+  out[size_t(axis)] *= a.tiles;
+  return r.add(out);
+}
+
+Status infer(const BatchReindexAttrs &, const BatchReindexOperands &o, Results &r) {
+  if (o.indices && o.indices.rank() != 1)
+    return fail("batch_reindex indices must have 1 axis, got shape ", fmtShape(*o.indices));
+  if (o.x && o.x.rank() == 0)
+    return fail("batch_reindex input must have at least 1 axis");
+  if (!o.x || !o.indices)
+    return r.addUnknown();
+  Shape out = *o.x;
+  out[0] = (*o.indices)[0];
   return r.add(out);
 }
 

@@ -6,6 +6,7 @@
 
 #include "dlc/Target/ModuleEmitter.h"
 
+#include "dlc/Dialect/DL/IR/DLOps.h"
 #include "dlc/Runtime/Module.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -72,6 +73,54 @@ LogicalResult convertAttr(Operation *op, StringRef name, Attribute attr,
   } else {
     return op->emitError() << "internal error: attribute '" << name
                            << "' has a type the module format cannot hold: " << attr;
+  }
+  return success();
+}
+
+/// What graph input `arg` is, from the roles of the operands it feeds
+/// (DLDialect.td, "Operand roles"): the first label, index, binary or
+/// sequence-continuation use decides; otherwise it is data.
+LogicalResult recordInputRole(BlockArgument arg, dlc::module::Tensor &t) {
+  namespace ops = dlc::ops;
+  for (OpOperand &use : arg.getUses()) {
+    Operation *op = use.getOwner();
+    std::optional<ops::Role> role = mlir::dl::getOperandRole(op, use.getOperandNumber());
+    if (!role)
+      continue;
+    switch (*role) {
+    case ops::Role::Label:
+    case ops::Role::Index: {
+      ops::AttrMap attrs;
+      if (failed(mlir::dl::toAttrMap(op->getAttrDictionary(), attrs)))
+        return op->emitError("internal error: attributes the op library cannot read");
+      std::vector<ops::Shape> shapes;
+      for (Value v : op->getOperands()) {
+        auto type = cast<RankedTensorType>(v.getType());
+        shapes.emplace_back(type.getShape().begin(), type.getShape().end());
+      }
+      std::vector<int32_t> segments;
+      if (auto seg = op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes"))
+        segments.assign(seg.asArrayRef().begin(), seg.asArrayRef().end());
+      int64_t range = 0;
+      dlc::Status st = ops::valueRange(*mlir::dl::getOpSchema(op), attrs, shapes,
+                                       use.getOperandNumber(), range,
+                                       segments.empty() ? nullptr : &segments);
+      if (st.failed())
+        return op->emitError("internal error: ") << st.message();
+      t.set_role(*role == ops::Role::Label ? dlc::module::Tensor::LABEL
+                                           : dlc::module::Tensor::INDEX);
+      t.set_value_range(range);
+      return success();
+    }
+    case ops::Role::Binary:
+      t.set_role(dlc::module::Tensor::BINARY);
+      return success();
+    case ops::Role::Cont:
+      t.set_role(dlc::module::Tensor::CONT);
+      return success();
+    default:
+      continue;
+    }
   }
   return success();
 }
@@ -257,7 +306,7 @@ LogicalResult Emitter::run(func::FuncOp func) {
     auto t = addTensor(arg, func.getLoc(),
                        name ? name.str() : "arg" + std::to_string(arg.getArgNumber()),
                        dlc::module::Tensor::INPUT, off ? off.getInt() : -1);
-    if (failed(t))
+    if (failed(t) || failed(recordInputRole(arg, *m.mutable_tensors(*t))))
       return failure();
     m.add_inputs(*t);
   }

@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, ...
-  mlir::dl::registerDLPasses();
+  mlir::dl::registerDLPipelines(); // the dl passes and dl-compile
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::dl::DLDialect, mlir::func::FuncDialect>();

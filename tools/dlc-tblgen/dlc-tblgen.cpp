@@ -98,6 +98,8 @@ std::string roleEnum(StringRef role) {
     return "Cont";
   if (role == "shape")
     return "ShapeOnly";
+  if (role == "constant")
+    return "Constant";
   PrintFatalError("unknown operand role '" + role + "'");
 }
 

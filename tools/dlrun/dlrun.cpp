@@ -17,9 +17,9 @@
 // gradient entry when it is selected (so gradient blobs are computed and
 // compared), --bench times each selected entry separately.
 //
-// Exit codes: 0 success; 1 user error (bad arguments, unreadable or invalid
-// module or .npy, kernel creation error); 3 --check found a blob beyond the
-// tolerance; 70 internal error (unexpected exception).
+// Exit codes (dlc/Support/ExitCodes.h, shared with dlc): 0 success; 1 user
+// error (bad arguments, unreadable or invalid module or .npy, kernel creation
+// error); 3 --check found a blob beyond the tolerance; 70 internal error.
 //
 // Links neither MLIR nor LLVM (checked by test/tools/dlrun-deps.test).
 //
@@ -27,6 +27,7 @@
 
 #include "dlc/Runtime/Executor.h"
 #include "dlc/Runtime/Npy.h"
+#include "dlc/Support/ExitCodes.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -45,14 +46,13 @@
 #include <sys/stat.h>
 
 using namespace dlc::rt;
+using dlc::kExitCheckFailed;
+using dlc::kExitInternal;
+using dlc::kExitOk;
+constexpr int kExitUser = dlc::kExitUserError;
 using json = nlohmann::json;
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitUser = 1;
-constexpr int kExitCheckFailed = 3;
-constexpr int kExitInternal = 70;
 
 /// A user-facing error: printed as "dlrun: error: <msg>", exit code 1.
 struct UserError : std::runtime_error {
@@ -239,96 +239,109 @@ json layerJson(const LayerTiming &l, bool withRoles) {
   return j;
 }
 
-int runTool(const Options &o) {
+/// One dlrun invocation: the loaded module and executor, the entries it runs
+/// and the JSON report it builds. Each stage below is one of dlrun's jobs.
+struct Session {
+  const Options &o;
+  std::shared_ptr<const LoadedModule> module;
+  ExecutorOptions eo;
+  std::unique_ptr<Executor> ex;
+  Entries entries;
   json report;
+  /// Blob values captured right after their kernel ran (--dump-blobs).
+  std::vector<std::vector<float>> dumps;
+
+  explicit Session(const Options &options) : o(options) {}
+  Entry mainEntry() const { return entries.main(); }
+};
+
+void load(Session &s) {
+  const Options &o = s.o;
   LoadedModule loaded;
   std::string error;
   if (!readModule(o.module, loaded, error))
     throw UserError(error);
-  auto module = std::make_shared<const LoadedModule>(std::move(loaded));
-  const auto &m = module->header;
-
-  ExecutorOptions eo;
-  eo.threads = o.threads;
-  eo.seed = o.seed;
-  eo.mode = o.impl == "ref" ? ExecMode::Reference : ExecMode::Optimized;
-  Executor ex(module, eo);
-  const uint64_t seed = ex.seed();
-
-  Entries entries;
+  s.module = std::make_shared<const LoadedModule>(std::move(loaded));
+  s.eo.threads = o.threads;
+  s.eo.seed = o.seed;
+  s.eo.mode = o.impl == "ref" ? ExecMode::Reference : ExecMode::Optimized;
+  s.ex = std::make_unique<Executor>(s.module, s.eo);
+  Executor &ex = *s.ex;
   if (o.entry.empty()) {
-    entries.gradient = ex.hasGradient();
+    s.entries.gradient = ex.hasGradient();
   } else {
-    entries.forward = o.entry != "gradient";
-    entries.gradient = o.entry != "forward";
-    if (entries.gradient && !ex.hasGradient())
+    s.entries.forward = o.entry != "gradient";
+    s.entries.gradient = o.entry != "forward";
+    if (s.entries.gradient && !ex.hasGradient())
       throw UserError(o.module + ": error: --entry " + o.entry +
                       ": module has no gradient; compile with dlc compile --gradient");
   }
-  const Entry mainEntry = entries.main();
-  const int mainKernels = ex.numKernels(mainEntry);
-  auto producedByMain = [&](int t) {
-    if (m.tensors(t).kind() != dlc::module::Tensor::ACTIVATION)
-      return true;
-    for (int k = 0; k < mainKernels; ++k)
-      for (int out : m.kernels(k).outputs())
-        if (out == t)
-          return true;
-    return false;
-  };
+  s.report["module"] = o.module;
+  s.report["name"] = ex.moduleName();
+  s.report["producer"] = ex.producer();
+  s.report["seed"] = ex.seed();
+  s.report["threads"] = omp_get_max_threads();
+  s.report["impl"] = o.impl;
+  s.report["has_gradient"] = ex.hasGradient();
+  s.report["entry"] = o.entry.empty() ? (s.entries.gradient ? "both" : "forward") : o.entry;
+}
 
-  report["module"] = o.module;
-  report["name"] = m.name();
-  report["producer"] = m.producer();
-  report["seed"] = seed;
-  report["threads"] = omp_get_max_threads();
-  report["impl"] = o.impl;
-  report["has_gradient"] = ex.hasGradient();
-  report["entry"] = o.entry.empty() ? (entries.gradient ? "both" : "forward") : o.entry;
+/// The graph input `name` (or the only one when empty); `what` names the option.
+int inputNamed(const Executor &ex, std::string name, const std::string &spec) {
+  if (name.empty()) {
+    if (ex.inputs().size() != 1)
+      throw UserError("--input " + spec + ": the module has " + std::to_string(ex.inputs().size()) +
+                      " inputs; use --input <name>=<file.npy>");
+    name = ex.tensorName(ex.inputs()[0]);
+  }
+  int t = ex.tensorIndex(name);
+  if (t < 0 || std::find(ex.inputs().begin(), ex.inputs().end(), t) == ex.inputs().end()) {
+    std::string names;
+    for (int i : ex.inputs())
+      names += (names.empty() ? "" : ", ") + ex.tensorName(i);
+    throw UserError("--input: '" + name + "' is not an input of the module (inputs: " +
+                    (names.empty() ? "none" : names) + ")");
+  }
+  return t;
+}
 
-  // Inputs: files first, then random data for the rest.
+/// --input files first, then random data (by each input's role) for the rest.
+void setInputs(Session &s) {
+  Executor &ex = *s.ex;
   std::vector<std::string> given;
   json inputsJson = json::array();
-  for (const std::string &spec : o.inputs) {
+  std::string error;
+  for (const std::string &spec : s.o.inputs) {
     auto [name, path] = splitAssign(spec);
-    if (name.empty()) {
-      if (ex.inputs().size() != 1)
-        throw UserError("--input " + spec + ": the module has " +
-                        std::to_string(ex.inputs().size()) +
-                        " inputs; use --input <name>=<file.npy>");
-      name = ex.tensorName(ex.inputs()[0]);
-    }
-    int t = ex.tensorIndex(name);
-    if (t < 0 || std::find(ex.inputs().begin(), ex.inputs().end(), t) == ex.inputs().end()) {
-      std::string names;
-      for (int i : ex.inputs())
-        names += (names.empty() ? "" : ", ") + ex.tensorName(i);
-      throw UserError("--input: '" + name + "' is not an input of the module (inputs: " +
-                      (names.empty() ? "none" : names) + ")");
-    }
+    int t = inputNamed(ex, name, spec);
+    name = ex.tensorName(t);
     if (std::find(given.begin(), given.end(), name) != given.end())
       throw UserError("--input: '" + name + "' given twice");
     NpyArray arr;
     if (!readNpy(path, arr, error))
       throw UserError(error);
     if (arr.shape != ex.tensorShape(t))
-      throw UserError(path + ": error: shape " + shapeToString(arr.shape) + " does not match input '" +
-                      name + "' of shape " + shapeToString(ex.tensorShape(t)));
+      throw UserError(path + ": error: shape " + shapeToString(arr.shape) +
+                      " does not match input '" + name + "' of shape " +
+                      shapeToString(ex.tensorShape(t)));
     ex.setInput(name, arr.data);
     given.push_back(name);
     inputsJson.push_back({{"name", name}, {"source", path}});
   }
-  for (const InputFill &f : fillDefaultInputs(ex, seed, given)) {
+  for (const InputFill &f : fillDefaultInputs(ex, ex.seed(), given)) {
     inputsJson.push_back({{"name", f.name}, {"source", "random"}, {"fill", f.how}});
-    if (!o.quiet)
+    if (!s.o.quiet)
       std::printf("input '%s': random %s (seed %llu)\n", f.name.c_str(), f.how.c_str(),
-                  static_cast<unsigned long long>(seed));
+                  static_cast<unsigned long long>(ex.seed()));
   }
-  report["inputs"] = inputsJson;
+  s.report["inputs"] = inputsJson;
+}
 
-  // Output targets.
-  std::vector<std::pair<int, std::string>> outputFiles;
-  for (const std::string &spec : o.outputs) {
+/// The --output targets, checked before anything runs.
+std::vector<std::pair<int, std::string>> outputTargets(const Session &s) {
+  const Executor &ex = *s.ex;
+  std::vector<std::pair<int, std::string>> targets;
+  for (const std::string &spec : s.o.outputs) {
     auto [name, path] = splitAssign(spec);
     if (name.empty()) {
       if (ex.outputs().size() != 1)
@@ -340,187 +353,250 @@ int runTool(const Options &o) {
     int t = ex.tensorIndex(name);
     if (t < 0)
       throw UserError("--output: no tensor named '" + name + "' in the module");
-    if (!producedByMain(t))
+    if (!ex.computedBy(s.mainEntry(), t))
       throw UserError("--output: '" + name +
                       "' is computed by the gradient entry, which --entry forward does not run");
-    outputFiles.emplace_back(t, path);
+    targets.emplace_back(t, path);
   }
-  if (!o.dumpDir.empty()) {
-    struct stat st;
-    if (::stat(o.dumpDir.c_str(), &st) != 0) {
-      if (::mkdir(o.dumpDir.c_str(), 0777) != 0)
-        throw UserError(o.dumpDir + ": error: cannot create directory: " + std::strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-      throw UserError(o.dumpDir + ": error: not a directory");
-    }
-  }
+  return targets;
+}
 
-  // One run. Blob dumps are taken right after each producing kernel, so arena
-  // reuse later in the run cannot overwrite them.
-  std::vector<std::vector<float>> dumps;
-  if (!o.dumpDir.empty()) {
-    dumps.resize(size_t(ex.numTensors()));
-    ex.run(mainEntry, [&](int k) {
-      for (int out : m.kernels(k).outputs()) {
-        const float *p = ex.tensorData(out);
-        dumps[out].assign(p, p + ex.tensorElements(out));
-      }
-    });
-    std::set<std::string> used;
-    for (int t = 0; t < ex.numTensors(); ++t) {
-      bool isInput = std::find(ex.inputs().begin(), ex.inputs().end(), t) != ex.inputs().end();
-      const float *p = isInput ? ex.tensorData(t) : dumps[t].data();
-      if (!isInput && (m.tensors(t).kind() != dlc::module::Tensor::ACTIVATION || !producedByMain(t)))
-        continue;
-      std::string file = sanitize(ex.tensorName(t));
-      while (!used.insert(file).second)
-        file += "_";
-      if (!writeNpy(o.dumpDir + "/" + file + ".npy", ex.tensorShape(t), p, error))
-        throw UserError(error);
-    }
-  } else {
-    ex.run(mainEntry);
+void prepareDumpDir(const std::string &dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (::mkdir(dir.c_str(), 0777) != 0)
+      throw UserError(dir + ": error: cannot create directory: " + std::strerror(errno));
+  } else if (!S_ISDIR(st.st_mode)) {
+    throw UserError(dir + ": error: not a directory");
   }
+}
 
+/// One run of the main entry. Blob dumps are taken right after each
+/// producing kernel, so arena reuse later in the run cannot overwrite them.
+void runOnce(Session &s) {
+  Executor &ex = *s.ex;
+  if (s.o.dumpDir.empty()) {
+    ex.run(s.mainEntry());
+    return;
+  }
+  s.dumps.resize(size_t(ex.numTensors()));
+  ex.run(s.mainEntry(), [&](int k) {
+    for (int out : ex.kernelOutputs(k)) {
+      const float *p = ex.tensorData(out);
+      s.dumps[out].assign(p, p + ex.tensorElements(out));
+    }
+  });
+}
+
+/// The value of tensor t after the run (its dump when one was taken).
+const float *valueAfterRun(const Session &s, int t) {
+  if (!s.dumps.empty() && !s.dumps[t].empty())
+    return s.dumps[t].data();
+  return s.ex->tensorData(t);
+}
+
+void writeDumps(const Session &s) {
+  const Executor &ex = *s.ex;
+  std::set<std::string> used;
+  std::string error;
+  for (int t = 0; t < ex.numTensors(); ++t) {
+    bool isInput = ex.tensorKind(t) == TensorKind::Input;
+    if (!isInput &&
+        (ex.tensorKind(t) != TensorKind::Activation || !ex.computedBy(s.mainEntry(), t)))
+      continue;
+    std::string file = sanitize(ex.tensorName(t));
+    while (!used.insert(file).second)
+      file += "_";
+    const float *p = isInput ? ex.tensorData(t) : s.dumps[t].data();
+    if (!writeNpy(s.o.dumpDir + "/" + file + ".npy", ex.tensorShape(t), p, error))
+      throw UserError(error);
+  }
+}
+
+/// Which implementation each kernel got, and why a preferred backend was
+/// passed over.
+json kernelsJson(const Executor &ex) {
   json kernels = json::array();
   for (int k = 0; k < ex.numKernels(); ++k) {
     const KernelInfo &info = ex.kernelInfo(k);
     kernels.push_back({{"layer", info.layer},
                        {"op", info.op},
                        {"impl", info.impl},
+                       {"backend", info.backend},
                        {"requested_impl", info.requestedImpl},
                        {"fell_back", info.fellBack},
+                       {"fallback_reason", info.fallbackReason},
                        {"role", roleName(info.role)}});
   }
-  report["kernels"] = kernels;
+  return kernels;
+}
+
+void reportOutputs(Session &s) {
+  const Executor &ex = *s.ex;
   json outs = json::array();
   for (int t : ex.outputs()) {
-    if (!producedByMain(t))
+    if (!ex.computedBy(s.mainEntry(), t))
       continue; // a gradient output of an entry that did not run
-    json s = summary(ex, t);
-    outs.push_back(s);
-    if (!o.quiet) {
-      std::printf("output '%s' %s", ex.tensorName(t).c_str(),
-                  shapeToString(ex.tensorShape(t)).c_str());
-      if (ex.tensorElements(t) > 0)
-        std::printf(": min %g, max %g, mean %g, argmax %lld",
-                    s["min"].is_null() ? NAN : s["min"].get<double>(),
-                    s["max"].is_null() ? NAN : s["max"].get<double>(),
-                    s["mean"].is_null() ? NAN : s["mean"].get<double>(),
-                    static_cast<long long>(s["argmax"].get<int64_t>()));
-      std::printf("\n");
-    }
+    json j = summary(ex, t);
+    outs.push_back(j);
+    if (s.o.quiet)
+      continue;
+    std::printf("output '%s' %s", ex.tensorName(t).c_str(),
+                shapeToString(ex.tensorShape(t)).c_str());
+    if (ex.tensorElements(t) > 0)
+      std::printf(": min %g, max %g, mean %g, argmax %lld",
+                  j["min"].is_null() ? NAN : j["min"].get<double>(),
+                  j["max"].is_null() ? NAN : j["max"].get<double>(),
+                  j["mean"].is_null() ? NAN : j["mean"].get<double>(),
+                  static_cast<long long>(j["argmax"].get<int64_t>()));
+    std::printf("\n");
   }
-  report["outputs"] = outs;
-  for (auto &[t, path] : outputFiles) {
-    const float *p = dumps.empty() ? ex.tensorData(t) : (dumps[t].empty() ? ex.tensorData(t) : dumps[t].data());
-    if (!writeNpy(path, ex.tensorShape(t), p, error))
-      throw UserError(error);
-  }
+  s.report["outputs"] = outs;
+}
 
-  int rc = kExitOk;
-  if (o.check) {
-    ExecutorOptions ro = eo;
-    ro.mode = ExecMode::Reference;
-    Executor ref(module, ro);
-    CheckResult cr = checkAgainstReference(
-        ex, ref, o.tolerance, mainEntry,
-        o.checkMode == "end-to-end" ? CheckMode::EndToEnd : CheckMode::PerKernel);
-    size_t wn = 4;
-    for (const BlobCheck &b : cr.blobs)
-      wn = std::max(wn, b.name.size());
-    std::printf("Check against the reference implementation (%s, tolerance %g, relative error "
-                "|a-b| / max(|b|, 1e-2 * max|b|))%s:\n",
-                checkModeName(cr.mode), cr.tolerance,
-                cr.entry == Entry::Gradient ? ", gradient entry: forward and gradient blobs" : "");
-    std::printf("  %-*s  %12s  %12s  %s\n", int(wn), "blob", "max abs", "max rel", "result");
-    json blobs = json::array();
-    for (const BlobCheck &b : cr.blobs) {
-      std::printf("  %-*s  %12.4g  %12.4g  %s\n", int(wn), b.name.c_str(), b.maxAbs, b.maxRel,
-                  b.pass ? "ok" : "FAIL");
-      blobs.push_back({{"name", b.name},
-                       {"layer", b.layer},
-                       {"elements", b.elements},
-                       {"max_abs", number(b.maxAbs)},
-                       {"max_rel", number(b.maxRel)},
-                       {"worst_index", b.worstIndex},
-                       {"role", roleName(b.role)},
-                       {"pass", b.pass}});
-    }
-    std::printf("check: %s (%d of %zu blobs beyond tolerance)\n", cr.pass ? "PASSED" : "FAILED",
-                cr.failures, cr.blobs.size());
-    report["check"] = {{"entry", entryName(cr.entry)},
+/// --check: every blob against the reference implementation.
+int check(Session &s) {
+  ExecutorOptions ro = s.eo;
+  ro.mode = ExecMode::Reference;
+  Executor ref(s.module, ro);
+  CheckResult cr = checkAgainstReference(
+      *s.ex, ref, s.o.tolerance, s.mainEntry(),
+      s.o.checkMode == "end-to-end" ? CheckMode::EndToEnd : CheckMode::PerKernel);
+  size_t wn = 4;
+  for (const BlobCheck &b : cr.blobs)
+    wn = std::max(wn, b.name.size());
+  std::printf("Check against the reference implementation (%s, tolerance %g, relative error "
+              "|a-b| / max(|b|, 1e-2 * max|b|))%s:\n",
+              checkModeName(cr.mode), cr.tolerance,
+              cr.entry == Entry::Gradient ? ", gradient entry: forward and gradient blobs" : "");
+  std::printf("  %-*s  %12s  %12s  %s\n", int(wn), "blob", "max abs", "max rel", "result");
+  json blobs = json::array();
+  for (const BlobCheck &b : cr.blobs) {
+    std::printf("  %-*s  %12.4g  %12.4g  %s\n", int(wn), b.name.c_str(), b.maxAbs, b.maxRel,
+                b.pass ? "ok" : "FAIL");
+    blobs.push_back({{"name", b.name},
+                     {"layer", b.layer},
+                     {"elements", b.elements},
+                     {"max_abs", number(b.maxAbs)},
+                     {"max_rel", number(b.maxRel)},
+                     {"worst_index", b.worstIndex},
+                     {"role", roleName(b.role)},
+                     {"pass", b.pass}});
+  }
+  std::printf("check: %s (%d of %zu blobs beyond tolerance)\n", cr.pass ? "PASSED" : "FAILED",
+              cr.failures, cr.blobs.size());
+  s.report["check"] = {{"entry", entryName(cr.entry)},
                        {"mode", checkModeName(cr.mode)},
                        {"tolerance", cr.tolerance},
                        {"pass", cr.pass},
                        {"blobs", blobs}};
-    if (!cr.pass)
-      rc = kExitCheckFailed;
-  }
+  return cr.pass ? kExitOk : kExitCheckFailed;
+}
 
-  if (o.bench) {
-    std::optional<BenchResult> fwd, grad;
-    if (entries.forward)
-      fwd = ex.bench(Entry::Forward, o.warmup, o.iterations, o.perLayer);
-    if (entries.gradient)
-      grad = ex.bench(Entry::Gradient, o.warmup, o.iterations, o.perLayer);
-    const BenchResult &any = fwd ? *fwd : *grad;
-    if (!ex.hasGradient())
-      printForwardTiming(*fwd);
-    else
-      printGradientTiming(fwd ? &*fwd : nullptr, grad ? &*grad : nullptr);
-
-    json bench = {{"warmup", any.warmup},
-                  {"iterations", any.iterations},
-                  {"threads", any.threads},
-                  {"entries", json::array()}};
-    if (fwd)
-      bench["entries"].push_back("forward");
-    if (grad)
-      bench["entries"].push_back("gradient");
-    // bench.total and bench.layers[].stats: the forward entry, as for modules
-    // without a gradient. Per layer, forward / backward_data / backward_weights
-    // come from the gradient entry's per-layer pass when it was timed.
-    if (fwd) {
-      bench["total"] = statsJson(fwd->total);
-      bench["sum_layer_medians_ms"] = fwd->sumLayerMedians;
-      bench["ratio"] = fwd->ratio;
-    }
-    if (grad) {
-      json g = statsJson(grad->total);
-      g["sum_layer_medians_ms"] = grad->sumLayerMedians;
-      g["ratio"] = grad->ratio;
-      bench["gradient"] = g;
-    }
-    json layers = json::array();
-    const bool roles = ex.hasGradient();
-    if (grad) {
-      for (const LayerTiming &l : grad->layers) {
-        json j = layerJson(l, true);
-        j.erase("stats");
-        j["gradient_stats"] = statsJson(l.stats);
-        if (fwd)
-          for (const LayerTiming &f : fwd->layers)
-            if (f.layer == l.layer)
-              j["stats"] = statsJson(f.stats);
-        layers.push_back(j);
-      }
-    } else {
-      for (const LayerTiming &l : fwd->layers)
-        layers.push_back(layerJson(l, roles));
-    }
-    bench["layers"] = layers;
-    report["bench"] = bench;
+/// Kernels a preferred backend did not take, with the reason.
+void printFallbacks(const Executor &ex, const Entries &entries) {
+  const int K = ex.numKernels(entries.main());
+  bool any = false;
+  for (int k = 0; k < K; ++k) {
+    const KernelInfo &info = ex.kernelInfo(k);
+    if (!info.fellBack)
+      continue;
+    if (!any)
+      std::printf("Kernels on a fallback backend:\n");
+    any = true;
+    std::printf("  %s (%s): %s -> %s\n", info.layer.c_str(), info.op.c_str(),
+                info.fallbackReason.c_str(), info.backend.c_str());
   }
+}
 
-  if (!o.jsonPath.empty()) {
-    std::ofstream out(o.jsonPath);
-    if (!out)
-      throw UserError(o.jsonPath + ": error: cannot open for writing: " + std::strerror(errno));
-    out << report.dump(2) << "\n";
-    if (!out)
-      throw UserError(o.jsonPath + ": error: write failed");
+/// --bench: each selected entry, printed and recorded.
+void bench(Session &s) {
+  Executor &ex = *s.ex;
+  const Options &o = s.o;
+  std::optional<BenchResult> fwd, grad;
+  if (s.entries.forward)
+    fwd = ex.bench(Entry::Forward, o.warmup, o.iterations, o.perLayer);
+  if (s.entries.gradient)
+    grad = ex.bench(Entry::Gradient, o.warmup, o.iterations, o.perLayer);
+  const BenchResult &any = fwd ? *fwd : *grad;
+  if (!ex.hasGradient())
+    printForwardTiming(*fwd);
+  else
+    printGradientTiming(fwd ? &*fwd : nullptr, grad ? &*grad : nullptr);
+  printFallbacks(ex, s.entries);
+
+  json j = {{"warmup", any.warmup},
+            {"iterations", any.iterations},
+            {"threads", any.threads},
+            {"entries", json::array()}};
+  if (fwd)
+    j["entries"].push_back("forward");
+  if (grad)
+    j["entries"].push_back("gradient");
+  // bench.total and bench.layers[].stats: the forward entry, as for modules
+  // without a gradient. Per layer, forward / backward_data / backward_weights
+  // come from the gradient entry's per-layer pass when it was timed.
+  if (fwd) {
+    j["total"] = statsJson(fwd->total);
+    j["sum_layer_medians_ms"] = fwd->sumLayerMedians;
+    j["ratio"] = fwd->ratio;
   }
+  if (grad) {
+    json g = statsJson(grad->total);
+    g["sum_layer_medians_ms"] = grad->sumLayerMedians;
+    g["ratio"] = grad->ratio;
+    j["gradient"] = g;
+  }
+  json layers = json::array();
+  if (grad) {
+    for (const LayerTiming &l : grad->layers) {
+      json lj = layerJson(l, true);
+      lj.erase("stats");
+      lj["gradient_stats"] = statsJson(l.stats);
+      if (fwd)
+        for (const LayerTiming &f : fwd->layers)
+          if (f.layer == l.layer)
+            lj["stats"] = statsJson(f.stats);
+      layers.push_back(lj);
+    }
+  } else {
+    for (const LayerTiming &l : fwd->layers)
+      layers.push_back(layerJson(l, ex.hasGradient()));
+  }
+  j["layers"] = layers;
+  s.report["bench"] = j;
+}
+
+void writeReport(const Session &s) {
+  std::ofstream out(s.o.jsonPath);
+  if (!out)
+    throw UserError(s.o.jsonPath + ": error: cannot open for writing: " + std::strerror(errno));
+  out << s.report.dump(2) << "\n";
+  if (!out)
+    throw UserError(s.o.jsonPath + ": error: write failed");
+}
+
+int runTool(const Options &o) {
+  Session s(o);
+  load(s);
+  setInputs(s);
+  std::vector<std::pair<int, std::string>> outputFiles = outputTargets(s);
+  if (!o.dumpDir.empty())
+    prepareDumpDir(o.dumpDir);
+  runOnce(s);
+  if (!o.dumpDir.empty())
+    writeDumps(s);
+  s.report["kernels"] = kernelsJson(*s.ex);
+  reportOutputs(s);
+  std::string error;
+  for (auto &[t, path] : outputFiles)
+    if (!writeNpy(path, s.ex->tensorShape(t), valueAfterRun(s, t), error))
+      throw UserError(error);
+  int rc = o.check ? check(s) : kExitOk;
+  if (o.bench)
+    bench(s);
+  if (!o.jsonPath.empty())
+    writeReport(s);
   return rc;
 }
 

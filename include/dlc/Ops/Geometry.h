@@ -44,6 +44,10 @@ Status convGeometry(bool deconv, int64_t numOutput, const std::vector<int64_t> &
 Status convGeometry(const ConvolutionAttrs &a, const Shape &input, ConvGeometry &g);
 Status convGeometry(const DeconvolutionAttrs &a, const Shape &input, ConvGeometry &g);
 
+/// Im2col: the geometry of a convolution whose output channels are the
+/// column rows, C * prod(kernel).
+Status im2colGeometry(const Im2colAttrs &a, const Shape &input, ConvGeometry &g);
+
 /// Inner product: x viewed as [m, k] (m = prod(shape[:axis])), y [m, n].
 struct InnerProductGeometry {
   int64_t axis = 1, m = 0, k = 0, n = 0;
@@ -66,6 +70,16 @@ Status poolGeometry(const std::string &pool, const std::vector<int64_t> &kernel,
                     PoolGeometry &g);
 Status poolGeometry(const PoolingAttrs &a, const Shape &input, PoolGeometry &g);
 
+/// Spatial pyramid pooling: the pooling of level `level` (2^level bins per
+/// axis) of a 4-D input.
+Status sppLevelGeometry(const SPPAttrs &a, const Shape &input, int64_t level, PoolGeometry &g);
+
+/// MVN: the normalized groups (num) and their size (dim).
+Status mvnGeometry(const MVNAttrs &a, const Shape &x, int64_t &num, int64_t &dim);
+
+/// ArgMax: the canonical axis (-1 without one) and the output shape.
+Status argMaxGeometry(const ArgMaxAttrs &a, const Shape &x, int64_t &axis, Shape &out);
+
 /// A shape split around one axis: [outer, channels, inner].
 struct AxisSplit {
   int64_t axis = 0, outer = 1, channels = 1, inner = 1;
@@ -80,6 +94,12 @@ struct Broadcast {
 };
 Status broadcastGeometry(const Shape &x, const Shape &operand, int64_t axis, int64_t numAxes,
                          Broadcast &out);
+
+/// Caffe's LossLayer::GetNormalizer: the divisor of a loss for
+/// `normalization` "full" (outer * inner), "valid" (the count of labels not
+/// ignored), "batch_size" (outer) or "none" (1); at least 1.
+double lossNormalizer(const std::string &normalization, int64_t outer, int64_t inner,
+                      int64_t valid);
 
 } // namespace dlc::ops
 

@@ -134,8 +134,19 @@ private:
 //===----------------------------------------------------------------------===//
 
 /// What an operand is to its layer (DLDialect.td, "Operand roles").
-enum class Role : uint8_t { Data, Weight, Statistic, Label, Index, Binary, Cont, ShapeOnly };
-/// "data", "weight", "statistic", "label", "index", "binary", "cont", "shape".
+enum class Role : uint8_t {
+  Data,
+  Weight,
+  Statistic,
+  Label,
+  Index,
+  Binary,
+  Cont,
+  ShapeOnly,
+  Constant
+};
+/// "data", "weight", "statistic", "label", "index", "binary", "cont",
+/// "shape", "constant".
 const char *roleName(Role role);
 /// Data and weights get gradients; the other roles never do.
 inline bool isDifferentiable(Role role) { return role == Role::Data || role == Role::Weight; }
@@ -148,8 +159,9 @@ struct OperandSchema {
   Arity arity;
   Role role;
   /// Labels and indices: integers in [0, R), R = size of operand `rangeOf`
-  /// along `rangeAxis` (an attribute name or an integer), or with `rangeOf`
-  /// empty the value of attribute `rangeAxis`.
+  /// along `rangeAxis` (an attribute name or an integer; with a trailing "+"
+  /// the product of the sizes from that axis on), or with `rangeOf` empty
+  /// the value of attribute `rangeAxis`.
   const char *rangeOf;
   const char *rangeAxis;
 };
@@ -200,6 +212,13 @@ Status resolveOperands(const OpSchema &op, size_t count, std::vector<OperandSpan
 /// The role of actual operand `index` of an op with `count` operands.
 Status operandRole(const OpSchema &op, size_t count, size_t index, Role &role,
                    const std::vector<int32_t> *segments = nullptr);
+
+/// For a label or index operand (actual operand `index` of an op with
+/// `operands` shapes and `attrs`): the R of its values' range [0, R), as the
+/// op definition declares it (OperandSchema::rangeOf / rangeAxis). Fails
+/// for other roles.
+Status valueRange(const OpSchema &op, const AttrMap &attrs, const std::vector<Shape> &operands,
+                  size_t index, int64_t &range, const std::vector<int32_t> *segments = nullptr);
 
 /// Applies op's shape rule: `operands` in operand order (nullopt: unknown
 /// shape), `numResults` the number of results if known (-1 otherwise).

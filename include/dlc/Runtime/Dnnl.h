@@ -19,14 +19,19 @@ namespace dlc::rt {
 class DnnlContext;
 std::shared_ptr<DnnlContext> createDnnlContext();
 
-/// Creates a oneDNN-backed kernel for `desc`, or returns nullptr when oneDNN
-/// has no primitive for this op/configuration (the caller then falls back to
-/// the reference kernel). Throws Error for an invalid description.
+/// Creates the oneDNN kernel of `desc` through the kernel registry
+/// (KernelRegistry.h). Returns nullptr when the backend has no kernel for
+/// the op, or when its kernel does not apply to this valid configuration
+/// (its `whyNot` or a NotApplicable from the factory; the executor's
+/// createKernel records that reason and falls back to the reference kernel).
+/// Throws Error for a description the op library rejects (validateKernelDesc,
+/// run first) and for a configuration oneDNN rejects while building.
 /// `desc.attrs` may carry "impl" (string) to force an algorithm, e.g.
 /// "direct", "gemm", "winograd" for convolutions; unknown/unsupported -> Error.
 std::unique_ptr<Kernel> createDnnlKernel(const KernelDesc &desc, DnnlContext &ctx);
 
-/// Ops for which createDnnlKernel may return a kernel.
+/// Ops ("<op>" or "<op>_grad") for which createDnnlKernel may return a
+/// kernel: those the oneDNN backend registered.
 bool hasDnnlKernel(const std::string &op);
 
 } // namespace dlc::rt

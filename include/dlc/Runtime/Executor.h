@@ -40,8 +40,6 @@
 
 namespace dlc::rt {
 
-class DnnlContext;
-
 //===----------------------------------------------------------------------===//
 // Fillers
 //===----------------------------------------------------------------------===//
@@ -160,9 +158,16 @@ struct KernelInfo {
   std::string op, layer, loc;
   std::string requestedImpl; ///< Kernel.impl from the module
   std::string impl;          ///< Kernel::implName() of what was created
-  bool fellBack = false;     ///< oneDNN was asked for but the reference kernel runs
+  std::string backend;       ///< the registry backend that created it ("onednn", "ref")
+  /// A preferred backend was passed over (e.g. oneDNN for stochastic pooling).
+  bool fellBack = false;
+  /// Why the preferred backends were passed over ("onednn: ..."), or "".
+  std::string fallbackReason;
   KernelRole role = KernelRole::Forward;
 };
+
+/// What a module tensor is.
+enum class TensorKind { Activation, Input, Param };
 
 class Executor {
 public:
@@ -219,9 +224,21 @@ public:
   /// Overwrites param tensor t's data and tells the kernels.
   void setParam(int t, const std::vector<float> &values);
 
+  /// Activation (written by a kernel), graph input or param.
+  TensorKind tensorKind(int t) const;
+  /// True when running `entry` computes (or is given) tensor t: inputs and
+  /// params always, activations when a kernel of the entry writes them.
+  bool computedBy(Entry entry, int t) const;
+
   // Kernels (of the whole module).
   int numKernels() const;
   const KernelInfo &kernelInfo(int k) const;
+  /// The tensors kernel k writes.
+  const std::vector<int> &kernelOutputs(int k) const;
+
+  /// The module's name (the net's) and the compiler that produced it.
+  const std::string &moduleName() const;
+  const std::string &producer() const;
 
   /// Timing of one entry: `warmup` untimed runs, then `iterations` timed
   /// whole runs; when perLayer, another `iterations` runs with a timestamp
@@ -252,14 +269,14 @@ struct InputFill {
 };
 
 /// Fills every graph input not named in `skip` with deterministic random data
-/// from Random(streamSeed(seed, "input:" + name)), following its use:
-///  - 2nd operand of softmax_with_loss / accuracy: integer labels in [0, C),
-///    C = the logits' dimension along the op's `axis` (default 1);
-///  - 2nd operand of sigmoid_cross_entropy_loss, 3rd of contrastive_loss:
-///    0 or 1;
-///  - 1st operand of embed: integer indices in [0, input_dim);
-///  - 2nd operand of lstm (cont, [T, N]): 0 at t = 0, 1 afterwards;
-///  - anything else: uniform in [-1, 1).
+/// from Random(streamSeed(seed, "input:" + name)), following the role the
+/// compiler recorded for it (dlcm.proto Tensor.role, from the operand roles of
+/// the op definitions):
+///  - LABEL / INDEX: integers in [0, value_range) (e.g. the classes of a
+///    SoftmaxWithLoss's logits, an Embed's input_dim);
+///  - BINARY: 0 or 1;
+///  - CONT ([T, N, ...]): 0 at t = 0, 1 afterwards;
+///  - DATA: uniform in [-1, 1).
 std::vector<InputFill> fillDefaultInputs(Executor &ex, uint64_t seed,
                                          const std::vector<std::string> &skip = {});
 

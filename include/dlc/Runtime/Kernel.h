@@ -8,6 +8,9 @@
 // created once (at module load) from a KernelDesc - the op name and attributes
 // of a `dl` dialect op (see docs/dialect.md) plus the static shapes of its
 // operands and results - and then run many times on caller-owned buffers.
+// Which implementation is created is decided by the kernel registry
+// (KernelRegistry.h); every description is validated once, against the op
+// library's rules (dlc/Ops), before any backend sees it.
 //
 // This header is part of the runtime: it must not include MLIR or LLVM.
 //
@@ -15,39 +18,35 @@
 #ifndef DLC_RUNTIME_KERNEL_H
 #define DLC_RUNTIME_KERNEL_H
 
+#include "dlc/Ops/Ops.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace dlc::rt {
 
-using Shape = std::vector<int64_t>;
+using ops::Shape;
+using ops::numElements;
+using ops::shapeToString;
 
-/// Number of elements of a shape (1 for rank 0).
-int64_t numElements(const Shape &shape);
-/// "64x1x28x28" (or "scalar").
-std::string shapeToString(const Shape &shape);
-
-/// Error in a kernel description (bad attribute, inconsistent shapes) or an
-/// unsupported op. The message names the layer.
+/// Error in a kernel description (bad attribute, inconsistent shapes), an
+/// unsupported op, or a failure while running. The message names the layer.
 class Error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
 
-/// Typed attribute bag mirroring a `dl` op's attributes. Booleans are stored
-/// as integers (0/1).
-class Attrs {
+/// Typed attribute bag mirroring a `dl` op's attributes (booleans are
+/// integers 0/1). Kernels read an op's attributes through the op library's
+/// `<Op>Attrs::read` (attrsOf below), which applies the ODS defaults and
+/// checks the types; the getters here (the op library's readers, throwing
+/// Error on a type mismatch) are for the runtime's own attributes.
+class Attrs : public ops::AttrMap {
 public:
-  using Value = std::variant<int64_t, double, std::string, std::vector<int64_t>,
-                             std::vector<double>>;
-
-  void set(const std::string &name, Value value) { values_[name] = std::move(value); }
-  bool has(const std::string &name) const { return values_.count(name) != 0; }
   int64_t getInt(const std::string &name, int64_t def) const;
   bool getBool(const std::string &name, bool def) const { return getInt(name, def) != 0; }
   /// Accepts an integer value as well.
@@ -58,16 +57,17 @@ public:
   /// Accepts an integer vector as well.
   std::vector<double> getFloats(const std::string &name,
                                 const std::vector<double> &def = {}) const;
-  const std::map<std::string, Value> &all() const { return values_; }
-
-private:
-  std::map<std::string, Value> values_;
 };
 
 /// Everything needed to instantiate a kernel.
 struct KernelDesc {
-  std::string op;    ///< `dl` op name without the prefix: "convolution", "relu", ...
+  /// `dl` op name without the prefix ("convolution", "relu", ...), or
+  /// "<op>_grad" for the backward kernel of op (docs/autodiff.md).
+  std::string op;
   std::string layer; ///< prototxt layer name, for messages and per-layer timings
+  /// The op's attributes; a backward kernel also has `wrt`. Reserved:
+  /// `impl` (an implementation the compiler asked for, e.g. a convolution
+  /// algorithm).
   Attrs attrs;
   std::vector<Shape> inputs;  ///< operand shapes, in the dl op's operand order
   std::vector<Shape> outputs; ///< result shapes
@@ -75,7 +75,50 @@ struct KernelDesc {
   /// runs when the caller says so (Kernel::paramsChanged), so a kernel may
   /// cache a reordered copy.
   std::vector<bool> isParam;
+
+  /// True for "<op>_grad".
+  bool isGradient() const;
+  /// The forward op's name ("convolution" for "convolution_grad").
+  std::string forwardOp() const;
+  /// "layer '<layer>' (<op>): ".
+  std::string errorPrefix() const;
+  /// Throws Error(errorPrefix() + msg).
+  [[noreturn]] void fail(const std::string &msg) const;
+  /// The requested implementation (`impl` attribute), "" when none.
+  std::string requestedImpl() const;
+  /// Whether inputs[i] is a parameter.
+  bool param(size_t i) const { return i < isParam.size() && isParam[i]; }
 };
+
+/// The typed attributes of desc (of its forward op for a backward kernel).
+/// Descriptions are validated before a factory runs, so this only fails
+/// for an unvalidated description (Error naming the layer).
+template <typename AttrsT>
+AttrsT attrsOf(const KernelDesc &desc) {
+  AttrsT a;
+  if (Status s = AttrsT::read(desc.attrs, a); s.failed())
+    desc.fail(s.message());
+  return a;
+}
+/// Throws Error naming desc's layer when `s` failed.
+void check(const KernelDesc &desc, const Status &s);
+
+/// The parts of a validated backward kernel "<op>_grad" (docs/autodiff.md):
+/// its inputs are the forward operands, the forward results, then one
+/// gradient per result; its outputs the gradients of the `wrt` operands.
+struct GradDesc {
+  KernelDesc fwd;           ///< the forward op: op name, attrs, operands, results
+  std::vector<int64_t> wrt; ///< forward operand indices, strictly ascending
+  size_t numOperands = 0, numResults = 0;
+  /// Output index of the gradient of operand i, or -1 when i is not in wrt.
+  int outputOf(int64_t i) const;
+  bool wants(int64_t i) const { return outputOf(i) >= 0; }
+  /// Index in the kernel's inputs of forward result r / of its gradient.
+  size_t resultIn(size_t r = 0) const { return numOperands + r; }
+  size_t gradIn(size_t r = 0) const { return numOperands + numResults + r; }
+};
+/// Splits a validated backward description (validateKernelDesc).
+GradDesc gradDesc(const KernelDesc &desc);
 
 /// One executable op instance. Buffers are dense, row-major float32 in the
 /// shapes of the KernelDesc; inputs and outputs never alias unless the plan
@@ -93,11 +136,12 @@ public:
   virtual std::string implName() const = 0;
 };
 
-/// The reference implementation of every op: plain loops, float64
-/// accumulation. Throws Error for an unknown op or an invalid description.
+/// The reference implementation of every op (plain loops, float64
+/// accumulation), through the registry. Throws Error for an op without a
+/// reference kernel or an invalid description.
 std::unique_ptr<Kernel> createReferenceKernel(const KernelDesc &desc);
 
-/// True if the reference implementation knows `op`.
+/// True if the reference backend has a kernel for `op` (or "<op>_grad").
 bool hasReferenceKernel(const std::string &op);
 
 } // namespace dlc::rt

@@ -5,13 +5,18 @@
 //===----------------------------------------------------------------------===//
 //
 // Internal to lib/Runtime/Dnnl: the DnnlContext definition, a kernel base
-// class and description-checking helpers used by every oneDNN kernel.
+// class and the helpers the kernel families share: memory descriptors and
+// ports, the op library's geometry in oneDNN's terms, the reasons a valid
+// description is left to another backend (whyNot), and the registration
+// macro. Factories receive descriptions already validated against the op
+// library (validateKernelDesc) and do not re-check them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_LIB_RUNTIME_DNNL_DNNLCOMMON_H
 #define DLC_LIB_RUNTIME_DNNL_DNNLCOMMON_H
 
 #include "dlc/Runtime/Dnnl.h"
+#include "dlc/Runtime/KernelRegistry.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -24,8 +29,9 @@
 
 namespace dlc::rt {
 
-/// One CPU engine (index 0) and one in-order stream.
-class DnnlContext {
+/// One CPU engine (index 0) and one in-order stream: the oneDNN backend's
+/// per-executor state.
+class DnnlContext : public BackendContext {
 public:
   DnnlContext() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
   dnnl::engine engine;
@@ -40,13 +46,7 @@ using tag = dnnl::memory::format_tag;
 using Args = std::unordered_map<int, dnnl::memory>;
 
 /// Throws Error("layer 'name' (op): msg").
-[[noreturn]] void fail(const KernelDesc &desc, const std::string &msg);
-
-/// Signals "oneDNN has no primitive for this configuration": the factory
-/// turns it into nullptr so that the caller falls back to the reference.
-struct Unsupported {
-  std::string why;
-};
+[[noreturn]] inline void fail(const KernelDesc &desc, const std::string &msg) { desc.fail(msg); }
 
 /// Dense row-major f32 descriptor of `shape` (rank 0 is treated as [1]).
 dnnl::memory::desc plainDesc(const Shape &shape);
@@ -61,24 +61,8 @@ inline void bind(dnnl::memory &m, const float *p) {
   m.set_data_handle(const_cast<float *>(p));
 }
 
-/// Checks operand/result counts: min..max inputs, exactly `outputs` results,
-/// and that isParam (when given) has one entry per input.
-void checkArity(const KernelDesc &desc, size_t minIn, size_t maxIn, size_t outputs);
-/// Checks that every input and output has a positive element count.
-void checkNonEmpty(const KernelDesc &desc);
-/// Checks desc.outputs[idx] == expected.
-void checkOutputShape(const KernelDesc &desc, const Shape &expected, size_t idx = 0);
-/// Normalizes a possibly negative axis against `rank`.
-int64_t canonicalAxis(const KernelDesc &desc, int64_t axis, int64_t rank,
-                      const char *what = "axis");
-/// A per-spatial-axis attribute (`kernel`, `stride`, ...): empty/absent -> def
-/// for every axis, one entry -> broadcast, else exactly `n` entries.
-std::vector<int64_t> spatialAttr(const KernelDesc &desc, const std::string &name,
-                                 size_t n, int64_t def, bool required = false);
 /// desc.isParam[i] (false when isParam is shorter).
-bool isParam(const KernelDesc &desc, size_t i);
-/// Product of shape[from:to).
-int64_t prod(const Shape &shape, int64_t from, int64_t to);
+inline bool isParam(const KernelDesc &desc, size_t i) { return desc.param(i); }
 
 /// A caller buffer (dense row-major) seen by a primitive that may want another
 /// layout: `mem()` is what the primitive gets; inputs are reordered in
@@ -90,7 +74,6 @@ public:
        const dnnl::memory::desc &prim, bool input);
   dnnl::memory &mem() { return mem_; }
   const dnnl::memory::desc &primDesc() const { return primMd_; }
-  bool reorders() const { return reorder_; }
 
 private:
   friend class DnnlKernelBase;
@@ -131,6 +114,66 @@ protected:
 /// "onednn:<impl info>" of a primitive descriptor.
 std::string implOf(const dnnl::primitive_desc_base &pd);
 
+/// Same-shape primitives on the caller's plain buffers (activations,
+/// softmax): the first reads input 0 (DNNL_ARG_SRC) into output 0
+/// (DNNL_ARG_DST), the others run in place on output 0. Supports in place.
+class ChainKernel : public DnnlKernelBase {
+public:
+  ChainKernel(const KernelDesc &desc, DnnlContext &ctx, const dnnl::memory::desc &md);
+  /// Appends the primitive of `pd` to the chain.
+  template <typename Prim>
+  void append(const typename Prim::primitive_desc &pd) {
+    prims_.push_back(Prim(pd));
+    impl_ += (impl_.empty() ? "" : "+") + implOf(pd);
+  }
+  void forward(const float *const *in, float *const *out) override;
+  bool supportsInPlace() const override { return true; }
+
+private:
+  std::vector<dnnl::primitive> prims_;
+  dnnl::memory src_, dst_;
+};
+
+/// A same-shape backward primitive (activations, softmax): output 0
+/// (DNNL_ARG_DIFF_SRC) from the incoming gradient, input `dyIdx`
+/// (DNNL_ARG_DIFF_DST), and input `dataIdx` as `dataArg` (x as
+/// DNNL_ARG_SRC or y as DNNL_ARG_DST).
+class UnaryGradKernel : public DnnlKernelBase {
+public:
+  UnaryGradKernel(const KernelDesc &desc, DnnlContext &ctx, const dnnl::memory::desc &md,
+                  dnnl::primitive prim, const dnnl::primitive_desc_base &pd, int dataArg,
+                  size_t dataIdx, size_t dyIdx);
+  void forward(const float *const *in, float *const *out) override;
+
+private:
+  dnnl::primitive prim_;
+  int dataArg_;
+  size_t dataIdx_, dyIdx_;
+  dnnl::memory data_, dy_, dx_;
+};
+
+/// A primitive with sources DNNL_ARG_MULTIPLE_SRC + i (input i) and one
+/// destination (output 0): oneDNN sum and concat.
+class MultiSrcKernel : public DnnlKernelBase {
+public:
+  MultiSrcKernel(const KernelDesc &desc, DnnlContext &ctx, dnnl::primitive prim,
+                 const dnnl::primitive_desc_base &pd,
+                 const std::vector<dnnl::memory::desc> &srcs, const dnnl::memory::desc &dst,
+                 bool inPlace);
+  void forward(const float *const *in, float *const *out) override;
+  bool supportsInPlace() const override { return inPlace_; }
+
+private:
+  dnnl::primitive prim_;
+  bool inPlace_;
+  std::vector<dnnl::memory> srcs_;
+  dnnl::memory dst_;
+};
+
+/// The op library's [outer, channels, inner] split of a validated
+/// description's input 0 around `axis` (canonical in the result).
+ops::AxisSplit axisSplit(const KernelDesc &desc, int64_t axis);
+
 /// Validated geometry of a 2-D (de)convolution (Convolution.cpp).
 struct ConvGeom {
   int64_t n, c, h, w;   // input
@@ -139,7 +182,8 @@ struct ConvGeom {
   int64_t kh, kw, sh, sw, ph, pw, dh, dw; // Caffe conventions (dilation >= 1)
   bool hasBias;
 };
-/// Checks a (de)convolution description; throws Unsupported for non-2-D.
+/// The op library's geometry of a validated (de)convolution description, in
+/// oneDNN's 2-D terms; NotApplicable for other than 2 spatial axes.
 ConvGeom convGeometry(const KernelDesc &desc, bool deconv);
 /// Caffe's weight layout ([O, C/g, kh, kw], deconvolution [C, O/g, kh, kw]).
 dnnl::memory::desc convWeightDesc(const ConvGeom &g, bool deconv);
@@ -152,27 +196,38 @@ void convIm2col(const ConvGeom &g, const float *x, float *col);
 /// (x is overwritten).
 void convCol2im(const ConvGeom &g, const float *col, float *x);
 
-/// Validated geometry of a 2-D pooling (Pooling.cpp): oneDNN algorithm
-/// (max / avg_include_padding), padding_r reproducing Caffe's output size,
-/// and the ave rescale factors (offset in an output plane, kh*kw / count).
+/// A validated 2-D pooling in oneDNN's terms (Pooling.cpp): the op library's
+/// geometry, the oneDNN algorithm (max / avg_include_padding), the padding_r
+/// that reproduces Caffe's output size, and the ave rescale factors (offset
+/// in an output plane, kh*kw / Caffe's count) of the windows that overhang
+/// the padded input.
 struct PoolGeom {
+  ops::PoolGeometry g;
   dnnl::algorithm alg;
   dims strides, kernel, padL, padR;
-  int64_t planes, planeSize;
   std::vector<std::pair<int64_t, float>> fix;
+  /// Multiplies the outputs of every plane of `y` (the pooling's output
+  /// shape) by their rescale factor.
+  void rescale(float *y) const;
+  /// The oneDNN pooling on src / dst memory descriptors in a layout.
+  dnnl::pooling_forward::desc forwardDesc(dnnl::prop_kind prop, const dnnl::memory::desc &src,
+                                          const dnnl::memory::desc &dst) const;
+  dnnl::pooling_backward::desc backwardDesc(const dnnl::memory::desc &src,
+                                            const dnnl::memory::desc &dst) const;
 };
+/// The geometry of a validated pooling description that poolWhyNot accepts.
 PoolGeom poolGeometry(const KernelDesc &desc);
+/// Why oneDNN cannot run a validated pooling description, or "": stochastic
+/// pooling, a window that starts beyond the input.
+std::string poolWhyNot(const KernelDesc &desc);
 
 /// Caffe's max-pooling windows over plain NCHW planes, for the direct max
 /// pooling kernels (forward in Pooling.cpp, backward in PoolingGrad.cpp).
-/// `desc` is the forward description.
 class MaxPoolWindows {
 public:
-  MaxPoolWindows(const KernelDesc &desc, const PoolGeom &g)
-      : planes_(desc.inputs[0][0] * desc.inputs[0][1]), h_(desc.inputs[0][2]),
-        w_(desc.inputs[0][3]), oh_(desc.outputs[0][2]), ow_(desc.outputs[0][3]),
-        kh_(g.kernel[0]), kw_(g.kernel[1]), sh_(g.strides[0]), sw_(g.strides[1]),
-        ph_(g.padL[0]), pw_(g.padL[1]) {}
+  explicit MaxPoolWindows(const ops::PoolGeometry &g)
+      : planes_(g.batch * g.channels), h_(g.height), w_(g.width), oh_(g.oh), ow_(g.ow),
+        kh_(g.kh), kw_(g.kw), sh_(g.sh), sw_(g.sw), ph_(g.ph), pw_(g.pw) {}
 
   int64_t planes() const { return planes_; }
   int64_t inPlane() const { return h_ * w_; }
@@ -207,36 +262,42 @@ private:
   int64_t planes_, h_, w_, oh_, ow_, kh_, kw_, sh_, sw_, ph_, pw_;
 };
 
-/// Validated inner-product geometry (InnerProduct.cpp): y[M, N] = x[M, K] W.
-struct IpGeom {
-  int64_t m, k, n;
-  bool transpose, hasBias;
-};
-IpGeom ipGeometry(const KernelDesc &desc);
-/// Validated LRN parameters (Pooling.cpp), Caffe's k already applied.
+/// The op library's inner-product geometry of a validated description:
+/// y[m, n] = x[m, k] W.
+ops::InnerProductGeometry ipGeometry(const KernelDesc &desc);
+/// LRN parameters in oneDNN's terms (Pooling.cpp), Caffe's k already applied.
 struct LrnGeom {
   dnnl::algorithm alg;
   int64_t size;
   float alpha, beta, k;
+  /// The oneDNN LRN on a src (= dst) memory descriptor in a layout.
+  dnnl::lrn_forward::desc forwardDesc(dnnl::prop_kind prop, const dnnl::memory::desc &src) const;
+  dnnl::lrn_backward::desc backwardDesc(const dnnl::memory::desc &src) const;
 };
-LrnGeom lrnGeometry(const KernelDesc &desc);
+LrnGeom lrnGeometry(const ops::LRNAttrs &a);
+
+/// True when oneDNN picked a JIT implementation.
+inline bool isJit(const dnnl::primitive_desc_base &pd) {
+  return std::string(pd.impl_info_str()).find("jit") != std::string::npos;
+}
 
 /// oneDNN's plain-NCHW pooling and LRN are reference-grade on some ISAs; its
 /// JIT kernels want channel-blocked layouts. `make(src, dst)` builds a
-/// primitive descriptor (or throws dnnl_unimplemented); returns the one for
-/// plain NCHW when it is a JIT implementation, else the first JIT one in
-/// nChw16c / nChw8c, else the plain one.
-template <typename PD, typename Make>
-PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
-  PD plain = make(plainDesc(x), plainDesc(y));
-  if (std::string(plain.impl_info_str()).find("jit") != std::string::npos)
+/// primitive descriptor (or a forward/backward pair; or throws
+/// dnnl_unimplemented) and `jit(result)` says whether it is a JIT
+/// implementation; returns the one for plain NCHW when it is JIT, else the
+/// first JIT one in nChw16c / nChw8c, else the plain one.
+template <typename R, typename Make, typename Jit>
+R pickLayout(const Shape &x, const Shape &y, Make &&make, Jit &&jit) {
+  R plain = make(plainDesc(x), plainDesc(y));
+  if (jit(plain))
     return plain;
   dims xd(x.begin(), x.end()), yd(y.begin(), y.end());
   for (tag t : {tag::nChw16c, tag::nChw8c}) {
     try {
-      PD pd = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
-      if (std::string(pd.impl_info_str()).find("jit") != std::string::npos)
-        return pd;
+      R r = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
+      if (jit(r))
+        return r;
     } catch (const dnnl::error &e) {
       if (e.status != dnnl_unimplemented)
         throw;
@@ -244,51 +305,48 @@ PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
   }
   return plain;
 }
+template <typename PD, typename Make>
+PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
+  return pickLayout<PD>(x, y, make, [](const PD &pd) { return isJit(pd); });
+}
 
-/// A parsed `<op>_grad` description (docs/autodiff.md): operands are the
-/// forward operands, the forward results, then one gradient per result;
-/// results are the gradients of the `wrt` operands.
-struct GradDesc {
-  KernelDesc fwd;            ///< the forward op's description (op without _grad)
-  std::vector<int64_t> wrt;  ///< ascending forward operand indices
-  size_t numOperands = 0;    ///< forward operands
-  size_t numResults = 0;     ///< forward results
-  size_t resultIdx(size_t r = 0) const { return numOperands + r; }
-  size_t gradIdx(size_t r = 0) const { return numOperands + numResults + r; }
-  /// Index of operand `i`'s gradient among the kernel's outputs, or -1.
-  int outputOf(int64_t i) const;
-};
-/// Checks the grad layout (counts, `wrt`, gradient and output shapes) for a
-/// forward op with `numResults` results; throws Error.
-GradDesc parseGrad(const KernelDesc &desc, size_t numResults = 1);
+/// Why oneDNN cannot run `desc` (forward or backward): a tensor without
+/// elements (the primitives and the reductions here assume non-empty
+/// tensors); "" otherwise.
+std::string emptyWhyNot(const KernelDesc &desc);
+/// A registration's whyNot: emptyWhyNot, then F on the forward description
+/// (a backward kernel's forward op).
+template <std::string (*F)(const KernelDesc &)>
+std::string whyNot(const KernelDesc &desc) {
+  std::string why = emptyWhyNot(desc);
+  if (why.empty())
+    why = F(desc.isGradient() ? gradDesc(desc).fwd : desc);
+  return why;
+}
 
-// Per-family factories (return nullptr when oneDNN cannot do it exactly).
-std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createDeconvolution(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createInnerProduct(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createLrn(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createActivation(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createSoftmax(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createBatchNorm(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createScaleBias(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createEltwise(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createConcat(const KernelDesc &desc, DnnlContext &ctx);
-
-// Backward (`<op>_grad`) factories, same conventions.
-std::unique_ptr<Kernel> createConvolutionGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createDeconvolutionGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createPoolingGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createLrnGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createActivationGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createSoftmaxGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createBatchNormGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createScaleBiasGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createEltwiseGrad(const KernelDesc &desc, DnnlContext &ctx);
-std::unique_ptr<Kernel> createConcatGrad(const KernelDesc &desc, DnnlContext &ctx);
+/// oneDNN kernel factories: `create(desc, ctx)` for a validated description;
+/// they throw NotApplicable (or let oneDNN report dnnl_unimplemented) when
+/// oneDNN cannot reproduce Caffe's semantics for it.
+using DnnlMaker = std::unique_ptr<Kernel> (*)(const KernelDesc &, DnnlContext &);
+template <DnnlMaker M>
+std::unique_ptr<Kernel> adapt(const KernelDesc &desc, BackendContext &ctx) {
+  try {
+    return M(desc, static_cast<DnnlContext &>(ctx));
+  } catch (const dnnl::error &e) {
+    if (e.status == dnnl_unimplemented)
+      throw NotApplicable{"oneDNN has no primitive for this configuration"};
+    desc.fail(std::string("oneDNN rejected the configuration: ") + e.what());
+  }
+}
 
 } // namespace dnnlk
 } // namespace dlc::rt
+
+/// A registry entry of the oneDNN backend: op, Forward/Backward, factory
+/// (DnnlMaker), and an optional `std::string whyNot(const KernelDesc &)`.
+#define DLC_DNNL_KERNEL(op, kind, maker, whyNot)                                          \
+  ::dlc::rt::KernelFactory {                                                             \
+    "onednn", op, ::dlc::rt::KernelKind::kind, whyNot, &::dlc::rt::dnnlk::adapt<maker>   \
+  }
 
 #endif // DLC_LIB_RUNTIME_DNNL_DNNLCOMMON_H

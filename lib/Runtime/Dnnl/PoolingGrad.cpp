@@ -11,10 +11,10 @@
 // dy to the first maximum of its window in Caffe's scan order (what Caffe's
 // mask records), reading x in place: one pass over x, OpenMP over planes.
 // pooling_grad, ave: oneDNN pooling_backward with the forward's geometry
-// (Caffe's output size through padding_r).
-// Average pooling: the forward rescales windows that overhang the padded
-// input (Caffe's divisor), so dy is scaled by the same factors before
-// oneDNN's avg_include_padding backward.
+// (Pooling.cpp: Caffe's output size through padding_r). The forward rescales
+// windows that overhang the padded input (Caffe's divisor), so dy is scaled
+// by the same factors before oneDNN's avg_include_padding backward.
+// Stochastic pooling has no gradient kernel here (poolWhyNot).
 // lrn_grad: oneDNN lrn_backward; like max pooling it needs the workspace of a
 // forward_training LRN, which the kernel re-runs on x (one extra forward).
 //
@@ -28,37 +28,21 @@ namespace dlc::rt {
 namespace dnnlk {
 namespace {
 
-bool isJit(const dnnl::primitive_desc_base &pd) {
-  return std::string(pd.impl_info_str()).find("jit") != std::string::npos;
-}
+/// A forward_training primitive descriptor and the backward one it hints.
+template <typename Fwd, typename Bwd>
+using PdPair = std::pair<typename Fwd::primitive_desc, typename Bwd::primitive_desc>;
 
-/// Picks the layout of a (forward hint, backward) pair as pickLayout does for
-/// forward primitives, judging by the backward primitive: plain NCHW when its
-/// backward is JIT, else nChw16c / nChw8c, else plain.
-template <typename FPD, typename BPD, typename Make>
-std::pair<FPD, BPD> pickGradLayout(const Shape &x, const Shape &y, Make &&make) {
-  std::pair<FPD, BPD> plain = make(plainDesc(x), plainDesc(y));
-  if (isJit(plain.second))
-    return plain;
-  dims xd(x.begin(), x.end()), yd(y.begin(), y.end());
-  for (tag t : {tag::nChw16c, tag::nChw8c}) {
-    try {
-      auto p = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
-      if (isJit(p.second))
-        return p;
-    } catch (const dnnl::error &e) {
-      if (e.status != dnnl_unimplemented)
-        throw;
-    }
-  }
-  return plain;
+/// pickLayout for a (forward hint, backward) pair, judged by the backward.
+template <typename Fwd, typename Bwd, typename Make>
+PdPair<Fwd, Bwd> pickGradLayout(const Shape &x, const Shape &y, Make &&make) {
+  return pickLayout<PdPair<Fwd, Bwd>>(x, y, make,
+                                      [](const PdPair<Fwd, Bwd> &p) { return isJit(p.second); });
 }
 
 /// Max pooling backward without a workspace: operands x, y, dy; output dx.
 class MaxPoolGradKernel : public Kernel {
 public:
-  MaxPoolGradKernel(const GradDesc &gd, const PoolGeom &g)
-      : dyIdx_(gd.gradIdx()), win_(gd.fwd, g) {}
+  MaxPoolGradKernel(const GradDesc &gd, const PoolGeom &g) : dyIdx_(gd.gradIn()), win_(g.g) {}
 
   void forward(const float *const *in, float *const *out) override {
 #pragma omp parallel for schedule(static)
@@ -80,98 +64,67 @@ private:
   MaxPoolWindows win_;
 };
 
-/// Operands x, y, dy; output dx.
-class PoolingGradKernel : public DnnlKernelBase {
+/// Average pooling backward: operands x, y, dy; output dx.
+class AvePoolGradKernel : public DnnlKernelBase {
 public:
-  PoolingGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
+  AvePoolGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
                     const PoolGeom &g)
-      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIdx()), max_(g.alg == dnnl::algorithm::pooling_max),
-        planes_(g.planes), planeSize_(g.planeSize), fix_(g.fix) {
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIn()), g_(g) {
     const Shape &x = gd.fwd.inputs[0], &y = gd.fwd.outputs[0];
-    using FPD = dnnl::pooling_forward::primitive_desc;
-    using BPD = dnnl::pooling_backward::primitive_desc;
-    auto [fpd, bpd] = pickGradLayout<FPD, BPD>(
+    using F = dnnl::pooling_forward;
+    using B = dnnl::pooling_backward;
+    auto pds = pickGradLayout<F, B>(
         x, y, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
-          FPD f(dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, g.alg, src, dst,
-                                            g.strides, g.kernel, g.padL, g.padR),
-                eng_);
-          BPD b(dnnl::pooling_backward::desc(g.alg, src, dst, g.strides, g.kernel, g.padL,
-                                             g.padR),
-                eng_, f);
-          return std::make_pair(f, b);
+          F::primitive_desc f(g.forwardDesc(dnnl::prop_kind::forward_training, src, dst), eng_);
+          return std::make_pair(f, B::primitive_desc(g.backwardDesc(src, dst), eng_, f));
         });
-    bwd_ = dnnl::pooling_backward(bpd);
-    impl_ = implOf(bpd);
-    if (max_) {
-      fwd_ = dnnl::pooling_forward(fpd);
-      impl_ = implOf(fpd) + "+" + impl_;
-      x_ = Port(eng_, plainDesc(x), fpd.src_desc(), true);
-      yScratch_ = dnnl::memory(fpd.dst_desc(), eng_);
-      ws_ = dnnl::memory(fpd.workspace_desc(), eng_);
-    }
-    dy_ = Port(eng_, plainDesc(y), bpd.diff_dst_desc(), true);
-    dx_ = Port(eng_, plainDesc(x), bpd.diff_src_desc(), false);
-    if (!fix_.empty())
+    bwd_ = B(pds.second);
+    impl_ = implOf(pds.second);
+    dy_ = Port(eng_, plainDesc(y), pds.second.diff_dst_desc(), true);
+    dx_ = Port(eng_, plainDesc(x), pds.second.diff_src_desc(), false);
+    if (!g_.fix.empty())
       dyScaled_.resize(size_t(numElements(y)));
   }
 
   void forward(const float *const *in, float *const *out) override {
-    if (max_) {
-      pull(x_, in[0]);
-      exec(fwd_, {{DNNL_ARG_SRC, x_.mem()}, {DNNL_ARG_DST, yScratch_}, {DNNL_ARG_WORKSPACE, ws_}});
-    }
     const float *dy = in[dyIdx_];
-    if (!fix_.empty()) {
+    if (!g_.fix.empty()) {
       // The forward multiplied these outputs by f: d(oneDNN's output) = f*dy.
       std::memcpy(dyScaled_.data(), dy, dyScaled_.size() * sizeof(float));
-      for (int64_t p = 0; p < planes_; ++p) {
-        float *plane = dyScaled_.data() + p * planeSize_;
-        for (const auto &[idx, f] : fix_)
-          plane[idx] *= f;
-      }
+      g_.rescale(dyScaled_.data());
       dy = dyScaled_.data();
     }
     pull(dy_, dy);
     bindOut(dx_, out[0]);
-    Args args{{DNNL_ARG_DIFF_DST, dy_.mem()}, {DNNL_ARG_DIFF_SRC, dx_.mem()}};
-    if (max_)
-      args[DNNL_ARG_WORKSPACE] = ws_;
-    exec(bwd_, args);
+    exec(bwd_, {{DNNL_ARG_DIFF_DST, dy_.mem()}, {DNNL_ARG_DIFF_SRC, dx_.mem()}});
     push(dx_);
     wait();
   }
 
 private:
   size_t dyIdx_;
-  bool max_;
-  int64_t planes_, planeSize_;
-  std::vector<std::pair<int64_t, float>> fix_;
+  PoolGeom g_;
   std::vector<float> dyScaled_;
-  dnnl::pooling_forward fwd_;
   dnnl::pooling_backward bwd_;
-  Port x_, dy_, dx_;
-  dnnl::memory yScratch_, ws_;
+  Port dy_, dx_;
 };
 
-/// Operands x, y, dy; output dx.
+/// Operands x, y, dy; output dx. oneDNN's backward needs the workspace of a
+/// forward_training LRN, re-run on x.
 class LrnGradKernel : public DnnlKernelBase {
 public:
   LrnGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd, const LrnGeom &g)
-      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIdx()) {
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIn()) {
     const Shape &x = gd.fwd.inputs[0];
-    using FPD = dnnl::lrn_forward::primitive_desc;
-    using BPD = dnnl::lrn_backward::primitive_desc;
-    auto [fpd, bpd] = pickGradLayout<FPD, BPD>(
+    using F = dnnl::lrn_forward;
+    using B = dnnl::lrn_backward;
+    auto [fpd, bpd] = pickGradLayout<F, B>(
         x, x, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
-          FPD f(dnnl::lrn_forward::desc(dnnl::prop_kind::forward_training, g.alg, src, g.size,
-                                        g.alpha, g.beta, g.k),
-                eng_);
-          BPD b(dnnl::lrn_backward::desc(g.alg, src, src, g.size, g.alpha, g.beta, g.k), eng_,
-                f);
-          return std::make_pair(f, b);
+          F::primitive_desc f(g.forwardDesc(dnnl::prop_kind::forward_training, src), eng_);
+          return std::make_pair(f, B::primitive_desc(g.backwardDesc(src), eng_, f));
         });
-    fwd_ = dnnl::lrn_forward(fpd);
-    bwd_ = dnnl::lrn_backward(bpd);
+    fwd_ = F(fpd);
+    bwd_ = B(bpd);
     impl_ = implOf(fpd) + "+" + implOf(bpd);
     x_ = Port(eng_, plainDesc(x), fpd.src_desc(), true);
     yScratch_ = dnnl::memory(fpd.dst_desc(), eng_);
@@ -201,21 +154,24 @@ private:
   dnnl::memory yScratch_, ws_;
 };
 
-} // namespace
-
 std::unique_ptr<Kernel> createPoolingGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  GradDesc gd = parseGrad(desc);
+  GradDesc gd = gradDesc(desc);
   PoolGeom g = poolGeometry(gd.fwd);
   if (g.alg == dnnl::algorithm::pooling_max)
     return std::make_unique<MaxPoolGradKernel>(gd, g);
-  return std::make_unique<PoolingGradKernel>(desc, ctx, gd, g);
+  return std::make_unique<AvePoolGradKernel>(desc, ctx, gd, g);
 }
 
 std::unique_ptr<Kernel> createLrnGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  GradDesc gd = parseGrad(desc);
-  LrnGeom g = lrnGeometry(gd.fwd);
-  return std::make_unique<LrnGradKernel>(desc, ctx, gd, g);
+  GradDesc gd = gradDesc(desc);
+  return std::make_unique<LrnGradKernel>(desc, ctx, gd,
+                                         lrnGeometry(attrsOf<ops::LRNAttrs>(gd.fwd)));
 }
+
+} // namespace
+
+DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("pooling", Backward, createPoolingGrad, whyNot<poolWhyNot>),
+                     DLC_DNNL_KERNEL("lrn", Backward, createLrnGrad, emptyWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

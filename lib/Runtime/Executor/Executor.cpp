@@ -6,7 +6,7 @@
 
 #include "dlc/Runtime/Executor.h"
 
-#include "dlc/Runtime/Dnnl.h"
+#include "dlc/Runtime/KernelRegistry.h"
 
 #include <algorithm>
 #include <array>
@@ -130,6 +130,7 @@ struct Executor::Impl {
   };
   std::vector<Step> steps;
   std::vector<KernelInfo> infos;
+  std::vector<std::vector<int>> outputsOf; ///< tensor indices each kernel writes
   int numForward = 0; ///< steps [0, numForward) are the forward entry
 
   void runStep(size_t k) {
@@ -142,7 +143,7 @@ struct Executor::Impl {
     for (auto &[t, values] : inputStaging)
       std::memcpy(data[t], values.data(), values.size() * sizeof(float));
   }
-  std::shared_ptr<DnnlContext> dnnl;
+  BackendContexts backends;
 };
 
 Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOptions &options)
@@ -222,6 +223,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
   // Kernels, created once.
   I.steps.resize(m.kernels_size());
   I.infos.resize(m.kernels_size());
+  I.outputsOf.resize(m.kernels_size());
   for (int k = 0; k < m.kernels_size(); ++k) {
     const pb::Kernel &kern = m.kernels(k);
     KernelInfo &info = I.infos[k];
@@ -247,30 +249,30 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     for (int out : kern.outputs())
       desc.outputs.push_back(I.shapes[out]);
 
+    // The backends to try, in preference order: the module may ask for the
+    // reference implementation ("ref"); otherwise every registered backend
+    // by priority (the reference one last), and an algorithm name is passed
+    // on as the reserved attribute `impl`.
+    const std::string &impl = kern.impl();
+    std::vector<std::string> backends = KernelRegistry::instance().backends();
+    if (options_.mode == ExecMode::Reference || impl == "ref")
+      backends = {"ref"};
+    else if (!impl.empty() && impl != "auto" && impl != "onednn")
+      desc.attrs.set("impl", impl);
     std::unique_ptr<Kernel> kernel;
     try {
-      const std::string &impl = kern.impl();
-      bool wantDnnl = options_.mode == ExecMode::Optimized && impl != "ref";
-      if (wantDnnl && hasDnnlKernel(desc.op)) {
-        if (!I.dnnl)
-          I.dnnl = createDnnlContext();
-        KernelDesc dnnlDesc = desc;
-        if (!impl.empty() && impl != "auto" && impl != "onednn")
-          dnnlDesc.attrs.set("impl", impl);
-        kernel = createDnnlKernel(dnnlDesc, *I.dnnl);
-      }
-      if (!kernel) {
-        info.fellBack = wantDnnl;
-        kernel = createReferenceKernel(desc);
-      }
-      if (!kernel)
-        throw Error("no implementation");
+      KernelChoice choice = createKernel(desc, backends, I.backends);
+      kernel = std::move(choice.kernel);
+      info.backend = choice.backend;
+      info.fallbackReason = choice.notes;
+      info.fellBack = choice.backend != backends.front();
     } catch (const std::exception &e) {
       throw Error(prefix + where + ": " + e.what());
     }
     info.impl = kernel->implName();
 
     Impl::Step &step = I.steps[k];
+    I.outputsOf[k].assign(kern.outputs().begin(), kern.outputs().end());
     for (int in : kern.inputs()) {
       step.in.push_back(I.data[in]);
       step.inputTensors.push_back(in);
@@ -399,6 +401,39 @@ void Executor::setParam(int t, const std::vector<float> &values) {
 }
 
 int Executor::numKernels() const { return int(impl_->steps.size()); }
+
+TensorKind Executor::tensorKind(int t) const {
+  checkIndex(t, numTensors());
+  switch (module_->header.tensors(t).kind()) {
+  case pb::Tensor::INPUT:
+    return TensorKind::Input;
+  case pb::Tensor::PARAM:
+    return TensorKind::Param;
+  case pb::Tensor::ACTIVATION:
+    break;
+  }
+  return TensorKind::Activation;
+}
+
+const std::vector<int> &Executor::kernelOutputs(int k) const {
+  if (k < 0 || k >= numKernels())
+    throw Error("kernel index " + std::to_string(k) + " out of range");
+  return impl_->outputsOf[size_t(k)];
+}
+
+bool Executor::computedBy(Entry entry, int t) const {
+  if (tensorKind(t) != TensorKind::Activation)
+    return true;
+  const int K = entry == Entry::Forward ? impl_->numForward : numKernels();
+  for (int k = 0; k < K; ++k)
+    for (int out : impl_->outputsOf[size_t(k)])
+      if (out == t)
+        return true;
+  return false;
+}
+
+const std::string &Executor::moduleName() const { return module_->header.name(); }
+const std::string &Executor::producer() const { return module_->header.producer(); }
 const KernelInfo &Executor::kernelInfo(int k) const {
   if (k < 0 || k >= numKernels())
     throw Error("kernel index " + std::to_string(k) + " out of range");
@@ -644,63 +679,33 @@ std::vector<InputFill> dlc::rt::fillDefaultInputs(Executor &ex, uint64_t seed,
     const std::string &name = ex.tensorName(t);
     if (std::find(skip.begin(), skip.end(), name) != skip.end())
       continue;
-    enum { Uniform, Labels, Binary, Cont } kind = Uniform;
-    int64_t classes = 0;
-    for (const pb::Kernel &k : m.kernels()) {
-      auto operandIs = [&](int i) { return k.inputs_size() > i && k.inputs(i) == t; };
-      auto attrInt = [&](const char *attr, int64_t def) {
-        for (const pb::Attr &a : k.attrs())
-          if (a.name() == attr && a.value_case() == pb::Attr::kI)
-            return a.i();
-        return def;
-      };
-      if ((k.op() == "softmax_with_loss" || k.op() == "accuracy") && operandIs(1)) {
-        const Shape &logits = ex.tensorShape(k.inputs(0));
-        int64_t axis = attrInt("axis", 1);
-        if (axis < 0)
-          axis += int64_t(logits.size());
-        if (axis >= 0 && axis < int64_t(logits.size()) && logits[axis] > 0) {
-          kind = Labels;
-          classes = logits[axis];
-          break;
-        }
-      } else if ((k.op() == "sigmoid_cross_entropy_loss" && operandIs(1)) ||
-                 (k.op() == "contrastive_loss" && operandIs(2))) {
-        kind = Binary;
-        break;
-      } else if (k.op() == "embed" && operandIs(0)) {
-        int64_t dim = attrInt("input_dim", 0);
-        if (dim > 0) {
-          kind = Labels;
-          classes = dim;
-          break;
-        }
-      } else if (k.op() == "lstm" && operandIs(1)) {
-        kind = Cont;
-        break;
-      }
-    }
+    // What the input is, as the compiler recorded it from the operand roles
+    // of the ops it feeds (docs/dialect.md, "Operand roles").
+    const pb::Tensor &tensor = m.tensors(t);
     Random rng(streamSeed(seed, "input:" + name));
     float *p = ex.tensorData(t);
     const int64_t n = ex.tensorElements(t);
     InputFill fill{name, ""};
-    switch (kind) {
-    case Uniform:
+    switch (tensor.role()) {
+    case pb::Tensor::DATA:
       for (int64_t i = 0; i < n; ++i)
         p[i] = float(rng.uniform(-1.0, 1.0));
       fill.how = "uniform[-1,1)";
       break;
-    case Labels:
+    case pb::Tensor::LABEL:
+    case pb::Tensor::INDEX: {
+      int64_t classes = tensor.value_range();
       for (int64_t i = 0; i < n; ++i)
         p[i] = float(std::min<int64_t>(classes - 1, int64_t(rng.uniform() * double(classes))));
       fill.how = "integers in [0," + std::to_string(classes) + ")";
       break;
-    case Binary:
+    }
+    case pb::Tensor::BINARY:
       for (int64_t i = 0; i < n; ++i)
         p[i] = rng.uniform() < 0.5 ? 0.0f : 1.0f;
       fill.how = "binary {0,1}";
       break;
-    case Cont: {
+    case pb::Tensor::CONT: {
       const Shape &s = ex.tensorShape(t);
       int64_t perStep = s.empty() || s[0] == 0 ? n : n / s[0];
       for (int64_t i = 0; i < n; ++i)

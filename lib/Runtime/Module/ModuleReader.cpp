@@ -143,6 +143,13 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       return fail(cat(tn, ": duplicate tensor name"));
     if (!pb::Tensor::Kind_IsValid(t.kind()))
       return fail(cat(tn, ": invalid kind"));
+    if (!pb::Tensor::Role_IsValid(t.role()))
+      return fail(cat(tn, ": invalid role"));
+    if (t.role() != pb::Tensor::DATA && t.kind() != pb::Tensor::INPUT)
+      return fail(cat(tn, ": only graph inputs have a role"));
+    bool ranged = t.role() == pb::Tensor::LABEL || t.role() == pb::Tensor::INDEX;
+    if (ranged ? t.value_range() < 1 : t.value_range() != 0)
+      return fail(cat(tn, ": invalid value_range ", t.value_range(), " for its role"));
     if (t.shape_size() > kMaxRank)
       return fail(cat(tn, ": rank ", t.shape_size(), " exceeds the maximum ", kMaxRank));
     uint64_t n = 1;

@@ -11,6 +11,7 @@
 
 #include "dlc/Runtime/Dnnl.h"
 #include "dlc/Runtime/Kernel.h"
+#include "dlc/Runtime/KernelRegistry.h"
 
 #include <gtest/gtest.h>
 
@@ -652,6 +653,7 @@ TEST(DnnlScaleBias, MatchesReference) {
       {"scale", {2, 3, 4, 5}, {3, 4}, 1, 2, true, true},
       {"scale", {2, 3, 4, 5}, {4, 5}, -2, -1, false, true},
       {"scale", {2, 3, 4, 5}, {}, 1, 0, true, true},
+      {"scale", {2, 3, 4, 5}, {1}, 1, 0, true, true}, // learned scalar stored as [1]
       {"scale", {2, 3, 4, 5}, {2, 3}, 0, 2, false, false}, // second bottom
       {"bias", {2, 3, 4, 5}, {3}, 1, 1, false, true},
       {"bias", {2, 7, 3}, {3}, 2, 1, false, false},
@@ -731,6 +733,64 @@ TEST(DnnlConcat, RejectsMismatchedShapes) {
   EXPECT_THROW(
       createDnnlKernel(makeDesc("concat", a, {{2, 3, 4}, {3, 3, 4}}, {{2, 6, 4}}), ctx()),
       Error);
+}
+
+// ---------------------------------------------------------------------------
+// Valid descriptions oneDNN cannot run: the registry passes over the oneDNN
+// kernel with its reason and falls back to the reference.
+// ---------------------------------------------------------------------------
+/// The notes of choosing between oneDNN and the reference for `d`, which
+/// must end up on the reference.
+std::string fallbackNotes(const KernelDesc &d) {
+  BackendContexts contexts;
+  KernelChoice c = createKernel(d, {"onednn", "ref"}, contexts);
+  EXPECT_EQ(c.backend, "ref") << d.op << ": " << c.notes;
+  return c.notes;
+}
+
+/// The `_grad` description of forward `f`, wrt 0.
+KernelDesc gradOf(const KernelDesc &f) {
+  KernelDesc g = f;
+  g.op += "_grad";
+  g.attrs.set("wrt", std::vector<int64_t>{0});
+  g.inputs.push_back(f.outputs[0]);
+  g.inputs.push_back(f.outputs[0]);
+  g.outputs = {f.inputs[0]};
+  g.isParam.assign(g.inputs.size(), false);
+  return g;
+}
+
+/// The oneDNN backward kernel's whyNot for the (valid) description `g`.
+std::string gradWhyNot(const KernelDesc &g) {
+  validateKernelDesc(g);
+  const KernelFactory *k =
+      KernelRegistry::instance().find("onednn", g.forwardOp(), KernelKind::Backward);
+  EXPECT_NE(k, nullptr) << g.op;
+  return k && k->whyNot ? k->whyNot(g) : "";
+}
+
+TEST(DnnlFallback, DeclinedConfigurationsSayWhy) {
+  KernelDesc st = poolDesc("stochastic", {1, 2, 6, 6}, 2, 2, 2, 2, 0, 0, true);
+  EXPECT_NE(fallbackNotes(st).find("onednn: stochastic pooling has no oneDNN primitive"),
+            std::string::npos);
+  // (The reference has no stochastic backward either: ask the factory.)
+  EXPECT_NE(gradWhyNot(gradOf(st)).find("stochastic pooling"), std::string::npos);
+  KernelDesc beyond = poolDesc("max", {1, 2, 5, 5}, 1, 1, 3, 3, 0, 0, true);
+  EXPECT_NE(fallbackNotes(beyond).find("starts beyond the input"), std::string::npos);
+  EXPECT_NE(fallbackNotes(gradOf(beyond)).find("starts beyond the input"), std::string::npos);
+  KernelDesc empty = makeDesc("relu", {}, {{0, 3}}, {{0, 3}});
+  EXPECT_NE(fallbackNotes(empty).find("input 0 (0x3) has no elements"), std::string::npos);
+  EXPECT_NE(fallbackNotes(gradOf(empty)).find("has no elements"), std::string::npos);
+  Attrs prod;
+  prod.set("operation", std::string("prod"));
+  KernelDesc g = gradOf(makeDesc("eltwise", prod, {{2, 3}, {2, 3}}, {{2, 3}}));
+  EXPECT_NE(fallbackNotes(g).find("eltwise prod has no oneDNN backward kernel"),
+            std::string::npos);
+  Attrs power;
+  power.set("power", 2.0);
+  EXPECT_NE(fallbackNotes(gradOf(makeDesc("power", power, {{2, 3}}, {{2, 3}})))
+                .find("onednn: no kernel for power_grad"),
+            std::string::npos);
 }
 
 } // namespace

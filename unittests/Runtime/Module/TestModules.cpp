@@ -132,6 +132,9 @@ rt::ModuleWriter test::tinyClassifier() {
   int ip = m.outputs(0);
   m.clear_outputs();
   int label = addTensor(m, "label", {2}, pb::Tensor::INPUT);
+  // As the compiler records it: class indices of the 5 logits.
+  m.mutable_tensors(label)->set_role(pb::Tensor::LABEL);
+  m.mutable_tensors(label)->set_value_range(5);
   int loss = addTensor(m, "loss", {}, pb::Tensor::ACTIVATION);
   int acc = addTensor(m, "accuracy", {}, pb::Tensor::ACTIVATION);
   pb::Kernel *k = addKernel(m, "softmax_with_loss", "loss", {ip, label}, {loss});
@@ -193,6 +196,8 @@ rt::ModuleWriter test::tinyLinearGradient() {
   m.set_seed(5);
   int x = addTensor(m, "x", {2, 3}, pb::Tensor::INPUT);
   int label = addTensor(m, "label", {2}, pb::Tensor::INPUT);
+  m.mutable_tensors(label)->set_role(pb::Tensor::LABEL);
+  m.mutable_tensors(label)->set_value_range(4);
   int pw = addParam(m, "ip_w", {4, 3});
   int pb_ = addParam(m, "ip_b", {4});
   int wt = m.params(pw).tensor(), bt = m.params(pb_).tensor();

@@ -171,7 +171,7 @@ TEST(Convolution, Errors) {
   EXPECT_NO_THROW(createReferenceKernel(good));
   auto badWeight = good;
   badWeight.inputs[1] = {2, 4, 3, 3};
-  expectCreateError(badWeight, "weight has shape 2x4x3x3");
+  expectCreateError(badWeight, "convolution weight shape [2, 4, 3, 3]");
   auto badOut = good;
   badOut.outputs[0] = {1, 2, 4, 4};
   expectCreateError(badOut, "expected 1x2x3x3");
@@ -189,10 +189,10 @@ TEST(Convolution, Errors) {
   expectCreateError(noNum, "missing attribute 'num_output'");
   auto wrongRankAttr = good;
   wrongRankAttr.attrs.set("stride", std::vector<int64_t>{1});
-  expectCreateError(wrongRankAttr, "'stride'");
+  expectCreateError(wrongRankAttr, "stride must have 2 entries");
   auto tooBig = makeDesc("convolution", {{1, 1, 2, 2}, {1, 1, 3, 3}}, {{1, 1, 1, 1}},
                          convAttrs(1, {3, 3}, {1, 1}, {0, 0}, {1, 1}));
-  expectCreateError(tooBig, "larger than the padded input");
+  expectCreateError(tooBig, "larger than padded input 2x2");
   auto badBias = good;
   badBias.inputs.push_back({3});
   badBias.isParam.push_back(true);
@@ -283,10 +283,10 @@ TEST(InnerProduct, AxisAndErrors) {
   auto d = makeDesc("inner_product", {{2, 2, 2}, {1, 2}}, {{2, 2, 1}}, a);
   expectNear(run1(d, {iota(8), {1, -1}}), {-1, -1, -1, -1});
   auto bad = makeDesc("inner_product", {{2, 2, 2}, {1, 4}}, {{2, 2, 1}}, a);
-  expectCreateError(bad, "weight has shape 1x4");
+  expectCreateError(bad, "inner_product weight shape [1, 4]");
   a.set("axis", int64_t(3));
   expectCreateError(makeDesc("inner_product", {{2, 2, 2}, {1, 2}}, {{2, 2, 1}}, a),
-                    "'axis'");
+                    "inner_product axis 3 out of range");
 }
 
 TEST(Embed, LookupBiasAndBadIndex) {

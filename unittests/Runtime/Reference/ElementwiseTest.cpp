@@ -122,12 +122,17 @@ TEST(BatchNorm, BatchStatistics) {
 }
 
 TEST(BatchNorm, Errors) {
-  expectCreateError(makeDesc("batch_norm", {{1, 2, 1, 2}, {2}, {2}, {1}}, {{1, 2, 1, 2}}),
-                    "missing attribute 'use_global_stats'");
+  // use_global_stats defaults to true (the op definition's default; the
+  // importer always sets Caffe's phase-dependent value explicitly).
   Attrs a;
   a.set("use_global_stats", int64_t(1));
+  Data x = {1, 2, 3, 4}, stats = {0.5, -1}, var = {4, 9};
+  EXPECT_EQ(run1(makeDesc("batch_norm", {{1, 2, 1, 2}, {2}, {2}, {1}}, {{1, 2, 1, 2}}),
+                 {x, stats, var, {1}}),
+            run1(makeDesc("batch_norm", {{1, 2, 1, 2}, {2}, {2}, {1}}, {{1, 2, 1, 2}}, a),
+                 {x, stats, var, {1}}));
   expectCreateError(makeDesc("batch_norm", {{1, 2, 1, 2}, {3}, {2}, {1}}, {{1, 2, 1, 2}}, a),
-                    "mean has shape 3");
+                    "batch_norm mean shape [3]");
 }
 
 TEST(Scale, PerChannelWithBias) {
@@ -152,11 +157,13 @@ TEST(Scale, AxisNumAxesAndScalar) {
   auto sc = makeDesc("scale", {{2, 2}, {}}, {{2, 2}}, z);
   sc.isParam = {false, true};
   expectNear(run1(sc, {iota(4), {3}}), {3, 6, 9, 12});
-  // A parameter whose rank contradicts num_axes is rejected.
-  auto bad = makeDesc("scale", {{2, 2, 2}, {2}}, {{2, 2, 2}}, a);
-  bad.isParam = {false, true};
-  expectCreateError(bad, "num_axes");
-  expectCreateError(makeDesc("scale", {{2, 3}, {2}}, {{2, 3}}), "not a sub-shape");
+  // The operand's own shape decides the broadcast (num_axes only shapes the
+  // learned parameter the importer creates): [2] from axis 0 scales rows.
+  auto rows = makeDesc("scale", {{2, 2, 2}, {2}}, {{2, 2, 2}}, a);
+  rows.isParam = {false, true};
+  expectNear(run1(rows, {iota(8), {1, -1}}), {1, 2, 3, 4, -5, -6, -7, -8});
+  expectCreateError(makeDesc("scale", {{2, 3}, {2}}, {{2, 3}}),
+                    "scale shape [2] does not match input shape [2, 3]");
 }
 
 TEST(Bias, AddsAlongAxis) {
@@ -183,7 +190,7 @@ TEST(Eltwise, SumProdMax) {
 }
 
 TEST(Eltwise, Errors) {
-  expectCreateError(makeDesc("eltwise", {{3}, {4}}, {{3}}), "input 1 has shape 4");
+  expectCreateError(makeDesc("eltwise", {{3}, {4}}, {{3}}), "eltwise operands must have identical shapes");
   Attrs co;
   co.set("coeff", std::vector<double>{1, 2, 3});
   expectCreateError(makeDesc("eltwise", {{3}, {3}}, {{3}}, co), "coeff");

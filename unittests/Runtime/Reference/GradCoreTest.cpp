@@ -110,7 +110,7 @@ TEST(GradCore, CountsAndShapes) {
   auto w = convGrad({0});
   w.inputs[1] = {2, 3, 3, 2};
   w.outputs[0] = w.inputs[0];
-  expectCreateError(w, "forward: weight has shape 2x3x3x2, expected 2x3x3x3");
+  expectCreateError(w, "forward: convolution weight shape [2, 3, 3, 2] does not match expected [2, 3, 3, 3]");
   auto y = convGrad({0});
   y.inputs[3] = y.inputs[4] = {1, 2, 4, 4};
   expectCreateError(y, "forward: output 0 has shape 1x2x4x4, expected 1x2x3x3");

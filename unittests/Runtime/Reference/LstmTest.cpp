@@ -91,7 +91,7 @@ TEST(Lstm, Errors) {
   EXPECT_NO_THROW(createReferenceKernel(good));
   auto badW = good;
   badW.inputs[4] = {8, 3};
-  expectCreateError(badW, "w_hc has shape 8x3");
+  expectCreateError(badW, "lstm w_hc shape [8, 3]");
   auto badCont = good;
   badCont.inputs[1] = {1, 2};
   expectCreateError(badCont, "cont");

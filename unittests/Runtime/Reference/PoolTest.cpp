@@ -97,13 +97,13 @@ TEST(Pooling, DefaultsAndErrors) {
   // Defaults: max, stride 1, pad 0, ceil.
   expectNear(run1(makeDesc("pooling", {{1, 1, 2, 3}}, {{1, 1, 1, 2}}, a), {iota(6)}), {5, 6});
   expectCreateError(makeDesc("pooling", {{1, 1, 4, 4}}, {{1, 1, 2, 2}}, poolAttrs("min", 2, 2, 0)),
-                    "'pool'");
+                    "pool must be one of");
   expectCreateError(makeDesc("pooling", {{1, 4, 4}}, {{1, 2, 2}}, poolAttrs("max", 2, 2, 0)),
                     "4 axes");
   expectCreateError(makeDesc("pooling", {{1, 1, 4, 4}}, {{1, 1, 3, 3}}, poolAttrs("max", 2, 2, 2)),
-                    "pad must be smaller than kernel");
+                    "must be smaller than kernel");
   expectCreateError(makeDesc("pooling", {{1, 1, 4, 4}}, {{1, 1, 2, 2}}, Attrs()),
-                    "missing attribute 'kernel'");
+                    "pooling kernel must have 2 entries");
 }
 
 namespace {
@@ -187,5 +187,5 @@ TEST(Lrn, DefaultsAndErrors) {
                     "odd");
   expectCreateError(makeDesc("lrn", {{1, 1, 1, 1}}, {{1, 1, 1, 1}},
                              lrnAttrs(3, 1, 1, 1, "sideways")),
-                    "'norm_region'");
+                    "norm_region must be one of");
 }

@@ -33,27 +33,19 @@ using namespace mlir;
 
 namespace {
 
-bool isLoss(Operation *op) {
-  return isa<dl::SoftmaxWithLossOp, dl::EuclideanLossOp, dl::SigmoidCrossEntropyLossOp,
-             dl::ContrastiveLossOp>(op);
-}
+/// Loss layers seed the gradient (the DL_Loss trait of their definition).
+bool isLoss(Operation *op) { return op->hasTrait<dl::OpTrait::IsLoss>(); }
 
 /// Operands that never receive a gradient: labels, targets, indices,
-/// sequence-continuation markers (Caffe refuses to backpropagate to them).
+/// sequence-continuation markers, statistics, shape references (their role
+/// in the op definition; Caffe refuses to backpropagate to them).
 bool isNonDifferentiableOperand(Operation *op, unsigned index) {
-  if (isa<dl::SoftmaxWithLossOp, dl::AccuracyOp, dl::SigmoidCrossEntropyLossOp>(op))
-    return index == 1;
-  if (isa<dl::ContrastiveLossOp>(op))
-    return index == 2;
-  if (isa<dl::EmbedOp>(op))
-    return index == 0;
-  if (isa<dl::LSTMOp>(op))
-    return index == 1;
-  return false;
+  std::optional<dlc::ops::Role> role = dl::getOperandRole(op, index);
+  return role && !dlc::ops::isDifferentiable(*role);
 }
 
-/// Ops that are not differentiated at all.
-bool isNonDifferentiableOp(Operation *op) { return isa<dl::AccuracyOp, dl::SilenceOp>(op); }
+/// Ops that are not differentiated at all (the DL_NoGradient trait).
+bool isNonDifferentiableOp(Operation *op) { return op->hasTrait<dl::OpTrait::NoGradient>(); }
 
 bool isTrainableParam(Value v) {
   auto p = v.getDefiningOp<dl::ParamOp>();

@@ -47,9 +47,11 @@ def DL_Dialect : Dialect {
 //   binary     0/1 values (targets, similarity, selectors)   DL_Binary
 //   cont       sequence continuation (0 starts a sequence)   DL_Cont
 //   shape      only its shape is read (Crop's reference)     DL_ShapeOnly
+//   constant   read, never differentiated (InfogainLoss's H)  DL_Constant
 // Labels and indices are integers in [0, R): with `of` an operand name, R is
 // that operand's size along `axis` (an attribute name, canonicalized against
-// the operand's rank, or an integer); with `of` empty, R is the value of the
+// the operand's rank, or an integer; a trailing "+" takes the product of the
+// sizes from that axis on); with `of` empty, R is the value of the
 // attribute `axis` names.
 class DL_RoleTensor<string role, string of = "", string axis = "">
     : TensorOf<[F32]> {
@@ -67,6 +69,7 @@ class DL_Index<string of, string axis> : DL_RoleTensor<"index", of, axis>;
 def DL_Binary : DL_RoleTensor<"binary">;
 def DL_Cont : DL_RoleTensor<"cont">;
 def DL_ShapeOnly : DL_RoleTensor<"shape">;
+def DL_Constant : DL_RoleTensor<"constant">;
 
 //===----------------------------------------------------------------------===//
 // Attributes with Caffe's defaults

@@ -10,6 +10,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 #include <memory>
 
@@ -22,6 +24,32 @@ namespace mlir::dl {
 /// function). Emits the failing op's diagnostic and returns failure on
 /// inconsistent shapes.
 llvm::LogicalResult inferShapes(func::FuncOp func);
+
+/// The options of `dl-compile`, the pipeline `dlc compile` runs
+/// (docs/architecture.md): `dl-opt --pass-pipeline='builtin.module(dl-compile{...})'`
+/// reproduces it on imported IR.
+struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOptions> {
+  Option<uint64_t> seed{*this, "seed", llvm::cl::desc("Module seed (dropout masks)"),
+                        llvm::cl::init(1)};
+  Option<bool> gradient{*this, "gradient",
+                        llvm::cl::desc("Append the backward graph (dl-autodiff)"),
+                        llvm::cl::init(false)};
+  Option<std::string> convAlgorithm{*this, "conv-algorithm",
+                                    llvm::cl::desc("auto, direct, gemm or winograd"),
+                                    llvm::cl::init("auto")};
+  Option<std::string> impl{*this, "impl", llvm::cl::desc("auto or ref"),
+                           llvm::cl::init("auto")};
+  Option<bool> planBuffers{*this, "plan-buffers",
+                           llvm::cl::desc("Share activation memory (dl-plan-buffers)"),
+                           llvm::cl::init(true)};
+};
+
+/// Adds the passes of `dl-compile` to `pm`: dl-seed-dropout,
+/// dl-shape-inference, [dl-autodiff], dl-select-kernels, [dl-plan-buffers].
+void buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options);
+
+/// Registers the dl passes and the `dl-compile` pipeline.
+void registerDLPipelines();
 
 #define GEN_PASS_REGISTRATION
 #include "dlc/Dialect/DL/Transforms/Passes.h.inc"

@@ -7,6 +7,21 @@
 
 include "mlir/Pass/PassBase.td"
 
+def DLSeedDropout : Pass<"dl-seed-dropout", "::mlir::ModuleOp"> {
+  let summary = "Give every training-phase dropout its own mask seed";
+  let description = [{
+    Sets `seed` on every `dl.dropout` with `train = true`: FNV-1a-64 over the
+    layer name (the op's NameLoc), started from `1469598103934665603 XOR
+    seed`, shifted right by one (so it is a non-negative i64). Forward and
+    backward regenerate the same mask from it (docs/autodiff.md); the mask is
+    a function of the module seed and the layer alone.
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", /*default=*/"1",
+           "The module's seed (dlc compile --seed)">,
+  ];
+}
+
 def DLShapeInference : Pass<"dl-shape-inference", "::mlir::ModuleOp"> {
   let summary = "Propagate static shapes through a dl graph with Caffe's rules";
   let description = [{

@@ -1,6 +1,6 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
-// Convolution family: convolution, deconvolution, inner product.
+// Convolution family: convolution, deconvolution, im2col, inner product.
 // Shape rules: lib/Ops/Conv.cpp.
 
 def DL_ConvolutionOp : DL_LayerOp<"convolution"> {
@@ -47,5 +47,19 @@ def DL_InnerProductOp : DL_LayerOp<"inner_product"> {
                        Optional<DL_Weight>:$bias,
                        I64Attr:$num_output, DL_I64<"1">:$axis,
                        DL_Bool<"false">:$transpose);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_Im2colOp : DL_LayerOp<"im2col"> {
+  let summary = "Caffe Im2col layer";
+  let description = [{
+    Caffe's `Im2colLayer` (im2col_layer.cpp): the columns a convolution with
+    this geometry multiplies, `[N, C * prod(kernel), out...]` with the output
+    spatial size of a convolution (`kernel`, `stride`, `pad`, `dilation` as
+    for `dl.convolution`). The gradient is col2im.
+  }];
+  let arguments = (ins DL_Tensor:$input, DenseI64ArrayAttr:$kernel,
+                       DL_I64Array:$stride, DL_I64Array:$pad,
+                       DL_I64Array:$dilation);
   let results = (outs DL_Tensor:$output);
 }

@@ -60,6 +60,52 @@ def DL_ContrastiveLossOp : DL_LayerOp<"contrastive_loss", [DL_Loss]> {
   let results = (outs DL_Tensor:$loss);
 }
 
+def DL_HingeLossOp : DL_LayerOp<"hinge_loss", [DL_Loss]> {
+  let summary = "Caffe HingeLoss layer";
+  let description = [{
+    Caffe's `HingeLossLayer` (hinge_loss_layer.cpp): with x viewed as
+    `[N, D]` and t = -1 at the label's position, +1 elsewhere, the loss is
+    `sum(max(0, 1 + t * x)) / N` ("l1") or `sum(max(0, 1 + t * x)^2) / N`
+    ("l2"). `label` holds N class indices. The result is a scalar.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_Label<"x", "1+">:$label,
+                       DL_Enum<["l1", "l2"], "l1">:$norm,
+                       DL_F64<"1.0">:$loss_weight);
+  let results = (outs DL_Tensor:$loss);
+}
+
+def DL_InfogainLossOp : DL_LayerOp<"infogain_loss", [DL_Loss]> {
+  let summary = "Caffe InfogainLoss layer";
+  let description = [{
+    Caffe's `InfogainLossLayer` (infogain_loss_layer.cpp): with p the softmax
+    of `logits` along `axis` (K classes), the loss is
+    `-sum_i sum_k H[label_i, k] * log(max(p_ik, 1e-20)) / normalizer` over the
+    labels not equal to `ignore_label`; `infogain` is the K x K matrix H (a
+    bottom, or the param the importer reads from `infogain_loss_param.source`).
+    The identity H gives SoftmaxWithLoss. The result is a scalar.
+  }];
+  let arguments = (ins DL_Tensor:$logits, DL_Label<"logits", "axis">:$label,
+                       DL_Constant:$infogain, DL_I64<"1">:$axis,
+                       OptionalAttr<I64Attr>:$ignore_label,
+                       DL_Enum<["full", "valid", "batch_size", "none"],
+                               "valid">:$normalization,
+                       DL_F64<"1.0">:$loss_weight);
+  let results = (outs DL_Tensor:$loss);
+}
+
+def DL_MultinomialLogisticLossOp
+    : DL_LayerOp<"multinomial_logistic_loss", [DL_Loss]> {
+  let summary = "Caffe MultinomialLogisticLoss layer";
+  let description = [{
+    Caffe's `MultinomialLogisticLossLayer`: `prob` holds probabilities
+    `[N, K, ...]`; the loss is `-sum_n log(max(prob[n, label_n], 1e-20)) / N`.
+    `label` is `[N]` (or `[N, 1, 1, 1]`). The result is a scalar.
+  }];
+  let arguments = (ins DL_Tensor:$prob, DL_Label<"prob", "1+">:$label,
+                       DL_F64<"1.0">:$loss_weight);
+  let results = (outs DL_Tensor:$loss);
+}
+
 def DL_AccuracyOp : DL_LayerOp<"accuracy", [DL_NoGradient]> {
   let summary = "Caffe Accuracy layer";
   let description = [{

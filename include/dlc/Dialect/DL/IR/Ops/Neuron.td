@@ -1,10 +1,11 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
-// Neuron family: element-wise activations, dropout, PReLU.
+// Neuron family: element-wise activations (ReLU ... Swish), dropout, PReLU.
 // Shape rules: lib/Ops/Neuron.cpp.
 
-class DL_UnaryOp<string mnemonic, string layer, string formula>
-    : DL_LayerOp<mnemonic> {
+class DL_UnaryOp<string mnemonic, string layer, string formula,
+                 list<Trait> traits = []>
+    : DL_LayerOp<mnemonic, traits> {
   let summary = "Caffe " # layer # " layer";
   let description = "Caffe's `" # layer # "Layer`: element-wise " # formula #
                     ". Same shape as the input.";
@@ -40,6 +41,27 @@ def DL_DropoutOp : DL_UnaryOp<"dropout", "Dropout",
     "dropout with probability `ratio` (identity at inference, `train` false; in training the mask is drawn from a stream seeded by `seed`)"> {
   let arguments = (ins DL_Tensor:$x, DL_F64<"0.5">:$ratio,
                        DL_Bool<"false">:$train, DL_I64<"0">:$seed);
+}
+
+def DL_ExpOp : DL_UnaryOp<"exp", "Exp",
+    "`base ^ (shift + scale * x)` (`base` -1 means e)"> {
+  let arguments = (ins DL_Tensor:$x, DL_F64<"-1.0">:$base,
+                       DL_F64<"1.0">:$scale, DL_F64<"0.0">:$shift);
+}
+def DL_LogOp : DL_UnaryOp<"log", "Log",
+    "`log_base(shift + scale * x)` (`base` -1 means e)"> {
+  let arguments = (ins DL_Tensor:$x, DL_F64<"-1.0">:$base,
+                       DL_F64<"1.0">:$scale, DL_F64<"0.0">:$shift);
+}
+def DL_ThresholdOp : DL_UnaryOp<"threshold", "Threshold",
+    "`x > threshold ? 1 : 0` (no gradient, as in Caffe)", [DL_NoGradient]> {
+  let arguments = (ins DL_Tensor:$x, DL_F64<"0.0">:$threshold);
+}
+def DL_ClipOp : DL_UnaryOp<"clip", "Clip", "`min(max(x, min), max)`"> {
+  let arguments = (ins DL_Tensor:$x, F64Attr:$min, F64Attr:$max);
+}
+def DL_SwishOp : DL_UnaryOp<"swish", "Swish", "`x * sigmoid(beta * x)`"> {
+  let arguments = (ins DL_Tensor:$x, DL_F64<"1.0">:$beta);
 }
 
 def DL_PReLUOp : DL_LayerOp<"prelu"> {

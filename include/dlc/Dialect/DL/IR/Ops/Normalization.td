@@ -1,6 +1,7 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
-// Normalization family: softmax, batch normalization, scale, bias.
+// Normalization family: softmax, batch normalization, mean-variance
+// normalization, scale, bias.
 // Shape rules: lib/Ops/Normalization.cpp.
 
 def DL_SoftmaxOp : DL_LayerOp<"softmax"> {
@@ -51,5 +52,18 @@ def DL_BiasOp : DL_LayerOp<"bias"> {
   }];
   let arguments = (ins DL_Tensor:$x, DL_Weight:$bias,
                        DL_I64<"1">:$axis, DL_I64<"1">:$num_axes);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_MVNOp : DL_LayerOp<"mvn"> {
+  let summary = "Caffe MVN layer (mean-variance normalization)";
+  let description = [{
+    Caffe's `MVNLayer` (mvn_layer.cpp), on a blob of at most 4 axes (N, C,
+    H, W): subtracts the mean over each (n, c) plane (over each n's C*H*W
+    with `across_channels`) and, with `normalize_variance`, divides by
+    `sqrt(E[(x - mean)^2]) + eps`. Same shape as `x`.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_Bool<"true">:$normalize_variance,
+                       DL_Bool<"false">:$across_channels, DL_F64<"1e-9">:$eps);
   let results = (outs DL_Tensor:$output);
 }

@@ -1,6 +1,7 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
-// Pooling family: pooling, local response normalization.
+// Pooling family: pooling, spatial pyramid pooling, local response
+// normalization.
 // Shape rules: lib/Ops/Pooling.cpp.
 
 def DL_PoolingOp : DL_LayerOp<"pooling"> {
@@ -32,5 +33,19 @@ def DL_LRNOp : DL_LayerOp<"lrn"> {
                        DL_F64<"1.0">:$k,
                        DL_Enum<["across_channels", "within_channel"],
                                "across_channels">:$norm_region);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_SPPOp : DL_LayerOp<"spp"> {
+  let summary = "Caffe SPP layer (spatial pyramid pooling)";
+  let description = [{
+    Caffe's `SPPLayer` (spp_layer.cpp): for each level l < `pyramid_height`,
+    pooling into 2^l x 2^l bins (kernel ceil(H / 2^l), stride = kernel, pad
+    (kernel * 2^l - H + 1) / 2, per axis), flattened and concatenated:
+    `[N, sum over levels of C * bins_h * bins_w]`. With `pyramid_height` 1 it
+    is the single pooling, `[N, C, bins_h, bins_w]`.
+  }];
+  let arguments = (ins DL_Tensor:$input, I64Attr:$pyramid_height,
+                       DL_Enum<["max", "ave", "stochastic"], "max">:$pool);
   let results = (outs DL_Tensor:$output);
 }

@@ -38,3 +38,28 @@ def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments]> {
     functional-type(operands, results)
   }];
 }
+
+def DL_RNNOp : DL_LayerOp<"rnn", [AttrSizedOperandSegments]> {
+  let summary = "Caffe RNN layer";
+  let description = [{
+    Caffe's `RNNLayer` (rnn_layer.cpp, recurrent_layer.cpp), the unrolled
+    net: `h_t = tanh(w_hh (cont_t * h_{t-1}) + w_xh x_t + b_h
+    [+ w_xh_static x_static])`, `o_t = tanh(w_ho h_t + b_o)` with h_0 = 0.
+    `x` is `[T, N, ...]`, `cont` `[T, N]`, optional `x_static` `[N, ...]`;
+    weights (Caffe's blob order) `w_xh` `[H, I]`, `b_h` `[H]`, `w_xh_static`
+    `[H, prod(x_static.shape[1:])]` (with `x_static`), `w_hh` `[H, H]`,
+    `w_ho` `[H, H]`, `b_o` `[H]`. Output `o`: `[T, N, num_output]`.
+    `expose_hidden` is not supported.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_Cont:$cont,
+                       Optional<DL_Tensor>:$x_static, DL_Weight:$w_xh,
+                       DL_Weight:$b_h, Optional<DL_Weight>:$w_xh_static,
+                       DL_Weight:$w_hh, DL_Weight:$w_ho, DL_Weight:$b_o,
+                       I64Attr:$num_output, DL_Bool<"false">:$expose_hidden);
+  let results = (outs DL_Tensor:$output);
+  let assemblyFormat = [{
+    $x `,` $cont `,` (`x_static` $x_static^ `,`)? $w_xh `,` $b_h `,`
+    (`w_xh_static` $w_xh_static^ `,`)? $w_hh `,` $w_ho `,` $b_o attr-dict `:`
+    functional-type(operands, results)
+  }];
+}

@@ -62,6 +62,29 @@ def DL_ReshapeOp : DL_LayerOp<"reshape"> {
   let results = (outs DL_Tensor:$output);
 }
 
+def DL_TileOp : DL_LayerOp<"tile"> {
+  let summary = "Caffe Tile layer";
+  let description = [{
+    Caffe's `TileLayer` (tile_layer.cpp): repeats `x` `tiles` times along
+    `axis` (the whole block from `axis` on is repeated). The gradient sums the
+    copies.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_I64<"1">:$axis, I64Attr:$tiles);
+  let results = (outs DL_Tensor:$output);
+}
+
+def DL_BatchReindexOp : DL_LayerOp<"batch_reindex"> {
+  let summary = "Caffe BatchReindex layer";
+  let description = [{
+    Caffe's `BatchReindexLayer` (batch_reindex_layer.cpp): output item i is
+    `x[indices[i]]`; `indices` is 1-D with integers in [0, N). The gradient
+    adds each output gradient into the item it came from; the indices get
+    none.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_Index<"x", "0">:$indices);
+  let results = (outs DL_Tensor:$output);
+}
+
 def DL_SilenceOp : DL_LayerOp<"silence", [DL_NoGradient]> {
   let summary = "Caffe Silence layer";
   let description = [{

@@ -1,4 +1,4 @@
-//===- RefLoss.cpp - Reference losses and accuracy ------------------------===//
+//===- Loss.cpp - Reference losses and accuracy ---------------------------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -27,34 +27,14 @@ int64_t labelOf(const std::string &prefix, float v) {
   return static_cast<int64_t>(v);
 }
 
-struct AxisSplit {
-  int64_t outer, channels, inner;
-};
-
-/// Shared validation of (logits, label) pairs for softmax_with_loss and
-/// accuracy.
-AxisSplit splitLogits(const KernelDesc &desc) {
-  checkArity(desc, 2, 2, 1);
-  checkScalarOutput(desc);
-  const Shape &x = desc.inputs[0];
-  checkMinRank(desc, 0, 1, "logits");
-  int64_t axis = canonicalAxis(desc, desc.attrs.getInt("axis", 1), x.size(), "axis");
-  AxisSplit s{countRange(x, 0, axis), x[axis], countRange(x, axis + 1, x.size())};
-  if (numElements(desc.inputs[1]) != s.outer * s.inner)
-    fail(desc, "label has shape " + shapeToString(desc.inputs[1]) + " (" +
-                   std::to_string(numElements(desc.inputs[1])) +
-                   " elements), expected " + std::to_string(s.outer * s.inner) +
-                   " labels for logits " + shapeToString(x) + " with axis " +
-                   std::to_string(axis));
-  return s;
-}
+using ops::AxisSplit;
 
 class SoftmaxWithLossKernel : public RefKernel {
 public:
   SoftmaxWithLossKernel(std::string prefix, AxisSplit s, bool hasIgnore, int64_t ignore,
-                        std::string norm, double weight, const KernelDesc &desc)
+                        std::string norm, double weight)
       : prefix_(std::move(prefix)), s_(s), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight), desc_(desc) {}
+        norm_(std::move(norm)), weight_(weight) {}
 
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *label = in[1];
@@ -80,7 +60,7 @@ public:
         loss -= std::log(std::max(p, double(FLT_MIN)));
         ++valid;
       }
-    double normalizer = lossNormalizer(desc_, norm_, s_.outer, s_.inner, valid);
+    double normalizer = ops::lossNormalizer(norm_, s_.outer, s_.inner, valid);
     out[0][0] = static_cast<float>(weight_ * loss / normalizer);
   }
 
@@ -91,7 +71,6 @@ private:
   int64_t ignore_;
   std::string norm_;
   double weight_;
-  KernelDesc desc_;
 };
 
 class EuclideanLossKernel : public RefKernel {
@@ -115,9 +94,9 @@ private:
 class SigmoidCrossEntropyKernel : public RefKernel {
 public:
   SigmoidCrossEntropyKernel(int64_t outer, int64_t inner, bool hasIgnore, int64_t ignore,
-                            std::string norm, double weight, const KernelDesc &desc)
+                            std::string norm, double weight)
       : outer_(outer), inner_(inner), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight), desc_(desc) {}
+        norm_(std::move(norm)), weight_(weight) {}
   void forward(const float *const *in, float *const *out) override {
     double loss = 0.0;
     int64_t valid = 0;
@@ -130,7 +109,7 @@ public:
       loss -= x * (t - pos) - std::log1p(std::exp(x - 2.0 * x * pos));
       ++valid;
     }
-    double normalizer = lossNormalizer(desc_, norm_, outer_, inner_, valid);
+    double normalizer = ops::lossNormalizer(norm_, outer_, inner_, valid);
     out[0][0] = static_cast<float>(weight_ * loss / normalizer);
   }
 
@@ -140,7 +119,6 @@ private:
   int64_t ignore_;
   std::string norm_;
   double weight_;
-  KernelDesc desc_;
 };
 
 class ContrastiveLossKernel : public RefKernel {
@@ -219,9 +197,9 @@ private:
 class SoftmaxWithLossGradKernel : public RefKernel {
 public:
   SoftmaxWithLossGradKernel(std::string prefix, AxisSplit s, bool hasIgnore, int64_t ignore,
-                            std::string norm, double weight, const KernelDesc &desc)
+                            std::string norm, double weight)
       : prefix_(std::move(prefix)), s_(s), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight), desc_(desc) {}
+        norm_(std::move(norm)), weight_(weight) {}
 
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *label = in[1];
@@ -244,7 +222,7 @@ public:
                       std::to_string(s_.channels) + ")");
         ++valid;
       }
-    double normalizer = lossNormalizer(desc_, norm_, s_.outer, s_.inner, valid);
+    double normalizer = ops::lossNormalizer(norm_, s_.outer, s_.inner, valid);
     double factor = weight_ * dloss / normalizer;
     for (int64_t o = 0; o < s_.outer; ++o)
       for (int64_t i = 0; i < s_.inner; ++i) {
@@ -272,7 +250,6 @@ private:
   int64_t ignore_;
   std::string norm_;
   double weight_;
-  KernelDesc desc_;
 };
 
 /// d/da = loss_weight * dloss * (a - b) / num, d/db = -d/da.
@@ -303,10 +280,9 @@ private:
 class SigmoidCrossEntropyGradKernel : public RefKernel {
 public:
   SigmoidCrossEntropyGradKernel(int64_t outer, int64_t inner, bool hasIgnore,
-                                int64_t ignore, std::string norm, double weight,
-                                const KernelDesc &desc)
+                                int64_t ignore, std::string norm, double weight)
       : outer_(outer), inner_(inner), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight), desc_(desc) {}
+        norm_(std::move(norm)), weight_(weight) {}
   void forward(const float *const *in, float *const *out) override {
     int64_t count = outer_ * inner_, valid = 0;
     auto ignored = [&](int64_t i) {
@@ -314,7 +290,7 @@ public:
     };
     for (int64_t i = 0; i < count; ++i)
       valid += ignored(i) ? 0 : 1;
-    double normalizer = lossNormalizer(desc_, norm_, outer_, inner_, valid);
+    double normalizer = ops::lossNormalizer(norm_, outer_, inner_, valid);
     double factor = weight_ * double(in[3][0]) / normalizer;
     for (int64_t i = 0; i < count; ++i) {
       if (ignored(i)) {
@@ -332,7 +308,6 @@ private:
   int64_t ignore_;
   std::string norm_;
   double weight_;
-  KernelDesc desc_;
 };
 
 /// Caffe's ContrastiveLossLayer::Backward_cpu, times loss_weight * dloss:
@@ -383,117 +358,95 @@ private:
   int outA_, outB_;
 };
 
-std::string normalization(const KernelDesc &desc, const std::string &def) {
-  std::string n = desc.attrs.getString("normalization", def);
-  if (n != "full" && n != "valid" && n != "batch_size" && n != "none")
-    fail(desc, "attribute 'normalization' has unknown value '" + n +
-                   "' (expected full, valid, batch_size or none)");
-  return n;
+/// The [outer, classes, inner] split of validated logits.
+AxisSplit splitLogits(const KernelDesc &desc, int64_t axis) {
+  AxisSplit s;
+  check(desc, ops::splitAxis(desc.inputs[0], axis, desc.op.c_str(), s));
+  return s;
+}
+
+std::unique_ptr<Kernel> makeSoftmaxWithLoss(const KernelDesc &desc) {
+  auto a = attrsOf<ops::SoftmaxWithLossAttrs>(desc);
+  return std::make_unique<SoftmaxWithLossKernel>(
+      desc.errorPrefix(), splitLogits(desc, a.axis), a.ignore_label.has_value(),
+      a.ignore_label.value_or(0), a.normalization, a.loss_weight);
+}
+
+std::unique_ptr<Kernel> makeEuclideanLoss(const KernelDesc &desc) {
+  const Shape &a = desc.inputs[0];
+  return std::make_unique<EuclideanLossKernel>(numElements(a), a[0],
+                                               attrsOf<ops::EuclideanLossAttrs>(desc).loss_weight);
+}
+
+std::unique_ptr<Kernel> makeSigmoidCrossEntropyLoss(const KernelDesc &desc) {
+  auto a = attrsOf<ops::SigmoidCrossEntropyLossAttrs>(desc);
+  const Shape &x = desc.inputs[0];
+  int64_t outer = x[0], inner = outer == 0 ? 0 : numElements(x) / outer;
+  return std::make_unique<SigmoidCrossEntropyKernel>(outer, inner, a.ignore_label.has_value(),
+                                                     a.ignore_label.value_or(0), a.normalization,
+                                                     a.loss_weight);
+}
+
+std::unique_ptr<Kernel> makeContrastiveLoss(const KernelDesc &desc) {
+  auto a = attrsOf<ops::ContrastiveLossAttrs>(desc);
+  const Shape &x = desc.inputs[0];
+  return std::make_unique<ContrastiveLossKernel>(x[0], numElements(x) / x[0], a.margin,
+                                                 a.legacy_version, a.loss_weight);
+}
+
+std::unique_ptr<Kernel> makeAccuracy(const KernelDesc &desc) {
+  auto a = attrsOf<ops::AccuracyAttrs>(desc);
+  return std::make_unique<AccuracyKernel>(desc.errorPrefix(), splitLogits(desc, a.axis), a.top_k,
+                                          a.ignore_label.has_value(), a.ignore_label.value_or(0));
+}
+
+std::unique_ptr<Kernel> makeSoftmaxWithLossGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  auto a = attrsOf<ops::SoftmaxWithLossAttrs>(gd.fwd);
+  return std::make_unique<SoftmaxWithLossGradKernel>(
+      desc.errorPrefix(), splitLogits(gd.fwd, a.axis), a.ignore_label.has_value(),
+      a.ignore_label.value_or(0), a.normalization, a.loss_weight);
+}
+
+std::unique_ptr<Kernel> makeEuclideanLossGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  const Shape &a = gd.fwd.inputs[0];
+  return std::make_unique<EuclideanLossGradKernel>(
+      numElements(a), a[0], attrsOf<ops::EuclideanLossAttrs>(gd.fwd).loss_weight,
+      gd.outputOf(0), gd.outputOf(1));
+}
+
+std::unique_ptr<Kernel> makeSigmoidCrossEntropyLossGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  auto a = attrsOf<ops::SigmoidCrossEntropyLossAttrs>(gd.fwd);
+  const Shape &x = gd.fwd.inputs[0];
+  int64_t outer = x[0], inner = outer == 0 ? 0 : numElements(x) / outer;
+  return std::make_unique<SigmoidCrossEntropyGradKernel>(
+      outer, inner, a.ignore_label.has_value(), a.ignore_label.value_or(0), a.normalization,
+      a.loss_weight);
+}
+
+std::unique_ptr<Kernel> makeContrastiveLossGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  auto a = attrsOf<ops::ContrastiveLossAttrs>(gd.fwd);
+  const Shape &x = gd.fwd.inputs[0];
+  return std::make_unique<ContrastiveLossGradKernel>(x[0], numElements(x) / x[0], a.margin,
+                                                     a.legacy_version, a.loss_weight,
+                                                     gd.outputOf(0), gd.outputOf(1));
 }
 
 } // namespace
 
-std::unique_ptr<Kernel> makeSoftmaxWithLoss(const KernelDesc &desc) {
-  AxisSplit s = splitLogits(desc);
-  return std::make_unique<SoftmaxWithLossKernel>(
-      errorPrefix(desc), s, desc.attrs.has("ignore_label"),
-      desc.attrs.getInt("ignore_label", 0), normalization(desc, "valid"),
-      desc.attrs.getFloat("loss_weight", 1.0), desc);
-}
-
-std::unique_ptr<Kernel> makeEuclideanLoss(const KernelDesc &desc) {
-  checkArity(desc, 2, 2, 1);
-  checkScalarOutput(desc);
-  checkMinRank(desc, 0, 1, "a");
-  const Shape &a = desc.inputs[0], &b = desc.inputs[1];
-  if (b.empty() || b[0] != a[0] || numElements(a) != numElements(b))
-    fail(desc, "inputs must have the same number of rows and elements, got " +
-                   shapeToString(a) + " and " + shapeToString(b));
-  if (a[0] == 0)
-    fail(desc, "empty batch");
-  return std::make_unique<EuclideanLossKernel>(numElements(a), a[0],
-                                               desc.attrs.getFloat("loss_weight", 1.0));
-}
-
-std::unique_ptr<Kernel> makeSigmoidCrossEntropyLoss(const KernelDesc &desc) {
-  checkArity(desc, 2, 2, 1);
-  checkScalarOutput(desc);
-  checkMinRank(desc, 0, 1, "input");
-  const Shape &x = desc.inputs[0];
-  if (numElements(desc.inputs[1]) != numElements(x))
-    fail(desc, "target has shape " + shapeToString(desc.inputs[1]) +
-                   ", expected as many elements as the input " + shapeToString(x));
-  int64_t outer = x[0];
-  int64_t inner = outer == 0 ? 0 : numElements(x) / outer;
-  return std::make_unique<SigmoidCrossEntropyKernel>(
-      outer, inner, desc.attrs.has("ignore_label"), desc.attrs.getInt("ignore_label", 0),
-      normalization(desc, "batch_size"), desc.attrs.getFloat("loss_weight", 1.0), desc);
-}
-
-std::unique_ptr<Kernel> makeContrastiveLoss(const KernelDesc &desc) {
-  checkArity(desc, 3, 3, 1);
-  checkScalarOutput(desc);
-  checkMinRank(desc, 0, 1, "a");
-  const Shape &a = desc.inputs[0];
-  checkInput(desc, 1, a, "b");
-  int64_t num = a[0];
-  if (num == 0)
-    fail(desc, "empty batch");
-  if (numElements(desc.inputs[2]) != num)
-    fail(desc, "similar has shape " + shapeToString(desc.inputs[2]) + ", expected " +
-                   std::to_string(num) + " elements");
-  return std::make_unique<ContrastiveLossKernel>(
-      num, numElements(a) / num, desc.attrs.getFloat("margin", 1.0),
-      desc.attrs.getBool("legacy_version", false), desc.attrs.getFloat("loss_weight", 1.0));
-}
-
-std::unique_ptr<Kernel> makeAccuracy(const KernelDesc &desc) {
-  AxisSplit s = splitLogits(desc);
-  int64_t topK = desc.attrs.getInt("top_k", 1);
-  if (topK < 1 || topK > s.channels)
-    fail(desc, "top_k (" + std::to_string(topK) + ") must be in [1, " +
-                   std::to_string(s.channels) + "]");
-  return std::make_unique<AccuracyKernel>(errorPrefix(desc), s, topK,
-                                          desc.attrs.has("ignore_label"),
-                                          desc.attrs.getInt("ignore_label", 0));
-}
-
-std::unique_ptr<Kernel> makeSoftmaxWithLossGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makeSoftmaxWithLoss, /*noGrad=*/{1});
-  const KernelDesc &f = gd.fwd;
-  AxisSplit s = splitLogits(f);
-  return std::make_unique<SoftmaxWithLossGradKernel>(
-      errorPrefix(desc), s, f.attrs.has("ignore_label"), f.attrs.getInt("ignore_label", 0),
-      normalization(f, "valid"), f.attrs.getFloat("loss_weight", 1.0), f);
-}
-
-std::unique_ptr<Kernel> makeEuclideanLossGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makeEuclideanLoss);
-  const Shape &a = gd.fwd.inputs[0];
-  return std::make_unique<EuclideanLossGradKernel>(
-      numElements(a), a[0], gd.fwd.attrs.getFloat("loss_weight", 1.0), gd.outputOf(0),
-      gd.outputOf(1));
-}
-
-std::unique_ptr<Kernel> makeSigmoidCrossEntropyLossGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makeSigmoidCrossEntropyLoss, /*noGrad=*/{1});
-  const KernelDesc &f = gd.fwd;
-  const Shape &x = f.inputs[0];
-  int64_t outer = x[0];
-  int64_t inner = outer == 0 ? 0 : numElements(x) / outer;
-  return std::make_unique<SigmoidCrossEntropyGradKernel>(
-      outer, inner, f.attrs.has("ignore_label"), f.attrs.getInt("ignore_label", 0),
-      normalization(f, "batch_size"), f.attrs.getFloat("loss_weight", 1.0), f);
-}
-
-std::unique_ptr<Kernel> makeContrastiveLossGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makeContrastiveLoss, /*noGrad=*/{2});
-  const KernelDesc &f = gd.fwd;
-  const Shape &a = f.inputs[0];
-  return std::make_unique<ContrastiveLossGradKernel>(
-      a[0], numElements(a) / a[0], f.attrs.getFloat("margin", 1.0),
-      f.attrs.getBool("legacy_version", false), f.attrs.getFloat("loss_weight", 1.0),
-      gd.outputOf(0), gd.outputOf(1));
-}
+DLC_REGISTER_KERNELS(DLC_REF_KERNEL("softmax_with_loss", Forward, makeSoftmaxWithLoss),
+                     DLC_REF_KERNEL("softmax_with_loss", Backward, makeSoftmaxWithLossGrad),
+                     DLC_REF_KERNEL("euclidean_loss", Forward, makeEuclideanLoss),
+                     DLC_REF_KERNEL("euclidean_loss", Backward, makeEuclideanLossGrad),
+                     DLC_REF_KERNEL("sigmoid_cross_entropy_loss", Forward,
+                                    makeSigmoidCrossEntropyLoss),
+                     DLC_REF_KERNEL("sigmoid_cross_entropy_loss", Backward,
+                                    makeSigmoidCrossEntropyLossGrad),
+                     DLC_REF_KERNEL("contrastive_loss", Forward, makeContrastiveLoss),
+                     DLC_REF_KERNEL("contrastive_loss", Backward, makeContrastiveLossGrad),
+                     DLC_REF_KERNEL("accuracy", Forward, makeAccuracy));
 
 } // namespace dlc::rt::ref

@@ -1,8 +1,11 @@
-//===- RefRecurrent.cpp - Reference LSTM ----------------------------------===//
+//===- Recurrent.cpp - Reference embedding and LSTM -----------------------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
 //===----------------------------------------------------------------------===//
+//
+// Caffe's EmbedLayer: row lookup (forward) and the scatter-add of the
+// output gradients into the picked rows (backward); indices get no gradient.
 //
 // Caffe's LSTMLayer forward (the unrolled net of lstm_layer.cpp with
 // LSTMUnit steps): for each t and sequence n
@@ -26,6 +29,78 @@ namespace dlc::rt::ref {
 namespace {
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+class EmbedKernel : public RefKernel {
+public:
+  EmbedKernel(std::string prefix, int64_t m, int64_t n, int64_t k, bool bias)
+      : prefix_(std::move(prefix)), m_(m), n_(n), k_(k), bias_(bias) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *w = in[1], *b = bias_ ? in[2] : nullptr;
+    float *y = out[0];
+    for (int64_t i = 0; i < m_; ++i) {
+      float v = x[i];
+      if (!(v >= 0.0f && v < float(k_)) || std::floor(v) != v)
+        throw Error(prefix_ + "index " + std::to_string(v) + " at position " +
+                    std::to_string(i) + " is not an integer in [0, " +
+                    std::to_string(k_) + ")");
+      int64_t idx = static_cast<int64_t>(v);
+      for (int64_t j = 0; j < n_; ++j) {
+        double acc = double(w[idx * n_ + j]);
+        if (b)
+          acc += double(b[j]);
+        y[i * n_ + j] = static_cast<float>(acc);
+      }
+    }
+  }
+
+private:
+  std::string prefix_;
+  int64_t m_, n_, k_;
+  bool bias_;
+};
+
+
+/// Gradients of embed for the weight (rows picked by the indices get the
+/// sum of their output gradients) and the bias; indices get none.
+class EmbedGradKernel : public RefKernel {
+public:
+  EmbedGradKernel(std::string prefix, int64_t m, int64_t n, int64_t k, bool bias, int outW,
+                  int outB)
+      : prefix_(std::move(prefix)), m_(m), n_(n), k_(k), bias_(bias), outW_(outW),
+        outB_(outB) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *dy = in[bias_ ? 4 : 3];
+    if (outW_ >= 0) {
+      std::vector<double> dw(k_ * n_, 0.0);
+      for (int64_t i = 0; i < m_; ++i) {
+        float v = x[i];
+        if (!(v >= 0.0f && v < float(k_)) || std::floor(v) != v)
+          throw Error(prefix_ + "index " + std::to_string(v) + " at position " +
+                      std::to_string(i) + " is not an integer in [0, " +
+                      std::to_string(k_) + ")");
+        int64_t idx = static_cast<int64_t>(v);
+        for (int64_t j = 0; j < n_; ++j)
+          dw[idx * n_ + j] += dy[i * n_ + j];
+      }
+      for (int64_t i = 0; i < k_ * n_; ++i)
+        out[outW_][i] = static_cast<float>(dw[i]);
+    }
+    if (outB_ >= 0)
+      for (int64_t j = 0; j < n_; ++j) {
+        double acc = 0.0;
+        for (int64_t i = 0; i < m_; ++i)
+          acc += dy[i * n_ + j];
+        out[outB_][j] = static_cast<float>(acc);
+      }
+  }
+
+private:
+  std::string prefix_;
+  int64_t m_, n_, k_;
+  bool bias_;
+  int outW_, outB_;
+};
+
 
 class LstmKernel : public RefKernel {
 public:
@@ -221,51 +296,51 @@ private:
   size_t dyIdx_;
 };
 
-} // namespace
+/// Product of s[from:].
+int64_t countFrom(const Shape &s, size_t from) {
+  int64_t n = 1;
+  for (size_t i = from; i < s.size(); ++i)
+    n *= s[i];
+  return n;
+}
+
+std::unique_ptr<Kernel> makeEmbed(const KernelDesc &desc) {
+  auto a = attrsOf<ops::EmbedAttrs>(desc);
+  return std::make_unique<EmbedKernel>(desc.errorPrefix(), numElements(desc.inputs[0]),
+                                       a.num_output, a.input_dim, desc.inputs.size() == 3);
+}
+
+std::unique_ptr<Kernel> makeEmbedGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  auto a = attrsOf<ops::EmbedAttrs>(gd.fwd);
+  return std::make_unique<EmbedGradKernel>(desc.errorPrefix(), numElements(gd.fwd.inputs[0]),
+                                           a.num_output, a.input_dim, gd.numOperands == 3,
+                                           gd.outputOf(1), gd.outputOf(2));
+}
 
 std::unique_ptr<Kernel> makeLstm(const KernelDesc &desc) {
-  checkArity(desc, 5, 7, 1);
-  if (desc.inputs.size() == 6)
-    fail(desc, "expected 5 inputs (x, cont, w_xc, b_c, w_hc) or 7 (x, cont, x_static, "
-               "w_xc, b_c, w_xc_static, w_hc), got 6");
-  if (desc.attrs.getBool("expose_hidden", false))
-    fail(desc, "expose_hidden is not supported (the op has no h0/c0 operands)");
   bool hasStatic = desc.inputs.size() == 7;
-  int64_t hdim = requireInt(desc, "num_output");
-  if (hdim <= 0)
-    fail(desc, "num_output must be positive, got " + std::to_string(hdim));
-  checkMinRank(desc, 0, 2, "x");
   const Shape &x = desc.inputs[0];
-  int64_t t = x[0], n = x[1], in = countRange(x, 2, x.size());
-  checkInput(desc, 1, {t, n}, "cont");
-  int64_t inStatic = 0;
-  size_t w = 2;
-  if (hasStatic) {
-    checkMinRank(desc, 2, 1, "x_static");
-    const Shape &xs = desc.inputs[2];
-    if (xs[0] != n)
-      fail(desc, "x_static has shape " + shapeToString(xs) + ", expected " +
-                     std::to_string(n) + " rows");
-    inStatic = countRange(xs, 1, xs.size());
-    w = 3;
-  }
-  checkInput(desc, w, {4 * hdim, in}, "w_xc");
-  checkInput(desc, w + 1, {4 * hdim}, "b_c");
-  if (hasStatic)
-    checkInput(desc, w + 2, {4 * hdim, inStatic}, "w_xc_static");
-  checkInput(desc, desc.inputs.size() - 1, {4 * hdim, hdim}, "w_hc");
-  checkOutputs(desc, {{t, n, hdim}});
-  return std::make_unique<LstmKernel>(t, n, in, inStatic, hdim, hasStatic);
+  int64_t inStatic = hasStatic ? countFrom(desc.inputs[2], 1) : 0;
+  return std::make_unique<LstmKernel>(x[0], x[1], countFrom(x, 2), inStatic,
+                                      attrsOf<ops::LSTMAttrs>(desc).num_output, hasStatic);
 }
 
 std::unique_ptr<Kernel> makeLstmGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makeLstm, /*noGrad=*/{1}); // cont
+  GradDesc gd = gradDesc(desc);
   const Shape &x = gd.fwd.inputs[0];
   bool hasStatic = gd.numOperands == 7;
-  int64_t inStatic = hasStatic ? countRange(gd.fwd.inputs[2], 1, gd.fwd.inputs[2].size()) : 0;
-  return std::make_unique<LstmGradKernel>(x[0], x[1], countRange(x, 2, x.size()), inStatic,
-                                          gd.fwd.attrs.getInt("num_output", 0), hasStatic,
-                                          gd);
+  int64_t inStatic = hasStatic ? countFrom(gd.fwd.inputs[2], 1) : 0;
+  return std::make_unique<LstmGradKernel>(x[0], x[1], countFrom(x, 2), inStatic,
+                                          attrsOf<ops::LSTMAttrs>(gd.fwd).num_output,
+                                          hasStatic, gd);
 }
+
+} // namespace
+
+DLC_REGISTER_KERNELS(DLC_REF_KERNEL("embed", Forward, makeEmbed),
+                     DLC_REF_KERNEL("embed", Backward, makeEmbedGrad),
+                     DLC_REF_KERNEL("lstm", Forward, makeLstm),
+                     DLC_REF_KERNEL("lstm", Backward, makeLstmGrad));
 
 } // namespace dlc::rt::ref

@@ -1,4 +1,4 @@
-//===- ConvolutionGrad.cpp - oneDNN convolution / inner product backward --===//
+//===- ConvGrad.cpp - oneDNN convolution / inner product backward ---------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -43,7 +43,7 @@ template <bool Deconv> class ConvGradKernel : public DnnlKernelBase {
 public:
   ConvGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
                  const ConvGeom &g, dnnl::algorithm alg)
-      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIdx()), outDx_(gd.outputOf(0)),
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIn()), outDx_(gd.outputOf(0)),
         outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)), cacheW_(isParam(desc, 1)) {
     const Shape &x = gd.fwd.inputs[0], &y = gd.fwd.outputs[0];
     dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
@@ -139,7 +139,7 @@ class GemmConvGradKernel : public DnnlKernelBase {
 public:
   GemmConvGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
                      const ConvGeom &geom)
-      : DnnlKernelBase(desc, ctx), g_(geom), dyIdx_(gd.gradIdx()), outDx_(gd.outputOf(0)),
+      : DnnlKernelBase(desc, ctx), g_(geom), dyIdx_(gd.gradIn()), outDx_(gd.outputOf(0)),
         outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)) {
     K_ = g_.c / g_.g * g_.kh * g_.kw;
     ohw_ = g_.oh * g_.ow;
@@ -252,7 +252,7 @@ class InnerProductGradKernel : public DnnlKernelBase {
 public:
   InnerProductGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
                          int64_t M, int64_t K, int64_t N, bool transpose)
-      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIdx()), outDx_(gd.outputOf(0)),
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIn()), outDx_(gd.outputOf(0)),
         outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)), cacheW_(isParam(desc, 1)) {
     auto dyMd = plainDesc({M, N});
     if (outDx_ >= 0) {
@@ -342,11 +342,11 @@ private:
 
 template <bool Deconv>
 static std::unique_ptr<Kernel> createConvGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  GradDesc gd = parseGrad(desc);
+  GradDesc gd = gradDesc(desc);
   ConvGeom g = convGeometry(gd.fwd, Deconv);
-  std::string impl = desc.attrs.getString("impl", "auto");
+  std::string impl = desc.requestedImpl().empty() ? "auto" : desc.requestedImpl();
   if (impl == "fft")
-    return nullptr; // implemented outside oneDNN
+    throw NotApplicable{"fft is not a oneDNN algorithm"};
   dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
   if (Deconv) {
     if (impl != "auto" && impl != "direct")
@@ -378,23 +378,20 @@ static std::unique_ptr<Kernel> createConvGrad(const KernelDesc &desc, DnnlContex
                   "CPU's ISA (its winograd kernels need AVX-512)");
     if (impl == "direct")
       fail(desc, "oneDNN has no direct backward for this configuration");
-    return nullptr;
+    throw NotApplicable{"oneDNN has no convolution backward for this configuration"};
   }
 }
 
-std::unique_ptr<Kernel> createConvolutionGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  return createConvGrad<false>(desc, ctx);
-}
-
-std::unique_ptr<Kernel> createDeconvolutionGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  return createConvGrad<true>(desc, ctx);
-}
-
-std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  GradDesc gd = parseGrad(desc);
-  IpGeom g = ipGeometry(gd.fwd);
+static std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, DnnlContext &ctx) {
+  GradDesc gd = gradDesc(desc);
+  ops::InnerProductGeometry g = ipGeometry(gd.fwd);
   return std::make_unique<InnerProductGradKernel>(desc, ctx, gd, g.m, g.k, g.n, g.transpose);
 }
+
+DLC_REGISTER_KERNELS(
+    DLC_DNNL_KERNEL("convolution", Backward, createConvGrad<false>, nullptr),
+    DLC_DNNL_KERNEL("deconvolution", Backward, createConvGrad<true>, nullptr),
+    DLC_DNNL_KERNEL("inner_product", Backward, createInnerProductGrad, nullptr));
 
 } // namespace dnnlk
 } // namespace dlc::rt

@@ -1,4 +1,4 @@
-//===- RefPool.cpp - Reference pooling and LRN ----------------------------===//
+//===- Pooling.cpp - Reference pooling and LRN ----------------------------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -135,23 +135,6 @@ private:
   PoolGeometry g_;
   PoolMethod method_;
 };
-
-int64_t pooledSize(const KernelDesc &desc, int64_t in, int64_t k, int64_t s, int64_t p,
-                   bool ceilMode, bool anyPad) {
-  int64_t span = in + 2 * p - k;
-  if (span < 0)
-    fail(desc, "kernel (" + std::to_string(k) + ") is larger than the padded input (" +
-                   std::to_string(in + 2 * p) + ")");
-  int64_t o = (ceilMode ? (span + s - 1) / s : span / s) + 1;
-  // Caffe's clip (PoolingLayer::Reshape), applied only when the layer has
-  // padding on some axis: the last window must start inside the input or
-  // its left/top padding. Without padding Caffe keeps a window that starts
-  // past the input (kernel < stride); it is empty and, as in Caffe, pools
-  // to -FLT_MAX (max) or 0/0 (ave).
-  if (anyPad && (o - 1) * s >= in + p)
-    --o;
-  return o;
-}
 
 class LrnKernel : public RefKernel {
 public:
@@ -355,117 +338,53 @@ private:
   bool across_;
 };
 
-} // namespace
+/// The kernel's geometry from the op library's.
+PoolGeometry poolGeometry(const KernelDesc &desc) {
+  ops::PoolGeometry og;
+  check(desc, ops::poolGeometry(attrsOf<ops::PoolingAttrs>(desc), desc.inputs[0], og));
+  PoolGeometry g;
+  g.planes = og.batch * og.channels;
+  g.height = og.height, g.width = og.width;
+  g.pooledH = og.oh, g.pooledW = og.ow;
+  g.kh = og.kh, g.kw = og.kw, g.sh = og.sh, g.sw = og.sw, g.ph = og.ph, g.pw = og.pw;
+  return g;
+}
+
+PoolMethod methodOf(const std::string &pool) {
+  return pool == "max" ? PoolMethod::Max : pool == "ave" ? PoolMethod::Ave : PoolMethod::Stochastic;
+}
 
 std::unique_ptr<Kernel> makePooling(const KernelDesc &desc) {
-  checkArity(desc, 1, 1, 1);
-  checkRank(desc, 0, 4, "input");
-  const Shape &x = desc.inputs[0];
-  std::string pool = desc.attrs.getString("pool", "max");
-  PoolMethod method;
-  if (pool == "max")
-    method = PoolMethod::Max;
-  else if (pool == "ave")
-    method = PoolMethod::Ave;
-  else if (pool == "stochastic")
-    method = PoolMethod::Stochastic;
-  else
-    fail(desc, "attribute 'pool' has unknown value '" + pool +
-                   "' (expected max, ave or stochastic)");
-  std::string round = desc.attrs.getString("round_mode", "ceil");
-  if (round != "ceil" && round != "floor")
-    fail(desc, "attribute 'round_mode' has unknown value '" + round +
-                   "' (expected ceil or floor)");
-  PoolGeometry g;
-  g.planes = x[0] * x[1];
-  g.height = x[2];
-  g.width = x[3];
-  if (desc.attrs.getBool("global_pooling", false)) {
-    g.kh = g.height;
-    g.kw = g.width;
-    // Caffe requires pad 0 and stride 1 with global pooling.
-    std::vector<int64_t> pad = spatialAttr(desc, "pad", 2, 0);
-    std::vector<int64_t> stride = spatialAttr(desc, "stride", 2, 1);
-    if (pad[0] != 0 || pad[1] != 0 || stride[0] != 1 || stride[1] != 1)
-      fail(desc, "global pooling needs pad 0 and stride 1");
-  } else {
-    std::vector<int64_t> k = spatialAttr(desc, "kernel", 2, -1);
-    std::vector<int64_t> s = spatialAttr(desc, "stride", 2, 1);
-    std::vector<int64_t> p = spatialAttr(desc, "pad", 2, 0);
-    g.kh = k[0], g.kw = k[1], g.sh = s[0], g.sw = s[1], g.ph = p[0], g.pw = p[1];
-  }
-  if (g.kh <= 0 || g.kw <= 0)
-    fail(desc, "kernel entries must be positive");
-  if (g.sh <= 0 || g.sw <= 0)
-    fail(desc, "stride entries must be positive");
-  if (g.ph < 0 || g.pw < 0)
-    fail(desc, "pad entries must be non-negative");
-  if (g.ph >= g.kh || g.pw >= g.kw)
-    fail(desc, "pad must be smaller than kernel");
-  bool ceilMode = round == "ceil";
-  bool anyPad = g.ph != 0 || g.pw != 0;
-  g.pooledH = pooledSize(desc, g.height, g.kh, g.sh, g.ph, ceilMode, anyPad);
-  g.pooledW = pooledSize(desc, g.width, g.kw, g.sw, g.pw, ceilMode, anyPad);
-  checkOutputs(desc, {{x[0], x[1], g.pooledH, g.pooledW}});
-  return std::make_unique<PoolingKernel>(g, method);
+  return std::make_unique<PoolingKernel>(poolGeometry(desc),
+                                         methodOf(attrsOf<ops::PoolingAttrs>(desc).pool));
 }
 
 std::unique_ptr<Kernel> makeLrn(const KernelDesc &desc) {
-  checkArity(desc, 1, 1, 1);
-  checkRank(desc, 0, 4, "input");
-  int64_t size = desc.attrs.getInt("local_size", 5);
-  if (size <= 0 || size % 2 == 0)
-    fail(desc, "local_size must be a positive odd number, got " + std::to_string(size));
-  double alpha = desc.attrs.getFloat("alpha", 1.0);
-  double beta = desc.attrs.getFloat("beta", 0.75);
-  double k = desc.attrs.getFloat("k", 1.0);
-  std::string region = desc.attrs.getString("norm_region", "across_channels");
-  if (region != "across_channels" && region != "within_channel")
-    fail(desc, "attribute 'norm_region' has unknown value '" + region +
-                   "' (expected across_channels or within_channel)");
-  checkOutputs(desc, {desc.inputs[0]});
-  return std::make_unique<LrnKernel>(desc.inputs[0], size, alpha, beta, k,
-                                     region == "across_channels");
+  auto a = attrsOf<ops::LRNAttrs>(desc);
+  return std::make_unique<LrnKernel>(desc.inputs[0], a.local_size, a.alpha, a.beta, a.k,
+                                     a.norm_region == "across_channels");
 }
 
-} // namespace dlc::rt::ref
-
-namespace dlc::rt::ref {
-
 std::unique_ptr<Kernel> makePoolingGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makePooling);
-  const KernelDesc &f = gd.fwd;
-  std::string pool = f.attrs.getString("pool", "max");
+  GradDesc gd = gradDesc(desc);
+  std::string pool = attrsOf<ops::PoolingAttrs>(gd.fwd).pool;
   if (pool == "stochastic")
-    fail(desc, "stochastic pooling has no gradient (only max and ave are differentiable)");
-  // The forward factory accepted the description: rebuild its geometry.
-  const Shape &x = f.inputs[0], &y = f.outputs[0];
-  PoolGeometry g;
-  g.planes = x[0] * x[1];
-  g.height = x[2];
-  g.width = x[3];
-  g.pooledH = y[2];
-  g.pooledW = y[3];
-  if (f.attrs.getBool("global_pooling", false)) {
-    g.kh = g.height;
-    g.kw = g.width;
-  } else {
-    std::vector<int64_t> k = spatialAttr(f, "kernel", 2, -1);
-    std::vector<int64_t> s = spatialAttr(f, "stride", 2, 1);
-    std::vector<int64_t> p = spatialAttr(f, "pad", 2, 0);
-    g.kh = k[0], g.kw = k[1], g.sh = s[0], g.sw = s[1], g.ph = p[0], g.pw = p[1];
-  }
-  return std::make_unique<PoolingGradKernel>(g, pool == "max" ? PoolMethod::Max
-                                                              : PoolMethod::Ave);
+    desc.fail("stochastic pooling has no gradient (only max and ave are differentiable)");
+  return std::make_unique<PoolingGradKernel>(poolGeometry(gd.fwd), methodOf(pool));
 }
 
 std::unique_ptr<Kernel> makeLrnGrad(const KernelDesc &desc) {
-  GradDesc gd = readGrad(desc, makeLrn);
-  const Attrs &a = gd.fwd.attrs;
-  return std::make_unique<LrnGradKernel>(
-      gd.fwd.inputs[0], a.getInt("local_size", 5), a.getFloat("alpha", 1.0),
-      a.getFloat("beta", 0.75), a.getFloat("k", 1.0),
-      a.getString("norm_region", "across_channels") == "across_channels");
+  GradDesc gd = gradDesc(desc);
+  auto a = attrsOf<ops::LRNAttrs>(gd.fwd);
+  return std::make_unique<LrnGradKernel>(gd.fwd.inputs[0], a.local_size, a.alpha, a.beta, a.k,
+                                         a.norm_region == "across_channels");
 }
+
+} // namespace
+
+DLC_REGISTER_KERNELS(DLC_REF_KERNEL("pooling", Forward, makePooling),
+                     DLC_REF_KERNEL("pooling", Backward, makePoolingGrad),
+                     DLC_REF_KERNEL("lrn", Forward, makeLrn),
+                     DLC_REF_KERNEL("lrn", Backward, makeLrnGrad));
 
 } // namespace dlc::rt::ref

@@ -1,4 +1,4 @@
-//===- Convolution.cpp - oneDNN convolution / deconvolution kernels -------===//
+//===- Conv.cpp - oneDNN convolution, deconvolution, inner product --------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -8,6 +8,10 @@
 // oneDNN-chosen (blocked) layouts and reorders, or "gemm": an explicit
 // im2col into a column buffer followed by a batched oneDNN matmul.
 // deconvolution: oneDNN deconvolution_direct.
+// inner_product: Caffe's x viewed as [M, K] (M = prod(shape[:axis])),
+// y[M, N] = x * W^T + b with W [N, K], or x * W with W [K, N] when
+// transpose is set, as a oneDNN matmul whose weight layout is chosen by
+// oneDNN; the reordered weight is cached until paramsChanged().
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,58 +93,19 @@ private:
 } // namespace
 
 ConvGeom convGeometry(const KernelDesc &desc, bool deconv) {
-  checkArity(desc, 2, 3, 1);
-  checkNonEmpty(desc);
-  const Shape &x = desc.inputs[0];
-  if (x.size() != 4)
-    throw Unsupported{"only 2-D (rank-4) inputs"};
-  const Shape &wt = desc.inputs[1];
-  if (wt.size() != 4)
-    fail(desc, "weight must have rank 4, got " + shapeToString(wt));
+  ops::ConvGeometry og;
+  if (deconv)
+    check(desc, ops::convGeometry(attrsOf<ops::DeconvolutionAttrs>(desc), desc.inputs[0], og));
+  else
+    check(desc, ops::convGeometry(attrsOf<ops::ConvolutionAttrs>(desc), desc.inputs[0], og));
+  if (og.numSpatial() != 2)
+    throw NotApplicable{"only 2-D (rank-4) convolutions"};
   ConvGeom g{};
-  g.n = x[0];
-  g.c = x[1];
-  g.h = x[2];
-  g.w = x[3];
-  g.g = desc.attrs.getInt("group", 1);
-  if (g.g < 1)
-    fail(desc, "group must be >= 1");
-  auto k = spatialAttr(desc, "kernel", 2, 0, /*required=*/true);
-  auto s = spatialAttr(desc, "stride", 2, 1);
-  auto p = spatialAttr(desc, "pad", 2, 0);
-  auto d = spatialAttr(desc, "dilation", 2, 1);
-  g.kh = k[0], g.kw = k[1], g.sh = s[0], g.sw = s[1];
-  g.ph = p[0], g.pw = p[1], g.dh = d[0], g.dw = d[1];
-  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 ||
-      g.pw < 0)
-    fail(desc, "kernel, stride and dilation must be >= 1 and pad >= 0");
-  g.o = desc.attrs.getInt("num_output", deconv ? wt[1] * g.g : wt[0]);
-  if (g.o < 1)
-    fail(desc, "num_output must be >= 1");
-  if (g.c % g.g != 0 || g.o % g.g != 0)
-    fail(desc, "input channels (" + std::to_string(g.c) + ") and num_output (" +
-                   std::to_string(g.o) + ") must be divisible by group (" +
-                   std::to_string(g.g) + ")");
-  Shape wantW = deconv ? Shape{g.c, g.o / g.g, g.kh, g.kw} : Shape{g.o, g.c / g.g, g.kh, g.kw};
-  if (wt != wantW)
-    fail(desc, "weight shape " + shapeToString(wt) + " does not match the expected " +
-                   shapeToString(wantW));
+  g.n = og.batch, g.c = og.channels, g.h = og.input[0], g.w = og.input[1];
+  g.o = og.numOutput, g.oh = og.output[0], g.ow = og.output[1], g.g = og.group;
+  g.kh = og.kernel[0], g.kw = og.kernel[1], g.sh = og.stride[0], g.sw = og.stride[1];
+  g.ph = og.pad[0], g.pw = og.pad[1], g.dh = og.dilation[0], g.dw = og.dilation[1];
   g.hasBias = desc.inputs.size() == 3;
-  if (g.hasBias && numElements(desc.inputs[2]) != g.o)
-    fail(desc, "bias must have " + std::to_string(g.o) + " elements, got " +
-                   shapeToString(desc.inputs[2]));
-  int64_t ekh = g.dh * (g.kh - 1) + 1, ekw = g.dw * (g.kw - 1) + 1;
-  if (deconv) {
-    g.oh = g.sh * (g.h - 1) + ekh - 2 * g.ph;
-    g.ow = g.sw * (g.w - 1) + ekw - 2 * g.pw;
-  } else {
-    g.oh = (g.h + 2 * g.ph - ekh) < 0 ? 0 : (g.h + 2 * g.ph - ekh) / g.sh + 1;
-    g.ow = (g.w + 2 * g.pw - ekw) < 0 ? 0 : (g.w + 2 * g.pw - ekw) / g.sw + 1;
-  }
-  if (g.oh < 1 || g.ow < 1)
-    fail(desc, "kernel (with dilation and padding) does not fit the input " +
-                   shapeToString(x));
-  checkOutputShape(desc, Shape{g.n, g.o, g.oh, g.ow});
   return g;
 }
 
@@ -273,11 +238,13 @@ dnnl::memory::desc convWeightAny(const ConvGeom &g) {
   return dnnl::memory::desc({g.g, g.o / g.g, g.c / g.g, g.kh, g.kw}, dt::f32, tag::any);
 }
 
+namespace {
+
 std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &ctx) {
   ConvGeom g = convGeometry(desc, /*deconv=*/false);
-  std::string impl = desc.attrs.getString("impl", "auto");
+  std::string impl = desc.requestedImpl().empty() ? "auto" : desc.requestedImpl();
   if (impl == "fft")
-    return nullptr; // implemented outside oneDNN
+    throw NotApplicable{"fft is not a oneDNN algorithm"};
   if (impl == "gemm")
     return std::make_unique<GemmConvKernel>(desc, ctx, g);
 
@@ -317,7 +284,7 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
                   "ISA (its winograd kernels need AVX-512)");
     if (impl == "direct")
       fail(desc, "oneDNN has no direct convolution for this configuration");
-    return nullptr;
+    throw NotApplicable{"oneDNN has no convolution for this configuration"};
   }
   return std::make_unique<WeightedKernel<dnnl::convolution_forward>>(
       desc, ctx, pd, userSrc, userW, userDst, g.hasBias);
@@ -325,9 +292,9 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
 
 std::unique_ptr<Kernel> createDeconvolution(const KernelDesc &desc, DnnlContext &ctx) {
   ConvGeom g = convGeometry(desc, /*deconv=*/true);
-  std::string impl = desc.attrs.getString("impl", "auto");
+  std::string impl = desc.requestedImpl().empty() ? "auto" : desc.requestedImpl();
   if (impl == "fft")
-    return nullptr;
+    throw NotApplicable{"fft is not a oneDNN algorithm"};
   if (impl != "auto" && impl != "direct")
     fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
   Shape x = desc.inputs[0], y = desc.outputs[0];
@@ -342,6 +309,83 @@ std::unique_ptr<Kernel> createDeconvolution(const KernelDesc &desc, DnnlContext 
   return std::make_unique<WeightedKernel<dnnl::deconvolution_forward>>(
       desc, ctx, pd, userSrc, userW, userDst, g.hasBias);
 }
+
+
+class InnerProductKernel : public DnnlKernelBase {
+public:
+  InnerProductKernel(const KernelDesc &desc, DnnlContext &ctx, int64_t M, int64_t K,
+                     int64_t N, bool transpose, bool hasBias)
+      : DnnlKernelBase(desc, ctx), hasBias_(hasBias), cacheW_(isParam(desc, 1)) {
+    auto srcMd = plainDesc({M, K});
+    auto dstMd = plainDesc({M, N});
+    // Caffe's W [N, K] is the matmul's B [K, N] stored column-major (ba);
+    // with transpose W is [K, N] row-major (ab).
+    auto userWMd = dnnl::memory::desc({K, N}, dt::f32, transpose ? tag::ab : tag::ba);
+    auto anyWMd = dnnl::memory::desc({K, N}, dt::f32, tag::any);
+    auto biasMd = hasBias ? plainDesc({1, N}) : dnnl::memory::desc();
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(srcMd, anyWMd, biasMd, dstMd), eng_);
+    prim_ = dnnl::matmul(pd);
+    impl_ = implOf(pd);
+    src_ = handleMem(srcMd, eng_);
+    dst_ = handleMem(dstMd, eng_);
+    userW_ = handleMem(userWMd, eng_);
+    if (hasBias)
+      bias_ = handleMem(biasMd, eng_);
+    reorderW_ = pd.weights_desc() != userWMd;
+    if (reorderW_) {
+      w_ = dnnl::memory(pd.weights_desc(), eng_);
+      wR_ = dnnl::reorder(userW_, w_);
+    } else {
+      w_ = userW_;
+    }
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    bind(src_, in[0]);
+    bind(dst_, out[0]);
+    if (!reorderW_) {
+      bind(userW_, in[1]);
+    } else if (!wValid_) {
+      bind(userW_, in[1]);
+      exec(wR_, {{DNNL_ARG_FROM, userW_}, {DNNL_ARG_TO, w_}});
+      wValid_ = cacheW_;
+    }
+    Args args{{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, w_}, {DNNL_ARG_DST, dst_}};
+    if (hasBias_) {
+      bind(bias_, in[2]);
+      args[DNNL_ARG_BIAS] = bias_;
+    }
+    exec(prim_, args);
+    wait();
+  }
+
+  void paramsChanged() override { wValid_ = false; }
+
+private:
+  bool hasBias_, cacheW_, reorderW_ = false, wValid_ = false;
+  dnnl::matmul prim_;
+  dnnl::memory src_, dst_, userW_, w_, bias_;
+  dnnl::reorder wR_;
+};
+
+
+std::unique_ptr<Kernel> createInnerProduct(const KernelDesc &desc, DnnlContext &ctx) {
+  ops::InnerProductGeometry g = ipGeometry(desc);
+  return std::make_unique<InnerProductKernel>(desc, ctx, g.m, g.k, g.n, g.transpose,
+                                              desc.inputs.size() == 3);
+}
+
+} // namespace
+
+ops::InnerProductGeometry ipGeometry(const KernelDesc &desc) {
+  ops::InnerProductGeometry g;
+  check(desc, ops::innerProductGeometry(attrsOf<ops::InnerProductAttrs>(desc), desc.inputs[0], g));
+  return g;
+}
+
+DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("convolution", Forward, createConvolution, nullptr),
+                     DLC_DNNL_KERNEL("deconvolution", Forward, createDeconvolution, nullptr),
+                     DLC_DNNL_KERNEL("inner_product", Forward, createInnerProduct, nullptr));
 
 } // namespace dnnlk
 } // namespace dlc::rt

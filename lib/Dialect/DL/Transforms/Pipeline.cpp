@@ -1,0 +1,41 @@
+//===- Pipeline.cpp - The dl-compile pipeline -----------------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one definition of what `dlc compile` does to imported IR, registered
+// so that `dl-opt --pass-pipeline='builtin.module(dl-compile{...})'` runs
+// exactly the same passes with the same options.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Dialect/DL/Transforms/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options) {
+  DLSeedDropoutOptions seed;
+  seed.seed = options.seed;
+  pm.addPass(createDLSeedDropout(seed));
+  pm.addPass(createDLShapeInference());
+  if (options.gradient)
+    pm.addPass(createDLAutodiff());
+  DLSelectKernelsOptions select;
+  select.convAlgorithm = options.convAlgorithm;
+  select.impl = options.impl;
+  pm.addPass(createDLSelectKernels(select));
+  if (options.planBuffers)
+    pm.addPass(createDLPlanBuffers());
+}
+
+void mlir::dl::registerDLPipelines() {
+  registerDLPasses();
+  PassPipelineRegistration<CompilePipelineOptions>(
+      "dl-compile",
+      "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
+      "dl-select-kernels, [dl-plan-buffers]",
+      buildCompilePipeline);
+}

@@ -1,0 +1,289 @@
+//===- Structure.cpp - Reference data-movement ops ------------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// concat, slice, crop, flatten, reshape and silence, and the gradients of
+// all but silence (pure data movement in the opposite direction).
+//
+//===----------------------------------------------------------------------===//
+#include "RefCommon.h"
+
+#include <algorithm>
+
+namespace dlc::rt::ref {
+namespace {
+
+/// Concat (many inputs -> one output) or slice (one input -> many outputs)
+/// along one axis viewed as [outer, dim_i * inner].
+class AxisCopyKernel : public RefKernel {
+public:
+  AxisCopyKernel(bool concat, int64_t outer, int64_t inner, std::vector<int64_t> dims)
+      : concat_(concat), outer_(outer), inner_(inner), dims_(std::move(dims)) {
+    for (int64_t d : dims_)
+      total_ += d;
+  }
+  void forward(const float *const *in, float *const *out) override {
+    int64_t offset = 0;
+    for (size_t p = 0; p < dims_.size(); ++p) {
+      int64_t chunk = dims_[p] * inner_;
+      for (int64_t o = 0; o < outer_; ++o) {
+        int64_t big = (o * total_ + offset) * inner_;
+        if (concat_)
+          std::copy(in[p] + o * chunk, in[p] + (o + 1) * chunk, out[0] + big);
+        else
+          std::copy(in[0] + big, in[0] + big + chunk, out[p] + o * chunk);
+      }
+      offset += dims_[p];
+    }
+  }
+
+private:
+  bool concat_;
+  int64_t outer_, inner_;
+  std::vector<int64_t> dims_;
+  int64_t total_ = 0;
+};
+
+class CropKernel : public RefKernel {
+public:
+  CropKernel(Shape in, Shape out, std::vector<int64_t> offsets)
+      : in_(std::move(in)), out_(std::move(out)), offsets_(std::move(offsets)) {}
+  void forward(const float *const *in, float *const *out) override {
+    int64_t count = numElements(out_);
+    size_t rank = out_.size();
+    std::vector<int64_t> idx(rank, 0);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t src = 0;
+      for (size_t a = 0; a < rank; ++a)
+        src = src * in_[a] + idx[a] + offsets_[a];
+      out[0][i] = in[0][src];
+      for (size_t a = rank; a-- > 0;) {
+        if (++idx[a] < out_[a])
+          break;
+        idx[a] = 0;
+      }
+    }
+  }
+
+private:
+  Shape in_, out_;
+  std::vector<int64_t> offsets_; // one per axis, 0 below `axis`
+};
+
+class CopyKernel : public RefKernel {
+public:
+  explicit CopyKernel(int64_t count) : count_(count) {}
+  bool supportsInPlace() const override { return true; }
+  void forward(const float *const *in, float *const *out) override {
+    if (in[0] != out[0])
+      std::copy(in[0], in[0] + count_, out[0]);
+  }
+
+private:
+  int64_t count_;
+};
+
+class SilenceKernel : public RefKernel {
+public:
+  void forward(const float *const *, float *const *) override {}
+};
+
+/// Gradient of concat: each wrt input receives its piece of dy.
+/// Inputs: x_0..x_{n-1}, y, dy.
+class ConcatGradKernel : public RefKernel {
+public:
+  ConcatGradKernel(int64_t outer, int64_t inner, std::vector<int64_t> dims,
+                   std::vector<int64_t> wrt)
+      : outer_(outer), inner_(inner), dims_(std::move(dims)), wrt_(std::move(wrt)) {
+    for (int64_t d : dims_)
+      total_ += d;
+  }
+  void forward(const float *const *in, float *const *out) override {
+    const float *dy = in[dims_.size() + 1];
+    int64_t offset = 0;
+    size_t o = 0;
+    for (size_t p = 0; p < dims_.size(); ++p) {
+      int64_t chunk = dims_[p] * inner_;
+      if (o < wrt_.size() && wrt_[o] == int64_t(p)) {
+        for (int64_t r = 0; r < outer_; ++r) {
+          const float *src = dy + (r * total_ + offset) * inner_;
+          std::copy(src, src + chunk, out[o] + r * chunk);
+        }
+        ++o;
+      }
+      offset += dims_[p];
+    }
+  }
+
+private:
+  int64_t outer_, inner_;
+  std::vector<int64_t> dims_, wrt_;
+  int64_t total_ = 0;
+};
+
+/// Gradient of slice: dx is the concatenation of the slice gradients.
+/// Inputs: x, y_0..y_{k-1}, dy_0..dy_{k-1}.
+class SliceGradKernel : public RefKernel {
+public:
+  SliceGradKernel(int64_t outer, int64_t inner, std::vector<int64_t> dims)
+      : outer_(outer), inner_(inner), dims_(std::move(dims)) {
+    for (int64_t d : dims_)
+      total_ += d;
+  }
+  void forward(const float *const *in, float *const *out) override {
+    size_t k = dims_.size();
+    int64_t offset = 0;
+    for (size_t p = 0; p < k; ++p) {
+      const float *dy = in[1 + k + p];
+      int64_t chunk = dims_[p] * inner_;
+      for (int64_t r = 0; r < outer_; ++r)
+        std::copy(dy + r * chunk, dy + (r + 1) * chunk,
+                  out[0] + (r * total_ + offset) * inner_);
+      offset += dims_[p];
+    }
+  }
+
+private:
+  int64_t outer_, inner_;
+  std::vector<int64_t> dims_;
+  int64_t total_ = 0;
+};
+
+/// Gradient of crop: dx is zero outside the cropped window, dy inside.
+/// Inputs: x, reference, y, dy.
+class CropGradKernel : public RefKernel {
+public:
+  CropGradKernel(Shape in, Shape out, std::vector<int64_t> offsets)
+      : in_(std::move(in)), out_(std::move(out)), offsets_(std::move(offsets)) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *dy = in[3];
+    float *dx = out[0];
+    std::fill(dx, dx + numElements(in_), 0.0f);
+    int64_t count = numElements(out_);
+    size_t rank = out_.size();
+    std::vector<int64_t> idx(rank, 0);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t dst = 0;
+      for (size_t a = 0; a < rank; ++a)
+        dst = dst * in_[a] + idx[a] + offsets_[a];
+      dx[dst] = dy[i];
+      for (size_t a = rank; a-- > 0;) {
+        if (++idx[a] < out_[a])
+          break;
+        idx[a] = 0;
+      }
+    }
+  }
+
+private:
+  Shape in_, out_;
+  std::vector<int64_t> offsets_;
+};
+
+/// Gradient of flatten / reshape: dx = dy (same elements, same order).
+class CopyGradKernel : public RefKernel {
+public:
+  explicit CopyGradKernel(int64_t count) : count_(count) {}
+  void forward(const float *const *in, float *const *out) override {
+    std::copy(in[2], in[2] + count_, out[0]);
+  }
+
+private:
+  int64_t count_;
+};
+
+/// The canonical axis and [outer, inner] around it of a validated op.
+ops::AxisSplit axisSplit(const KernelDesc &desc, const Shape &x, int64_t axis) {
+  ops::AxisSplit s;
+  check(desc, ops::splitAxis(x, axis, desc.op.c_str(), s));
+  return s;
+}
+
+std::unique_ptr<Kernel> makeConcat(const KernelDesc &desc) {
+  ops::AxisSplit s = axisSplit(desc, desc.inputs[0], attrsOf<ops::ConcatAttrs>(desc).axis);
+  std::vector<int64_t> dims;
+  for (const Shape &in : desc.inputs)
+    dims.push_back(in[size_t(s.axis)]);
+  return std::make_unique<AxisCopyKernel>(true, s.outer, s.inner, dims);
+}
+
+std::unique_ptr<Kernel> makeSlice(const KernelDesc &desc) {
+  ops::AxisSplit s = axisSplit(desc, desc.inputs[0], attrsOf<ops::SliceAttrs>(desc).axis);
+  std::vector<int64_t> dims;
+  for (const Shape &out : desc.outputs)
+    dims.push_back(out[size_t(s.axis)]);
+  return std::make_unique<AxisCopyKernel>(false, s.outer, s.inner, dims);
+}
+
+/// Per-axis start offsets of a validated crop.
+std::vector<int64_t> cropOffsets(const KernelDesc &desc) {
+  auto a = attrsOf<ops::CropAttrs>(desc);
+  const Shape &x = desc.inputs[0];
+  int64_t rank = int64_t(x.size());
+  int64_t axis = axisSplit(desc, x, a.axis).axis;
+  std::vector<int64_t> offsets(size_t(rank), 0);
+  for (int64_t i = axis; i < rank; ++i)
+    offsets[size_t(i)] = a.offset.empty()       ? 0
+                         : a.offset.size() == 1 ? a.offset[0]
+                                                : a.offset[size_t(i - axis)];
+  return offsets;
+}
+
+std::unique_ptr<Kernel> makeCrop(const KernelDesc &desc) {
+  return std::make_unique<CropKernel>(desc.inputs[0], desc.outputs[0], cropOffsets(desc));
+}
+
+std::unique_ptr<Kernel> makeCopy(const KernelDesc &desc) {
+  return std::make_unique<CopyKernel>(numElements(desc.inputs[0]));
+}
+
+std::unique_ptr<Kernel> makeSilence(const KernelDesc &) {
+  return std::make_unique<SilenceKernel>();
+}
+
+std::unique_ptr<Kernel> makeConcatGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  const Shape &x = gd.fwd.inputs[0];
+  ops::AxisSplit s = axisSplit(gd.fwd, x, attrsOf<ops::ConcatAttrs>(gd.fwd).axis);
+  std::vector<int64_t> dims;
+  for (const Shape &in : gd.fwd.inputs)
+    dims.push_back(in[size_t(s.axis)]);
+  return std::make_unique<ConcatGradKernel>(s.outer, s.inner, dims, gd.wrt);
+}
+
+std::unique_ptr<Kernel> makeSliceGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  ops::AxisSplit s = axisSplit(gd.fwd, gd.fwd.inputs[0], attrsOf<ops::SliceAttrs>(gd.fwd).axis);
+  std::vector<int64_t> dims;
+  for (const Shape &out : gd.fwd.outputs)
+    dims.push_back(out[size_t(s.axis)]);
+  return std::make_unique<SliceGradKernel>(s.outer, s.inner, dims);
+}
+
+std::unique_ptr<Kernel> makeCropGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  return std::make_unique<CropGradKernel>(gd.fwd.inputs[0], gd.fwd.outputs[0],
+                                          cropOffsets(gd.fwd));
+}
+
+std::unique_ptr<Kernel> makeCopyGrad(const KernelDesc &desc) {
+  return std::make_unique<CopyGradKernel>(numElements(gradDesc(desc).fwd.inputs[0]));
+}
+
+} // namespace
+
+DLC_REGISTER_KERNELS(DLC_REF_KERNEL("concat", Forward, makeConcat),
+                     DLC_REF_KERNEL("concat", Backward, makeConcatGrad),
+                     DLC_REF_KERNEL("slice", Forward, makeSlice),
+                     DLC_REF_KERNEL("slice", Backward, makeSliceGrad),
+                     DLC_REF_KERNEL("crop", Forward, makeCrop),
+                     DLC_REF_KERNEL("crop", Backward, makeCropGrad),
+                     DLC_REF_KERNEL("flatten", Forward, makeCopy),
+                     DLC_REF_KERNEL("flatten", Backward, makeCopyGrad),
+                     DLC_REF_KERNEL("reshape", Forward, makeCopy),
+                     DLC_REF_KERNEL("reshape", Backward, makeCopyGrad),
+                     DLC_REF_KERNEL("silence", Forward, makeSilence));
+
+} // namespace dlc::rt::ref
