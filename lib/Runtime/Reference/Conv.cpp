@@ -10,11 +10,13 @@
 // kernel tap, the offset of the tap in the "big" grid (convolution input /
 // deconvolution output), or -1 when it falls into the padding. Convolution
 // gathers through it (im2col), deconvolution scatters through it (col2im).
-// The geometry is the op library's (ops::ConvGeometry).
+// The geometry is the op library's (ops::ConvGeometry). Im2col materializes
+// the gathered columns themselves; its gradient is the scatter (col2im).
 //
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dlc::rt::ref {
@@ -292,6 +294,52 @@ private:
 };
 
 
+/// Im2col: y[n, c * K + k, p] = x[n, c, table[p, k]] (0 in the padding);
+/// its gradient (col2im) adds every column entry back to its position.
+class Im2colKernel : public RefKernel {
+public:
+  Im2colKernel(ConvTable g, bool backward) : g_(std::move(g)), backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    const int64_t ks = g_.kernelSize, small = g_.smallSize, big = g_.bigSize;
+    const int64_t rows = g_.inChannels * ks;
+    const float *src = in[backward_ ? 2 : 0]; // backward: x, y, dy
+    float *dst = out[0];
+    if (backward_)
+      std::fill(dst, dst + g_.batch * g_.inChannels * big, 0.0f);
+    for (int64_t n = 0; n < g_.batch; ++n)
+      for (int64_t c = 0; c < g_.inChannels; ++c)
+        for (int64_t kp = 0; kp < ks; ++kp)
+          for (int64_t p = 0; p < small; ++p) {
+            int64_t at = g_.table[p * ks + kp];
+            int64_t col = (n * rows + c * ks + kp) * small + p;
+            int64_t img = (n * g_.inChannels + c) * big + at;
+            if (backward_) {
+              if (at >= 0)
+                dst[img] += src[col];
+            } else {
+              dst[col] = at >= 0 ? src[img] : 0.0f;
+            }
+          }
+  }
+
+private:
+  ConvTable g_;
+  bool backward_;
+};
+
+std::unique_ptr<Kernel> makeIm2col(const KernelDesc &desc) {
+  ops::ConvGeometry g;
+  check(desc, ops::im2colGeometry(attrsOf<ops::Im2colAttrs>(desc), desc.inputs[0], g));
+  return std::make_unique<Im2colKernel>(ConvTable(g, false), desc.isGradient());
+}
+
+std::unique_ptr<Kernel> makeIm2colGrad(const KernelDesc &desc) {
+  GradDesc gd = gradDesc(desc);
+  ops::ConvGeometry g;
+  check(desc, ops::im2colGeometry(attrsOf<ops::Im2colAttrs>(gd.fwd), gd.fwd.inputs[0], g));
+  return std::make_unique<Im2colKernel>(ConvTable(g, false), true);
+}
+
 /// The geometry of a validated (de)convolution description.
 ConvTable convTable(const KernelDesc &desc) {
   ops::ConvGeometry g;
@@ -338,6 +386,8 @@ DLC_REGISTER_KERNELS(DLC_REF_KERNEL("convolution", Forward, makeConv),
                      DLC_REF_KERNEL("convolution", Backward, makeConvGrad),
                      DLC_REF_KERNEL("deconvolution", Forward, makeConv),
                      DLC_REF_KERNEL("deconvolution", Backward, makeConvGrad),
+                     DLC_REF_KERNEL("im2col", Forward, makeIm2col),
+                     DLC_REF_KERNEL("im2col", Backward, makeIm2colGrad),
                      DLC_REF_KERNEL("inner_product", Forward, makeInnerProduct),
                      DLC_REF_KERNEL("inner_product", Backward, makeInnerProductGrad));
 

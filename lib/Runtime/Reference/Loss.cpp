@@ -358,6 +358,156 @@ private:
   int outA_, outB_;
 };
 
+/// Caffe's kLOG_THRESHOLD: probabilities are clamped to it before log().
+constexpr double kLogThreshold = 1e-20;
+
+/// The class index of label `v` at position `at`, checked against
+/// [0, classes) (Caffe leaves out-of-range labels undefined).
+int64_t classOf(const std::string &prefix, float v, int64_t at, int64_t classes) {
+  int64_t l = labelOf(prefix, v);
+  if (l < 0 || l >= classes)
+    throw Error(prefix + "label " + std::to_string(l) + " at position " + std::to_string(at) +
+                " is out of range [0, " + std::to_string(classes) + ")");
+  return l;
+}
+
+/// Caffe's HingeLossLayer over x viewed as [num, dim]: with t = -1 at the
+/// label's position and +1 elsewhere, d = max(0, 1 + t x); loss = sum(d) /
+/// num (l1) or sum(d^2) / num (l2), times loss_weight. Gradient (inputs x,
+/// label, loss, dloss): t [d > 0] (l1) or 2 t d (l2), times
+/// loss_weight * dloss / num.
+class HingeLossKernel : public RefKernel {
+public:
+  HingeLossKernel(std::string prefix, int64_t num, int64_t dim, bool l2, double weight,
+                  bool backward)
+      : prefix_(std::move(prefix)), num_(num), dim_(dim), l2_(l2), weight_(weight),
+        backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    double loss = 0.0, scale = weight_ * (backward_ ? double(in[3][0]) : 1.0) / double(num_);
+    for (int64_t i = 0; i < num_; ++i) {
+      int64_t l = classOf(prefix_, in[1][i], i, dim_);
+      for (int64_t j = 0; j < dim_; ++j) {
+        double t = j == l ? -1.0 : 1.0;
+        double d = std::max(0.0, 1.0 + t * double(in[0][i * dim_ + j]));
+        if (backward_)
+          out[0][i * dim_ + j] =
+              static_cast<float>(scale * t * (l2_ ? 2.0 * d : (d > 0.0 ? 1.0 : 0.0)));
+        else
+          loss += l2_ ? d * d : d;
+      }
+    }
+    if (!backward_)
+      out[0][0] = static_cast<float>(loss * scale);
+  }
+
+private:
+  std::string prefix_;
+  int64_t num_, dim_;
+  bool l2_;
+  double weight_;
+  bool backward_;
+};
+
+/// Caffe's InfogainLossLayer (the softmax-taking one): with p the softmax
+/// of the logits along the axis and H the K x K infogain matrix,
+/// loss = -sum_(i not ignored) sum_k H[l_i, k] log(max(p_ik, 1e-20)) /
+/// normalizer, times loss_weight. Gradient (inputs logits, label, H, loss,
+/// dloss): (p_ik sum_k' H[l_i, k'] - H[l_i, k]) * loss_weight * dloss /
+/// normalizer; ignored positions get 0.
+class InfogainLossKernel : public RefKernel {
+public:
+  InfogainLossKernel(std::string prefix, AxisSplit s, bool hasIgnore, int64_t ignore,
+                     std::string norm, double weight, bool backward)
+      : prefix_(std::move(prefix)), s_(s), hasIgnore_(hasIgnore), ignore_(ignore),
+        norm_(std::move(norm)), weight_(weight), backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    const int64_t K = s_.channels;
+    const float *x = in[0], *label = in[1], *H = in[2];
+    std::vector<double> p(static_cast<size_t>(K));
+    double loss = 0.0;
+    int64_t valid = 0;
+    for (int64_t o = 0; o < s_.outer; ++o)
+      for (int64_t i = 0; i < s_.inner; ++i) {
+        int64_t at = o * s_.inner + i, base = o * K * s_.inner + i;
+        int64_t l = labelOf(prefix_, label[at]);
+        if (hasIgnore_ && l == ignore_) {
+          if (backward_)
+            for (int64_t k = 0; k < K; ++k)
+              out[0][base + k * s_.inner] = 0.0f;
+          continue;
+        }
+        l = classOf(prefix_, label[at], at, K);
+        double m = -INFINITY, sum = 0.0, rowSum = 0.0;
+        for (int64_t k = 0; k < K; ++k)
+          m = std::max(m, double(x[base + k * s_.inner]));
+        for (int64_t k = 0; k < K; ++k)
+          sum += p[size_t(k)] = std::exp(double(x[base + k * s_.inner]) - m);
+        for (int64_t k = 0; k < K; ++k) {
+          p[size_t(k)] /= sum;
+          rowSum += H[l * K + k];
+          if (!backward_)
+            loss -= double(H[l * K + k]) * std::log(std::max(p[size_t(k)], kLogThreshold));
+        }
+        if (backward_)
+          for (int64_t k = 0; k < K; ++k)
+            out[0][base + k * s_.inner] =
+                static_cast<float>(p[size_t(k)] * rowSum - double(H[l * K + k]));
+        ++valid;
+      }
+    double normalizer = ops::lossNormalizer(norm_, s_.outer, s_.inner, valid);
+    if (!backward_) {
+      out[0][0] = static_cast<float>(weight_ * loss / normalizer);
+      return;
+    }
+    double scale = weight_ * double(in[4][0]) / normalizer;
+    for (int64_t i = 0; i < s_.outer * K * s_.inner; ++i)
+      out[0][i] = static_cast<float>(double(out[0][i]) * scale);
+  }
+
+private:
+  std::string prefix_;
+  AxisSplit s_;
+  bool hasIgnore_;
+  int64_t ignore_;
+  std::string norm_;
+  double weight_;
+  bool backward_;
+};
+
+/// Caffe's MultinomialLogisticLossLayer on probabilities [num, dim]:
+/// loss = -sum_i log(max(prob[i, l_i], 1e-20)) / num, times loss_weight.
+/// Gradient (inputs prob, label, loss, dloss): -loss_weight * dloss / num /
+/// max(prob[i, l_i], 1e-20) at the label's position, 0 elsewhere.
+class MultinomialLossKernel : public RefKernel {
+public:
+  MultinomialLossKernel(std::string prefix, int64_t num, int64_t dim, double weight,
+                        bool backward)
+      : prefix_(std::move(prefix)), num_(num), dim_(dim), weight_(weight),
+        backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    double loss = 0.0;
+    double scale = -weight_ * (backward_ ? double(in[3][0]) : 1.0) / double(num_);
+    if (backward_)
+      std::fill(out[0], out[0] + num_ * dim_, 0.0f);
+    for (int64_t i = 0; i < num_; ++i) {
+      int64_t l = classOf(prefix_, in[1][i], i, dim_);
+      double p = std::max(double(in[0][i * dim_ + l]), kLogThreshold);
+      if (backward_)
+        out[0][i * dim_ + l] = static_cast<float>(scale / p);
+      else
+        loss += std::log(p);
+    }
+    if (!backward_)
+      out[0][0] = static_cast<float>(loss * scale);
+  }
+
+private:
+  std::string prefix_;
+  int64_t num_, dim_;
+  double weight_;
+  bool backward_;
+};
+
 /// The [outer, classes, inner] split of validated logits.
 AxisSplit splitLogits(const KernelDesc &desc, int64_t axis) {
   AxisSplit s;
@@ -435,9 +585,44 @@ std::unique_ptr<Kernel> makeContrastiveLossGrad(const KernelDesc &desc) {
                                                      gd.outputOf(0), gd.outputOf(1));
 }
 
+/// [num, dim] of a loss input (Caffe's num and count / num).
+std::pair<int64_t, int64_t> numDim(const Shape &x) {
+  return {x[0], x[0] == 0 ? 0 : numElements(x) / x[0]};
+}
+
+std::unique_ptr<Kernel> makeHingeLoss(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  auto a = attrsOf<ops::HingeLossAttrs>(fwd);
+  auto [num, dim] = numDim(fwd.inputs[0]);
+  return std::make_unique<HingeLossKernel>(desc.errorPrefix(), num, dim, a.norm == "l2",
+                                           a.loss_weight, desc.isGradient());
+}
+
+std::unique_ptr<Kernel> makeInfogainLoss(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  auto a = attrsOf<ops::InfogainLossAttrs>(fwd);
+  return std::make_unique<InfogainLossKernel>(
+      desc.errorPrefix(), splitLogits(fwd, a.axis), a.ignore_label.has_value(),
+      a.ignore_label.value_or(0), a.normalization, a.loss_weight, desc.isGradient());
+}
+
+std::unique_ptr<Kernel> makeMultinomialLoss(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  auto [num, dim] = numDim(fwd.inputs[0]);
+  return std::make_unique<MultinomialLossKernel>(
+      desc.errorPrefix(), num, dim, attrsOf<ops::MultinomialLogisticLossAttrs>(fwd).loss_weight,
+      desc.isGradient());
+}
+
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("softmax_with_loss", Forward, makeSoftmaxWithLoss),
+DLC_REGISTER_KERNELS(DLC_REF_KERNEL("hinge_loss", Forward, makeHingeLoss),
+                     DLC_REF_KERNEL("hinge_loss", Backward, makeHingeLoss),
+                     DLC_REF_KERNEL("infogain_loss", Forward, makeInfogainLoss),
+                     DLC_REF_KERNEL("infogain_loss", Backward, makeInfogainLoss),
+                     DLC_REF_KERNEL("multinomial_logistic_loss", Forward, makeMultinomialLoss),
+                     DLC_REF_KERNEL("multinomial_logistic_loss", Backward, makeMultinomialLoss),
+                     DLC_REF_KERNEL("softmax_with_loss", Forward, makeSoftmaxWithLoss),
                      DLC_REF_KERNEL("softmax_with_loss", Backward, makeSoftmaxWithLossGrad),
                      DLC_REF_KERNEL("euclidean_loss", Forward, makeEuclideanLoss),
                      DLC_REF_KERNEL("euclidean_loss", Backward, makeEuclideanLossGrad),

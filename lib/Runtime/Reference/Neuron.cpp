@@ -4,10 +4,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// relu, sigmoid, tanh, abs_val, bnll, elu, power, dropout and prelu with
-// Caffe's semantics, and their gradients (Caffe's Backward_cpu formulas;
-// where Caffe reads the top data - sigmoid, tanh, elu - so do we, from the
-// forward result operand). Each op maps to a UnaryOp and its parameters
+// relu, sigmoid, tanh, abs_val, bnll, elu, power, exp, log, threshold, clip,
+// swish, dropout and prelu with Caffe's semantics, and their gradients
+// (Caffe's Backward_cpu formulas; where Caffe reads the top data - sigmoid,
+// tanh, elu, exp, swish - so do we, from the forward result operand;
+// threshold has none). Each op maps to a UnaryOp and its parameters
 // read from the op's typed attributes.
 //
 //===----------------------------------------------------------------------===//
@@ -21,7 +22,23 @@
 namespace dlc::rt::ref {
 namespace {
 
-enum class UnaryOp { Relu, Sigmoid, Tanh, AbsVal, Bnll, Elu, Power, Identity };
+enum class UnaryOp {
+  Relu,
+  Sigmoid,
+  Tanh,
+  AbsVal,
+  Bnll,
+  Elu,
+  Power,
+  Exp,
+  Log,
+  Threshold,
+  Clip,
+  Swish,
+  Identity
+};
+
+double sigmoidOf(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 class UnaryKernel : public RefKernel {
 public:
@@ -59,6 +76,16 @@ private:
       return x > 0 ? x : a_ * (std::exp(x) - 1.0);
     case UnaryOp::Power: // a = power, b = scale, c = shift
       return a_ == 1.0 ? c_ + b_ * x : std::pow(c_ + b_ * x, a_);
+    case UnaryOp::Exp: // a = inner scale, b = outer scale
+      return b_ * std::exp(a_ * x);
+    case UnaryOp::Log: // a = scale, b = shift, c = 1 / log(base)
+      return std::log(b_ + a_ * x) * c_;
+    case UnaryOp::Threshold: // a = threshold
+      return x > a_ ? 1.0 : 0.0;
+    case UnaryOp::Clip: // a = min, b = max
+      return std::max(a_, std::min(x, b_));
+    case UnaryOp::Swish: // a = beta
+      return x * sigmoidOf(a_ * x);
     case UnaryOp::Identity:
       return x;
     }
@@ -128,6 +155,18 @@ private:
       if (a_ == 2.0)
         return diffScale * (c_ + b_ * x);
       return diffScale * std::pow(c_ + b_ * x, a_ - 1.0);
+    }
+    case UnaryOp::Exp: // Caffe: top * inner_scale
+      return y * a_;
+    case UnaryOp::Log: // Caffe: scale / log(base) / (shift + scale x)
+      return a_ * c_ / (b_ + a_ * x);
+    case UnaryOp::Threshold: // no gradient (not registered)
+      return 0.0;
+    case UnaryOp::Clip: // Caffe: 1 inside [min, max], bounds included
+      return x >= a_ && x <= b_ ? 1.0 : 0.0;
+    case UnaryOp::Swish: { // Caffe: beta y + sigmoid(beta x) (1 - beta y)
+      double s = sigmoidOf(a_ * x);
+      return a_ * y + s * (1.0 - a_ * y);
     }
     case UnaryOp::Identity:
       return 1.0;
@@ -237,6 +276,25 @@ UnaryParams power(const KernelDesc &d) {
   auto a = attrsOf<ops::PowerAttrs>(d);
   return {UnaryOp::Power, a.power, a.scale, a.shift};
 }
+/// ln(base), base -1 meaning e (Caffe's ExpLayer / LogLayer).
+double logBase(double base) { return base == -1.0 ? 1.0 : std::log(base); }
+UnaryParams exp(const KernelDesc &d) {
+  auto a = attrsOf<ops::ExpAttrs>(d);
+  double outer = a.shift == 0.0 ? 1.0 : std::exp(logBase(a.base) * a.shift);
+  return {UnaryOp::Exp, logBase(a.base) * a.scale, outer};
+}
+UnaryParams log(const KernelDesc &d) {
+  auto a = attrsOf<ops::LogAttrs>(d);
+  return {UnaryOp::Log, a.scale, a.shift, 1.0 / logBase(a.base)};
+}
+UnaryParams threshold(const KernelDesc &d) {
+  return {UnaryOp::Threshold, attrsOf<ops::ThresholdAttrs>(d).threshold};
+}
+UnaryParams clip(const KernelDesc &d) {
+  auto a = attrsOf<ops::ClipAttrs>(d);
+  return {UnaryOp::Clip, a.min, a.max};
+}
+UnaryParams swish(const KernelDesc &d) { return {UnaryOp::Swish, attrsOf<ops::SwishAttrs>(d).beta}; }
 
 template <ParamsOf P>
 std::unique_ptr<Kernel> makeUnary(const KernelDesc &desc) {
@@ -306,6 +364,15 @@ DLC_REGISTER_KERNELS(DLC_REF_KERNEL("relu", Forward, makeUnary<relu>),
                      DLC_REF_KERNEL("elu", Backward, makeUnaryGrad<elu>),
                      DLC_REF_KERNEL("power", Forward, makeUnary<power>),
                      DLC_REF_KERNEL("power", Backward, makeUnaryGrad<power>),
+                     DLC_REF_KERNEL("exp", Forward, makeUnary<exp>),
+                     DLC_REF_KERNEL("exp", Backward, makeUnaryGrad<exp>),
+                     DLC_REF_KERNEL("log", Forward, makeUnary<log>),
+                     DLC_REF_KERNEL("log", Backward, makeUnaryGrad<log>),
+                     DLC_REF_KERNEL("threshold", Forward, makeUnary<threshold>),
+                     DLC_REF_KERNEL("clip", Forward, makeUnary<clip>),
+                     DLC_REF_KERNEL("clip", Backward, makeUnaryGrad<clip>),
+                     DLC_REF_KERNEL("swish", Forward, makeUnary<swish>),
+                     DLC_REF_KERNEL("swish", Backward, makeUnaryGrad<swish>),
                      DLC_REF_KERNEL("dropout", Forward, makeDropout),
                      DLC_REF_KERNEL("dropout", Backward, makeDropoutGrad),
                      DLC_REF_KERNEL("prelu", Forward, makePrelu),

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// softmax, batch_norm, scale and bias with Caffe's semantics, and their
+// softmax, batch_norm, mvn, scale and bias with Caffe's semantics, and their
 // gradients (Caffe's Backward_cpu formulas; softmax reads the top data).
 //
 //===----------------------------------------------------------------------===//
@@ -244,6 +244,64 @@ private:
   int scaleIdx_, dyIdx_, outX_, outS_, outB_;
 };
 
+/// Caffe's MVNLayer over `num` groups of `dim` values: y = x - mean, and
+/// with normalize_variance y /= sqrt(E[(x - mean)^2]) + eps. Its gradient is
+/// Caffe's Backward_cpu: dx = dy - mean(dy) without variance normalization,
+/// else (dy - (sum(dy) + y sum(y dy)) / dim) / (sqrt(var) + eps).
+class MvnKernel : public RefKernel {
+public:
+  MvnKernel(int64_t num, int64_t dim, bool variance, double eps, bool backward)
+      : num_(num), dim_(dim), variance_(variance), eps_(eps), backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    std::vector<double> y(static_cast<size_t>(dim_));
+    for (int64_t g = 0; g < num_; ++g) {
+      const float *x = in[0] + g * dim_;
+      double mean = 0.0, var = 0.0;
+      for (int64_t i = 0; i < dim_; ++i)
+        mean += x[i];
+      mean /= double(dim_);
+      for (int64_t i = 0; i < dim_; ++i) {
+        y[size_t(i)] = double(x[i]) - mean;
+        var += y[size_t(i)] * y[size_t(i)];
+      }
+      double denom = variance_ ? std::sqrt(var / double(dim_)) + eps_ : 1.0;
+      for (int64_t i = 0; i < dim_; ++i)
+        y[size_t(i)] /= denom;
+      float *dst = out[0] + g * dim_;
+      if (!backward_) {
+        for (int64_t i = 0; i < dim_; ++i)
+          dst[i] = static_cast<float>(y[size_t(i)]);
+        continue;
+      }
+      const float *dy = in[2] + g * dim_; // inputs: x, y, dy
+      double sumDy = 0.0, sumYDy = 0.0;
+      for (int64_t i = 0; i < dim_; ++i) {
+        sumDy += dy[i];
+        sumYDy += y[size_t(i)] * dy[i];
+      }
+      for (int64_t i = 0; i < dim_; ++i) {
+        double d = variance_ ? (dy[i] - (sumDy + y[size_t(i)] * sumYDy) / double(dim_)) / denom
+                             : dy[i] - sumDy / double(dim_);
+        dst[i] = static_cast<float>(d);
+      }
+    }
+  }
+
+private:
+  int64_t num_, dim_;
+  bool variance_;
+  double eps_;
+  bool backward_;
+};
+
+std::unique_ptr<Kernel> makeMvn(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  auto a = attrsOf<ops::MVNAttrs>(fwd);
+  int64_t num = 0, dim = 0;
+  check(desc, ops::mvnGeometry(a, fwd.inputs[0], num, dim));
+  return std::make_unique<MvnKernel>(num, dim, a.normalize_variance, a.eps, desc.isGradient());
+}
+
 /// [outer, dim, inner] of the scale / bias operand `idx` over x.
 ops::Broadcast broadcast(const KernelDesc &desc, size_t idx, int64_t axis, int64_t numAxes) {
   ops::Broadcast b;
@@ -329,6 +387,8 @@ DLC_REGISTER_KERNELS(DLC_REF_KERNEL("softmax", Forward, makeSoftmax),
                      DLC_REF_KERNEL("softmax", Backward, makeSoftmaxGrad),
                      DLC_REF_KERNEL("batch_norm", Forward, makeBatchNorm),
                      DLC_REF_KERNEL("batch_norm", Backward, makeBatchNormGrad),
+                     DLC_REF_KERNEL("mvn", Forward, makeMvn),
+                     DLC_REF_KERNEL("mvn", Backward, makeMvn),
                      DLC_REF_KERNEL("scale", Forward, makeScale),
                      DLC_REF_KERNEL("scale", Backward, makeScaleGrad),
                      DLC_REF_KERNEL("bias", Forward, makeBias),

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // Pooling follows Caffe's PoolingLayer (CPU for max/ave, the GPU test-time
-// kernel for stochastic). LRN follows Caffe's LRNLayer, including the
+// kernel for stochastic); SPP is one pooling per pyramid level. LRN follows Caffe's LRNLayer, including the
 // within-channel variant built from square, average pooling and power.
 //
 //===----------------------------------------------------------------------===//
@@ -339,9 +339,7 @@ private:
 };
 
 /// The kernel's geometry from the op library's.
-PoolGeometry poolGeometry(const KernelDesc &desc) {
-  ops::PoolGeometry og;
-  check(desc, ops::poolGeometry(attrsOf<ops::PoolingAttrs>(desc), desc.inputs[0], og));
+PoolGeometry fromOps(const ops::PoolGeometry &og) {
   PoolGeometry g;
   g.planes = og.batch * og.channels;
   g.height = og.height, g.width = og.width;
@@ -350,6 +348,60 @@ PoolGeometry poolGeometry(const KernelDesc &desc) {
   return g;
 }
 
+PoolGeometry poolGeometry(const KernelDesc &desc) {
+  ops::PoolGeometry og;
+  check(desc, ops::poolGeometry(attrsOf<ops::PoolingAttrs>(desc), desc.inputs[0], og));
+  return fromOps(og);
+}
+
+/// Spatial pyramid pooling (Caffe's SPPLayer): one pooling per level,
+/// each image's pooled levels flattened and concatenated ([N, sum C*bins]);
+/// a one-level pyramid is the pooling itself. The gradient adds the levels'
+/// pooling gradients.
+class SppKernel : public RefKernel {
+public:
+  SppKernel(std::vector<PoolGeometry> levels, PoolMethod method, int64_t batch, bool backward)
+      : levels_(std::move(levels)), method_(method), batch_(batch), backward_(backward) {}
+
+  void forward(const float *const *in, float *const *out) override {
+    const int64_t inItem = levels_[0].planes / batch_ * levels_[0].height * levels_[0].width;
+    int64_t total = 0;
+    for (const PoolGeometry &g : levels_)
+      total += g.planes / batch_ * g.pooledH * g.pooledW;
+    if (backward_)
+      std::fill(out[0], out[0] + batch_ * inItem, 0.0f);
+    int64_t offset = 0;
+    for (const PoolGeometry &g : levels_) {
+      const int64_t item = g.planes / batch_ * g.pooledH * g.pooledW;
+      std::vector<float> pooled(size_t(batch_ * item)), dx;
+      if (backward_) {
+        for (int64_t n = 0; n < batch_; ++n)
+          std::copy(in[2] + n * total + offset, in[2] + n * total + offset + item,
+                    pooled.begin() + n * item);
+        dx.assign(size_t(batch_ * inItem), 0.0f);
+        const float *gradIn[] = {in[0], nullptr, pooled.data()};
+        float *gradOut[] = {dx.data()};
+        PoolingGradKernel(g, method_).forward(gradIn, gradOut);
+        for (size_t i = 0; i < dx.size(); ++i)
+          out[0][i] += dx[i];
+      } else {
+        float *dst[] = {pooled.data()};
+        PoolingKernel(g, method_).forward(in, dst);
+        for (int64_t n = 0; n < batch_; ++n)
+          std::copy(pooled.begin() + n * item, pooled.begin() + (n + 1) * item,
+                    out[0] + n * total + offset);
+      }
+      offset += item;
+    }
+  }
+
+private:
+  std::vector<PoolGeometry> levels_;
+  PoolMethod method_;
+  int64_t batch_;
+  bool backward_;
+};
+
 PoolMethod methodOf(const std::string &pool) {
   return pool == "max" ? PoolMethod::Max : pool == "ave" ? PoolMethod::Ave : PoolMethod::Stochastic;
 }
@@ -357,6 +409,21 @@ PoolMethod methodOf(const std::string &pool) {
 std::unique_ptr<Kernel> makePooling(const KernelDesc &desc) {
   return std::make_unique<PoolingKernel>(poolGeometry(desc),
                                          methodOf(attrsOf<ops::PoolingAttrs>(desc).pool));
+}
+
+std::unique_ptr<Kernel> makeSpp(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  auto a = attrsOf<ops::SPPAttrs>(fwd);
+  if (desc.isGradient() && a.pool == "stochastic")
+    desc.fail("stochastic pooling has no gradient (only max and ave are differentiable)");
+  std::vector<PoolGeometry> levels;
+  for (int64_t l = 0; l < a.pyramid_height; ++l) {
+    ops::PoolGeometry og;
+    check(desc, ops::sppLevelGeometry(a, fwd.inputs[0], l, og));
+    levels.push_back(fromOps(og));
+  }
+  return std::make_unique<SppKernel>(std::move(levels), methodOf(a.pool), fwd.inputs[0][0],
+                                     desc.isGradient());
 }
 
 std::unique_ptr<Kernel> makeLrn(const KernelDesc &desc) {
@@ -384,6 +451,8 @@ std::unique_ptr<Kernel> makeLrnGrad(const KernelDesc &desc) {
 
 DLC_REGISTER_KERNELS(DLC_REF_KERNEL("pooling", Forward, makePooling),
                      DLC_REF_KERNEL("pooling", Backward, makePoolingGrad),
+                     DLC_REF_KERNEL("spp", Forward, makeSpp),
+                     DLC_REF_KERNEL("spp", Backward, makeSpp),
                      DLC_REF_KERNEL("lrn", Forward, makeLrn),
                      DLC_REF_KERNEL("lrn", Backward, makeLrnGrad));
 

@@ -1,8 +1,10 @@
-//===- Recurrent.cpp - Reference embedding and LSTM -----------------------===//
+//===- Recurrent.cpp - Reference embedding, LSTM and RNN ------------------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
 //===----------------------------------------------------------------------===//
+//
+// Caffe's RNNLayer: see RnnKernel.
 //
 // Caffe's EmbedLayer: row lookup (forward) and the scatter-add of the
 // output gradients into the picked rows (backward); indices get no gradient.
@@ -24,6 +26,7 @@
 #include "RefCommon.h"
 
 #include <cmath>
+#include <optional>
 
 namespace dlc::rt::ref {
 namespace {
@@ -296,6 +299,126 @@ private:
   size_t dyIdx_;
 };
 
+/// Caffe's RNNLayer (the unrolled net of rnn_layer.cpp), h_0 = 0:
+///   h_t = tanh(W_hh (cont_t h_{t-1}) + W_xh x_t + b_h [+ W_xh_static x_static])
+///   o_t = tanh(W_ho h_t + b_o)
+/// Operands: x, cont, [x_static], w_xh, b_h, [w_xh_static], w_hh, w_ho, b_o.
+/// The backward kernel (BPTT) reruns the forward in double and walks back,
+/// carrying dh into the previous step through W_hh and cont; cont gets no
+/// gradient.
+class RnnKernel : public RefKernel {
+public:
+  RnnKernel(int64_t t, int64_t n, int64_t in, int64_t inStatic, int64_t h, bool hasStatic,
+            const GradDesc *gd)
+      : t_(t), n_(n), i_(in), is_(inStatic), h_(h), static_(hasStatic), backward_(gd) {
+    if (!gd)
+      return;
+    int k = 0;
+    // Without x_static the operands are x, cont, w_xh, b_h, w_hh, w_ho, b_o.
+    for (int64_t op : gd->wrt)
+      out_[static_ ? op : (op < 2 ? op : op < 4 ? op + 1 : op + 2)] = k++;
+    dyIdx_ = gd->gradIn(0);
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    const float *x = in[0], *cont = in[1], *xs = static_ ? in[2] : nullptr;
+    size_t w = static_ ? 3 : 2;
+    const float *wxh = in[w], *bh = in[w + 1], *wxs = static_ ? in[w + 2] : nullptr;
+    const float *whh = in[w + (static_ ? 3 : 2)], *who = in[w + (static_ ? 4 : 3)];
+    const float *bo = in[w + (static_ ? 5 : 4)];
+    // Forward in double, keeping every step's h and o.
+    std::vector<double> hs(size_t((t_ + 1) * n_ * h_), 0.0), os(size_t(t_ * n_ * h_));
+    auto H = [&](int64_t t, int64_t n) { return &hs[size_t(((t + 1) * n_ + n) * h_)]; };
+    for (int64_t t = 0; t < t_; ++t)
+      for (int64_t n = 0; n < n_; ++n) {
+        double c = cont[t * n_ + n];
+        const double *hp = H(t - 1, n);
+        double *ht = H(t, n);
+        for (int64_t j = 0; j < h_; ++j) {
+          double a = bh[j];
+          for (int64_t k = 0; k < i_; ++k)
+            a += double(wxh[j * i_ + k]) * x[(t * n_ + n) * i_ + k];
+          for (int64_t k = 0; k < is_; ++k)
+            a += double(wxs[j * is_ + k]) * xs[n * is_ + k];
+          for (int64_t k = 0; k < h_; ++k)
+            a += double(whh[j * h_ + k]) * c * hp[k];
+          ht[j] = std::tanh(a);
+        }
+        for (int64_t j = 0; j < h_; ++j) {
+          double a = bo[j];
+          for (int64_t k = 0; k < h_; ++k)
+            a += double(who[j * h_ + k]) * ht[k];
+          os[size_t((t * n_ + n) * h_ + j)] = std::tanh(a);
+        }
+      }
+    if (!backward_) {
+      for (size_t i = 0; i < os.size(); ++i)
+        out[0][i] = static_cast<float>(os[i]);
+      return;
+    }
+    // Backward through time.
+    const float *dy = in[dyIdx_];
+    std::vector<double> dx(size_t(t_ * n_ * i_), 0.0), dxs(size_t(n_ * is_), 0.0);
+    std::vector<double> dwxh(size_t(h_ * i_), 0.0), dbh(size_t(h_), 0.0);
+    std::vector<double> dwxs(size_t(h_ * is_), 0.0), dwhh(size_t(h_ * h_), 0.0);
+    std::vector<double> dwho(size_t(h_ * h_), 0.0), dbo(size_t(h_), 0.0);
+    std::vector<double> dhNext(size_t(n_ * h_), 0.0), dout(size_t(h_), 0.0), da(size_t(h_), 0.0);
+    for (int64_t t = t_ - 1; t >= 0; --t)
+      for (int64_t n = 0; n < n_; ++n) {
+        double c = cont[t * n_ + n];
+        const double *hp = H(t - 1, n), *ht = H(t, n);
+        const double *ot = &os[size_t((t * n_ + n) * h_)];
+        for (int64_t j = 0; j < h_; ++j) {
+          dout[size_t(j)] = double(dy[(t * n_ + n) * h_ + j]) * (1.0 - ot[j] * ot[j]);
+          dbo[size_t(j)] += dout[size_t(j)];
+          for (int64_t k = 0; k < h_; ++k)
+            dwho[size_t(j * h_ + k)] += dout[size_t(j)] * ht[k];
+        }
+        double *dh = &dhNext[size_t(n * h_)];
+        for (int64_t k = 0; k < h_; ++k) {
+          double g = dh[k];
+          for (int64_t j = 0; j < h_; ++j)
+            g += double(who[j * h_ + k]) * dout[size_t(j)];
+          da[size_t(k)] = g * (1.0 - ht[k] * ht[k]);
+        }
+        for (int64_t j = 0; j < h_; ++j) {
+          double d = da[size_t(j)];
+          dbh[size_t(j)] += d;
+          for (int64_t k = 0; k < i_; ++k) {
+            dwxh[size_t(j * i_ + k)] += d * x[(t * n_ + n) * i_ + k];
+            dx[size_t((t * n_ + n) * i_ + k)] += double(wxh[j * i_ + k]) * d;
+          }
+          for (int64_t k = 0; k < is_; ++k) {
+            dwxs[size_t(j * is_ + k)] += d * xs[n * is_ + k];
+            dxs[size_t(n * is_ + k)] += double(wxs[j * is_ + k]) * d;
+          }
+          for (int64_t k = 0; k < h_; ++k)
+            dwhh[size_t(j * h_ + k)] += d * c * hp[k];
+        }
+        for (int64_t k = 0; k < h_; ++k) {
+          double g = 0.0;
+          for (int64_t j = 0; j < h_; ++j)
+            g += double(whh[j * h_ + k]) * da[size_t(j)];
+          dh[k] = c * g;
+        }
+      }
+    const std::vector<double> *grads[] = {&dx, nullptr, &dxs, &dwxh, &dbh,
+                                          &dwxs, &dwhh, &dwho, &dbo};
+    for (int op = 0; op < 9; ++op)
+      if (op != 1 && out_[op] >= 0)
+        for (size_t i = 0; i < grads[op]->size(); ++i)
+          out[out_[op]][i] = static_cast<float>((*grads[op])[i]);
+  }
+
+private:
+  int64_t t_, n_, i_, is_, h_;
+  bool static_, backward_;
+  /// Output index of each operand's gradient in the with-x_static numbering
+  /// (x, cont, x_static, w_xh, b_h, w_xh_static, w_hh, w_ho, b_o), or -1.
+  int out_[9] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  size_t dyIdx_ = 0;
+};
+
 /// Product of s[from:].
 int64_t countFrom(const Shape &s, size_t from) {
   int64_t n = 1;
@@ -336,9 +459,24 @@ std::unique_ptr<Kernel> makeLstmGrad(const KernelDesc &desc) {
                                           hasStatic, gd);
 }
 
+std::unique_ptr<Kernel> makeRnn(const KernelDesc &desc) {
+  std::optional<GradDesc> gd;
+  if (desc.isGradient())
+    gd = gradDesc(desc);
+  const KernelDesc &fwd = gd ? gd->fwd : desc;
+  const Shape &x = fwd.inputs[0];
+  bool hasStatic = fwd.inputs.size() == 9;
+  int64_t inStatic = hasStatic ? countFrom(fwd.inputs[2], 1) : 0;
+  return std::make_unique<RnnKernel>(x[0], x[1], countFrom(x, 2), inStatic,
+                                     attrsOf<ops::RNNAttrs>(fwd).num_output, hasStatic,
+                                     gd ? &*gd : nullptr);
+}
+
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("embed", Forward, makeEmbed),
+DLC_REGISTER_KERNELS(DLC_REF_KERNEL("rnn", Forward, makeRnn),
+                     DLC_REF_KERNEL("rnn", Backward, makeRnn),
+                     DLC_REF_KERNEL("embed", Forward, makeEmbed),
                      DLC_REF_KERNEL("embed", Backward, makeEmbedGrad),
                      DLC_REF_KERNEL("lstm", Forward, makeLstm),
                      DLC_REF_KERNEL("lstm", Backward, makeLstmGrad));

@@ -4,13 +4,15 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// concat, slice, crop, flatten, reshape and silence, and the gradients of
-// all but silence (pure data movement in the opposite direction).
+// concat, slice, crop, flatten, reshape, tile, batch_reindex and silence,
+// and the gradients of all but silence (pure data movement in the opposite
+// direction; tile and batch_reindex sum where copies meet).
 //
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace dlc::rt::ref {
 namespace {
@@ -239,6 +241,82 @@ std::unique_ptr<Kernel> makeCopy(const KernelDesc &desc) {
   return std::make_unique<CopyKernel>(numElements(desc.inputs[0]));
 }
 
+/// Caffe's TileLayer: each of `outer` blocks of `inner` values copied
+/// `tiles` times; the gradient sums the copies.
+class TileKernel : public RefKernel {
+public:
+  TileKernel(int64_t outer, int64_t inner, int64_t tiles, bool backward)
+      : outer_(outer), inner_(inner), tiles_(tiles), backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    for (int64_t o = 0; o < outer_; ++o)
+      for (int64_t i = 0; i < inner_; ++i) {
+        if (!backward_) {
+          for (int64_t t = 0; t < tiles_; ++t)
+            out[0][(o * tiles_ + t) * inner_ + i] = in[0][o * inner_ + i];
+          continue;
+        }
+        double acc = 0.0; // inputs: x, y, dy
+        for (int64_t t = 0; t < tiles_; ++t)
+          acc += in[2][(o * tiles_ + t) * inner_ + i];
+        out[0][o * inner_ + i] = static_cast<float>(acc);
+      }
+  }
+
+private:
+  int64_t outer_, inner_, tiles_;
+  bool backward_;
+};
+
+std::unique_ptr<Kernel> makeTile(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  auto a = attrsOf<ops::TileAttrs>(fwd);
+  ops::AxisSplit s = axisSplit(fwd, fwd.inputs[0], a.axis);
+  return std::make_unique<TileKernel>(s.outer, s.channels * s.inner, a.tiles, desc.isGradient());
+}
+
+/// Caffe's BatchReindexLayer: output item i is input item indices[i]; the
+/// gradient adds each output item's gradient into its source. Indices must
+/// be integers in [0, N).
+class BatchReindexKernel : public RefKernel {
+public:
+  BatchReindexKernel(std::string prefix, int64_t items, int64_t outItems, int64_t inner,
+                     bool backward)
+      : prefix_(std::move(prefix)), items_(items), outItems_(outItems), inner_(inner),
+        backward_(backward) {}
+  void forward(const float *const *in, float *const *out) override {
+    const float *idx = in[1];
+    if (backward_) // inputs: x, indices, y, dy
+      std::fill(out[0], out[0] + items_ * inner_, 0.0f);
+    for (int64_t i = 0; i < outItems_; ++i) {
+      float v = idx[i];
+      if (!(v >= 0.0f && v < float(items_)) || std::floor(v) != v)
+        throw Error(prefix_ + "index " + std::to_string(v) + " at position " +
+                    std::to_string(i) + " is not an integer in [0, " + std::to_string(items_) +
+                    ")");
+      int64_t src = int64_t(v);
+      for (int64_t j = 0; j < inner_; ++j) {
+        if (backward_)
+          out[0][src * inner_ + j] += in[3][i * inner_ + j];
+        else
+          out[0][i * inner_ + j] = in[0][src * inner_ + j];
+      }
+    }
+  }
+
+private:
+  std::string prefix_;
+  int64_t items_, outItems_, inner_;
+  bool backward_;
+};
+
+std::unique_ptr<Kernel> makeBatchReindex(const KernelDesc &desc) {
+  const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
+  const Shape &x = fwd.inputs[0];
+  int64_t inner = x[0] == 0 ? 0 : numElements(x) / x[0];
+  return std::make_unique<BatchReindexKernel>(desc.errorPrefix(), x[0], fwd.inputs[1][0], inner,
+                                              desc.isGradient());
+}
+
 std::unique_ptr<Kernel> makeSilence(const KernelDesc &) {
   return std::make_unique<SilenceKernel>();
 }
@@ -284,6 +362,10 @@ DLC_REGISTER_KERNELS(DLC_REF_KERNEL("concat", Forward, makeConcat),
                      DLC_REF_KERNEL("flatten", Backward, makeCopyGrad),
                      DLC_REF_KERNEL("reshape", Forward, makeCopy),
                      DLC_REF_KERNEL("reshape", Backward, makeCopyGrad),
+                     DLC_REF_KERNEL("tile", Forward, makeTile),
+                     DLC_REF_KERNEL("tile", Backward, makeTile),
+                     DLC_REF_KERNEL("batch_reindex", Forward, makeBatchReindex),
+                     DLC_REF_KERNEL("batch_reindex", Backward, makeBatchReindex),
                      DLC_REF_KERNEL("silence", Forward, makeSilence));
 
 } // namespace dlc::rt::ref

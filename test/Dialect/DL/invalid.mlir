@@ -718,3 +718,307 @@ func.func @tops_attr(%x: tensor<2x3xf32>) {
 func.func @name_attr(%x: tensor<2x3xf32> {dl.name = 3 : i64}) {
   return
 }
+
+// -----
+
+func.func @exp_base(%x: tensor<3xf32>) {
+  // expected-error @+1 {{exp base must be strictly positive (or -1 for e), got -2}}
+  %0 = dl.exp %x {base = -2.0 : f64} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @log_base(%x: tensor<3xf32>) {
+  // expected-error @+1 {{log base must be strictly positive (or -1 for e), got 0}}
+  %0 = dl.log %x {base = 0.0 : f64} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @clip_bounds(%x: tensor<3xf32>) {
+  // expected-error @+1 {{requires attribute 'max'}}
+  %0 = dl.clip %x {min = 0.0 : f64} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @threshold_result(%x: tensor<3xf32>) {
+  // expected-error @+1 {{result type(s) 'tensor<4xf32>' incompatible with the inferred type(s) 'tensor<3xf32>'}}
+  %0 = dl.threshold %x : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @swish_beta_type(%x: tensor<3xf32>) {
+  // expected-error @+1 {{attribute 'beta' failed to satisfy constraint: 64-bit float attribute}}
+  %0 = dl.swish %x {beta = 1 : i64} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_kernel(%x: tensor<1x1x2x2xf32>) {
+  // expected-error @+1 {{kernel (dilated) 3x3 is larger than padded input 2x2}}
+  %0 = dl.im2col %x {kernel = array<i64: 3, 3>} : (tensor<1x1x2x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_stride(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{stride must be positive, got 0}}
+  %0 = dl.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 0, 1>} : (tensor<1x1x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spp_height(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{spp pyramid_height must be in [1, 30], got 0}}
+  %0 = dl.spp %x {pyramid_height = 0 : i64} : (tensor<1x1x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spp_rank(%x: tensor<1x4x4xf32>) {
+  // expected-error @+1 {{spp input must have 4 axes (num, channels, height, width), got rank 3}}
+  %0 = dl.spp %x {pyramid_height = 2 : i64} : (tensor<1x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spp_too_fine(%x: tensor<1x1x2x2xf32>) {
+  // expected-error @+1 {{spp level 2: pad 1x1 must be smaller than kernel 1x1}}
+  %0 = dl.spp %x {pyramid_height = 3 : i64} : (tensor<1x1x2x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spp_pool(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{pool must be one of "max", "ave", "stochastic", got "min"}}
+  %0 = dl.spp %x {pyramid_height = 1 : i64, pool = "min"} : (tensor<1x1x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @mvn_rank(%x: tensor<1x1x1x1x2xf32>) {
+  // expected-error @+1 {{mvn input must have 1 to 4 axes (num, channels, height, width), got rank 5}}
+  %0 = dl.mvn %x : (tensor<1x1x1x1x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @mvn_eps(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{mvn eps must be non-negative, got -1}}
+  %0 = dl.mvn %x {eps = -1.0 : f64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @reduction_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{reduction axis 2 out of range for rank 2}}
+  %0 = dl.reduction %x {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @reduction_operation(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{reduction operation must be one of "sum", "asum", "sumsq", "mean", got "max"}}
+  %0 = dl.reduction %x {operation = "max"} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_top_k(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{argmax top_k must be at least 1, got 0}}
+  %0 = dl.argmax %x {top_k = 0 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_top_k_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{argmax top_k 3 must be less than or equal to the dimension of the axis (2)}}
+  %0 = dl.argmax %x {top_k = 3 : i64, axis = 0 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_top_k_flat(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{argmax top_k 4 must be less than or equal to the dimension of the flattened input per item (3)}}
+  %0 = dl.argmax %x {top_k = 4 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{argmax axis 2 out of range for rank 2}}
+  %0 = dl.argmax %x {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @tile_tiles(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{tile tiles must be positive, got 0}}
+  %0 = dl.tile %x {tiles = 0 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @tile_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{tile axis 2 out of range for rank 2}}
+  %0 = dl.tile %x {tiles = 2 : i64, axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_reindex_indices(%x: tensor<4x3xf32>, %i: tensor<2x2xf32>) {
+  // expected-error @+1 {{batch_reindex indices must have 1 axis, got shape [2, 2]}}
+  %0 = dl.batch_reindex %x, %i : (tensor<4x3xf32>, tensor<2x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_reindex_scalar(%x: tensor<f32>, %i: tensor<2xf32>) {
+  // expected-error @+1 {{batch_reindex input must have at least 1 axis}}
+  %0 = dl.batch_reindex %x, %i : (tensor<f32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_num_output(%x: tensor<5x2x3xf32>, %c: tensor<5x2xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>, %h: tensor<4x4xf32>) {
+  // expected-error @+1 {{rnn num_output must be positive, got 0}}
+  %0 = dl.rnn %x, %c, %w, %b, %h, %h, %b {num_output = 0 : i64} : (tensor<5x2x3xf32>, tensor<5x2xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_expose_hidden(%x: tensor<5x2x3xf32>, %c: tensor<5x2xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>, %h: tensor<4x4xf32>) {
+  // expected-error @+1 {{rnn expose_hidden (an extra h0 input and hT output) is not supported}}
+  %0 = dl.rnn %x, %c, %w, %b, %h, %h, %b {num_output = 4 : i64, expose_hidden = true} : (tensor<5x2x3xf32>, tensor<5x2xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_static(%x: tensor<5x2x3xf32>, %c: tensor<5x2xf32>, %s: tensor<2x6xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>, %h: tensor<4x4xf32>) {
+  // expected-error @+1 {{rnn x_static and w_xh_static must be given together}}
+  %0 = dl.rnn %x, %c, x_static %s, %w, %b, %h, %h, %b {num_output = 4 : i64} : (tensor<5x2x3xf32>, tensor<5x2xf32>, tensor<2x6xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_w_hh(%x: tensor<5x2x3xf32>, %c: tensor<5x2xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>, %h: tensor<4x4xf32>, %bad: tensor<4x3xf32>) {
+  // expected-error @+1 {{rnn w_hh shape [4, 3] does not match expected [4, 4] (num_output, num_output)}}
+  %0 = dl.rnn %x, %c, %w, %b, %bad, %h, %b {num_output = 4 : i64} : (tensor<5x2x3xf32>, tensor<5x2xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x3xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_cont(%x: tensor<5x2x3xf32>, %c: tensor<5x3xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>, %h: tensor<4x4xf32>) {
+  // expected-error @+1 {{rnn cont shape [5, 3] does not match expected [5, 2] (#timesteps, #streams)}}
+  %0 = dl.rnn %x, %c, %w, %b, %h, %h, %b {num_output = 4 : i64} : (tensor<5x2x3xf32>, tensor<5x3xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_x_rank(%x: tensor<5xf32>, %c: tensor<5x2xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>, %h: tensor<4x4xf32>) {
+  // expected-error @+1 {{rnn x must have at least 2 axes (#timesteps, #streams, ...), got rank 1}}
+  %0 = dl.rnn %x, %c, %w, %b, %h, %h, %b {num_output = 4 : i64} : (tensor<5xf32>, tensor<5x2xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @hinge_labels(%x: tensor<4x10xf32>, %l: tensor<4x2xf32>) {
+  // expected-error @+1 {{hinge_loss takes one label per item: label shape [4, 2] for input [4, 10]}}
+  %0 = dl.hinge_loss %x, %l : (tensor<4x10xf32>, tensor<4x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @hinge_first_dim(%x: tensor<4x10xf32>, %l: tensor<2xf32>) {
+  // expected-error @+1 {{hinge_loss: the data and label should have the same first dimension, got [4, 10] and [2]}}
+  %0 = dl.hinge_loss %x, %l : (tensor<4x10xf32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @hinge_norm(%x: tensor<4x10xf32>, %l: tensor<4xf32>) {
+  // expected-error @+1 {{norm must be one of "l1", "l2", got "l3"}}
+  %0 = dl.hinge_loss %x, %l {norm = "l3"} : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @infogain_matrix(%x: tensor<4x10xf32>, %l: tensor<4xf32>, %h: tensor<9x9xf32>) {
+  // expected-error @+1 {{infogain_loss infogain shape [9, 9] must hold 10 x 10 values (the number of classes squared)}}
+  %0 = dl.infogain_loss %x, %l, %h : (tensor<4x10xf32>, tensor<4xf32>, tensor<9x9xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @infogain_labels(%x: tensor<4x10x2xf32>, %l: tensor<4xf32>, %h: tensor<10x10xf32>) {
+  // expected-error @+1 {{infogain_loss: number of labels 4 (label shape [4]) must match outer * inner = 8 of logits [4, 10, 2] at axis 1}}
+  %0 = dl.infogain_loss %x, %l, %h : (tensor<4x10x2xf32>, tensor<4xf32>, tensor<10x10xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @infogain_normalization(%x: tensor<4x10xf32>, %l: tensor<4xf32>, %h: tensor<10x10xf32>) {
+  // expected-error @+1 {{normalization must be one of "full", "valid", "batch_size", "none", got "mean"}}
+  %0 = dl.infogain_loss %x, %l, %h {normalization = "mean"} : (tensor<4x10xf32>, tensor<4xf32>, tensor<10x10xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @multinomial_label(%x: tensor<4x10xf32>, %l: tensor<4x2xf32>) {
+  // expected-error @+1 {{multinomial_logistic_loss label shape [4, 2] must be [N] or [N, 1, 1, 1]}}
+  %0 = dl.multinomial_logistic_loss %x, %l : (tensor<4x10xf32>, tensor<4x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @multinomial_first_dim(%x: tensor<4x10xf32>, %l: tensor<3xf32>) {
+  // expected-error @+1 {{multinomial_logistic_loss: the data and label should have the same first dimension, got [4, 10] and [3]}}
+  %0 = dl.multinomial_logistic_loss %x, %l : (tensor<4x10xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_scalar(%x: tensor<f32>, %m: tensor<1xf32>) {
+  // expected-error @+1 {{batch_norm input must have at least 1 axis}}
+  %0 = dl.batch_norm %x, %m, %m, %m : (tensor<f32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<*xf32>
+  return
+}

@@ -186,3 +186,101 @@ func.func @named(%x: tensor<1x3xf32> {dl.name = "data"}) -> (tensor<1x3xf32> {dl
   return %0 : tensor<1x3xf32>
 }
 #loc = loc("prob"("net.prototxt":12:1))
+
+// -----
+
+// CHECK-LABEL: func.func @neuron_bvlc
+// CHECK: dl.exp %{{.*}} {base = 2.000000e+00 : f64, scale = 5.000000e-01 : f64, shift = 1.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK: dl.log %{{.*}} : (tensor<2x3xf32>) -> tensor<*xf32>
+// CHECK: dl.threshold %{{.*}} {threshold = 5.000000e-01 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK: dl.clip %{{.*}} {max = 1.000000e+00 : f64, min = -1.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK: dl.swish %{{.*}} {beta = 2.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+func.func @neuron_bvlc(%x: tensor<2x3xf32>) {
+  %0 = dl.exp %x {base = 2.0 : f64, scale = 0.5 : f64, shift = 1.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = dl.log %x : (tensor<2x3xf32>) -> tensor<*xf32>
+  %2 = dl.threshold %x {threshold = 0.5 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %3 = dl.clip %x {min = -1.0 : f64, max = 1.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %4 = dl.swish %x {beta = 2.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @im2col
+// CHECK: dl.im2col %{{.*}} {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<1x2x5x5xf32>) -> tensor<1x18x3x3xf32>
+func.func @im2col(%x: tensor<1x2x5x5xf32>) {
+  %0 = dl.im2col %x {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<1x2x5x5xf32>) -> tensor<1x18x3x3xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @spp
+// CHECK: dl.spp %{{.*}} {pool = "ave", pyramid_height = 3 : i64} : (tensor<2x3x8x8xf32>) -> tensor<2x63xf32>
+// CHECK: dl.spp %{{.*}} {pyramid_height = 1 : i64} : (tensor<2x3x8x8xf32>) -> tensor<2x3x1x1xf32>
+func.func @spp(%x: tensor<2x3x8x8xf32>) {
+  %0 = dl.spp %x {pyramid_height = 3 : i64, pool = "ave"} : (tensor<2x3x8x8xf32>) -> tensor<2x63xf32>
+  %1 = dl.spp %x {pyramid_height = 1 : i64} : (tensor<2x3x8x8xf32>) -> tensor<2x3x1x1xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @mvn
+// CHECK: dl.mvn %{{.*}} {across_channels = true, eps = {{.*}} : f64} : (tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+func.func @mvn(%x: tensor<2x3x4x4xf32>) {
+  %0 = dl.mvn %x {across_channels = true, eps = 1.0e-6 : f64} : (tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reduction_argmax
+// CHECK: dl.reduction %{{.*}} {axis = 1 : i64, coeff = 5.000000e-01 : f64, operation = "sumsq"} : (tensor<2x3x4xf32>) -> tensor<2xf32>
+// CHECK: dl.reduction %{{.*}} : (tensor<2x3x4xf32>) -> tensor<f32>
+// CHECK: dl.argmax %{{.*}} {out_max_val = true, top_k = 2 : i64} : (tensor<2x3x4xf32>) -> tensor<2x2x2xf32>
+// CHECK: dl.argmax %{{.*}} {axis = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
+func.func @reduction_argmax(%x: tensor<2x3x4xf32>) {
+  %0 = dl.reduction %x {operation = "sumsq", axis = 1 : i64, coeff = 0.5 : f64} : (tensor<2x3x4xf32>) -> tensor<2xf32>
+  %1 = dl.reduction %x : (tensor<2x3x4xf32>) -> tensor<f32>
+  %2 = dl.argmax %x {top_k = 2 : i64, out_max_val = true} : (tensor<2x3x4xf32>) -> tensor<2x2x2xf32>
+  %3 = dl.argmax %x {axis = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @tile_reindex
+// CHECK-SAME: (%[[X:.*]]: tensor<4x3xf32>, %[[I:.*]]: tensor<5xf32>)
+// CHECK: dl.tile %[[X]] {tiles = 2 : i64} : (tensor<4x3xf32>) -> tensor<4x6xf32>
+// CHECK: dl.batch_reindex %[[X]], %[[I]] : (tensor<4x3xf32>, tensor<5xf32>) -> tensor<5x3xf32>
+func.func @tile_reindex(%x: tensor<4x3xf32>, %i: tensor<5xf32>) {
+  %0 = dl.tile %x {tiles = 2 : i64} : (tensor<4x3xf32>) -> tensor<4x6xf32>
+  %1 = dl.batch_reindex %x, %i : (tensor<4x3xf32>, tensor<5xf32>) -> tensor<5x3xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rnn
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<5x2x3xf32>, %[[C:[^:]*]]: tensor<5x2xf32>, %[[S:[^:]*]]: tensor<2x6xf32>, %[[WXH:[^:]*]]: tensor<4x3xf32>, %[[BH:[^:]*]]: tensor<4xf32>, %[[WS:[^:]*]]: tensor<4x6xf32>, %[[WHH:[^:]*]]: tensor<4x4xf32>, %[[WHO:[^:]*]]: tensor<4x4xf32>, %[[BO:[^:]*]]: tensor<4xf32>)
+// CHECK: dl.rnn %[[X]], %[[C]], %[[WXH]], %[[BH]], %[[WHH]], %[[WHO]], %[[BO]] {num_output = 4 : i64} : {{.*}} -> tensor<5x2x4xf32>
+// CHECK: dl.rnn %[[X]], %[[C]], x_static %[[S]], %[[WXH]], %[[BH]], w_xh_static %[[WS]], %[[WHH]], %[[WHO]], %[[BO]] {num_output = 4 : i64} : {{.*}} -> tensor<5x2x4xf32>
+func.func @rnn(%x: tensor<5x2x3xf32>, %c: tensor<5x2xf32>, %s: tensor<2x6xf32>, %wxh: tensor<4x3xf32>, %bh: tensor<4xf32>, %ws: tensor<4x6xf32>, %whh: tensor<4x4xf32>, %who: tensor<4x4xf32>, %bo: tensor<4xf32>) {
+  %0 = dl.rnn %x, %c, %wxh, %bh, %whh, %who, %bo {num_output = 4 : i64} : (tensor<5x2x3xf32>, tensor<5x2xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<5x2x4xf32>
+  %1 = dl.rnn %x, %c, x_static %s, %wxh, %bh, w_xh_static %ws, %whh, %who, %bo {num_output = 4 : i64} : (tensor<5x2x3xf32>, tensor<5x2xf32>, tensor<2x6xf32>, tensor<4x3xf32>, tensor<4xf32>, tensor<4x6xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<5x2x4xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @losses_bvlc
+// CHECK: dl.hinge_loss %{{.*}}, %{{.*}} {norm = "l2"} : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<f32>
+// CHECK: dl.infogain_loss %{{.*}}, %{{.*}}, %{{.*}} {ignore_label = 3 : i64, normalization = "batch_size"} : (tensor<4x10xf32>, tensor<4xf32>, tensor<10x10xf32>) -> tensor<f32>
+// CHECK: dl.multinomial_logistic_loss %{{.*}}, %{{.*}} {loss_weight = 2.000000e+00 : f64} : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<f32>
+func.func @losses_bvlc(%x: tensor<4x10xf32>, %l: tensor<4xf32>, %h: tensor<10x10xf32>) {
+  %0 = dl.hinge_loss %x, %l {norm = "l2"} : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<f32>
+  %1 = dl.infogain_loss %x, %l, %h {ignore_label = 3 : i64, normalization = "batch_size"} : (tensor<4x10xf32>, tensor<4xf32>, tensor<10x10xf32>) -> tensor<f32>
+  %2 = dl.multinomial_logistic_loss %x, %l {loss_weight = 2.0 : f64} : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<f32>
+  return
+}

@@ -310,3 +310,53 @@ TEST(Embed, LookupBiasAndBadIndex) {
   }
   expectCreateError(makeDesc("embed", {{2}, {2, 3}}, {{2, 2}}, a), "weight");
 }
+
+namespace {
+Attrs im2colAttrs(std::vector<int64_t> k, std::vector<int64_t> s = {}, std::vector<int64_t> p = {},
+                  std::vector<int64_t> d = {}) {
+  Attrs a;
+  a.set("kernel", k);
+  if (!s.empty())
+    a.set("stride", s);
+  if (!p.empty())
+    a.set("pad", p);
+  if (!d.empty())
+    a.set("dilation", d);
+  return a;
+}
+} // namespace
+
+TEST(Im2col, ByHand) {
+  // Channel 0 holds 1..9, channel 1 10..18; 2x2 windows of a 3x3 image.
+  auto d = makeDesc("im2col", {{1, 2, 3, 3}}, {{1, 8, 2, 2}}, im2colAttrs({2, 2}));
+  std::vector<double> want = {1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9};
+  for (int i = 0; i < 16; ++i)
+    want.push_back(want[i] + 9);
+  expectNear(run1(d, {iota(18)}), want);
+  // Padding reads zeros.
+  auto p = makeDesc("im2col", {{1, 1, 1, 2}}, {{1, 3, 1, 2}}, im2colAttrs({1, 3}, {}, {0, 1}));
+  expectNear(run1(p, {{7, 8}}), {0, 7, 7, 8, 8, 0});
+  expectCreateError(makeDesc("im2col", {{1, 1, 2, 2}}, {{1, 9, 1, 1}}, im2colAttrs({3, 3})),
+                    "kernel (dilated) 3x3 is larger than padded input 2x2");
+}
+
+TEST(Im2col, ConvolutionIsWeightsTimesColumns) {
+  // conv(x, W) == W [O, C*K] x im2col(x) [C*K, P] for stride, pad, dilation.
+  Attrs c = im2colAttrs({3, 2}, {2, 1}, {1, 0}, {1, 2});
+  auto cols = makeDesc("im2col", {{2, 3, 6, 5}}, {{2, 18, 3, 3}}, c);
+  Attrs conv = c;
+  conv.set("num_output", int64_t(4));
+  auto cd = makeDesc("convolution", {{2, 3, 6, 5}, {4, 3, 3, 2}}, {{2, 4, 3, 3}}, conv);
+  Data x = randomData(180, 11), w = randomData(72, 12);
+  Data col = run1(cols, {x}), y = run1(cd, {x, w});
+  std::vector<double> want;
+  for (int n = 0; n < 2; ++n)
+    for (int o = 0; o < 4; ++o)
+      for (int p = 0; p < 9; ++p) {
+        double acc = 0;
+        for (int r = 0; r < 18; ++r)
+          acc += double(w[o * 18 + r]) * col[(n * 18 + r) * 9 + p];
+        want.push_back(acc);
+      }
+  expectNear(y, want, 1e-5);
+}

@@ -122,3 +122,14 @@ TEST(Core, IsParamSizeMismatchIsAnError) {
   d.isParam = {false, true};
   expectCreateError(d, "isParam");
 }
+
+TEST(Core, EveryOpOfTheOpLibraryHasReferenceKernels) {
+  // The op library (generated from the op definitions) is the list: every
+  // layer op has a reference kernel, and one for its gradient unless the op
+  // definition says it has none.
+  for (const dlc::ops::OpSchema *op : dlc::ops::allOps()) {
+    EXPECT_TRUE(hasReferenceKernel(op->name)) << op->name;
+    EXPECT_EQ(hasReferenceKernel(std::string(op->name) + "_grad"), op->differentiable)
+        << op->name;
+  }
+}

@@ -198,3 +198,115 @@ TEST(Eltwise, Errors) {
   expectCreateError(makeDesc("eltwise", {{3}, {3}}, {{3}}, co), "coeff");
   expectCreateError(makeDesc("eltwise", {{3}}, {{3}}), "at least 2");
 }
+
+namespace {
+Attrs floats(std::initializer_list<std::pair<const char *, double>> kv) {
+  Attrs a;
+  for (auto &[k, v] : kv)
+    a.set(k, v);
+  return a;
+}
+} // namespace
+
+TEST(Exp, BaseScaleShift) {
+  const double e = std::exp(1.0);
+  expectNear(run1(makeDesc("exp", {{3}}, {{3}}), {{0, 1, -1}}), {1, e, 1 / e});
+  // 2^(1 + 3x).
+  auto d = makeDesc("exp", {{2}}, {{2}}, floats({{"base", 2}, {"scale", 3}, {"shift", 1}}));
+  expectNear(run1(d, {{0, 1}}), {2, 16});
+  // Base e with a shift: e^(shift + x).
+  auto s = makeDesc("exp", {{1}}, {{1}}, floats({{"shift", 2}}));
+  expectNear(run1(s, {{1}}), {std::exp(3.0)}, 1e-5);
+  expectCreateError(makeDesc("exp", {{1}}, {{1}}, floats({{"base", -2}})),
+                    "exp base must be strictly positive (or -1 for e), got -2");
+}
+
+TEST(Log, BaseScaleShift) {
+  expectNear(run1(makeDesc("log", {{2}}, {{2}}), {{1, float(std::exp(1.0))}}), {0, 1});
+  // log10(1 + 2x).
+  auto d = makeDesc("log", {{2}}, {{2}}, floats({{"base", 10}, {"scale", 2}, {"shift", 1}}));
+  expectNear(run1(d, {{0, 4.5f}}), {0, 1});
+  expectCreateError(makeDesc("log", {{1}}, {{1}}, floats({{"base", 0}})),
+                    "log base must be strictly positive");
+}
+
+TEST(Threshold, StrictlyGreater) {
+  auto d = makeDesc("threshold", {{3}}, {{3}}, floats({{"threshold", 0.5}}));
+  expectNear(run1(d, {{0.2f, 0.5f, 0.7f}}), {0, 0, 1});
+  expectNear(run1(makeDesc("threshold", {{2}}, {{2}}), {{-1, 1}}), {0, 1});
+}
+
+TEST(Clip, Bounds) {
+  auto d = makeDesc("clip", {{3}}, {{3}}, floats({{"min", -1}, {"max", 2}}));
+  expectNear(run1(d, {{-3, 0.5f, 5}}), {-1, 0.5, 2});
+  expectCreateError(makeDesc("clip", {{3}}, {{3}}, floats({{"min", -1}})),
+                    "missing attribute 'max'");
+}
+
+TEST(Swish, Beta) {
+  auto d = makeDesc("swish", {{2}}, {{2}});
+  expectNear(run1(d, {{0, 2}}), {0, 2 / (1 + std::exp(-2.0))});
+  auto b = makeDesc("swish", {{1}}, {{1}}, floats({{"beta", 2}}));
+  expectNear(run1(b, {{1}}), {1 / (1 + std::exp(-2.0))});
+}
+
+TEST(Mvn, MeanAndVariancePerPlane) {
+  // [1, 2, 1, 2]: planes {1, 3} and {2, 6}; mean 2 / 4, std 1 / 2.
+  auto d = makeDesc("mvn", {{1, 2, 1, 2}}, {{1, 2, 1, 2}});
+  expectNear(run1(d, {{1, 3, 2, 6}}), {-1, 1, -1, 1}, 1e-6);
+  Attrs m;
+  m.set("normalize_variance", int64_t(0));
+  expectNear(run1(makeDesc("mvn", {{1, 2, 1, 2}}, {{1, 2, 1, 2}}, m), {{1, 3, 2, 6}}),
+             {-1, 1, -2, 2});
+  // Across channels: one group of 4, mean 3, var (4 + 0 + 1 + 9) / 4 = 3.5.
+  Attrs c;
+  c.set("across_channels", int64_t(1));
+  double sd = std::sqrt(3.5);
+  expectNear(run1(makeDesc("mvn", {{1, 2, 1, 2}}, {{1, 2, 1, 2}}, c), {{1, 3, 2, 6}}),
+             {-2 / sd, 0, -1 / sd, 3 / sd}, 1e-6);
+  expectCreateError(makeDesc("mvn", {{1, 1, 1, 1, 2}}, {{1, 1, 1, 1, 2}}), "1 to 4 axes");
+}
+
+TEST(Reduction, OperationsAxisCoeff) {
+  Data x = {1, -2, 3, -4, 5, -6};
+  auto red = [&](const std::string &op, int64_t axis, double coeff, Shape out) {
+    Attrs a;
+    a.set("operation", op);
+    a.set("axis", axis);
+    a.set("coeff", coeff);
+    return run1(makeDesc("reduction", {{2, 3}}, {out}, a), {x});
+  };
+  expectNear(red("sum", 0, 1, {}), {-3});
+  expectNear(red("sum", 1, 2, {2}), {4, -10});
+  expectNear(red("asum", 1, 1, {2}), {6, 15});
+  expectNear(red("sumsq", -1, 1, {2}), {14, 77});
+  expectNear(red("mean", 1, 3, {2}), {2, -5});
+  Attrs bad;
+  bad.set("operation", std::string("max"));
+  expectCreateError(makeDesc("reduction", {{2, 3}}, {{}}, bad),
+                    "reduction operation must be one of \"sum\", \"asum\", \"sumsq\", \"mean\"");
+}
+
+TEST(ArgMax, TopKValuesAxisAndTies) {
+  // Without axis: per item over the flattened values, [N, 1, top_k].
+  Attrs a;
+  a.set("top_k", int64_t(2));
+  auto d = makeDesc("argmax", {{2, 3}}, {{2, 1, 2}}, a);
+  expectNear(run1(d, {{0.1f, 0.9f, 0.5f, 3, 2, 1}}), {1, 2, 0, 1});
+  // out_max_val: indices then values, [N, 2, top_k].
+  a.set("out_max_val", int64_t(1));
+  auto v = makeDesc("argmax", {{2, 3}}, {{2, 2, 2}}, a);
+  expectNear(run1(v, {{0.1f, 0.9f, 0.5f, 3, 2, 1}}), {1, 2, 0.9, 0.5, 0, 1, 3, 2});
+  // Along axis 0 of [3, 2]: top value per column.
+  Attrs x;
+  x.set("axis", int64_t(0));
+  x.set("out_max_val", int64_t(1));
+  auto ax = makeDesc("argmax", {{3, 2}}, {{1, 2}}, x);
+  expectNear(run1(ax, {{1, 6, 5, 2, 3, 4}}), {5, 6});
+  // Ties: the larger index first (std::greater on (value, index)).
+  auto t = makeDesc("argmax", {{1, 3}}, {{1, 1, 1}});
+  expectNear(run1(t, {{2, 7, 7}}), {2});
+  Attrs big;
+  big.set("top_k", int64_t(4));
+  expectCreateError(makeDesc("argmax", {{2, 3}}, {{2, 1, 4}}, big), "argmax top_k 4");
+}

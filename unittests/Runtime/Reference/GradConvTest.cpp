@@ -222,3 +222,29 @@ TEST(LrnGrad, WithinChannel) {
     checkGradients(d, {randomData(40, 120 + unsigned(size), -2, 2)}, {0});
   }
 }
+
+TEST(Im2colGrad, Col2im) {
+  Attrs a;
+  a.set("kernel", std::vector<int64_t>{3, 2});
+  a.set("stride", std::vector<int64_t>{2, 1});
+  a.set("pad", std::vector<int64_t>{1, 1});
+  a.set("dilation", std::vector<int64_t>{1, 2});
+  auto d = makeDesc("im2col", {{2, 2, 5, 4}}, {{2, 12, 3, 4}}, a);
+  checkGradients(d, {randomData(80, 120)}, {0});
+}
+
+TEST(SppGrad, MaxAndAverage) {
+  Attrs a;
+  a.set("pyramid_height", int64_t(3));
+  a.set("pool", std::string("max"));
+  // Levels of 1, 2x2 and 4x4 bins on an 8x8 image; a 5x6 image pads.
+  auto d = makeDesc("spp", {{2, 2, 8, 8}}, {{2, 42}}, a);
+  checkGradients(d, {distinctValues(256, 121)}, {0});
+  a.set("pool", std::string("ave"));
+  checkGradients(makeDesc("spp", {{2, 2, 8, 8}}, {{2, 42}}, a), {randomData(256, 122)}, {0});
+  a.set("pyramid_height", int64_t(2));
+  checkGradients(makeDesc("spp", {{2, 2, 5, 6}}, {{2, 10}}, a), {randomData(120, 123)}, {0});
+  a.set("pyramid_height", int64_t(1));
+  checkGradients(makeDesc("spp", {{2, 2, 5, 6}}, {{2, 2, 1, 1}}, a), {randomData(120, 124)},
+                 {0});
+}

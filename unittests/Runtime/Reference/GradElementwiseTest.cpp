@@ -254,3 +254,59 @@ TEST(EltwiseGrad, MaxRoutesToTheArgmax) {
   expectNear(g[0], {5, 0});
   expectNear(g[1], {0, 7});
 }
+
+TEST(UnaryGrad, ExpLogClipSwish) {
+  Attrs e;
+  e.set("base", 2.0);
+  e.set("scale", 0.5);
+  e.set("shift", 1.0);
+  checkGradients(unary("exp", e), {randomData(24, 90)}, {0});
+  checkGradients(unary("exp"), {randomData(24, 91)}, {0});
+  Attrs l;
+  l.set("base", 3.0);
+  l.set("scale", 1.5);
+  l.set("shift", 2.0);
+  checkGradients(unary("log", l), {randomData(24, 92)}, {0});
+  checkGradients(unary("log"), {randomData(24, 93, 0.5f, 2.0f)}, {0});
+  Attrs c;
+  c.set("min", -0.5);
+  c.set("max", 0.5);
+  // Values away from the bounds (the kinks): some inside, some outside.
+  Data x = distinctValues(24, 94, 0.08f);
+  for (float &v : x)
+    if (std::fabs(std::fabs(v) - 0.5f) < 0.03f)
+      v += 0.06f;
+  checkGradients(unary("clip", c), {x}, {0});
+  // Caffe: the bounds themselves pass the gradient.
+  auto g = runGrad(makeDesc("clip", {{4}}, {{4}}, c), {{-0.5f, 0.5f, -1, 1}}, {0},
+                   {{1, 1, 1, 1}});
+  expectNear(g[0], {1, 1, 0, 0});
+  Attrs s;
+  s.set("beta", 1.5);
+  checkGradients(unary("swish", s), {randomData(24, 95, -3, 3)}, {0});
+  checkGradients(unary("swish"), {randomData(24, 96, -3, 3)}, {0});
+  // Threshold has no gradient, as in Caffe.
+  EXPECT_FALSE(hasReferenceKernel("threshold_grad"));
+}
+
+TEST(MvnGrad, WithAndWithoutVariance) {
+  auto d = makeDesc("mvn", {{2, 3, 2, 2}}, {{2, 3, 2, 2}});
+  checkGradients(d, {randomData(24, 97)}, {0});
+  Attrs a;
+  a.set("across_channels", int64_t(1));
+  checkGradients(makeDesc("mvn", {{2, 3, 2, 2}}, {{2, 3, 2, 2}}, a), {randomData(24, 98)}, {0});
+  a.set("normalize_variance", int64_t(0));
+  checkGradients(makeDesc("mvn", {{2, 3, 2, 2}}, {{2, 3, 2, 2}}, a), {randomData(24, 99)}, {0});
+}
+
+TEST(ReductionGrad, EveryOperation) {
+  for (const char *op : {"sum", "asum", "sumsq", "mean"}) {
+    SCOPED_TRACE(op);
+    Attrs a;
+    a.set("operation", std::string(op));
+    a.set("axis", int64_t(1));
+    a.set("coeff", 1.5);
+    checkGradients(makeDesc("reduction", {{2, 3, 4}}, {{2}}, a), {awayFromZero(24, 100)}, {0});
+  }
+  EXPECT_FALSE(hasReferenceKernel("argmax_grad"));
+}

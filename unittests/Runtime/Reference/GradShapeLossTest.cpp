@@ -186,3 +186,60 @@ TEST(ContrastiveLossGrad, SimilarAndDissimilarPairs) {
       EXPECT_EQ(g[0][2 * 3 + j], 0.0f);
   }
 }
+
+TEST(TileGrad, SumsTheCopies) {
+  Attrs a;
+  a.set("tiles", int64_t(3));
+  a.set("axis", int64_t(1));
+  checkGradients(makeDesc("tile", {{2, 2, 3}}, {{2, 6, 3}}, a), {randomData(12, 130)}, {0});
+}
+
+TEST(BatchReindexGrad, RepeatedAndMissingItems) {
+  auto d = makeDesc("batch_reindex", {{4, 3}, {5}}, {{5, 3}});
+  checkGradients(d, {randomData(12, 131), {3, 0, 3, 1, 3}}, {0});
+  // Item 2 is never picked: its gradient is 0; item 3 gets three copies.
+  auto g = runGrad(makeDesc("batch_reindex", {{3, 1}, {3}}, {{3, 1}}), {{1, 2, 3}, {2, 0, 2}},
+                   {0}, {{1, 10, 100}});
+  expectNear(g[0], {10, 0, 101});
+  expectCreateError(gradDesc(d, {0, 1}), "operand 1 has no gradient");
+}
+
+TEST(RnnGrad, ContResetsAndStaticInput) {
+  Attrs a;
+  a.set("num_output", int64_t(3));
+  // x [T=3, N=2, I=2], cont [3, 2]: sequence 1 restarts at t = 1.
+  auto d = makeDesc("rnn", {{3, 2, 2}, {3, 2}, {3, 2}, {3}, {3, 3}, {3, 3}, {3}}, {{3, 2, 3}}, a);
+  std::vector<Data> in = {randomData(12, 140), {0, 0, 1, 0, 1, 1}, randomData(6, 141),
+                          randomData(3, 142),  randomData(9, 143), randomData(9, 144),
+                          randomData(3, 145)};
+  checkGradients(d, in, {0, 2, 3, 4, 5, 6});
+  auto s = makeDesc("rnn", {{2, 2, 2}, {2, 2}, {2, 3}, {3, 2}, {3}, {3, 3}, {3, 3}, {3, 3}, {3}},
+                    {{2, 2, 3}}, a);
+  std::vector<Data> si = {randomData(8, 146), {0, 0, 1, 1},      randomData(6, 147),
+                          randomData(6, 148), randomData(3, 149), randomData(9, 150),
+                          randomData(9, 151), randomData(9, 152), randomData(3, 153)};
+  checkGradients(s, si, {0, 2, 3, 4, 5, 6, 7, 8});
+  checkGradients(s, si, {5});
+  expectCreateError(gradDesc(s, {1}), "operand 1 has no gradient");
+}
+
+TEST(LossGrad, HingeInfogainMultinomial) {
+  for (const char *norm : {"l1", "l2"}) {
+    SCOPED_TRACE(norm);
+    Attrs a;
+    a.set("norm", std::string(norm));
+    a.set("loss_weight", 2.0);
+    // |1 + t x| away from 0 (the hinge's kink).
+    Data x = {0.3f, -0.2f, 0.6f, 1.5f, 0.1f, -0.4f, 0.8f, -1.5f};
+    checkGradients(makeDesc("hinge_loss", {{2, 4}, {2}}, {{}}, a), {x, {1, 3}}, {0});
+  }
+  Attrs i;
+  i.set("ignore_label", int64_t(1));
+  i.set("loss_weight", 0.5);
+  auto ig = makeDesc("infogain_loss", {{2, 3, 2}, {2, 2}, {3, 3}}, {{}}, i);
+  checkGradients(ig, {randomData(12, 160), {0, 1, 2, 0}, randomData(9, 161, 0, 1)}, {0});
+  expectCreateError(gradDesc(ig, {0, 2}), "operand 2 has no gradient");
+  Data prob = randomData(6, 162, 0.1f, 1.0f);
+  checkGradients(makeDesc("multinomial_logistic_loss", {{2, 3}, {2}}, {{}}), {prob, {2, 0}},
+                 {0});
+}

@@ -163,3 +163,37 @@ TEST(Accuracy, SpatialAxis) {
   auto d = makeDesc("accuracy", {{1, 2, 3}, {1, 3}}, {{}});
   EXPECT_NEAR(scalar(d, {logits, {0, 1, 1}}), 2.0 / 3, 1e-7);
 }
+
+TEST(HingeLoss, L1AndL2) {
+  Data x = {1, -0.5f, 0.2f, 0.3f, 0.4f, -2};
+  Attrs a;
+  EXPECT_NEAR(scalar(makeDesc("hinge_loss", {{2, 3}, {2}}, {{}}), {x, {0, 2}}), 3.7, 1e-6);
+  a.set("norm", std::string("l2"));
+  EXPECT_NEAR(scalar(makeDesc("hinge_loss", {{2, 3}, {2}}, {{}}, a), {x, {0, 2}}), 7.17, 1e-5);
+  expectCreateError(makeDesc("hinge_loss", {{2, 3}, {4}}, {{}}),
+                    "the data and label should have the same first dimension");
+}
+
+TEST(InfogainLoss, IdentityIsSoftmaxWithLoss) {
+  Data logits = randomData(12, 170), labels = {0, 2, 1, 1};
+  Data eye = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  auto ig = makeDesc("infogain_loss", {{2, 3, 2}, {2, 2}, {3, 3}}, {{}});
+  auto swl = makeDesc("softmax_with_loss", {{2, 3, 2}, {2, 2}}, {{}});
+  EXPECT_NEAR(scalar(ig, {logits, labels, eye}), scalar(swl, {logits, labels}), 1e-6);
+  // Equal logits (p = 1/2) and H row 0 = {1, 0.5}: 1.5 log 2.
+  auto h = makeDesc("infogain_loss", {{1, 2}, {1}, {2, 2}}, {{}});
+  EXPECT_NEAR(scalar(h, {{0, 0}, {0}, {1, 0.5f, 0, 2}}), 1.5 * std::log(2.0), 1e-6);
+  expectCreateError(makeDesc("infogain_loss", {{1, 2}, {1}, {3, 3}}, {{}}),
+                    "infogain_loss infogain shape [3, 3] must hold 2 x 2 values");
+}
+
+TEST(MultinomialLogisticLoss, LogOfTheLabelsProbability) {
+  auto d = makeDesc("multinomial_logistic_loss", {{2, 3}, {2}}, {{}});
+  EXPECT_NEAR(scalar(d, {{0.2f, 0.5f, 0.3f, 0.1f, 0.1f, 0.8f}, {1, 2}}),
+              -(std::log(0.5) + std::log(0.8)) / 2, 1e-6);
+  // A zero probability is clamped to 1e-20 (Caffe's kLOG_THRESHOLD).
+  EXPECT_NEAR(scalar(makeDesc("multinomial_logistic_loss", {{1, 2}, {1}}, {{}}), {{1, 0}, {1}}),
+              -std::log(1e-20), 1e-3);
+  expectCreateError(makeDesc("multinomial_logistic_loss", {{2, 3}, {2, 3}}, {{}}),
+                    "label shape [2, 3] must be [N] or [N, 1, 1, 1]");
+}

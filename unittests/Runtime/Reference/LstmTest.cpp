@@ -106,3 +106,23 @@ TEST(Lstm, Errors) {
   noNum.attrs = Attrs();
   expectCreateError(noNum, "missing attribute 'num_output'");
 }
+
+TEST(Rnn, TwoStepsByHand) {
+  // H = I = N = 1: h_t = tanh(w_hh cont_t h_{t-1} + w_xh x_t + b_h),
+  // o_t = tanh(w_ho h_t + b_o).
+  Attrs a;
+  a.set("num_output", int64_t(1));
+  auto d = makeDesc("rnn", {{2, 1, 1}, {2, 1}, {1, 1}, {1}, {1, 1}, {1, 1}, {1}}, {{2, 1, 1}}, a);
+  double wxh = 0.5, bh = 0.1, whh = -0.7, who = 1.5, bo = -0.2, x1 = 0.3, x2 = -0.6;
+  double h1 = std::tanh(wxh * x1 + bh), h2 = std::tanh(whh * h1 + wxh * x2 + bh);
+  std::vector<Data> in = {{float(x1), float(x2)}, {0, 1}, {float(wxh)}, {float(bh)},
+                          {float(whh)}, {float(who)}, {float(bo)}};
+  expectNear(run1(d, in), {std::tanh(who * h1 + bo), std::tanh(who * h2 + bo)}, 1e-6);
+  // cont = 0 at t = 1 restarts the sequence.
+  in[1] = {0, 0};
+  double h2r = std::tanh(wxh * x2 + bh);
+  expectNear(run1(d, in), {std::tanh(who * h1 + bo), std::tanh(who * h2r + bo)}, 1e-6);
+  expectCreateError(makeDesc("rnn", {{2, 1, 1}, {2, 1}, {1, 1}, {1}, {1, 2}, {1, 1}, {1}},
+                             {{2, 1, 1}}, a),
+                    "rnn w_hh shape [1, 2] does not match expected [1, 1]");
+}

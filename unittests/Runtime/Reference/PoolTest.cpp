@@ -189,3 +189,40 @@ TEST(Lrn, DefaultsAndErrors) {
                              lrnAttrs(3, 1, 1, 1, "sideways")),
                     "norm_region must be one of");
 }
+
+namespace {
+Attrs sppAttrs(int64_t height, const std::string &pool) {
+  Attrs a;
+  a.set("pyramid_height", height);
+  a.set("pool", pool);
+  return a;
+}
+} // namespace
+
+TEST(Spp, LevelsFlattenedAndConcatenated) {
+  // 4x4 image: level 0 is the global max, level 1 the 2x2 max pooling.
+  auto d = makeDesc("spp", {{1, 1, 4, 4}}, {{1, 5}}, sppAttrs(2, "max"));
+  expectNear(run1(d, {iota(16)}), {16, 6, 8, 14, 16});
+  // One level is the pooling itself, keeping its 4-D shape.
+  auto one = makeDesc("spp", {{1, 1, 4, 4}}, {{1, 1, 1, 1}}, sppAttrs(1, "max"));
+  expectNear(run1(one, {iota(16)}), {16});
+}
+
+TEST(Spp, LevelsAreCaffePoolings) {
+  // 3x3 input, level 1: kernel ceil(3/2) = 2, stride 2, pad (2*2-3+1)/2 = 1.
+  Data x = randomData(2 * 3 * 9, 21);
+  auto spp = makeDesc("spp", {{2, 3, 3, 3}}, {{2, 15}}, sppAttrs(2, "ave"));
+  Data y = run1(spp, {x});
+  Data level0 = run1(makeDesc("pooling", {{2, 3, 3, 3}}, {{2, 3, 1, 1}}, poolAttrs("ave", 3, 3, 0)),
+                     {x});
+  Data level1 = run1(makeDesc("pooling", {{2, 3, 3, 3}}, {{2, 3, 2, 2}}, poolAttrs("ave", 2, 2, 1)),
+                     {x});
+  for (int n = 0; n < 2; ++n)
+    for (int i = 0; i < 15; ++i) {
+      float want = i < 3 ? level0[n * 3 + i] : level1[n * 12 + i - 3];
+      EXPECT_FLOAT_EQ(y[n * 15 + i], want) << n << ", " << i;
+    }
+  // A pyramid finer than the image fails like Caffe's pooling.
+  expectCreateError(makeDesc("spp", {{1, 1, 2, 2}}, {{1, 21}}, sppAttrs(3, "max")),
+                    "spp level 2: pad 1x1 must be smaller than kernel 1x1");
+}

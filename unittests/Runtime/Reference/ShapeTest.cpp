@@ -120,3 +120,36 @@ TEST(Silence, NoOutputs) {
   expectNear(a, {1, 2});
   expectCreateError(makeDesc("silence", {{2}}, {{2}}), "0 output");
 }
+
+TEST(Tile, AlongAnAxis) {
+  Attrs a;
+  a.set("tiles", int64_t(2));
+  expectNear(run1(makeDesc("tile", {{2, 3}}, {{2, 6}}, a), {iota(6)}),
+             {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6});
+  a.set("axis", int64_t(0));
+  expectNear(run1(makeDesc("tile", {{2, 3}}, {{4, 3}}, a), {iota(6)}),
+             {1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6});
+  a.set("tiles", int64_t(0));
+  expectCreateError(makeDesc("tile", {{2, 3}}, {{0, 3}}, a), "tile tiles must be positive, got 0");
+}
+
+TEST(BatchReindex, GathersItems) {
+  auto d = makeDesc("batch_reindex", {{3, 2}, {3}}, {{3, 2}});
+  expectNear(run1(d, {iota(6), {2, 0, 2}}), {5, 6, 1, 2, 5, 6});
+  auto fewer = makeDesc("batch_reindex", {{3, 2}, {1}}, {{1, 2}});
+  expectNear(run1(fewer, {iota(6), {1}}), {3, 4});
+  auto k = createReferenceKernel(d);
+  Data x = iota(6), idx = {0, 3, 1}, y(6);
+  const float *in[] = {x.data(), idx.data()};
+  float *out[] = {y.data()};
+  try {
+    k->forward(in, out);
+    ADD_FAILURE() << "no error for an index out of range";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("index 3.000000 at position 1 is not an integer in [0, 3)"),
+              std::string::npos)
+        << e.what();
+  }
+  expectCreateError(makeDesc("batch_reindex", {{3, 2}, {3, 1}}, {{3, 2}}),
+                    "batch_reindex indices must have 1 axis");
+}
