@@ -1,4 +1,4 @@
-//===- Arithmetic.cpp - oneDNN eltwise ------------------------------------===//
+//===- Arithmetic.cpp - oneDNN eltwise and reduction ----------------------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -7,11 +7,15 @@
 // eltwise: sum (oneDNN sum with the coefficients as scales) or prod / max (a
 // chain of binary mul / max) over the operands viewed as 1-D. Backward of
 // sum: dx_i = coeff_i * dy (eltwise_linear); prod and max have no backward
-// kernel here (eltwiseGradWhyNot: the reference runs).
+// kernel here (eltwiseGradWhyNot: the reference runs). reduction: oneDNN's
+// reduction (forward only: oneDNN has no backward of a reduction; the
+// reference runs the gradient).
 //
 //===----------------------------------------------------------------------===//
 
 #include "DnnlCommon.h"
+
+#include <optional>
 
 namespace dlc::rt {
 namespace dnnlk {
@@ -124,11 +128,78 @@ std::unique_ptr<Kernel> createEltwiseGrad(const KernelDesc &desc, DnnlContext &c
       desc, ctx, gd, sumCoefficients(attrsOf<ops::EltwiseAttrs>(gd.fwd), gd.numOperands));
 }
 
+/// Caffe's ReductionLayer on x viewed as [num, dim]: for asum / sumsq an
+/// eltwise abs / square from x into a scratch buffer, then oneDNN's
+/// reduction_sum to [num, 1] with coeff (coeff / dim for mean, as Caffe) as
+/// an eltwise_linear post-op.
+class ReductionKernel : public DnnlKernelBase {
+public:
+  ReductionKernel(const KernelDesc &desc, DnnlContext &ctx, int64_t num, int64_t dim,
+                  const std::optional<EltwiseStep> &pre, float coeff)
+      : DnnlKernelBase(desc, ctx) {
+    auto src = plainDesc({num, dim}), dst = plainDesc({num, 1});
+    x_ = handleMem(src, eng_);
+    y_ = handleMem(dst, eng_);
+    if (pre) {
+      auto pd = eltwisePd(*pre, src, eng_);
+      pre_ = dnnl::eltwise_forward(pd);
+      impl_ = implOf(pd) + "+";
+      t_ = dnnl::memory(src, eng_);
+    }
+    dnnl::primitive_attr attr;
+    if (coeff != 1.f) {
+      dnnl::post_ops po;
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, coeff, 0.f);
+      attr.set_post_ops(po);
+    }
+    dnnl::reduction::primitive_desc pd(
+        dnnl::reduction::desc(dnnl::algorithm::reduction_sum, src, dst, 0.f, 0.f), attr, eng_);
+    reduce_ = dnnl::reduction(pd);
+    impl_ += implOf(pd);
+  }
+
+  void forward(const float *const *in, float *const *out) override {
+    bind(x_, in[0]);
+    bind(y_, out[0]);
+    if (pre_)
+      exec(*pre_, {{DNNL_ARG_SRC, x_}, {DNNL_ARG_DST, t_}});
+    exec(reduce_, {{DNNL_ARG_SRC, pre_ ? t_ : x_}, {DNNL_ARG_DST, y_}});
+    wait();
+  }
+
+private:
+  std::optional<dnnl::eltwise_forward> pre_;
+  dnnl::reduction reduce_;
+  dnnl::memory x_, t_, y_;
+};
+
+/// Reduction: a ReductionKernel, or, when every reduced axis has size 1
+/// (dim 1: oneDNN's reduction needs a reduced dimension), an eltwise chain
+/// (abs / square, linear).
+std::unique_ptr<Kernel> createReduction(const KernelDesc &desc, DnnlContext &ctx) {
+  using A = dnnl::algorithm;
+  auto a = attrsOf<ops::ReductionAttrs>(desc);
+  int64_t num = numElements(desc.outputs[0]), dim = numElements(desc.inputs[0]) / num;
+  float coeff = float(a.operation == "mean" ? a.coeff / double(dim) : a.coeff);
+  std::optional<EltwiseStep> pre;
+  if (a.operation == "asum" || a.operation == "sumsq")
+    pre = EltwiseStep{a.operation == "asum" ? A::eltwise_abs : A::eltwise_square};
+  if (dim > 1)
+    return std::make_unique<ReductionKernel>(desc, ctx, num, dim, pre, coeff);
+  std::vector<EltwiseStep> steps;
+  if (pre)
+    steps.push_back(*pre);
+  if (coeff != 1.f || steps.empty())
+    steps.push_back({A::eltwise_linear, coeff});
+  return eltwiseChain(desc, ctx, steps);
+}
+
 } // namespace
 
 DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("eltwise", Forward, createEltwise, emptyWhyNot),
                      DLC_DNNL_KERNEL("eltwise", Backward, createEltwiseGrad,
-                                     whyNot<eltwiseGradWhyNot>));
+                                     whyNot<eltwiseGradWhyNot>),
+                     DLC_DNNL_KERNEL("reduction", Forward, createReduction, emptyWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

@@ -49,8 +49,10 @@ std::string implOf(const dnnl::primitive_desc_base &pd) {
   return std::string("onednn:") + pd.impl_info_str();
 }
 
-ChainKernel::ChainKernel(const KernelDesc &desc, DnnlContext &ctx, const dnnl::memory::desc &md)
-    : DnnlKernelBase(desc, ctx), src_(handleMem(md, eng_)), dst_(handleMem(md, eng_)) {}
+ChainKernel::ChainKernel(const KernelDesc &desc, DnnlContext &ctx,
+                         const dnnl::memory::desc &src, const dnnl::memory::desc &dst)
+    : DnnlKernelBase(desc, ctx), src_(handleMem(src, eng_)), dst_(handleMem(dst, eng_)),
+      inPlace_(src.get_size() == dst.get_size()) {}
 
 void ChainKernel::forward(const float *const *in, float *const *out) {
   bind(src_, in[0]);

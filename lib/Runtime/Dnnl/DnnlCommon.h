@@ -114,12 +114,16 @@ protected:
 /// "onednn:<impl info>" of a primitive descriptor.
 std::string implOf(const dnnl::primitive_desc_base &pd);
 
-/// Same-shape primitives on the caller's plain buffers (activations,
-/// softmax): the first reads input 0 (DNNL_ARG_SRC) into output 0
-/// (DNNL_ARG_DST), the others run in place on output 0. Supports in place.
+/// Primitives on the caller's plain buffers (activations, softmax, a
+/// reduction): the first reads input 0 (DNNL_ARG_SRC, `src`) into output 0
+/// (DNNL_ARG_DST, `dst`), the others run in place on output 0. Supports in
+/// place when src and dst have the same size.
 class ChainKernel : public DnnlKernelBase {
 public:
-  ChainKernel(const KernelDesc &desc, DnnlContext &ctx, const dnnl::memory::desc &md);
+  ChainKernel(const KernelDesc &desc, DnnlContext &ctx, const dnnl::memory::desc &md)
+      : ChainKernel(desc, ctx, md, md) {}
+  ChainKernel(const KernelDesc &desc, DnnlContext &ctx, const dnnl::memory::desc &src,
+              const dnnl::memory::desc &dst);
   /// Appends the primitive of `pd` to the chain.
   template <typename Prim>
   void append(const typename Prim::primitive_desc &pd) {
@@ -127,12 +131,27 @@ public:
     impl_ += (impl_.empty() ? "" : "+") + implOf(pd);
   }
   void forward(const float *const *in, float *const *out) override;
-  bool supportsInPlace() const override { return true; }
+  bool supportsInPlace() const override { return inPlace_; }
 
 private:
   std::vector<dnnl::primitive> prims_;
   dnnl::memory src_, dst_;
+  bool inPlace_;
 };
+
+/// One oneDNN eltwise step: the algorithm and its alpha, beta.
+struct EltwiseStep {
+  dnnl::algorithm alg;
+  float alpha = 0.f, beta = 0.f;
+};
+/// The inference primitive descriptor of `s` on `md`.
+dnnl::eltwise_forward::primitive_desc
+eltwisePd(const EltwiseStep &s, const dnnl::memory::desc &md, const dnnl::engine &eng,
+          dnnl::prop_kind prop = dnnl::prop_kind::forward_inference);
+/// A ChainKernel of eltwise primitives (Neuron.cpp) on input 0 viewed as
+/// output 0's dense buffer of the same size.
+std::unique_ptr<Kernel> eltwiseChain(const KernelDesc &desc, DnnlContext &ctx,
+                                     const std::vector<EltwiseStep> &steps);
 
 /// A same-shape backward primitive (activations, softmax): output 0
 /// (DNNL_ARG_DIFF_SRC) from the incoming gradient, input `dyIdx`

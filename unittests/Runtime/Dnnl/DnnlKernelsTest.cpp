@@ -9,9 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dlc/Runtime/Dnnl.h"
-#include "dlc/Runtime/Kernel.h"
-#include "dlc/Runtime/KernelRegistry.h"
+#include "DnnlTestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -21,13 +19,9 @@
 #include <sstream>
 
 using namespace dlc::rt;
+using namespace dlc::rt::dnnltest;
 
 namespace {
-
-DnnlContext &ctx() {
-  static std::shared_ptr<DnnlContext> c = createDnnlContext();
-  return *c;
-}
 
 std::mt19937 &rng() {
   static std::mt19937 r(20240611u);
@@ -35,97 +29,7 @@ std::mt19937 &rng() {
 }
 
 std::vector<float> randomData(const Shape &s, float lo = -1.f, float hi = 1.f) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(size_t(numElements(s)));
-  for (float &x : v)
-    x = d(rng());
-  return v;
-}
-
-KernelDesc makeDesc(const std::string &op, Attrs attrs, std::vector<Shape> inputs,
-                    std::vector<Shape> outputs, std::vector<bool> isParam = {}) {
-  KernelDesc d;
-  d.op = op;
-  d.layer = op + "_test";
-  d.attrs = std::move(attrs);
-  d.inputs = std::move(inputs);
-  d.outputs = std::move(outputs);
-  if (isParam.empty())
-    isParam.assign(d.inputs.size(), false);
-  d.isParam = std::move(isParam);
-  return d;
-}
-
-std::vector<std::vector<float>> run(Kernel &k, const KernelDesc &d,
-                                    const std::vector<std::vector<float>> &in) {
-  std::vector<const float *> ip;
-  for (const auto &v : in)
-    ip.push_back(v.data());
-  std::vector<std::vector<float>> out;
-  std::vector<float *> op;
-  for (const Shape &s : d.outputs)
-    out.emplace_back(size_t(numElements(s)), std::nanf(""));
-  for (auto &v : out)
-    op.push_back(v.data());
-  k.forward(ip.data(), op.data());
-  return out;
-}
-
-/// |a - b| <= tol * (1 + |ref|), tol = 1e-4 scaled by sqrt(reduction / 16).
-::testing::AssertionResult closeTo(const std::vector<float> &got,
-                                   const std::vector<float> &ref, double reduction) {
-  double tol = 1e-4 * std::max(1.0, std::sqrt(reduction / 16.0));
-  if (got.size() != ref.size())
-    return ::testing::AssertionFailure() << "size " << got.size() << " vs " << ref.size();
-  double maxAbs = 0, maxRel = 0;
-  size_t bad = 0, firstBad = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double a = got[i], b = ref[i];
-    double err = std::fabs(a - b);
-    if (std::isnan(a) != std::isnan(b))
-      err = INFINITY;
-    else if (std::isnan(a))
-      err = 0;
-    maxAbs = std::max(maxAbs, err);
-    maxRel = std::max(maxRel, err / std::max(1e-30, std::fabs(b)));
-    if (!(err <= tol * (1 + std::fabs(b)))) {
-      if (!bad)
-        firstBad = i;
-      ++bad;
-    }
-  }
-  if (!bad)
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << bad << " of " << got.size() << " elements off (tol " << tol << "); max abs err "
-         << maxAbs << ", max rel err " << maxRel << "; first at " << firstBad << ": got "
-         << got[firstBad] << ", ref " << ref[firstBad];
-}
-
-/// Creates both kernels, runs them on `in` and compares all outputs.
-/// Returns false (with a test failure recorded) when they differ.
-void compareWithRef(const KernelDesc &d, const std::vector<std::vector<float>> &in,
-                    double reduction, bool testInPlace = true) {
-  auto ref = createReferenceKernel(d);
-  auto dn = createDnnlKernel(d, ctx());
-  ASSERT_NE(dn, nullptr) << "no oneDNN kernel for " << d.op;
-  auto want = run(*ref, d, in);
-  auto got = run(*dn, d, in);
-  for (size_t i = 0; i < want.size(); ++i)
-    EXPECT_TRUE(closeTo(got[i], want[i], reduction))
-        << d.op << " [" << dn->implName() << "] output " << i;
-  // Running twice must give the same answer (cached state is reused).
-  auto again = run(*dn, d, in);
-  EXPECT_EQ(again, got) << d.op << ": second run differs";
-  if (testInPlace && dn->supportsInPlace() && d.inputs[0] == d.outputs[0]) {
-    auto in2 = in;
-    std::vector<const float *> ip;
-    for (const auto &v : in2)
-      ip.push_back(v.data());
-    float *op[1] = {in2[0].data()};
-    dn->forward(ip.data(), op);
-    EXPECT_TRUE(closeTo(in2[0], want[0], reduction)) << d.op << " in place";
-  }
+  return randomValues(rng(), s, lo, hi);
 }
 
 std::vector<std::vector<float>> randomInputs(const KernelDesc &d) {
@@ -739,27 +643,6 @@ TEST(DnnlConcat, RejectsMismatchedShapes) {
 // Valid descriptions oneDNN cannot run: the registry passes over the oneDNN
 // kernel with its reason and falls back to the reference.
 // ---------------------------------------------------------------------------
-/// The notes of choosing between oneDNN and the reference for `d`, which
-/// must end up on the reference.
-std::string fallbackNotes(const KernelDesc &d) {
-  BackendContexts contexts;
-  KernelChoice c = createKernel(d, {"onednn", "ref"}, contexts);
-  EXPECT_EQ(c.backend, "ref") << d.op << ": " << c.notes;
-  return c.notes;
-}
-
-/// The `_grad` description of forward `f`, wrt 0.
-KernelDesc gradOf(const KernelDesc &f) {
-  KernelDesc g = f;
-  g.op += "_grad";
-  g.attrs.set("wrt", std::vector<int64_t>{0});
-  g.inputs.push_back(f.outputs[0]);
-  g.inputs.push_back(f.outputs[0]);
-  g.outputs = {f.inputs[0]};
-  g.isParam.assign(g.inputs.size(), false);
-  return g;
-}
-
 /// The oneDNN backward kernel's whyNot for the (valid) description `g`.
 std::string gradWhyNot(const KernelDesc &g) {
   validateKernelDesc(g);

@@ -11,8 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dlc/Runtime/Dnnl.h"
-#include "dlc/Runtime/Kernel.h"
+#include "DnnlTestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -22,13 +21,9 @@
 #include <sstream>
 
 using namespace dlc::rt;
+using namespace dlc::rt::dnnltest;
 
 namespace {
-
-DnnlContext &ctx() {
-  static std::shared_ptr<DnnlContext> c = createDnnlContext();
-  return *c;
-}
 
 std::mt19937 &rng() {
   static std::mt19937 r(914127u);
@@ -36,132 +31,14 @@ std::mt19937 &rng() {
 }
 
 std::vector<float> randomData(const Shape &s, float lo = -1.f, float hi = 1.f) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(size_t(numElements(s)));
-  for (float &x : v)
-    x = d(rng());
-  return v;
-}
-
-KernelDesc makeDesc(const std::string &op, Attrs attrs, std::vector<Shape> inputs,
-                    std::vector<Shape> outputs, std::vector<bool> isParam = {}) {
-  KernelDesc d;
-  d.op = op;
-  d.layer = op + "_test";
-  d.attrs = std::move(attrs);
-  d.inputs = std::move(inputs);
-  d.outputs = std::move(outputs);
-  if (isParam.empty())
-    isParam.assign(d.inputs.size(), false);
-  d.isParam = std::move(isParam);
-  return d;
-}
-
-/// The `<op>_grad` description of a (single-result) forward description.
-KernelDesc gradOf(const KernelDesc &f, const std::vector<int64_t> &wrt) {
-  KernelDesc g;
-  g.op = f.op + "_grad";
-  g.layer = f.layer;
-  g.attrs = f.attrs;
-  g.attrs.set("wrt", wrt);
-  g.inputs = f.inputs;
-  g.inputs.push_back(f.outputs[0]);
-  g.inputs.push_back(f.outputs[0]);
-  for (int64_t i : wrt)
-    g.outputs.push_back(f.inputs[size_t(i)]);
-  g.isParam = f.isParam;
-  g.isParam.resize(f.inputs.size(), false);
-  g.isParam.push_back(false);
-  g.isParam.push_back(false);
-  return g;
-}
-
-std::vector<std::vector<float>> run(Kernel &k, const KernelDesc &d,
-                                    const std::vector<std::vector<float>> &in) {
-  std::vector<const float *> ip;
-  for (const auto &v : in)
-    ip.push_back(v.data());
-  std::vector<std::vector<float>> out;
-  for (const Shape &s : d.outputs)
-    out.emplace_back(size_t(numElements(s)), std::nanf(""));
-  std::vector<float *> op;
-  for (auto &v : out)
-    op.push_back(v.data());
-  k.forward(ip.data(), op.data());
-  return out;
-}
-
-/// |a - b| <= tol * (1 + |ref|), tol = 1e-4 scaled by sqrt(reduction / 16).
-::testing::AssertionResult closeTo(const std::vector<float> &got,
-                                   const std::vector<float> &ref, double reduction) {
-  double tol = 1e-4 * std::max(1.0, std::sqrt(reduction / 16.0));
-  if (got.size() != ref.size())
-    return ::testing::AssertionFailure() << "size " << got.size() << " vs " << ref.size();
-  double maxAbs = 0;
-  size_t bad = 0, firstBad = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double a = got[i], b = ref[i];
-    double err = std::isnan(a) || std::isnan(b) ? INFINITY : std::fabs(a - b);
-    maxAbs = std::max(maxAbs, err);
-    if (!(err <= tol * (1 + std::fabs(b)))) {
-      if (!bad)
-        firstBad = i;
-      ++bad;
-    }
-  }
-  if (!bad)
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << bad << " of " << got.size() << " elements off (tol " << tol << "); max abs err "
-         << maxAbs << "; first at " << firstBad << ": got " << got[firstBad] << ", ref "
-         << ref[firstBad];
+  return randomValues(rng(), s, lo, hi);
 }
 
 /// Forward inputs (random, or given), y from the reference forward kernel,
 /// random dy.
 std::vector<std::vector<float>> gradInputs(const KernelDesc &f,
                                            std::vector<std::vector<float>> fwdIn = {}) {
-  if (fwdIn.empty())
-    for (const Shape &s : f.inputs)
-      fwdIn.push_back(randomData(s));
-  auto ref = createReferenceKernel(f);
-  auto y = run(*ref, f, fwdIn);
-  auto in = fwdIn;
-  in.push_back(y[0]);
-  in.push_back(randomData(f.outputs[0]));
-  return in;
-}
-
-/// Builds the reference and oneDNN `_grad` kernels of `f` for `wrt`, runs
-/// both on `in` and compares every output; runs the oneDNN kernel twice.
-/// Returns the oneDNN kernel's implementation name.
-std::string compareGrad(const KernelDesc &f, const std::vector<int64_t> &wrt,
-                        const std::vector<std::vector<float>> &in, double reduction) {
-  KernelDesc g = gradOf(f, wrt);
-  std::ostringstream w;
-  for (int64_t i : wrt)
-    w << i << " ";
-  SCOPED_TRACE(g.op + " wrt [ " + w.str() + "]");
-  auto ref = createReferenceKernel(g);
-  std::unique_ptr<Kernel> dn;
-  try {
-    dn = createDnnlKernel(g, ctx());
-  } catch (const Error &e) {
-    ADD_FAILURE() << "unexpected error: " << e.what();
-    return "";
-  }
-  if (!dn) {
-    ADD_FAILURE() << "no oneDNN kernel for " << g.op;
-    return "";
-  }
-  auto want = run(*ref, g, in);
-  auto got = run(*dn, g, in);
-  for (size_t i = 0; i < want.size(); ++i)
-    EXPECT_TRUE(closeTo(got[i], want[i], reduction))
-        << g.op << " [" << dn->implName() << "] gradient of operand " << wrt[i];
-  auto again = run(*dn, g, in);
-  EXPECT_EQ(again, got) << g.op << ": second run differs";
-  return dn->implName();
+  return dnnltest::gradInputs(rng(), f, std::move(fwdIn));
 }
 
 /// Every non-empty subset of `ops`, ascending.
