@@ -10,8 +10,8 @@
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 #include "dlc/Frontend/CaffeImporter.h"
+#include "dlc/Frontend/Weights.h"
 #include "dlc/Runtime/Module.h"
-#include "dlc/Runtime/Npy.h"
 #include "dlc/Target/ModuleEmitter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,7 +28,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -121,123 +120,6 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
   if (loaded)
     *loaded = std::move(net);
   return module;
-}
-
-/// Reads a binary .caffemodel and returns its blobs keyed by dl.param name
-/// ("<layer>/<index>", or the param's shared name), following the loaded
-/// net's layers. Shapes are checked against the module's dl.param types.
-bool loadCaffeWeights(const std::string &path, const caffe_fe::LoadedNet &net, ModuleOp module,
-                      std::map<std::string, std::vector<float>> &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    llvm::errs() << path << ": error: cannot open weights file\n";
-    return false;
-  }
-  caffe::NetParameter weights;
-  if (!weights.ParseFromIstream(&in)) {
-    llvm::errs() << path << ": error: not a binary Caffe model (NetParameter)\n";
-    return false;
-  }
-  // Layer name -> blobs (V2 `layer` or legacy V1 `layers`).
-  std::map<std::string, const google::protobuf::RepeatedPtrField<caffe::BlobProto> *> byName;
-  for (const auto &l : weights.layer())
-    byName[l.name()] = &l.blobs();
-  for (const auto &l : weights.layers())
-    byName[l.name()] = &l.blobs();
-  // dl.param name -> expected shape.
-  std::map<std::string, std::vector<int64_t>> shapes;
-  module.walk([&](Operation *op) {
-    if (op->getName().getStringRef() != "dl.param")
-      return;
-    auto t = cast<RankedTensorType>(op->getResult(0).getType());
-    shapes[op->getAttrOfType<StringAttr>("name").str()] =
-        std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
-  });
-  bool ok = true;
-  for (const auto &layer : net.net.layer()) {
-    auto it = byName.find(layer.name());
-    if (it == byName.end())
-      continue;
-    for (int i = 0; i < it->second->size(); ++i) {
-      std::string key = i < layer.param_size() && !layer.param(i).name().empty()
-                            ? layer.param(i).name()
-                            : layer.name() + "/" + std::to_string(i);
-      auto sh = shapes.find(key);
-      if (sh == shapes.end()) {
-        llvm::errs() << path << ": error: layer '" << layer.name() << "' has blob " << i
-                     << " in the weights file but no such parameter in the net\n";
-        ok = false;
-        continue;
-      }
-      const caffe::BlobProto &blob = it->second->Get(i);
-      int64_t expected = 1;
-      for (int64_t d : sh->second)
-        expected *= d;
-      int64_t count = blob.data_size() ? blob.data_size() : blob.double_data_size();
-      if (count != expected) {
-        llvm::errs() << path << ": error: blob " << i << " of layer '" << layer.name()
-                     << "' has " << count << " values; the net needs " << expected << "\n";
-        ok = false;
-        continue;
-      }
-      if (blob.has_shape() && blob.shape().dim_size() == int(sh->second.size())) {
-        for (int d = 0; d < blob.shape().dim_size(); ++d)
-          if (blob.shape().dim(d) != sh->second[d]) {
-            llvm::errs() << path << ": error: blob " << i << " of layer '" << layer.name()
-                         << "' has a different shape than the net's parameter\n";
-            ok = false;
-            break;
-          }
-      }
-      std::vector<float> data(count);
-      for (int64_t j = 0; j < count; ++j)
-        data[j] = blob.data_size() ? blob.data(j) : float(blob.double_data(j));
-      out.emplace(key, std::move(data));
-    }
-  }
-  return ok;
-}
-
-/// Reads weights from a .npz archive whose members are named after the
-/// dl.param names ("conv1/0", or the shared param name); each shape must equal
-/// the parameter's.
-bool loadNpzWeights(const std::string &path, ModuleOp module,
-                    std::map<std::string, std::vector<float>> &out) {
-  std::vector<std::pair<std::string, rt::NpyArray>> arrays;
-  std::string error;
-  if (!rt::readNpz(path, arrays, error)) {
-    llvm::errs() << error << "\n";
-    return false;
-  }
-  std::map<std::string, std::vector<int64_t>> shapes;
-  module.walk([&](Operation *op) {
-    if (op->getName().getStringRef() != "dl.param")
-      return;
-    auto t = cast<RankedTensorType>(op->getResult(0).getType());
-    shapes[op->getAttrOfType<StringAttr>("name").str()] =
-        std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
-  });
-  bool ok = true;
-  for (auto &[name, arr] : arrays) {
-    auto it = shapes.find(name);
-    if (it == shapes.end()) {
-      llvm::errs() << path << ": error: array '" << name
-                   << "' names no parameter of the net (parameters are named like '"
-                   << (shapes.empty() ? std::string("layer/0") : shapes.begin()->first)
-                   << "': the layer name and the blob index, or the shared param name)\n";
-      ok = false;
-      continue;
-    }
-    if (arr.shape != it->second) {
-      llvm::errs() << path << ": error: array '" << name << "' has shape "
-                   << rt::shapeToString(arr.shape) << "; the parameter has "
-                   << rt::shapeToString(it->second) << "\n";
-      ok = false;
-      continue;
-    }
-    out[name] = std::move(arr.data);
-  }
-  return ok;
 }
 
 } // namespace
@@ -365,12 +247,9 @@ int runCompile(const CompileOptions &options) {
   }
 
   std::map<std::string, std::vector<float>> weights;
-  if (!options.weights.empty()) {
-    bool npz = llvm::StringRef(options.weights).ends_with(".npz");
-    if (npz ? !loadNpzWeights(options.weights, *module, weights)
-            : !loadCaffeWeights(options.weights, *loaded, *module, weights))
-      return kExitUserError;
-  }
+  if (!options.weights.empty() &&
+      failed(frontend::loadWeights(options.weights, *loaded, *module, weights)))
+    return kExitUserError;
   rt::ModuleWriter writer;
   target::EmitOptions eo;
   eo.seed = options.seed;

@@ -162,12 +162,12 @@ TEST(Importer, RandomWeightsOnlyReplacesMissingFillers) {
 
 TEST(Importer, UnsupportedTypesAreReportedTogether) {
   auto r = importText(std::string(kHeader) +
-                      "layer { name: 'a' type: 'MVN' bottom: 'data' top: 'a' }\n"
-                      "layer { name: 'b' type: 'Threshold' bottom: 'a' top: 'b' }\n"
-                      "layer { name: 'c' type: 'MVN' bottom: 'b' top: 'c' }");
+                      "layer { name: 'a' type: 'Python' bottom: 'data' top: 'a' }\n"
+                      "layer { name: 'b' type: 'NoSuchLayer' bottom: 'a' top: 'b' }\n"
+                      "layer { name: 'c' type: 'Python' bottom: 'b' top: 'c' }");
   EXPECT_FALSE(r.module);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_NE(r.errors[0].find("3 layers have unsupported types ('MVN', 'Threshold')"),
+  EXPECT_NE(r.errors[0].find("3 layers have unsupported types ('NoSuchLayer', 'Python')"),
             std::string::npos)
       << r.errors[0];
 }
@@ -182,6 +182,55 @@ TEST(Importer, SupportedTypesCoverTheZoo) {
                         "SoftmaxWithLoss", "TanH", "Reshape", "Split", "Bias", "PReLU", "ELU",
                         "Power", "AbsVal"})
     EXPECT_TRUE(std::find(types.begin(), types.end(), t) != types.end()) << t;
+  EXPECT_TRUE(std::is_sorted(types.begin(), types.end()));
+  EXPECT_TRUE(std::adjacent_find(types.begin(), types.end()) == types.end());
+}
+
+TEST(Importer, EveryLayerGetsItsOwnTypedOp) {
+  auto r = importText(std::string(kHeader) +
+                      "layer { name: 'c' type: 'Convolution' bottom: 'data' top: 'c' "
+                      "convolution_param { num_output: 4 kernel_size: 3 bias_term: false } }\n"
+                      "layer { name: 'bn' type: 'BatchNorm' bottom: 'c' top: 'c' }\n"
+                      "layer { name: 'p' type: 'Pooling' bottom: 'c' top: 'p' "
+                      "pooling_param { pool: AVE global_pooling: true } }\n"
+                      "layer { name: 'e' type: 'Eltwise' bottom: 'p' bottom: 'p' top: 'e' "
+                      "eltwise_param { operation: MAX } }");
+  ASSERT_TRUE(r.module);
+  auto f = netFunc(r);
+  auto conv = *f.getOps<dl::ConvolutionOp>().begin();
+  EXPECT_FALSE(conv.getBias());
+  EXPECT_EQ(conv.getKernel(), ArrayRef<int64_t>({3, 3}));
+  auto bn = *f.getOps<dl::BatchNormOp>().begin();
+  EXPECT_EQ(bn.getX(), conv.getResult());
+  // Resolved from the phase (test) and set explicitly, as Caffe decides it.
+  ASSERT_TRUE(bn.getUseGlobalStatsAttr());
+  EXPECT_TRUE(bn.getUseGlobalStats());
+  auto pool = *f.getOps<dl::PoolingOp>().begin();
+  EXPECT_EQ(pool.getPool(), "ave");
+  EXPECT_EQ(cast<RankedTensorType>(pool.getType()).getShape(), ArrayRef<int64_t>({2, 4, 1, 1}));
+  auto eltwise = *f.getOps<dl::EltwiseOp>().begin();
+  EXPECT_EQ(eltwise.getOperationKind(), "max");
+  EXPECT_EQ(eltwise.getInputs().size(), 2u);
+}
+
+TEST(Importer, LstmOperandSegments) {
+  auto r = importText(
+      "layer { name: 'data' type: 'Input' top: 'x' top: 'cont' top: 's' input_param { "
+      "shape { dim: 5 dim: 2 dim: 3 } shape { dim: 5 dim: 2 } shape { dim: 2 dim: 7 } } }\n"
+      "layer { name: 'a' type: 'LSTM' bottom: 'x' bottom: 'cont' top: 'a' "
+      "recurrent_param { num_output: 4 } }\n"
+      "layer { name: 'b' type: 'LSTM' bottom: 'x' bottom: 'cont' bottom: 's' top: 'b' "
+      "recurrent_param { num_output: 4 } }");
+  ASSERT_TRUE(r.module);
+  auto lstms = SmallVector<dl::LSTMOp>(netFunc(r).getOps<dl::LSTMOp>());
+  ASSERT_EQ(lstms.size(), 2u);
+  EXPECT_FALSE(lstms[0].getXStatic());
+  EXPECT_FALSE(lstms[0].getWXcStatic());
+  EXPECT_EQ(lstms[1].getXStatic(), netFunc(r).getArgument(2));
+  EXPECT_EQ(cast<RankedTensorType>(lstms[1].getWXcStatic().getType()).getShape(),
+            ArrayRef<int64_t>({16, 7}));
+  EXPECT_EQ(cast<RankedTensorType>(lstms[1].getType()).getShape(),
+            ArrayRef<int64_t>({5, 2, 4}));
 }
 
 } // namespace

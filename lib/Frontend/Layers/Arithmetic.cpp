@@ -1,0 +1,47 @@
+//===- Arithmetic.cpp - Eltwise -------------------------------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The arithmetic family (include/dlc/Dialect/DL/IR/Ops/Arithmetic.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LayerImporter.h"
+
+using namespace mlir;
+
+namespace dlc::frontend {
+namespace {
+
+FailureOr<Operation *> importEltwise(LayerContext &L) {
+  if (failed(L.expectBottoms(2, SIZE_MAX)))
+    return failure();
+  const auto &p = L.layer.eltwise_param();
+  const char *operation = "sum";
+  switch (p.operation()) {
+  case caffe::EltwiseParameter::PROD: operation = "prod"; break;
+  case caffe::EltwiseParameter::SUM: operation = "sum"; break;
+  case caffe::EltwiseParameter::MAX: operation = "max"; break;
+  }
+  size_t n = L.bottoms().size();
+  if (p.coeff_size() && p.coeff_size() != int(n))
+    return L.emitError() << "Eltwise has " << p.coeff_size() << " coeff values for " << n
+                         << " bottoms";
+  if (p.coeff_size() && p.operation() != caffe::EltwiseParameter::SUM)
+    return L.emitError() << "Eltwise coeff is only allowed for operation SUM";
+  SmallVector<double> coeff;
+  for (float c : p.coeff())
+    coeff.push_back(floatToDouble(c));
+  Operation *op = L.create<mlir::dl::EltwiseOp>(L.bottoms(), L.f64s(coeff));
+  // Not an ODS argument: a getter named getOperation would clash with Op's.
+  op->setAttr("operation", L.str(operation));
+  return op;
+}
+
+} // namespace
+
+DLC_REGISTER_LAYERS({"Eltwise", importEltwise});
+
+} // namespace dlc::frontend

@@ -1,0 +1,88 @@
+//===- Structure.cpp - Concat, Slice, Crop, Flatten, Reshape, Silence -----===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The structure family (include/dlc/Dialect/DL/IR/Ops/Structure.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LayerImporter.h"
+
+using namespace mlir;
+
+namespace dlc::frontend {
+namespace {
+
+FailureOr<Operation *> importConcat(LayerContext &L) {
+  if (failed(L.expectBottoms(1, SIZE_MAX)))
+    return failure();
+  const auto &p = L.layer.concat_param();
+  int64_t rank = L.rankOf(L.bottom(0));
+  auto axis = L.canonicalAxis(p.has_concat_dim() ? int64_t(p.concat_dim()) : int64_t(p.axis()),
+                              rank);
+  if (!axis)
+    return L.emitError() << "concat axis out of range for a rank-" << rank << " input";
+  return L.create<mlir::dl::ConcatOp>(L.bottoms(), L.i64(*axis));
+}
+
+FailureOr<Operation *> importSlice(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.slice_param();
+  int64_t rank = L.rankOf(L.bottom(0));
+  auto axis =
+      L.canonicalAxis(p.has_slice_dim() ? int64_t(p.slice_dim()) : int64_t(p.axis()), rank);
+  if (!axis)
+    return L.emitError() << "slice axis out of range for a rank-" << rank << " input";
+  int tops = L.layer.top_size();
+  if (p.slice_point_size() && p.slice_point_size() != tops - 1)
+    return L.emitError() << "Slice has " << p.slice_point_size() << " slice_point values for "
+                         << tops << " tops (expected " << tops - 1 << ")";
+  SmallVector<int64_t> points(p.slice_point().begin(), p.slice_point().end());
+  return L.createWithResults<mlir::dl::SliceOp>(tops, L.bottom(0), L.i64(*axis),
+                                                L.i64s(points));
+}
+
+FailureOr<Operation *> importCrop(LayerContext &L) {
+  if (failed(L.expectBottoms(2, 2)))
+    return failure();
+  const auto &p = L.layer.crop_param();
+  int64_t rank = L.rankOf(L.bottom(0));
+  int64_t axis = p.axis() < 0 ? p.axis() + rank : p.axis();
+  SmallVector<int64_t> offset(p.offset().begin(), p.offset().end());
+  return L.create<mlir::dl::CropOp>(L.bottom(0), L.bottom(1), L.i64(axis), L.i64s(offset));
+}
+
+FailureOr<Operation *> importFlatten(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.flatten_param();
+  return L.create<mlir::dl::FlattenOp>(L.bottom(0), L.i64(p.axis()), L.i64(p.end_axis()));
+}
+
+FailureOr<Operation *> importReshape(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.reshape_param();
+  SmallVector<int64_t> dims(p.shape().dim().begin(), p.shape().dim().end());
+  return L.create<mlir::dl::ReshapeOp>(L.bottom(0), L.i64s(dims), L.i64(p.axis()),
+                                       L.i64(p.num_axes()));
+}
+
+FailureOr<Operation *> importSilence(LayerContext &L) {
+  if (failed(L.resolveBottoms()))
+    return failure();
+  if (L.layer.top_size() != 0)
+    return L.emitError() << "Silence layer has no tops";
+  return L.createWithResults<mlir::dl::SilenceOp>(0, L.bottoms());
+}
+
+} // namespace
+
+DLC_REGISTER_LAYERS({"Concat", importConcat}, {"Slice", importSlice}, {"Crop", importCrop},
+                    {"Flatten", importFlatten}, {"Reshape", importReshape},
+                    {"Silence", importSilence});
+
+} // namespace dlc::frontend
