@@ -6,6 +6,7 @@
 #include "dlc/Ops/Ops.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 
@@ -246,12 +247,19 @@ Status valueRange(const OpSchema &op, const AttrMap &attrs, const std::vector<Sh
   return Status();
 }
 
-Status inferShapes(const OpSchema &op, const AttrMap &attrs,
-                   const std::vector<std::optional<Shape>> &operands, int numResults,
-                   std::vector<std::optional<Shape>> &results,
-                   const std::vector<int32_t> *segments) {
-  std::vector<OperandSpan> spans;
-  DLC_TRY(resolveOperands(op, operands.size(), spans, segments));
+bool backwardNeedsOperandCount(const OpSchema &op) {
+  if (op.numResults >= 0)
+    return false;
+  for (size_t i = 0; i < op.numOperands; ++i)
+    if (op.operands[i].arity != Arity::Single)
+      return true;
+  return false;
+}
+
+namespace {
+Status runRule(const OpSchema &op, const AttrMap &attrs,
+               const std::vector<std::optional<Shape>> &operands, int numResults,
+               const std::vector<OperandSpan> &spans, std::vector<std::optional<Shape>> &results) {
   std::vector<Arg> flat;
   flat.reserve(operands.size());
   for (const auto &s : operands)
@@ -259,6 +267,84 @@ Status inferShapes(const OpSchema &op, const AttrMap &attrs,
   Results r(numResults >= 0 ? numResults : op.numResults);
   DLC_TRY(op.infer(attrs, flat, spans, r));
   results = r.shapes();
+  return Status();
+}
+
+bool hasAnyDim(const std::vector<std::optional<Shape>> &shapes) {
+  for (const auto &s : shapes)
+    if (s && std::find(s->begin(), s->end(), kAnyDim) != s->end())
+      return true;
+  return false;
+}
+
+// Stand-ins for an unknown (data-dependent) size when a rule runs on shapes
+// with `?` dimensions: two primes, so that a result dimension that follows
+// the unknown size is told apart from one that does not.
+constexpr int64_t kProbes[2] = {7919, 7927};
+
+/// `msg` with the probe values written as "?".
+std::string unprobed(const std::string &msg) {
+  std::string out;
+  for (size_t i = 0; i < msg.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(msg[i]))) {
+      out += msg[i++];
+      continue;
+    }
+    size_t j = i;
+    while (j < msg.size() && std::isdigit(static_cast<unsigned char>(msg[j])))
+      ++j;
+    std::string num = msg.substr(i, j - i);
+    bool probe = num == std::to_string(kProbes[0]) || num == std::to_string(kProbes[1]);
+    out += probe ? "?" : num;
+    i = j;
+  }
+  return out;
+}
+} // namespace
+
+Status inferShapes(const OpSchema &op, const AttrMap &attrs,
+                   const std::vector<std::optional<Shape>> &operands, int numResults,
+                   std::vector<std::optional<Shape>> &results,
+                   const std::vector<int32_t> *segments) {
+  std::vector<OperandSpan> spans;
+  DLC_TRY(resolveOperands(op, operands.size(), spans, segments));
+  if (!hasAnyDim(operands))
+    return runRule(op, attrs, operands, numResults, spans, results);
+  // Operands with data-dependent sizes: run the rule with each `?` replaced
+  // by either probe; a result dimension equal to the probe in both runs is
+  // `?` again, one equal in both runs is static, anything else is a size
+  // computed from the unknown one, which the runtime cannot re-derive.
+  std::vector<std::optional<Shape>> probed[2];
+  for (int p = 0; p < 2; ++p) {
+    std::vector<std::optional<Shape>> in = operands;
+    for (auto &s : in)
+      if (s)
+        for (int64_t &d : *s)
+          if (d == kAnyDim)
+            d = kProbes[p];
+    if (Status st = runRule(op, attrs, in, numResults, spans, probed[p]); st.failed())
+      return fail(unprobed(st.message()));
+  }
+  results.clear();
+  for (size_t i = 0; i < probed[0].size(); ++i) {
+    const auto &a = probed[0][i], &b = probed[1][i];
+    if (!a || !b || a->size() != b->size()) {
+      results.emplace_back(std::nullopt);
+      continue;
+    }
+    Shape out(a->size());
+    for (size_t d = 0; d < a->size(); ++d) {
+      if ((*a)[d] == (*b)[d])
+        out[d] = (*a)[d];
+      else if ((*a)[d] == kProbes[0] && (*b)[d] == kProbes[1])
+        out[d] = kAnyDim;
+      else
+        return fail(op.name, " result ", i, " dimension ", d,
+                    " would be computed from a data-dependent size (`?`, e.g. a filter's "
+                    "count); only passing such a size through unchanged is supported");
+    }
+    results.emplace_back(std::move(out));
+  }
   return Status();
 }
 

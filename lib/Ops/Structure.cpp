@@ -212,6 +212,36 @@ Status infer(const BatchReindexAttrs &, const BatchReindexOperands &o, Results &
   return r.add(out);
 }
 
+Status infer(const FilterAttrs &, const FilterOperands &o, Results &r) {
+  if (o.inputs.empty())
+    return fail("filter needs at least 1 input besides the selector");
+  if (o.selector) {
+    const Shape &sel = *o.selector;
+    if (sel.empty())
+      return fail("filter selector must have at least 1 axis");
+    for (size_t d = 1; d < sel.size(); ++d)
+      if (sel[d] != 1)
+        return fail("filter selector dimensions must be singletons (1), except the first; got ",
+                    fmtShape(sel));
+  }
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    const Arg &x = o.inputs[i];
+    if (!x) {
+      DLC_TRY(r.addUnknown());
+      continue;
+    }
+    if (x.rank() == 0)
+      return fail("filter input ", i, " must have at least 1 axis");
+    if (o.selector && (*x)[0] != (*o.selector)[0])
+      return fail("filter input ", i, " ", fmtShape(*x),
+                  " must have the same 0th dimension as the selector ", fmtShape(*o.selector));
+    Shape out = *x;
+    out[0] = kAnyDim;
+    DLC_TRY(r.add(out));
+  }
+  return Status();
+}
+
 Status infer(const SilenceAttrs &, const SilenceOperands &o, Results &) {
   if (o.inputs.empty())
     return fail("silence needs at least 1 input");

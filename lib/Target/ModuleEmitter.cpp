@@ -147,14 +147,23 @@ private:
   /// How many ops still write each top after the current one (for naming
   /// in-place versions).
   llvm::StringMap<int> remainingWrites;
+  /// The largest run-time size (mlir::dl::dynamicSizeBound).
+  int64_t sizeBound = 0;
 };
 
 FailureOr<int> Emitter::addTensor(Value v, Location loc, std::string name,
                                   dlc::module::Tensor::Kind kind, int64_t offset) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!type || !type.hasStaticShape())
+  if (!type)
     return emitError(loc) << "cannot compile a tensor of unknown shape (" << v.getType()
                           << "); run shape inference first";
+  // `?` sizes are known at run time only (docs/dialect.md); they come from
+  // data-dependent ops, so graph inputs and params cannot have them.
+  const bool dynamic = !type.hasStaticShape();
+  if (dynamic && (kind != dlc::module::Tensor::ACTIVATION || sizeBound <= 0))
+    return emitError(loc) << "cannot compile a tensor of run-time size (" << type
+                          << "); only results of data-dependent ops (filter) and values "
+                             "computed from them may have `?` sizes";
   if (!type.getElementType().isF32())
     return emitError(loc) << "only f32 tensors are supported, got " << type;
   // Names are unique in a module; disambiguate (should not happen for nets
@@ -166,7 +175,10 @@ FailureOr<int> Emitter::addTensor(Value v, Location loc, std::string name,
   auto *t = m.add_tensors();
   t->set_name(unique);
   for (int64_t d : type.getShape())
-    t->add_shape(d);
+    t->add_shape(ShapedType::isDynamic(d) ? -1 : d);
+  if (dynamic)
+    for (int64_t d : mlir::dl::maxShape(type, sizeBound))
+      t->add_max_shape(d);
   t->set_kind(kind);
   t->set_offset(offset);
   int index = m.tensors_size() - 1;
@@ -260,8 +272,16 @@ LogicalResult Emitter::emitKernel(Operation *op) {
     StringRef n = na.getName().getValue();
     if (n.starts_with("dl.") || n == "operandSegmentSizes")
       continue;
-    if (backward && (n == "forward" || n == "num_forward_operands"))
+    if (backward && n == "forward")
       continue;
+    // The runtime needs the forward operand count only when neither the
+    // operand nor the result count of the forward op is fixed.
+    if (backward && n == "num_forward_operands") {
+      auto fwd = op->getAttrOfType<StringAttr>("forward");
+      const dlc::ops::OpSchema *schema = dlc::ops::lookupOp(fwd.str());
+      if (!schema || !dlc::ops::backwardNeedsOperandCount(*schema))
+        continue;
+    }
     if (failed(convertAttr(op, n, na.getValue(), *k->add_attrs())))
       return failure();
   }
@@ -291,6 +311,7 @@ LogicalResult Emitter::emitKernel(Operation *op) {
 
 LogicalResult Emitter::run(func::FuncOp func) {
   m.set_name(func.getSymName().str());
+  sizeBound = mlir::dl::dynamicSizeBound(func);
   m.set_seed(options.seed);
   m.set_producer(options.producer);
   if (auto arena = func->getAttrOfType<IntegerAttr>("dl.arena_bytes"))

@@ -191,6 +191,9 @@ struct OpSchema {
   bool differentiable;
   /// Operand groups are sized by an attribute (AttrSizedOperandSegments).
   bool segmented;
+  /// Result sizes depend on operand values (DL_DataDependentShape): the rule
+  /// gives those dimensions as kAnyDim; result i is bounded by operand i.
+  bool dataDependent;
   Status (*infer)(const AttrMap &, const std::vector<Arg> &,
                   const std::vector<OperandSpan> &, Results &);
 
@@ -208,6 +211,11 @@ std::vector<const OpSchema *> allOps();
 /// rest. Fails with "expected 2 to 3 input(s), got 4" and the like.
 Status resolveOperands(const OpSchema &op, size_t count, std::vector<OperandSpan> &spans,
                        const std::vector<int32_t> *segments = nullptr);
+
+/// Whether a backward kernel of `op` must say how many of its inputs are
+/// forward operands (num_forward_operands): both the operand count and the
+/// result count of `op` vary.
+bool backwardNeedsOperandCount(const OpSchema &op);
 
 /// The role of actual operand `index` of an op with `count` operands.
 Status operandRole(const OpSchema &op, size_t count, size_t index, Role &role,

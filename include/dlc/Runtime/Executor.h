@@ -205,7 +205,10 @@ public:
   void run() { run(Entry::Forward); }
   void run(const std::function<void(int kernel)> &afterKernel) { run(Entry::Forward, afterKernel); }
 
-  // Tensors.
+  // Tensors. A tensor with a run-time size (a filter's result and what is
+  // computed from it; LoadedModule::hasDynamicShape) has the shape and element
+  // count of the last run (its largest shape before the first run); its
+  // buffer holds the largest.
   int numTensors() const;
   int tensorIndex(const std::string &name) const; ///< -1 when absent
   const std::string &tensorName(int t) const;

@@ -134,6 +134,11 @@ public:
   virtual void paramsChanged() {}
   /// Short implementation name for reports ("ref", "onednn:jit:avx2", ...).
   virtual std::string implName() const = 0;
+  /// For an op whose result sizes depend on operand values
+  /// (OpSchema::dataDependent, e.g. filter): the result shapes the last
+  /// forward() produced, which the executor reads after every run. The
+  /// buffers are sized for the shapes of the KernelDesc, the largest.
+  virtual std::vector<Shape> producedShapes() const { return {}; }
 };
 
 /// The reference implementation of every op (plain loops, float64

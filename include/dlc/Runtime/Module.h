@@ -64,8 +64,12 @@ struct LoadedModule {
   /// Tensor index -> index into header.params() (for PARAM tensors).
   std::map<int, int> paramOfTensor;
 
-  /// Element count of tensor `t` (validated, so it cannot overflow).
+  /// Element count of tensor `t` (validated, so it cannot overflow); for a
+  /// tensor with a run-time size, that of its max_shape (its buffer's).
   int64_t numElements(int t) const;
+  /// True when tensor `t`'s leading size is known only at run time (shape
+  /// entries -1, Tensor.max_shape set).
+  bool hasDynamicShape(int t) const;
   /// Stored float data of params[p], or nullptr when it has a filler only.
   /// Not necessarily 4-byte aligned when read from a buffer: copy with memcpy.
   const uint8_t *paramData(int p) const;

@@ -4,9 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dlc/Runtime/Executor.h"
-
-#include "dlc/Runtime/KernelRegistry.h"
+#include "ExecutorImpl.h"
 
 #include <algorithm>
 #include <array>
@@ -24,14 +22,7 @@
 using namespace dlc::rt;
 namespace pb = dlc::module;
 
-namespace {
-
-struct FreeDeleter {
-  void operator()(float *p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float, FreeDeleter>;
-
-Buffer allocate(uint64_t bytes) {
+Buffer dlc::rt::allocate(uint64_t bytes) {
   uint64_t rounded = std::max<uint64_t>(64, (bytes + 63) / 64 * 64);
   void *p = std::aligned_alloc(64, rounded);
   if (!p)
@@ -39,6 +30,8 @@ Buffer allocate(uint64_t bytes) {
   std::memset(p, 0, rounded);
   return Buffer(static_cast<float *>(p));
 }
+
+namespace {
 
 uint64_t physicalMemory() {
   long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
@@ -71,10 +64,6 @@ bool rangesOverlap(const float *a, int64_t na, const float *b, int64_t nb) {
   return a < b + nb && b < a + na;
 }
 
-double msSince(std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point t1) {
-  return std::chrono::duration<double, std::milli>(t1 - t0).count();
-}
-
 KernelRole roleOf(const pb::Kernel &k) {
   switch (k.role()) {
   case pb::Kernel::FORWARD:
@@ -105,47 +94,6 @@ const char *dlc::rt::entryName(Entry entry) {
   return entry == Entry::Forward ? "forward" : "gradient";
 }
 
-struct Executor::Impl {
-  std::vector<Shape> shapes;
-  std::vector<int64_t> numel;
-  std::vector<float *> data; ///< where kernels read/write each tensor
-  Buffer arena;
-  std::vector<Buffer> owned;
-  std::vector<int> inputs, outputs;
-  std::map<std::string, int> byName;
-  /// Inputs living in arena memory that later tensors reuse: the value set by
-  /// the caller is kept here and copied into the arena at the start of run().
-  std::map<int, std::vector<float>> inputStaging;
-
-  struct Step {
-    std::unique_ptr<Kernel> kernel;
-    std::vector<const float *> in;
-    std::vector<float *> out;
-    /// Outputs that alias an input in a way the kernel cannot handle: written
-    /// to scratch[i] and copied to target[i] afterwards.
-    std::vector<std::pair<Buffer, float *>> scratch;
-    std::vector<int64_t> scratchElems;
-    std::vector<float *> realOut;
-    std::vector<int> inputTensors;
-  };
-  std::vector<Step> steps;
-  std::vector<KernelInfo> infos;
-  std::vector<std::vector<int>> outputsOf; ///< tensor indices each kernel writes
-  int numForward = 0; ///< steps [0, numForward) are the forward entry
-
-  void runStep(size_t k) {
-    Step &s = steps[k];
-    s.kernel->forward(s.in.data(), s.out.data());
-    for (size_t i = 0; i < s.scratch.size(); ++i)
-      std::memcpy(s.scratch[i].second, s.scratch[i].first.get(), 4 * size_t(s.scratchElems[i]));
-  }
-  void stageInputs() {
-    for (auto &[t, values] : inputStaging)
-      std::memcpy(data[t], values.data(), values.size() * sizeof(float));
-  }
-  BackendContexts backends;
-};
-
 Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOptions &options)
     : module_(std::move(module)), options_(options), impl_(std::make_unique<Impl>()) {
   if (!module_)
@@ -160,11 +108,16 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
   const int numTensors = m.tensors_size();
   I.shapes.resize(numTensors);
   I.numel.resize(numTensors);
+  I.capacity.resize(numTensors);
+  I.dynamic.resize(numTensors);
   I.data.assign(numTensors, nullptr);
   for (int t = 0; t < numTensors; ++t) {
     const pb::Tensor &tensor = m.tensors(t);
-    I.shapes[t].assign(tensor.shape().begin(), tensor.shape().end());
-    I.numel[t] = module_->numElements(t);
+    // A tensor with a run-time size starts at its largest shape.
+    I.dynamic[t] = module_->hasDynamicShape(t);
+    const auto &dims = I.dynamic[t] ? tensor.max_shape() : tensor.shape();
+    I.shapes[t].assign(dims.begin(), dims.end());
+    I.numel[t] = I.capacity[t] = module_->numElements(t);
     I.byName[tensor.name()] = t;
   }
   I.inputs.assign(m.inputs().begin(), m.inputs().end());
@@ -223,7 +176,6 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
   // Kernels, created once.
   I.steps.resize(m.kernels_size());
   I.infos.resize(m.kernels_size());
-  I.outputsOf.resize(m.kernels_size());
   for (int k = 0; k < m.kernels_size(); ++k) {
     const pb::Kernel &kern = m.kernels(k);
     KernelInfo &info = I.infos[k];
@@ -272,11 +224,14 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     info.impl = kernel->implName();
 
     Impl::Step &step = I.steps[k];
-    I.outputsOf[k].assign(kern.outputs().begin(), kern.outputs().end());
+    step.outputTensors.assign(kern.outputs().begin(), kern.outputs().end());
     for (int in : kern.inputs()) {
       step.in.push_back(I.data[in]);
       step.inputTensors.push_back(in);
+      step.dynamic = step.dynamic || I.dynamic[in];
     }
+    const ops::OpSchema *schema = ops::lookupOp(desc.op);
+    step.dataDependent = schema && schema->dataDependent;
     for (int o = 0; o < kern.outputs_size(); ++o) {
       int out = kern.outputs(o);
       float *ptr = I.data[out];
@@ -286,7 +241,9 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
         int in = kern.inputs(i);
         if (!rangesOverlap(ptr, I.numel[out], I.data[in], I.numel[in]))
           continue;
-        bool allowedInPlace = o == 0 && i == 0 && ptr == I.data[in] &&
+        // A re-specialized kernel may not support in-place: none for
+        // kernels with run-time sizes.
+        bool allowedInPlace = o == 0 && i == 0 && ptr == I.data[in] && !step.dynamic &&
                               I.numel[out] == I.numel[in] && kernel->supportsInPlace();
         if (!allowedInPlace)
           conflict = true;
@@ -298,14 +255,113 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
             conflict = true;
       if (conflict) {
         step.scratch.emplace_back(allocate(4 * uint64_t(I.numel[out])), ptr);
-        step.scratchElems.push_back(I.numel[out]);
+        step.scratchTensor.push_back(out);
         ptr = step.scratch.back().first.get();
       }
       step.out.push_back(ptr);
     }
-    step.kernel = std::move(kernel);
+    step.kernel = kernel.get();
+    step.variants[desc.inputs] = Impl::Variant{std::move(kernel), desc.outputs};
+    step.desc = std::move(desc);
+    step.backends = std::move(backends);
+    step.where = prefix + where;
   }
   I.numForward = module_->numForwardKernels();
+}
+
+//===----------------------------------------------------------------------===//
+// Running, with run-time sizes
+//===----------------------------------------------------------------------===//
+//
+// A DL_DataDependentShape op (dl.filter) reports the shapes of its results
+// after each run (Kernel::producedShapes). Every later kernel that reads a
+// tensor with a run-time size checks its operand shapes before running; when
+// they differ from what its kernel was made for, it switches to the kernel
+// for the new shapes (created on first use through the registry, validated
+// against the op's shape rule like any other, then kept), whose result
+// shapes follow from the same rule (a backward kernel's from the forward
+// operands it differentiates). Buffers are sized for the largest shapes, so
+// nothing is reallocated.
+
+void Executor::Impl::respecialize(Step &s) {
+  std::vector<Shape> in;
+  in.reserve(s.inputTensors.size());
+  for (int t : s.inputTensors)
+    in.push_back(shapes[size_t(t)]);
+  auto it = s.variants.find(in);
+  if (it == s.variants.end()) {
+    KernelDesc desc = s.desc;
+    desc.inputs = in;
+    try {
+      if (desc.isGradient()) {
+        // Backward kernels (docs/autodiff.md): the forward operands come
+        // first, output k is the gradient of operand wrt[k].
+        std::vector<int64_t> wrt;
+        check(desc, ops::detail::readInts(desc.attrs, "wrt", true, wrt));
+        for (size_t k = 0; k < desc.outputs.size() && k < wrt.size(); ++k)
+          if (wrt[k] >= 0 && size_t(wrt[k]) < in.size())
+            desc.outputs[k] = in[size_t(wrt[k])];
+      } else {
+        const ops::OpSchema *schema = ops::lookupOp(desc.op);
+        std::vector<std::optional<Shape>> operands(in.begin(), in.end()), results;
+        check(desc, ops::inferShapes(*schema, desc.attrs, operands,
+                                     schema->numResults < 0 ? int(desc.outputs.size()) : -1,
+                                     results));
+        for (size_t r = 0; r < results.size() && r < desc.outputs.size(); ++r) {
+          if (!results[r])
+            desc.fail("the shape rule gave no shape for result " + std::to_string(r));
+          Shape out = *results[r];
+          // A data-dependent size: the kernel reports it; result r holds at
+          // most what operand r holds.
+          for (size_t d = 0; d < out.size(); ++d)
+            if (out[d] == ops::kAnyDim)
+              out[d] = r < in.size() && d < in[r].size() ? in[r][d] : 0;
+          desc.outputs[r] = out;
+        }
+      }
+      for (size_t r = 0; r < desc.outputs.size(); ++r) {
+        int t = s.outputTensors[r];
+        if (numElements(desc.outputs[r]) > capacity[size_t(t)])
+          desc.fail("result " + std::to_string(r) + " would have shape " +
+                    shapeToString(desc.outputs[r]) + ", more than the " +
+                    std::to_string(capacity[size_t(t)]) + " elements its buffer holds");
+      }
+      KernelChoice choice = createKernel(desc, s.backends, backends);
+      it = s.variants.emplace(in, Variant{std::move(choice.kernel), desc.outputs}).first;
+    } catch (const std::exception &e) {
+      throw Error(s.where + ": " + e.what());
+    }
+  }
+  s.kernel = it->second.kernel.get();
+  for (size_t r = 0; r < s.outputTensors.size(); ++r) {
+    int t = s.outputTensors[r];
+    shapes[size_t(t)] = it->second.outputs[r];
+    numel[size_t(t)] = numElements(shapes[size_t(t)]);
+  }
+}
+
+void Executor::Impl::runStep(size_t k) {
+  Step &s = steps[k];
+  if (s.dynamic)
+    respecialize(s);
+  s.kernel->forward(s.in.data(), s.out.data());
+  if (s.dataDependent) {
+    std::vector<Shape> produced = s.kernel->producedShapes();
+    if (produced.size() != s.outputTensors.size())
+      throw Error(s.where + ": the kernel reported " + std::to_string(produced.size()) +
+                  " result shapes for " + std::to_string(s.outputTensors.size()) + " results");
+    for (size_t r = 0; r < produced.size(); ++r) {
+      int t = s.outputTensors[r];
+      if (numElements(produced[r]) > capacity[size_t(t)])
+        throw Error(s.where + ": result " + std::to_string(r) + " has " +
+                    shapeToString(produced[r]) + ", more than its buffer holds");
+      shapes[size_t(t)] = produced[r];
+      numel[size_t(t)] = numElements(produced[r]);
+    }
+  }
+  for (size_t i = 0; i < s.scratch.size(); ++i)
+    std::memcpy(s.scratch[i].second, s.scratch[i].first.get(),
+                4 * size_t(numel[size_t(s.scratchTensor[i])]));
 }
 
 Executor::~Executor() = default;
@@ -397,7 +453,8 @@ void Executor::setParam(int t, const std::vector<float> &values) {
   std::copy(values.begin(), values.end(), impl_->data[t]);
   for (Impl::Step &s : impl_->steps)
     if (std::find(s.inputTensors.begin(), s.inputTensors.end(), t) != s.inputTensors.end())
-      s.kernel->paramsChanged();
+      for (auto &[shapes, variant] : s.variants)
+        variant.kernel->paramsChanged();
 }
 
 int Executor::numKernels() const { return int(impl_->steps.size()); }
@@ -418,7 +475,7 @@ TensorKind Executor::tensorKind(int t) const {
 const std::vector<int> &Executor::kernelOutputs(int k) const {
   if (k < 0 || k >= numKernels())
     throw Error("kernel index " + std::to_string(k) + " out of range");
-  return impl_->outputsOf[size_t(k)];
+  return impl_->steps[size_t(k)].outputTensors;
 }
 
 bool Executor::computedBy(Entry entry, int t) const {
@@ -426,7 +483,7 @@ bool Executor::computedBy(Entry entry, int t) const {
     return true;
   const int K = entry == Entry::Forward ? impl_->numForward : numKernels();
   for (int k = 0; k < K; ++k)
-    for (int out : impl_->outputsOf[size_t(k)])
+    for (int out : impl_->steps[size_t(k)].outputTensors)
       if (out == t)
         return true;
   return false;
@@ -438,283 +495,4 @@ const KernelInfo &Executor::kernelInfo(int k) const {
   if (k < 0 || k >= numKernels())
     throw Error("kernel index " + std::to_string(k) + " out of range");
   return impl_->infos[k];
-}
-
-//===----------------------------------------------------------------------===//
-// Timing
-//===----------------------------------------------------------------------===//
-
-Stats Stats::of(std::vector<double> v) {
-  Stats s;
-  s.count = int(v.size());
-  if (v.empty())
-    return s;
-  std::sort(v.begin(), v.end());
-  s.min = v.front();
-  s.max = v.back();
-  size_t n = v.size();
-  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-  double sum = 0;
-  for (double x : v)
-    sum += x;
-  s.mean = sum / double(n);
-  double var = 0;
-  for (double x : v)
-    var += (x - s.mean) * (x - s.mean);
-  s.stddev = std::sqrt(var / double(n));
-  return s;
-}
-
-BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLayer) {
-  if (warmup < 0 || iterations < 1)
-    throw Error("bench needs warmup >= 0 and iterations >= 1");
-  const int K = numKernels(entry); // throws for a missing gradient entry
-  using clock = std::chrono::steady_clock;
-  BenchResult r;
-  r.entry = entry;
-  r.warmup = warmup;
-  r.iterations = iterations;
-  r.threads = omp_get_max_threads();
-  for (int i = 0; i < warmup; ++i)
-    run(entry);
-  std::vector<double> totals;
-  totals.reserve(size_t(iterations));
-  for (int i = 0; i < iterations; ++i) {
-    auto t0 = clock::now();
-    run(entry);
-    totals.push_back(msSince(t0, clock::now()));
-  }
-  r.total = Stats::of(std::move(totals));
-  if (!perLayer)
-    return r;
-
-  // Layers in order of first appearance; op from the forward kernels, impls
-  // deduplicated.
-  Impl &I = *impl_;
-  std::vector<int> layerOf(static_cast<size_t>(K));
-  std::map<std::string, int> layerIndex;
-  struct Names {
-    std::vector<std::string> fwdOps, bwdOps, impls;
-  };
-  std::vector<Names> names;
-  auto addUnique = [](std::vector<std::string> &v, const std::string &x) {
-    if (std::find(v.begin(), v.end(), x) == v.end())
-      v.push_back(x);
-  };
-  for (int k = 0; k < K; ++k) {
-    const KernelInfo &info = I.infos[k];
-    std::string name = info.layer.empty() ? info.op + "#" + std::to_string(k) : info.layer;
-    auto [it, inserted] = layerIndex.emplace(name, int(r.layers.size()));
-    if (inserted) {
-      LayerTiming lt;
-      lt.layer = name;
-      r.layers.push_back(lt);
-      names.emplace_back();
-    }
-    Names &n = names[it->second];
-    if (info.role == KernelRole::Forward)
-      n.fwdOps.push_back(info.op);
-    else
-      addUnique(n.bwdOps, info.op);
-    addUnique(n.impls, info.impl);
-    layerOf[k] = it->second;
-  }
-  auto join = [](const std::vector<std::string> &v) {
-    std::string s;
-    for (const std::string &x : v)
-      s += (s.empty() ? "" : "+") + x;
-    return s;
-  };
-  for (size_t l = 0; l < r.layers.size(); ++l) {
-    r.layers[l].op = join(names[l].fwdOps.empty() ? names[l].bwdOps : names[l].fwdOps);
-    r.layers[l].impl = join(names[l].impls);
-  }
-
-  // samples[l][role]: per run, the sum over the layer's kernels of that role;
-  // slot 3 is the sum over all of them.
-  const size_t L = r.layers.size();
-  std::vector<std::array<bool, 3>> hasRole(L, {false, false, false});
-  for (int k = 0; k < K; ++k)
-    hasRole[size_t(layerOf[k])][size_t(I.infos[k].role)] = true;
-  std::vector<std::array<std::vector<double>, 4>> samples(L);
-  std::vector<std::array<double, 4>> perRun(L);
-  std::vector<clock::time_point> stamps(static_cast<size_t>(K) + 1);
-  for (int i = 0; i < iterations; ++i) {
-    for (auto &p : perRun)
-      p.fill(0.0);
-    I.stageInputs();
-    stamps[0] = clock::now();
-    for (int k = 0; k < K; ++k) {
-      I.runStep(size_t(k));
-      stamps[size_t(k) + 1] = clock::now();
-    }
-    for (int k = 0; k < K; ++k) {
-      double ms = msSince(stamps[size_t(k)], stamps[size_t(k) + 1]);
-      perRun[size_t(layerOf[k])][size_t(I.infos[k].role)] += ms;
-      perRun[size_t(layerOf[k])][3] += ms;
-    }
-    for (size_t l = 0; l < L; ++l)
-      for (size_t j = 0; j < 4; ++j)
-        if (j == 3 || hasRole[l][j])
-          samples[l][j].push_back(perRun[l][j]);
-  }
-  for (size_t l = 0; l < L; ++l) {
-    LayerTiming &lt = r.layers[l];
-    lt.forward = Stats::of(std::move(samples[l][0]));
-    lt.backwardData = Stats::of(std::move(samples[l][1]));
-    lt.backwardWeights = Stats::of(std::move(samples[l][2]));
-    lt.stats = Stats::of(std::move(samples[l][3]));
-    r.sumLayerMedians += lt.forward.median + lt.backwardData.median + lt.backwardWeights.median;
-  }
-  r.ratio = r.total.median > 0 ? r.sumLayerMedians / r.total.median : 0;
-  return r;
-}
-
-//===----------------------------------------------------------------------===//
-// Checking
-//===----------------------------------------------------------------------===//
-
-BlobCheck dlc::rt::compareBlob(const std::string &name, const float *a, const float *b, int64_t n,
-                               double tolerance) {
-  BlobCheck c;
-  c.name = name;
-  c.elements = n;
-  double scale = 0;
-  for (int64_t i = 0; i < n; ++i)
-    if (std::isfinite(b[i]))
-      scale = std::max(scale, double(std::fabs(b[i])));
-  if (scale == 0)
-    scale = 1;
-  for (int64_t i = 0; i < n; ++i) {
-    double x = a[i], y = b[i];
-    double absErr, relErr;
-    if (std::isnan(x) || std::isnan(y) || std::isinf(x) || std::isinf(y)) {
-      bool same = (std::isnan(x) && std::isnan(y)) || x == y;
-      absErr = relErr = same ? 0.0 : INFINITY;
-    } else {
-      absErr = std::fabs(x - y);
-      relErr = absErr / std::max(std::fabs(y), 1e-2 * scale);
-    }
-    if (absErr > c.maxAbs)
-      c.maxAbs = absErr;
-    if (c.worstIndex < 0 || relErr > c.maxRel) {
-      c.worstIndex = i;
-      c.maxRel = relErr;
-    }
-  }
-  c.pass = c.maxRel <= tolerance;
-  return c;
-}
-
-const char *dlc::rt::checkModeName(CheckMode mode) {
-  return mode == CheckMode::PerKernel ? "per-kernel" : "end-to-end";
-}
-
-CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &reference,
-                                           double tolerance, std::optional<Entry> entry,
-                                           CheckMode mode) {
-  const LoadedModule &mod = optimized.module();
-  if (optimized.numTensors() != reference.numTensors() ||
-      optimized.numKernels() != reference.numKernels() ||
-      optimized.numForwardKernels() != reference.numForwardKernels())
-    throw Error("check: the two executors run different modules");
-  const Entry e = entry ? *entry : optimized.hasGradient() ? Entry::Gradient : Entry::Forward;
-  const int K = optimized.numKernels(e); // throws for a missing gradient entry
-  const pb::Module &m = mod.header;
-  for (int t : optimized.inputs()) {
-    const float *src = optimized.tensorData(t);
-    std::copy(src, src + optimized.tensorElements(t), reference.tensorData(t));
-  }
-  for (const pb::Param &p : m.params()) {
-    const float *src = optimized.tensorData(p.tensor());
-    reference.setParam(p.tensor(),
-                       std::vector<float>(src, src + optimized.tensorElements(p.tensor())));
-  }
-  // `feed`: after each reference kernel, replace what it wrote by the
-  // optimized values, so the next kernels read those (per-kernel mode).
-  auto snapshot = [&](Executor &ex, const std::vector<std::vector<float>> *feed) {
-    std::vector<std::vector<float>> snaps(size_t(ex.numTensors()));
-    ex.run(e, [&](int k) {
-      for (int out : m.kernels(k).outputs()) {
-        float *p = ex.tensorData(out);
-        snaps[out].assign(p, p + ex.tensorElements(out));
-        if (feed)
-          std::copy((*feed)[out].begin(), (*feed)[out].end(), p);
-      }
-    });
-    return snaps;
-  };
-  std::vector<std::vector<float>> a = snapshot(optimized, nullptr);
-  std::vector<std::vector<float>> b =
-      snapshot(reference, mode == CheckMode::PerKernel ? &a : nullptr);
-
-  CheckResult r;
-  r.entry = e;
-  r.mode = mode;
-  r.tolerance = tolerance;
-  for (int k = 0; k < K; ++k)
-    for (int out : m.kernels(k).outputs()) {
-      BlobCheck c = compareBlob(m.tensors(out).name(), a[out].data(), b[out].data(),
-                                int64_t(a[out].size()), tolerance);
-      c.layer = m.kernels(k).layer();
-      c.role = optimized.kernelInfo(k).role;
-      if (!c.pass) {
-        r.pass = false;
-        ++r.failures;
-      }
-      r.blobs.push_back(std::move(c));
-    }
-  return r;
-}
-
-//===----------------------------------------------------------------------===//
-// Default inputs
-//===----------------------------------------------------------------------===//
-
-std::vector<InputFill> dlc::rt::fillDefaultInputs(Executor &ex, uint64_t seed,
-                                                  const std::vector<std::string> &skip) {
-  const pb::Module &m = ex.module().header;
-  std::vector<InputFill> fills;
-  for (int t : ex.inputs()) {
-    const std::string &name = ex.tensorName(t);
-    if (std::find(skip.begin(), skip.end(), name) != skip.end())
-      continue;
-    // What the input is, as the compiler recorded it from the operand roles
-    // of the ops it feeds (docs/dialect.md, "Operand roles").
-    const pb::Tensor &tensor = m.tensors(t);
-    Random rng(streamSeed(seed, "input:" + name));
-    float *p = ex.tensorData(t);
-    const int64_t n = ex.tensorElements(t);
-    InputFill fill{name, ""};
-    switch (tensor.role()) {
-    case pb::Tensor::DATA:
-      for (int64_t i = 0; i < n; ++i)
-        p[i] = float(rng.uniform(-1.0, 1.0));
-      fill.how = "uniform[-1,1)";
-      break;
-    case pb::Tensor::LABEL:
-    case pb::Tensor::INDEX: {
-      int64_t classes = tensor.value_range();
-      for (int64_t i = 0; i < n; ++i)
-        p[i] = float(std::min<int64_t>(classes - 1, int64_t(rng.uniform() * double(classes))));
-      fill.how = "integers in [0," + std::to_string(classes) + ")";
-      break;
-    }
-    case pb::Tensor::BINARY:
-      for (int64_t i = 0; i < n; ++i)
-        p[i] = rng.uniform() < 0.5 ? 0.0f : 1.0f;
-      fill.how = "binary {0,1}";
-      break;
-    case pb::Tensor::CONT: {
-      const Shape &s = ex.tensorShape(t);
-      int64_t perStep = s.empty() || s[0] == 0 ? n : n / s[0];
-      for (int64_t i = 0; i < n; ++i)
-        p[i] = i < perStep ? 0.0f : 1.0f;
-      fill.how = "sequence continuation (0 at t=0, then 1)";
-      break;
-    }
-    }
-    fills.push_back(fill);
-  }
-  return fills;
 }

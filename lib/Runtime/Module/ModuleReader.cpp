@@ -30,11 +30,14 @@ bool dlc::rt::isKnownFillerType(const std::string &type) {
 }
 
 int64_t LoadedModule::numElements(int t) const {
+  const pb::Tensor &tensor = header.tensors(t);
   int64_t n = 1;
-  for (int64_t d : header.tensors(t).shape())
+  for (int64_t d : tensor.max_shape_size() ? tensor.max_shape() : tensor.shape())
     n *= d;
   return n;
 }
+
+bool LoadedModule::hasDynamicShape(int t) const { return header.tensors(t).max_shape_size() > 0; }
 
 const uint8_t *LoadedModule::paramData(int p) const {
   const pb::Param &param = header.params(p);
@@ -152,8 +155,25 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       return fail(cat(tn, ": invalid value_range ", t.value_range(), " for its role"));
     if (t.shape_size() > kMaxRank)
       return fail(cat(tn, ": rank ", t.shape_size(), " exceeds the maximum ", kMaxRank));
+    const bool dynamic = t.max_shape_size() > 0;
+    if (dynamic) {
+      if (t.kind() != pb::Tensor::ACTIVATION)
+        return fail(cat(tn, ": only activations can have a run-time size (max_shape)"));
+      if (t.max_shape_size() != t.shape_size())
+        return fail(cat(tn, ": max_shape has rank ", t.max_shape_size(), ", shape has rank ",
+                        t.shape_size()));
+      bool any = false;
+      for (int d = 0; d < t.shape_size(); ++d) {
+        if (t.shape(d) == -1)
+          any = true;
+        else if (t.shape(d) != t.max_shape(d))
+          return fail(cat(tn, ": max_shape differs from shape at static dimension ", d));
+      }
+      if (!any)
+        return fail(cat(tn, ": max_shape given for a static shape"));
+    }
     uint64_t n = 1;
-    for (int64_t d : t.shape()) {
+    for (int64_t d : dynamic ? t.max_shape() : t.shape()) {
       if (d < 0)
         return fail(cat(tn, ": negative dimension ", d));
       if (d != 0 && n > kMaxTensorElements / uint64_t(d))

@@ -317,6 +317,70 @@ std::unique_ptr<Kernel> makeBatchReindex(const KernelDesc &desc) {
                                               desc.isGradient());
 }
 
+/// Caffe's FilterLayer: result i holds the items of input i whose selector
+/// entry is non-zero, in order; how many is known after forward() (the
+/// buffers hold all N). The gradient copies each result gradient back to
+/// its item and zeroes the items that were not selected.
+class FilterKernel : public RefKernel {
+public:
+  /// `inner[i]`: elements per item of input i; `rest[i]`: its shape without
+  /// the leading N. Backward: `wrt` are the inputs to differentiate.
+  FilterKernel(int64_t items, std::vector<Shape> rest, std::vector<int64_t> wrt, bool backward)
+      : items_(items), rest_(std::move(rest)), wrt_(std::move(wrt)), backward_(backward) {
+    for (const Shape &r : rest_)
+      inner_.push_back(numElements(r));
+  }
+  void forward(const float *const *in, float *const *out) override {
+    const size_t n = rest_.size();
+    const float *selector = in[n];
+    selected_.clear();
+    for (int64_t item = 0; item < items_; ++item)
+      if (selector[item] != 0.0f)
+        selected_.push_back(item);
+    if (!backward_) {
+      for (size_t i = 0; i < n; ++i)
+        for (size_t k = 0; k < selected_.size(); ++k)
+          std::copy_n(in[i] + selected_[k] * inner_[i], inner_[i], out[i] + int64_t(k) * inner_[i]);
+      return;
+    }
+    // inputs: x_0..x_{n-1}, selector, y_0..y_{n-1}, dy_0..dy_{n-1}
+    for (size_t w = 0; w < wrt_.size(); ++w) {
+      const size_t i = size_t(wrt_[w]);
+      const float *dy = in[2 * n + 1 + i];
+      std::fill(out[w], out[w] + items_ * inner_[i], 0.0f);
+      for (size_t k = 0; k < selected_.size(); ++k)
+        std::copy_n(dy + int64_t(k) * inner_[i], inner_[i], out[w] + selected_[k] * inner_[i]);
+    }
+  }
+  std::vector<Shape> producedShapes() const override {
+    std::vector<Shape> shapes;
+    for (const Shape &r : rest_) {
+      Shape s{int64_t(selected_.size())};
+      s.insert(s.end(), r.begin(), r.end());
+      shapes.push_back(s);
+    }
+    return shapes;
+  }
+
+private:
+  int64_t items_;
+  std::vector<Shape> rest_;
+  std::vector<int64_t> inner_, wrt_;
+  bool backward_;
+  std::vector<int64_t> selected_;
+};
+
+std::unique_ptr<Kernel> makeFilter(const KernelDesc &desc) {
+  GradDesc gd;
+  const KernelDesc &fwd = desc.isGradient() ? (gd = gradDesc(desc)).fwd : desc;
+  const size_t n = fwd.inputs.size() - 1;
+  std::vector<Shape> rest;
+  for (size_t i = 0; i < n; ++i)
+    rest.emplace_back(fwd.inputs[i].begin() + 1, fwd.inputs[i].end());
+  return std::make_unique<FilterKernel>(fwd.inputs[n][0], std::move(rest), gd.wrt,
+                                        desc.isGradient());
+}
+
 std::unique_ptr<Kernel> makeSilence(const KernelDesc &) {
   return std::make_unique<SilenceKernel>();
 }
@@ -366,6 +430,8 @@ DLC_REGISTER_KERNELS(DLC_REF_KERNEL("concat", Forward, makeConcat),
                      DLC_REF_KERNEL("tile", Backward, makeTile),
                      DLC_REF_KERNEL("batch_reindex", Forward, makeBatchReindex),
                      DLC_REF_KERNEL("batch_reindex", Backward, makeBatchReindex),
+                     DLC_REF_KERNEL("filter", Forward, makeFilter),
+                     DLC_REF_KERNEL("filter", Backward, makeFilter),
                      DLC_REF_KERNEL("silence", Forward, makeSilence));
 
 } // namespace dlc::rt::ref

@@ -1022,3 +1022,61 @@ func.func @batch_norm_scalar(%x: tensor<f32>, %m: tensor<1xf32>) {
   %0 = dl.batch_norm %x, %m, %m, %m : (tensor<f32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @filter_no_input(%s: tensor<4xf32>) {
+  // expected-error @+1 {{filter needs at least 1 input besides the selector}}
+  %0 = dl.filter %s : (tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @filter_selector_not_singleton(%x: tensor<4x3xf32>, %s: tensor<4x2xf32>) {
+  // expected-error @+1 {{filter selector dimensions must be singletons (1), except the first; got [4, 2]}}
+  %0 = dl.filter %x, %s : (tensor<4x3xf32>, tensor<4x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @filter_selector_scalar(%x: tensor<4x3xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{filter selector must have at least 1 axis}}
+  %0 = dl.filter %x, %s : (tensor<4x3xf32>, tensor<f32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @filter_count_mismatch(%x: tensor<4x3xf32>, %y: tensor<5x3xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{filter input 1 [5, 3] must have the same 0th dimension as the selector [4]}}
+  %0:2 = dl.filter %x, %y, %s : (tensor<4x3xf32>, tensor<5x3xf32>, tensor<4xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @filter_scalar_input(%x: tensor<f32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{filter input 0 must have at least 1 axis}}
+  %0 = dl.filter %x, %s : (tensor<f32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// A rule that would compute a size from a run-time one is refused.
+func.func @run_time_size_folded(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{flatten result 0 dimension 0 would be computed from a data-dependent size (`?`, e.g. a filter's count); only passing such a size through unchanged is supported}}
+  %0 = dl.flatten %x {axis = 0 : i64} : (tensor<?x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// Messages of rules run on run-time sizes show them as `?`.
+func.func @run_time_size_message(%x: tensor<?x3xf32>, %y: tensor<4x3xf32>) {
+  // expected-error @+1 {{concat input 1 shape [4, 3] does not match input 0 shape [?, 3] outside the concat axis 1}}
+  %0 = dl.concat %x, %y {axis = 1 : i64} : (tensor<?x3xf32>, tensor<4x3xf32>) -> tensor<*xf32>
+  return
+}

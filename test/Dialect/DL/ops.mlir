@@ -262,6 +262,20 @@ func.func @tile_reindex(%x: tensor<4x3xf32>, %i: tensor<5xf32>) {
 
 // -----
 
+// The results of a filter have a run-time leading size; ops on them keep it.
+// CHECK-LABEL: func.func @filter
+// CHECK-SAME: (%[[X:.*]]: tensor<4x3xf32>, %[[L:.*]]: tensor<4xf32>, %[[S:.*]]: tensor<4x1xf32>)
+// CHECK: %[[F:.*]]:2 = dl.filter %[[X]], %[[L]], %[[S]] : (tensor<4x3xf32>, tensor<4xf32>, tensor<4x1xf32>) -> (tensor<?x3xf32>, tensor<?xf32>)
+// CHECK: dl.inner_product %[[F]]#0, %{{.*}} {bias_term = false, num_output = 2 : i64} : (tensor<?x3xf32>, tensor<2x3xf32>) -> tensor<?x2xf32>
+func.func @filter(%x: tensor<4x3xf32>, %l: tensor<4xf32>, %s: tensor<4x1xf32>) {
+  %0:2 = dl.filter %x, %l, %s : (tensor<4x3xf32>, tensor<4xf32>, tensor<4x1xf32>) -> (tensor<?x3xf32>, tensor<?xf32>)
+  %w = dl.param {name = "w", filler = {type = "constant"}} : tensor<2x3xf32>
+  %1 = dl.inner_product %0#0, %w {num_output = 2 : i64, bias_term = false} : (tensor<?x3xf32>, tensor<2x3xf32>) -> tensor<?x2xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func.func @rnn
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<5x2x3xf32>, %[[C:[^:]*]]: tensor<5x2xf32>, %[[S:[^:]*]]: tensor<2x6xf32>, %[[WXH:[^:]*]]: tensor<4x3xf32>, %[[BH:[^:]*]]: tensor<4xf32>, %[[WS:[^:]*]]: tensor<4x6xf32>, %[[WHH:[^:]*]]: tensor<4x4xf32>, %[[WHO:[^:]*]]: tensor<4x4xf32>, %[[BO:[^:]*]]: tensor<4xf32>)
 // CHECK: dl.rnn %[[X]], %[[C]], %[[WXH]], %[[BH]], %[[WHH]], %[[WHO]], %[[BO]] {num_output = 4 : i64} : {{.*}} -> tensor<5x2x4xf32>

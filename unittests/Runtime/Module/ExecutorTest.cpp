@@ -384,6 +384,84 @@ TEST(Executor, BenchStatsAndReconciliation) {
   EXPECT_TRUE(ex.bench(0, 3, false).layers.empty());
 }
 
+/// x [4,3], sel [4] -> filter -> f [?,3] (max [4,3]) -> relu -> r [?,3].
+ModuleWriter filterModule() {
+  ModuleWriter w;
+  pb::Module &m = w.header();
+  m.set_name("filter_relu");
+  int x = test::addTensor(m, "x", {4, 3}, pb::Tensor::INPUT);
+  int sel = test::addTensor(m, "sel", {4}, pb::Tensor::INPUT);
+  m.mutable_tensors(sel)->set_role(pb::Tensor::BINARY);
+  int f = test::addTensor(m, "f", {-1, 3}, pb::Tensor::ACTIVATION);
+  int r = test::addTensor(m, "r", {-1, 3}, pb::Tensor::ACTIVATION);
+  for (int t : {f, r})
+    for (int64_t d : {4, 3})
+      m.mutable_tensors(t)->add_max_shape(d);
+  test::addKernel(m, "filter", "f", {x, sel}, {f});
+  test::addFloatAttr(*test::addKernel(m, "relu", "r", {f}, {r}), "negative_slope", 0.0);
+  m.add_outputs(r);
+  return w;
+}
+
+TEST(Executor, RunTimeSizesFollowEachRun) {
+  for (ExecMode mode : {ExecMode::Reference, ExecMode::Optimized}) {
+    SCOPED_TRACE(mode == ExecMode::Reference ? "reference" : "optimized");
+    auto mod = load(filterModule());
+    ExecutorOptions o;
+    o.mode = mode;
+    Executor ex(mod, o);
+    const int r = ex.tensorIndex("r");
+    EXPECT_EQ(ex.tensorShape(r), (Shape{4, 3})); // the largest before any run
+    std::vector<float> x = {1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12};
+    ex.setInput("x", x);
+    ex.setInput("sel", {1, 0, 1, 1});
+    ex.run();
+    EXPECT_EQ(ex.tensorShape(r), (Shape{3, 3}));
+    EXPECT_EQ(ex.tensorElements(r), 9);
+    EXPECT_EQ(ex.read("r"), (std::vector<float>{1, 0, 3, 7, 0, 9, 0, 11, 0}));
+    ex.setInput("sel", {0, 1, 0, 0});
+    ex.run();
+    EXPECT_EQ(ex.tensorShape(ex.tensorIndex("f")), (Shape{1, 3}));
+    EXPECT_EQ(ex.read("r"), (std::vector<float>{0, 5, 0}));
+    // Nothing selected, then all: empty results, then the largest.
+    ex.setInput("sel", {0, 0, 0, 0});
+    ex.run();
+    EXPECT_EQ(ex.tensorShape(r), (Shape{0, 3}));
+    EXPECT_TRUE(ex.read("r").empty());
+    ex.setInput("sel", {1, 1, 1, 1});
+    ex.run();
+    EXPECT_EQ(ex.read("r"), (std::vector<float>{1, 0, 3, 0, 5, 0, 7, 0, 9, 0, 11, 0}));
+    // The check compares the blobs of the run it makes, at their sizes.
+    ex.setInput("sel", {0, 1, 1, 0});
+    ExecutorOptions ro;
+    ro.mode = ExecMode::Reference;
+    Executor ref(mod, ro);
+    CheckResult c = checkAgainstReference(ex, ref);
+    EXPECT_TRUE(c.pass);
+    ASSERT_EQ(c.blobs.size(), 2u);
+    EXPECT_EQ(c.blobs[1].elements, 6);
+  }
+}
+
+TEST(Executor, RunTimeSizeBeyondTheBufferIsAnError) {
+  // A module whose max_shape is smaller than what the filter may produce.
+  ModuleWriter w = filterModule();
+  pb::Module &m = w.header();
+  for (int t = 2; t <= 3; ++t)
+    m.mutable_tensors(t)->set_max_shape(0, 2);
+  auto mod = load(w);
+  ExecutorOptions o;
+  o.mode = ExecMode::Reference;
+  try {
+    Executor ex(mod, o);
+    ex.setInput("sel", {1, 1, 1, 0});
+    ex.run();
+    ADD_FAILURE() << "no error for 3 items in a buffer for 2";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("more than"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Stats, Summary) {
   Stats s = Stats::of({4, 1, 3, 2});
   EXPECT_EQ(s.count, 4);

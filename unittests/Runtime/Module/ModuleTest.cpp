@@ -176,6 +176,31 @@ TEST(ModuleFormat, StructuralErrors) {
   EXPECT_NE(errorOf([](pb::Module &m) { m.mutable_tensors(3)->set_shape(0, -2); })
                 .find("negative dimension -2"),
             std::string::npos);
+  // Run-time sizes (max_shape): activations only, same rank, static
+  // dimensions equal, at least one -1.
+  EXPECT_NE(errorOf([](pb::Module &m) {
+              m.mutable_tensors(0)->set_shape(0, -1);
+              m.mutable_tensors(0)->add_max_shape(2);
+            }).find("only activations can have a run-time size"),
+            std::string::npos);
+  EXPECT_NE(errorOf([](pb::Module &m) {
+              m.mutable_tensors(3)->set_shape(0, -1);
+              m.mutable_tensors(3)->add_max_shape(2);
+            }).find("max_shape has rank 1, shape has rank 4"),
+            std::string::npos);
+  EXPECT_NE(errorOf([](pb::Module &m) {
+              pb::Tensor *t = m.mutable_tensors(3);
+              for (int64_t d : t->shape())
+                t->add_max_shape(d + 1);
+              t->set_shape(0, -1);
+            }).find("max_shape differs from shape at static dimension 1"),
+            std::string::npos);
+  EXPECT_NE(errorOf([](pb::Module &m) {
+              pb::Tensor *t = m.mutable_tensors(3);
+              for (int64_t d : t->shape())
+                t->add_max_shape(d);
+            }).find("max_shape given for a static shape"),
+            std::string::npos);
   EXPECT_NE(errorOf([](pb::Module &m) { m.mutable_params(0)->set_data_size(8); })
                 .find("data_size 8 != 4 * 108 elements"),
             std::string::npos);

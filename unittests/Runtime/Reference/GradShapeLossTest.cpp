@@ -204,6 +204,17 @@ TEST(BatchReindexGrad, RepeatedAndMissingItems) {
   expectCreateError(gradDesc(d, {0, 1}), "operand 1 has no gradient");
 }
 
+TEST(FilterGrad, ScattersToSelectedItems) {
+  // Selector picks items 1, 2 and 4 of 5; the results hold those 3 items.
+  auto d = makeDesc("filter", {{5, 3}, {5, 1, 2}, {5}}, {{3, 3}, {3, 1, 2}});
+  std::vector<Data> in = {randomData(15, 160), randomData(10, 161), {0, 1, 1, 0, 1}};
+  checkGradients(d, in, {0, 1});
+  auto g = runGrad(makeDesc("filter", {{3, 1}, {3}}, {{2, 1}}), {{1, 2, 3}, {1, 0, 1}}, {0},
+                   {{10, 30}});
+  expectNear(g[0], {10, 0, 30});
+  expectCreateError(gradDesc(d, {2}), "operand 2 has no gradient");
+}
+
 TEST(RnnGrad, ContResetsAndStaticInput) {
   Attrs a;
   a.set("num_output", int64_t(3));

@@ -36,6 +36,9 @@ inline KernelDesc gradDesc(const KernelDesc &fwd, const std::vector<int64_t> &wr
   g.layer = fwd.layer;
   g.attrs = fwd.attrs;
   g.attrs.set("wrt", wrt);
+  if (const ops::OpSchema *schema = ops::lookupOp(fwd.op);
+      schema && ops::backwardNeedsOperandCount(*schema))
+    g.attrs.set("num_forward_operands", int64_t(fwd.inputs.size()));
   g.inputs = fwd.inputs;
   g.inputs.insert(g.inputs.end(), fwd.outputs.begin(), fwd.outputs.end());
   g.inputs.insert(g.inputs.end(), fwd.outputs.begin(), fwd.outputs.end());

@@ -133,6 +133,30 @@ TEST(Tile, AlongAnAxis) {
   expectCreateError(makeDesc("tile", {{2, 3}}, {{0, 3}}, a), "tile tiles must be positive, got 0");
 }
 
+TEST(Filter, KeepsSelectedItemsAndReportsTheirCount) {
+  // Two inputs, selector [4, 1]; any non-zero selector value selects.
+  auto d = makeDesc("filter", {{4, 2}, {4}, {4, 1}}, {{4, 2}, {4}});
+  auto k = createReferenceKernel(d);
+  Data x = iota(8), l = {10, 11, 12, 13}, sel = {0.5f, 0, 0, -1}, y(8, NAN), m(4, NAN);
+  const float *in[] = {x.data(), l.data(), sel.data()};
+  float *out[] = {y.data(), m.data()};
+  k->forward(in, out);
+  std::vector<Shape> produced = k->producedShapes();
+  ASSERT_EQ(produced.size(), 2u);
+  EXPECT_EQ(produced[0], (Shape{2, 2}));
+  EXPECT_EQ(produced[1], (Shape{2}));
+  expectNear(Data(y.begin(), y.begin() + 4), {1, 2, 7, 8});
+  expectNear(Data(m.begin(), m.begin() + 2), {10, 13});
+  // Nothing selected: empty results.
+  sel = {0, 0, 0, 0};
+  k->forward(in, out);
+  EXPECT_EQ(k->producedShapes()[0], (Shape{0, 2}));
+  expectCreateError(makeDesc("filter", {{4, 2}, {3}}, {{4, 2}}),
+                    "filter input 0 [4, 2] must have the same 0th dimension as the selector [3]");
+  expectCreateError(makeDesc("filter", {{4, 2}, {4, 2}}, {{4, 2}}),
+                    "filter selector dimensions must be singletons (1), except the first");
+}
+
 TEST(BatchReindex, GathersItems) {
   auto d = makeDesc("batch_reindex", {{3, 2}, {3}}, {{3, 2}});
   expectNear(run1(d, {iota(6), {2, 0, 2}}), {5, 6, 1, 2, 5, 6});

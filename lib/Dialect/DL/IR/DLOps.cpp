@@ -82,13 +82,16 @@ std::optional<ops::Role> mlir::dl::getOperandRole(Operation *op, unsigned index)
   return role;
 }
 
-/// The static shape of `v`'s type, if it is a ranked tensor with a static
-/// shape (shape rules are only evaluated on fully known shapes).
-static std::optional<ops::Shape> staticShape(Value v) {
+/// The shape of `v`'s type if it is ranked, with `?` dimensions (sizes known
+/// only at run time, docs/dialect.md) as ops::kAnyDim.
+static std::optional<ops::Shape> shapeOf(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t || !t.hasStaticShape())
+  if (!t)
     return std::nullopt;
-  return ops::Shape(t.getShape().begin(), t.getShape().end());
+  ops::Shape s;
+  for (int64_t d : t.getShape())
+    s.push_back(ShapedType::isDynamic(d) ? ops::kAnyDim : d);
+  return s;
 }
 
 static LogicalResult runRule(StringRef opName, MLIRContext *context,
@@ -107,7 +110,7 @@ static LogicalResult runRule(StringRef opName, MLIRContext *context,
                              "' has a kind the runtime cannot represent");
   std::vector<std::optional<ops::Shape>> shapes;
   for (Value v : operands)
-    shapes.push_back(staticShape(v));
+    shapes.push_back(shapeOf(v));
   auto segments = segmentsOf(attributes);
   std::vector<std::optional<ops::Shape>> results;
   dlc::Status st = ops::inferShapes(*schema, attrs, shapes, numResults, results,
@@ -116,8 +119,16 @@ static LogicalResult runRule(StringRef opName, MLIRContext *context,
     return emitOptionalError(location, st.message());
   Type f32 = Float32Type::get(context);
   types.clear();
-  for (const auto &r : results)
-    types.push_back(r ? Type(RankedTensorType::get(*r, f32)) : Type(UnrankedTensorType::get(f32)));
+  for (const auto &r : results) {
+    if (!r) {
+      types.push_back(UnrankedTensorType::get(f32));
+      continue;
+    }
+    SmallVector<int64_t> dims;
+    for (int64_t d : *r)
+      dims.push_back(d == ops::kAnyDim ? ShapedType::kDynamic : d);
+    types.push_back(RankedTensorType::get(dims, f32));
+  }
   return success();
 }
 
@@ -333,4 +344,37 @@ LogicalResult BackwardDataOp::verify() {
 
 LogicalResult BackwardWeightsOp::verify() {
   return verifyBackwardOp(*this, getForward(), getNumForwardOperands(), getWrt());
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time sizes
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::dl::dynamicSizeBound(Operation *root) {
+  int64_t bound = 0;
+  // In program order, so that a `?` operand (a filter of a filter's result)
+  // counts with the bound found so far.
+  root->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (!op->hasTrait<OpTrait::DataDependentShape>())
+      return;
+    for (OpResult r : op->getResults()) {
+      auto rt = dyn_cast<RankedTensorType>(r.getType());
+      if (!rt || r.getResultNumber() >= op->getNumOperands())
+        continue;
+      auto ot = dyn_cast<RankedTensorType>(op->getOperand(r.getResultNumber()).getType());
+      if (!ot || ot.getRank() != rt.getRank())
+        continue;
+      for (int64_t d = 0; d < rt.getRank(); ++d)
+        if (rt.isDynamicDim(d))
+          bound = std::max(bound, ot.isDynamicDim(d) ? bound : ot.getDimSize(d));
+    }
+  });
+  return bound;
+}
+
+SmallVector<int64_t> mlir::dl::maxShape(RankedTensorType type, int64_t bound) {
+  SmallVector<int64_t> shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? bound : d);
+  return shape;
 }

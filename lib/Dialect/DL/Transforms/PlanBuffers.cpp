@@ -56,11 +56,16 @@ struct PlanBuffers : public mlir::dl::impl::DLPlanBuffersBase<PlanBuffers> {
       position[&op] = pos++;
     const int64_t forever = std::numeric_limits<int64_t>::max();
 
+    // A value with a run-time size (docs/dialect.md) gets room for its
+    // largest shape.
+    const int64_t bound = mlir::dl::dynamicSizeBound(func);
     auto bytesOf = [&](Value v) -> FailureOr<int64_t> {
       auto t = dyn_cast<RankedTensorType>(v.getType());
-      if (!t || !t.hasStaticShape())
+      if (!t || (!t.hasStaticShape() && isa<BlockArgument>(v)))
         return failure();
-      int64_t bytes = t.getNumElements() * 4;
+      int64_t bytes = 4;
+      for (int64_t d : mlir::dl::maxShape(t, bound))
+        bytes *= d;
       return (bytes + kAlign - 1) / kAlign * kAlign;
     };
     auto lastUse = [&](Value v) {

@@ -111,6 +111,13 @@ def DL_Loss : NativeOpTrait<"IsLoss"> {
 def DL_NoGradient : NativeOpTrait<"NoGradient"> {
   let cppNamespace = "::mlir::dl::OpTrait";
 }
+// The leading size of the results depends on operand values (Filter): the
+// shape rule gives it as `?`, result i holds at most as many items as
+// operand i, and the runtime re-specializes the kernels downstream to the
+// count each run produces (docs/dialect.md, "Data-dependent sizes").
+def DL_DataDependentShape : NativeOpTrait<"DataDependentShape"> {
+  let cppNamespace = "::mlir::dl::OpTrait";
+}
 
 //===----------------------------------------------------------------------===//
 // Op base classes

@@ -23,6 +23,9 @@ class IsLoss : public ::mlir::OpTrait::TraitBase<ConcreteType, IsLoss> {};
 /// DL_NoGradient: the layer has no backward pass.
 template <typename ConcreteType>
 class NoGradient : public ::mlir::OpTrait::TraitBase<ConcreteType, NoGradient> {};
+/// DL_DataDependentShape: the results' leading size depends on operand values.
+template <typename ConcreteType>
+class DataDependentShape : public ::mlir::OpTrait::TraitBase<ConcreteType, DataDependentShape> {};
 } // namespace mlir::dl::OpTrait
 
 namespace mlir::dl::detail {
@@ -87,6 +90,16 @@ std::optional<dlc::ops::Role> getOperandRole(Operation *op, unsigned index);
 /// discardable attributes and operandSegmentSizes are left out. Fails (with
 /// the attribute's name in `bad`) on any other attribute kind.
 llvm::LogicalResult toAttrMap(DictionaryAttr attrs, dlc::ops::AttrMap &out, std::string *bad = nullptr);
+
+/// Run-time sizes (docs/dialect.md): the largest value a `?` dimension of a
+/// value in `root` can take. A DL_DataDependentShape op's result holds at
+/// most what the same dimension of the corresponding operand holds, and
+/// every other `?` is one of those sizes passed through (the op library
+/// refuses anything else), so this is the largest such operand dimension;
+/// 0 when `root` has none.
+int64_t dynamicSizeBound(Operation *root);
+/// `type`'s shape with every `?` replaced by `bound`.
+SmallVector<int64_t> maxShape(RankedTensorType type, int64_t bound);
 } // namespace mlir::dl
 
 #endif // DLC_DIALECT_DL_IR_DLOPS_H

@@ -85,6 +85,20 @@ def DL_BatchReindexOp : DL_LayerOp<"batch_reindex"> {
   let results = (outs DL_Tensor:$output);
 }
 
+def DL_FilterOp : DL_LayerOp<"filter", [DL_DataDependentShape]> {
+  let summary = "Caffe Filter layer";
+  let description = [{
+    Caffe's `FilterLayer` (filter_layer.cpp): result i holds the items of
+    input i (along axis 0) whose `selector` entry is non-zero, in order. The
+    selector is `[N]` or `[N, 1, ...]` and every input has N items. How many
+    items pass is known only when the layer runs, so the results' leading
+    size is `?` (at most N). The gradient copies each result gradient back
+    to the item it came from and zeroes the others; the selector gets none.
+  }];
+  let arguments = (ins Variadic<DL_Tensor>:$inputs, DL_Binary:$selector);
+  let results = (outs Variadic<DL_Tensor>:$outputs);
+}
+
 def DL_SilenceOp : DL_LayerOp<"silence", [DL_NoGradient]> {
   let summary = "Caffe Silence layer";
   let description = [{

@@ -1,0 +1,153 @@
+//===- Bench.cpp - Timing entries and layers --------------------------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ExecutorImpl.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include <omp.h>
+
+using namespace dlc::rt;
+
+namespace {
+double msSince(std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point t1) {
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Timing
+//===----------------------------------------------------------------------===//
+
+Stats Stats::of(std::vector<double> v) {
+  Stats s;
+  s.count = int(v.size());
+  if (v.empty())
+    return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+  double sum = 0;
+  for (double x : v)
+    sum += x;
+  s.mean = sum / double(n);
+  double var = 0;
+  for (double x : v)
+    var += (x - s.mean) * (x - s.mean);
+  s.stddev = std::sqrt(var / double(n));
+  return s;
+}
+
+BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLayer) {
+  if (warmup < 0 || iterations < 1)
+    throw Error("bench needs warmup >= 0 and iterations >= 1");
+  const int K = numKernels(entry); // throws for a missing gradient entry
+  using clock = std::chrono::steady_clock;
+  BenchResult r;
+  r.entry = entry;
+  r.warmup = warmup;
+  r.iterations = iterations;
+  r.threads = omp_get_max_threads();
+  for (int i = 0; i < warmup; ++i)
+    run(entry);
+  std::vector<double> totals;
+  totals.reserve(size_t(iterations));
+  for (int i = 0; i < iterations; ++i) {
+    auto t0 = clock::now();
+    run(entry);
+    totals.push_back(msSince(t0, clock::now()));
+  }
+  r.total = Stats::of(std::move(totals));
+  if (!perLayer)
+    return r;
+
+  // Layers in order of first appearance; op from the forward kernels, impls
+  // deduplicated.
+  Impl &I = *impl_;
+  std::vector<int> layerOf(static_cast<size_t>(K));
+  std::map<std::string, int> layerIndex;
+  struct Names {
+    std::vector<std::string> fwdOps, bwdOps, impls;
+  };
+  std::vector<Names> names;
+  auto addUnique = [](std::vector<std::string> &v, const std::string &x) {
+    if (std::find(v.begin(), v.end(), x) == v.end())
+      v.push_back(x);
+  };
+  for (int k = 0; k < K; ++k) {
+    const KernelInfo &info = I.infos[k];
+    std::string name = info.layer.empty() ? info.op + "#" + std::to_string(k) : info.layer;
+    auto [it, inserted] = layerIndex.emplace(name, int(r.layers.size()));
+    if (inserted) {
+      LayerTiming lt;
+      lt.layer = name;
+      r.layers.push_back(lt);
+      names.emplace_back();
+    }
+    Names &n = names[it->second];
+    if (info.role == KernelRole::Forward)
+      n.fwdOps.push_back(info.op);
+    else
+      addUnique(n.bwdOps, info.op);
+    addUnique(n.impls, info.impl);
+    layerOf[k] = it->second;
+  }
+  auto join = [](const std::vector<std::string> &v) {
+    std::string s;
+    for (const std::string &x : v)
+      s += (s.empty() ? "" : "+") + x;
+    return s;
+  };
+  for (size_t l = 0; l < r.layers.size(); ++l) {
+    r.layers[l].op = join(names[l].fwdOps.empty() ? names[l].bwdOps : names[l].fwdOps);
+    r.layers[l].impl = join(names[l].impls);
+  }
+
+  // samples[l][role]: per run, the sum over the layer's kernels of that role;
+  // slot 3 is the sum over all of them.
+  const size_t L = r.layers.size();
+  std::vector<std::array<bool, 3>> hasRole(L, {false, false, false});
+  for (int k = 0; k < K; ++k)
+    hasRole[size_t(layerOf[k])][size_t(I.infos[k].role)] = true;
+  std::vector<std::array<std::vector<double>, 4>> samples(L);
+  std::vector<std::array<double, 4>> perRun(L);
+  std::vector<clock::time_point> stamps(static_cast<size_t>(K) + 1);
+  for (int i = 0; i < iterations; ++i) {
+    for (auto &p : perRun)
+      p.fill(0.0);
+    I.stageInputs();
+    stamps[0] = clock::now();
+    for (int k = 0; k < K; ++k) {
+      I.runStep(size_t(k));
+      stamps[size_t(k) + 1] = clock::now();
+    }
+    for (int k = 0; k < K; ++k) {
+      double ms = msSince(stamps[size_t(k)], stamps[size_t(k) + 1]);
+      perRun[size_t(layerOf[k])][size_t(I.infos[k].role)] += ms;
+      perRun[size_t(layerOf[k])][3] += ms;
+    }
+    for (size_t l = 0; l < L; ++l)
+      for (size_t j = 0; j < 4; ++j)
+        if (j == 3 || hasRole[l][j])
+          samples[l][j].push_back(perRun[l][j]);
+  }
+  for (size_t l = 0; l < L; ++l) {
+    LayerTiming &lt = r.layers[l];
+    lt.forward = Stats::of(std::move(samples[l][0]));
+    lt.backwardData = Stats::of(std::move(samples[l][1]));
+    lt.backwardWeights = Stats::of(std::move(samples[l][2]));
+    lt.stats = Stats::of(std::move(samples[l][3]));
+    r.sumLayerMedians += lt.forward.median + lt.backwardData.median + lt.backwardWeights.median;
+  }
+  r.ratio = r.total.median > 0 ? r.sumLayerMedians / r.total.median : 0;
+  return r;
+}
