@@ -79,11 +79,21 @@ LogicalResult convertAttr(Operation *op, StringRef name, Attribute attr,
 
 /// What graph input `arg` is, from the roles of the operands it feeds
 /// (DLDialect.td, "Operand roles"): the first label, index, binary or
-/// sequence-continuation use decides; otherwise it is data.
-LogicalResult recordInputRole(BlockArgument arg, dlc::module::Tensor &t) {
+/// sequence-continuation use decides (through filters, which pass items on);
+/// otherwise it is data.
+LogicalResult recordInputRole(Value arg, dlc::module::Tensor &t) {
   namespace ops = dlc::ops;
   for (OpOperand &use : arg.getUses()) {
     Operation *op = use.getOwner();
+    // A filter passes items through: its input is what its result is used as.
+    if (op->hasTrait<mlir::dl::OpTrait::DataDependentShape>() &&
+        use.getOperandNumber() < op->getNumResults()) {
+      if (failed(recordInputRole(op->getResult(use.getOperandNumber()), t)))
+        return failure();
+      if (t.role() != dlc::module::Tensor::DATA)
+        return success();
+      continue;
+    }
     std::optional<ops::Role> role = mlir::dl::getOperandRole(op, use.getOperandNumber());
     if (!role)
       continue;
@@ -231,8 +241,14 @@ LogicalResult Emitter::emitParam(Operation *op) {
   }
   if (options.weights) {
     auto it = options.weights->find(name.str());
-    if (it != options.weights->end())
+    if (it != options.weights->end()) {
       writer.setParamData(m.params_size() - 1, it->second);
+      return success();
+    }
+  }
+  if (auto value = op->getAttrOfType<DenseElementsAttr>("value")) {
+    auto values = value.getValues<float>();
+    writer.setParamData(m.params_size() - 1, std::vector<float>(values.begin(), values.end()));
   }
   return success();
 }

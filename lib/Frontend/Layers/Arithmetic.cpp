@@ -40,8 +40,34 @@ FailureOr<Operation *> importEltwise(LayerContext &L) {
   return op;
 }
 
+FailureOr<Operation *> importReduction(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.reduction_param();
+  const char *operation = "sum";
+  switch (p.operation()) {
+  case caffe::ReductionParameter::SUM: operation = "sum"; break;
+  case caffe::ReductionParameter::ASUM: operation = "asum"; break;
+  case caffe::ReductionParameter::SUMSQ: operation = "sumsq"; break;
+  case caffe::ReductionParameter::MEAN: operation = "mean"; break;
+  }
+  Operation *op =
+      L.create<mlir::dl::ReductionOp>(L.bottom(0), L.i64(p.axis()), L.f64(p.coeff()));
+  op->setAttr("operation", L.str(operation)); // as for Eltwise
+  return op;
+}
+
+FailureOr<Operation *> importArgMax(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.argmax_param();
+  return L.create<mlir::dl::ArgMaxOp>(L.bottom(0), L.boolean(p.out_max_val()), L.i64(p.top_k()),
+                                      p.has_axis() ? L.i64(p.axis()) : IntegerAttr());
+}
+
 } // namespace
 
-DLC_REGISTER_LAYERS({"Eltwise", importEltwise});
+DLC_REGISTER_LAYERS({"Eltwise", importEltwise}, {"Reduction", importReduction},
+                    {"ArgMax", importArgMax});
 
 } // namespace dlc::frontend

@@ -138,8 +138,20 @@ FailureOr<Operation *> importInnerProduct(LayerContext &L) {
                                             L.i64(*axis), L.boolean(p.transpose()));
 }
 
+/// Im2col: the convolution_param geometry, no weights.
+FailureOr<Operation *> importIm2col(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  ConvGeometry g;
+  if (failed(convGeometry(L, L.layer.convolution_param(), L.rankOf(L.bottom(0)), g)))
+    return failure();
+  return L.create<mlir::dl::Im2colOp>(L.bottom(0), L.i64s(g.kernel), L.i64s(g.stride),
+                                      L.i64s(g.pad), L.i64s(g.dilation));
+}
+
 } // namespace
 
+DLC_REGISTER_LAYERS({"Im2col", importIm2col});
 DLC_REGISTER_LAYERS({"Convolution", importConvolutionLike<mlir::dl::ConvolutionOp>},
                     {"Deconvolution", importConvolutionLike<mlir::dl::DeconvolutionOp>},
                     {"InnerProduct", importInnerProduct});

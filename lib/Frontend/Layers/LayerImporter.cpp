@@ -138,6 +138,19 @@ caffe::FillerParameter LayerContext::weightFiller(bool has,
   return x;
 }
 
+Value LayerContext::constant(StringRef suffix, ArrayRef<int64_t> shape, ArrayRef<float> data) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  auto value = cast<DenseFPElementsAttr>(DenseElementsAttr::get(type, data));
+  return b.create<mlir::dl::ParamOp>(loc, type, str(layer.name() + "/" + suffix.str()),
+                                     fillerAttr(constantFiller(0.0f)), f64(0.0), f64(0.0),
+                                     value);
+}
+
+std::string LayerContext::netFile() const {
+  auto file = loc->findInstanceOf<FileLineColLoc>();
+  return file ? file.getFilename().str() : std::string();
+}
+
 caffe::FillerParameter LayerContext::constantFiller(float value) {
   caffe::FillerParameter f;
   f.set_type("constant");
@@ -212,7 +225,7 @@ FailureOr<Value> LayerContext::param(unsigned index, ArrayRef<int64_t> shape,
   }
   std::string name = sharedName.empty() ? layer.name() + "/" + std::to_string(index) : sharedName;
   Value v = b.create<mlir::dl::ParamOp>(loc, type, str(name), fillerAttr(filler), f64(lr),
-                                        f64(decay));
+                                        f64(decay), /*value=*/DenseFPElementsAttr());
   if (!sharedName.empty())
     net.sharedParams[sharedName] = v;
   return v;

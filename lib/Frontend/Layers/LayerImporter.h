@@ -145,6 +145,13 @@ public:
   mlir::FailureOr<mlir::Value> param(unsigned index, llvm::ArrayRef<int64_t> shape,
                                      const caffe::FillerParameter &filler,
                                      ParamKind kind = ParamKind::Learned);
+  /// A blob whose values the net file gives (e.g. InfogainLoss's `source`
+  /// matrix): a dl.param "<layer>/<suffix>" holding `data`, never trained
+  /// (lr_mult and decay_mult 0).
+  mlir::Value constant(llvm::StringRef suffix, llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<float> data);
+  /// The file the layer was read from ("" when unknown).
+  std::string netFile() const;
   /// The filler of a weight blob: the layer's own, or (when the layer gives
   /// none and --random-weights is set) xavier.
   caffe::FillerParameter weightFiller(bool has, const caffe::FillerParameter &f) const;

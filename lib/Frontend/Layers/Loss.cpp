@@ -10,6 +10,10 @@
 
 #include "LayerImporter.h"
 
+#include "llvm/Support/Path.h"
+
+#include <fstream>
+
 using namespace mlir;
 
 namespace dlc::frontend {
@@ -83,6 +87,85 @@ FailureOr<Operation *> importContrastiveLoss(LayerContext &L) {
                                                lossAttrs(L, nullptr).lossWeight);
 }
 
+FailureOr<Operation *> importHingeLoss(LayerContext &L) {
+  if (failed(L.expectBottoms(2, 2)))
+    return failure();
+  bool l2 = L.layer.hinge_loss_param().norm() == caffe::HingeLossParameter::L2;
+  return L.create<mlir::dl::HingeLossOp>(L.bottom(0), L.bottom(1), L.str(l2 ? "l2" : "l1"),
+                                         lossAttrs(L, nullptr).lossWeight);
+}
+
+FailureOr<Operation *> importMultinomialLogisticLoss(LayerContext &L) {
+  if (failed(L.expectBottoms(2, 2)))
+    return failure();
+  return L.create<mlir::dl::MultinomialLogisticLossOp>(L.bottom(0), L.bottom(1),
+                                                       lossAttrs(L, nullptr).lossWeight);
+}
+
+/// The infogain matrix of `infogain_loss_param.source`: a binary BlobProto.
+/// Caffe opens the path as given (relative to the working directory); a
+/// relative path is also looked for next to the net file.
+FailureOr<Value> infogainFromSource(LayerContext &L, const std::string &source) {
+  std::vector<std::string> tried = {source};
+  std::string dir = llvm::sys::path::parent_path(L.netFile()).str();
+  if (!llvm::sys::path::is_absolute(source) && !dir.empty())
+    tried.push_back((llvm::Twine(dir) + llvm::sys::path::get_separator() + source).str());
+  for (const std::string &path : tried) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      continue;
+    caffe::BlobProto blob;
+    if (!blob.ParseFromIstream(&in))
+      return L.emitError() << "infogain_loss_param source '" << path
+                           << "' is not a binary BlobProto";
+    SmallVector<int64_t> shape;
+    if (blob.has_shape())
+      shape.assign(blob.shape().dim().begin(), blob.shape().dim().end());
+    else // Caffe's legacy 4-D blob
+      shape = {blob.num(), blob.channels(), blob.height(), blob.width()};
+    int64_t expected = 1;
+    for (int64_t d : shape)
+      expected = d < 0 ? -1 : expected * d;
+    int64_t count = blob.data_size() ? blob.data_size() : blob.double_data_size();
+    if (expected < 0 || count != expected)
+      return L.emitError() << "infogain_loss_param source '" << path << "' holds " << count
+                           << " values for its shape";
+    if (failed(checkTensorSize(L.loc, shape, "infogain matrix")))
+      return failure();
+    std::vector<float> data(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+      data[size_t(i)] = blob.data_size() ? blob.data(int(i)) : float(blob.double_data(int(i)));
+    return L.constant("infogain", shape, data);
+  }
+  InFlightDiagnostic d = L.emitError() << "cannot open infogain_loss_param source '" << source
+                                       << "'";
+  if (tried.size() > 1)
+    d << " (nor '" << tried[1] << "')";
+  return failure();
+}
+
+/// InfogainLoss: the matrix H is a third bottom or read from `source`.
+FailureOr<Operation *> importInfogainLoss(LayerContext &L) {
+  if (failed(L.expectBottoms(2, 3)))
+    return failure();
+  const auto &p = L.layer.infogain_loss_param();
+  Value h;
+  if (L.bottoms().size() == 3) {
+    h = L.bottom(2);
+  } else {
+    if (!p.has_source())
+      return L.emitError() << "InfogainLoss needs the infogain matrix as a third bottom or "
+                              "infogain_loss_param { source }";
+    auto v = infogainFromSource(L, p.source());
+    if (failed(v))
+      return failure();
+    h = *v;
+  }
+  LossAttrs a = lossAttrs(L, "valid");
+  return L.create<mlir::dl::InfogainLossOp>(L.bottom(0), L.bottom(1), h, L.i64(p.axis()),
+                                            a.ignoreLabel, a.normalization, a.lossWeight);
+}
+
 FailureOr<Operation *> importAccuracy(LayerContext &L) {
   if (failed(L.expectBottoms(2, 2)))
     return failure();
@@ -102,5 +185,7 @@ DLC_REGISTER_LAYERS({"SoftmaxWithLoss", importSoftmaxWithLoss},
                     {"EuclideanLoss", importEuclideanLoss},
                     {"SigmoidCrossEntropyLoss", importSigmoidCrossEntropyLoss},
                     {"ContrastiveLoss", importContrastiveLoss}, {"Accuracy", importAccuracy});
+DLC_REGISTER_LAYERS({"HingeLoss", importHingeLoss}, {"InfogainLoss", importInfogainLoss},
+                    {"MultinomialLogisticLoss", importMultinomialLogisticLoss});
 
 } // namespace dlc::frontend

@@ -68,8 +68,47 @@ FailureOr<Operation *> importPReLU(LayerContext &L) {
   return L.create<mlir::dl::PReLUOp>(L.bottom(0), *slope, L.boolean(p.channel_shared()));
 }
 
+/// Exp and Log: base, scale, shift (ExpParameter / LogParameter).
+template <typename OpT, typename P>
+FailureOr<Operation *> importExpLog(LayerContext &L, const P &p) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  return L.create<OpT>(L.bottom(0), L.f64(p.base()), L.f64(p.scale()), L.f64(p.shift()));
+}
+FailureOr<Operation *> importExp(LayerContext &L) {
+  return importExpLog<mlir::dl::ExpOp>(L, L.layer.exp_param());
+}
+FailureOr<Operation *> importLog(LayerContext &L) {
+  return importExpLog<mlir::dl::LogOp>(L, L.layer.log_param());
+}
+
+FailureOr<Operation *> importThreshold(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  return L.create<mlir::dl::ThresholdOp>(L.bottom(0),
+                                         L.f64(L.layer.threshold_param().threshold()));
+}
+
+FailureOr<Operation *> importClip(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.clip_param();
+  // Both are required fields of ClipParameter.
+  if (!L.layer.has_clip_param() || !p.has_min() || !p.has_max())
+    return L.emitError() << "Clip needs clip_param with min and max";
+  return L.create<mlir::dl::ClipOp>(L.bottom(0), L.f64(p.min()), L.f64(p.max()));
+}
+
+FailureOr<Operation *> importSwish(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  return L.create<mlir::dl::SwishOp>(L.bottom(0), L.f64(L.layer.swish_param().beta()));
+}
+
 } // namespace
 
+DLC_REGISTER_LAYERS({"Exp", importExp}, {"Log", importLog}, {"Threshold", importThreshold},
+                    {"Clip", importClip}, {"Swish", importSwish});
 DLC_REGISTER_LAYERS({"ReLU", importReLU}, {"Sigmoid", importUnary<mlir::dl::SigmoidOp>},
                     {"TanH", importUnary<mlir::dl::TanHOp>},
                     {"AbsVal", importUnary<mlir::dl::AbsValOp>},

@@ -117,8 +117,17 @@ FailureOr<Operation *> importBias(LayerContext &L) {
   return L.create<mlir::dl::BiasOp>(L.bottom(0), bias, L.i64(axis), L.i64(p.num_axes()));
 }
 
+FailureOr<Operation *> importMVN(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.mvn_param();
+  return L.create<mlir::dl::MVNOp>(L.bottom(0), L.boolean(p.normalize_variance()),
+                                   L.boolean(p.across_channels()), L.f64(p.eps()));
+}
+
 } // namespace
 
+DLC_REGISTER_LAYERS({"MVN", importMVN});
 DLC_REGISTER_LAYERS({"Softmax", importSoftmax}, {"BatchNorm", importBatchNorm},
                     {"Scale", importScale}, {"Bias", importBias});
 

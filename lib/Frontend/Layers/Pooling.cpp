@@ -15,6 +15,15 @@ using namespace mlir;
 namespace dlc::frontend {
 namespace {
 
+const char *poolMethod(caffe::PoolingParameter::PoolMethod m) {
+  switch (m) {
+  case caffe::PoolingParameter::MAX: return "max";
+  case caffe::PoolingParameter::AVE: return "ave";
+  case caffe::PoolingParameter::STOCHASTIC: return "stochastic";
+  }
+  return "max";
+}
+
 FailureOr<Operation *> importPooling(LayerContext &L) {
   if (failed(L.expectBottoms(1, 1)))
     return failure();
@@ -47,14 +56,8 @@ FailureOr<Operation *> importPooling(LayerContext &L) {
     pad = {p.pad_h(), p.pad_w()};
   else
     pad = {p.pad(), p.pad()};
-  const char *method = "max";
-  switch (p.pool()) {
-  case caffe::PoolingParameter::MAX: method = "max"; break;
-  case caffe::PoolingParameter::AVE: method = "ave"; break;
-  case caffe::PoolingParameter::STOCHASTIC: method = "stochastic"; break;
-  }
   return L.create<mlir::dl::PoolingOp>(
-      L.bottom(0), L.str(method), L.i64s(kernel), L.i64s(stride), L.i64s(pad),
+      L.bottom(0), L.str(poolMethod(p.pool())), L.i64s(kernel), L.i64s(stride), L.i64s(pad),
       L.boolean(p.global_pooling()),
       L.str(p.round_mode() == caffe::PoolingParameter::FLOOR ? "floor" : "ceil"));
 }
@@ -69,8 +72,21 @@ FailureOr<Operation *> importLRN(LayerContext &L) {
                                                                    : "across_channels"));
 }
 
+/// SPP: spp_param's pyramid_height and pool (SPPParameter::PoolMethod has
+/// the same values as PoolingParameter's).
+FailureOr<Operation *> importSPP(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.spp_param();
+  if (!p.has_pyramid_height())
+    return L.emitError() << "SPP needs spp_param { pyramid_height }";
+  return L.create<mlir::dl::SPPOp>(
+      L.bottom(0), L.i64(p.pyramid_height()),
+      L.str(poolMethod(caffe::PoolingParameter::PoolMethod(int(p.pool())))));
+}
+
 } // namespace
 
-DLC_REGISTER_LAYERS({"Pooling", importPooling}, {"LRN", importLRN});
+DLC_REGISTER_LAYERS({"Pooling", importPooling}, {"LRN", importLRN}, {"SPP", importSPP});
 
 } // namespace dlc::frontend

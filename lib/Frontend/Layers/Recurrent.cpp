@@ -1,4 +1,4 @@
-//===- Recurrent.cpp - Embed, LSTM ----------------------------------------===//
+//===- Recurrent.cpp - Embed, LSTM, RNN -----------------------------------===//
 //
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -28,52 +28,92 @@ FailureOr<Operation *> importEmbed(LayerContext &L) {
                                      L.i64(p.input_dim()));
 }
 
-/// Caffe's LSTM blobs, in order: W_xc [4H, I], b_c [4H], W_xc_static
-/// [4H, I_static] (with a third bottom), W_hc [4H, H].
-FailureOr<Operation *> importLSTM(LayerContext &L) {
+/// What LSTM and RNN share (recurrent_layer.cpp): x is T x N x ..., cont
+/// T x N, an optional static input N x ...; H = num_output, I the size of
+/// one x item, Is that of one static item (0 without).
+struct RecurrentSizes {
+  int64_t h = 0, in = 1, inStatic = 0;
+};
+
+LogicalResult recurrentSizes(LayerContext &L, StringRef type, RecurrentSizes &s) {
   if (failed(L.expectBottoms(2, 3)))
     return failure();
   const auto &p = L.layer.recurrent_param();
   if (p.num_output() == 0)
-    return L.emitError() << "LSTM needs a positive num_output";
+    return L.emitError() << type << " needs a positive num_output";
   if (p.expose_hidden())
-    return L.emitError() << "LSTM with expose_hidden: true is not supported";
+    return L.emitError() << type << " with expose_hidden: true is not supported";
   auto xs = L.shapeOf(L.bottom(0));
   if (xs.size() < 2)
-    return L.emitError() << "LSTM input must be T x N x ...";
-  int64_t h = p.num_output(), in = 1;
+    return L.emitError() << type << " input must be T x N x ...";
+  s.h = p.num_output();
   for (size_t i = 2; i < xs.size(); ++i)
-    in *= xs[i];
-  bool hasStatic = L.bottoms().size() == 3;
-  caffe::FillerParameter wf = L.weightFiller(p.has_weight_filler(), p.weight_filler());
-  auto wxc = L.param(0, {4 * h, in}, wf);
-  if (failed(wxc))
-    return failure();
-  auto bc = L.param(1, {4 * h}, p.bias_filler());
-  if (failed(bc))
-    return failure();
-  unsigned next = 2;
-  Value xStatic, wxcStatic;
-  if (hasStatic) {
-    xStatic = L.bottom(2);
-    auto ss = L.shapeOf(xStatic);
-    int64_t is = 1;
+    s.in *= xs[i];
+  if (L.bottoms().size() == 3) {
+    auto ss = L.shapeOf(L.bottom(2));
+    s.inStatic = 1;
     for (size_t i = 1; i < ss.size(); ++i)
-      is *= ss[i];
-    auto ws = L.param(next++, {4 * h, is}, wf);
-    if (failed(ws))
-      return failure();
-    wxcStatic = *ws;
+      s.inStatic *= ss[i];
   }
-  auto whc = L.param(next, {4 * h, h}, wf);
-  if (failed(whc))
+  return success();
+}
+
+/// Creates the layer's blobs in order, with `shapes` and the weight filler,
+/// except those listed in `biases` (bias filler).
+LogicalResult recurrentBlobs(LayerContext &L, ArrayRef<SmallVector<int64_t>> shapes,
+                             ArrayRef<unsigned> biases, SmallVectorImpl<Value> &blobs) {
+  const auto &p = L.layer.recurrent_param();
+  caffe::FillerParameter wf = L.weightFiller(p.has_weight_filler(), p.weight_filler());
+  for (auto [i, shape] : llvm::enumerate(shapes)) {
+    bool bias = llvm::is_contained(biases, unsigned(i));
+    auto v = L.param(unsigned(i), shape, bias ? p.bias_filler() : wf);
+    if (failed(v))
+      return failure();
+    blobs.push_back(*v);
+  }
+  return success();
+}
+
+/// Caffe's LSTM blobs, in order: W_xc [4H, I], b_c [4H], W_xc_static
+/// [4H, I_static] (with a third bottom), W_hc [4H, H].
+FailureOr<Operation *> importLSTM(LayerContext &L) {
+  RecurrentSizes s;
+  if (failed(recurrentSizes(L, "LSTM", s)))
     return failure();
-  return L.create<mlir::dl::LSTMOp>(L.bottom(0), L.bottom(1), xStatic, *wxc, *bc, wxcStatic,
-                                    *whc, L.i64(h), L.boolean(false));
+  SmallVector<SmallVector<int64_t>> shapes = {{4 * s.h, s.in}, {4 * s.h}};
+  if (s.inStatic)
+    shapes.push_back({4 * s.h, s.inStatic});
+  shapes.push_back({4 * s.h, s.h});
+  SmallVector<Value> w;
+  if (failed(recurrentBlobs(L, shapes, {1}, w)))
+    return failure();
+  Value xStatic = s.inStatic ? L.bottom(2) : Value(), wStatic = s.inStatic ? w[2] : Value();
+  return L.create<mlir::dl::LSTMOp>(L.bottom(0), L.bottom(1), xStatic, w[0], w[1], wStatic,
+                                    w.back(), L.i64(s.h), L.boolean(false));
+}
+
+/// Caffe's RNN blobs (rnn_layer.cpp, in the order its unrolled net creates
+/// them): W_xh [H, I], b_h [H], W_xh_static [H, I_static] (with a third
+/// bottom), W_hh [H, H], W_ho [H, H], b_o [H].
+FailureOr<Operation *> importRNN(LayerContext &L) {
+  RecurrentSizes s;
+  if (failed(recurrentSizes(L, "RNN", s)))
+    return failure();
+  SmallVector<SmallVector<int64_t>> shapes = {{s.h, s.in}, {s.h}};
+  if (s.inStatic)
+    shapes.push_back({s.h, s.inStatic});
+  shapes.append({{s.h, s.h}, {s.h, s.h}, {s.h}});
+  unsigned k = s.inStatic ? 3 : 2; // index of W_hh
+  SmallVector<Value> w;
+  if (failed(recurrentBlobs(L, shapes, {1, k + 2}, w)))
+    return failure();
+  Value xStatic = s.inStatic ? L.bottom(2) : Value(), wStatic = s.inStatic ? w[2] : Value();
+  return L.create<mlir::dl::RNNOp>(L.bottom(0), L.bottom(1), xStatic, w[0], w[1], wStatic, w[k],
+                                   w[k + 1], w[k + 2], L.i64(s.h), L.boolean(false));
 }
 
 } // namespace
 
-DLC_REGISTER_LAYERS({"Embed", importEmbed}, {"LSTM", importLSTM});
+DLC_REGISTER_LAYERS({"Embed", importEmbed}, {"LSTM", importLSTM}, {"RNN", importRNN});
 
 } // namespace dlc::frontend

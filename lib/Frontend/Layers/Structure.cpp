@@ -79,8 +79,53 @@ FailureOr<Operation *> importSilence(LayerContext &L) {
   return L.createWithResults<mlir::dl::SilenceOp>(0, L.bottoms());
 }
 
+FailureOr<Operation *> importTile(LayerContext &L) {
+  if (failed(L.expectBottoms(1, 1)))
+    return failure();
+  const auto &p = L.layer.tile_param();
+  if (!p.has_tiles())
+    return L.emitError() << "Tile needs tile_param { tiles }";
+  return L.create<mlir::dl::TileOp>(L.bottom(0), L.i64(p.axis()), L.i64(p.tiles()));
+}
+
+FailureOr<Operation *> importBatchReindex(LayerContext &L) {
+  if (failed(L.expectBottoms(2, 2)))
+    return failure();
+  return L.create<mlir::dl::BatchReindexOp>(L.bottom(0), L.bottom(1));
+}
+
+/// Filter: bottoms to filter, then the selector; one top per filtered bottom.
+FailureOr<Operation *> importFilter(LayerContext &L) {
+  if (failed(L.expectBottoms(2, SIZE_MAX)))
+    return failure();
+  size_t n = L.bottoms().size() - 1;
+  if (size_t(L.layer.top_size()) != n)
+    return L.emitError() << "Filter needs one top per bottom except the last (the selector): "
+                         << n << " top(s), got " << L.layer.top_size();
+  return L.createWithResults<mlir::dl::FilterOp>(unsigned(n), L.bottoms().drop_back(),
+                                                 L.bottoms().back());
+}
+
+/// Parameter: its one blob (parameter_param.shape) is the top; no op.
+FailureOr<Operation *> importParameter(LayerContext &L) {
+  if (failed(L.expectBottoms(0, 0)))
+    return failure();
+  if (L.layer.top_size() != 1)
+    return L.emitError() << "Parameter has exactly one top";
+  const auto &dims = L.layer.parameter_param().shape().dim();
+  SmallVector<int64_t> shape(dims.begin(), dims.end());
+  // Caffe gives the blob no filler: zeros unless trained weights are loaded.
+  auto v = L.param(0, shape, L.weightFiller(false, LayerContext::constantFiller(0.0f)));
+  if (failed(v))
+    return failure();
+  L.defineTops(*v);
+  return nullptr;
+}
+
 } // namespace
 
+DLC_REGISTER_LAYERS({"Tile", importTile}, {"BatchReindex", importBatchReindex},
+                    {"Filter", importFilter}, {"Parameter", importParameter});
 DLC_REGISTER_LAYERS({"Concat", importConcat}, {"Slice", importSlice}, {"Crop", importCrop},
                     {"Flatten", importFlatten}, {"Reshape", importReshape},
                     {"Silence", importSilence});

@@ -285,6 +285,10 @@ LogicalResult ParamOp::verify() {
   }
   if (type.getValue() == "uniform" && minV.value_or(0) > maxV.value_or(1))
     return emitOpError("uniform filler needs min <= max");
+  if (auto value = getValueAttr())
+    if (cast<ShapedType>(value.getType()).getShape() != getType().getShape())
+      return emitOpError("value has shape ")
+             << value.getType() << ", the param is " << getType();
   return success();
 }
 

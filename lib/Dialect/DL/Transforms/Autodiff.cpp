@@ -24,6 +24,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 
+#include <limits>
+
 namespace mlir::dl {
 #define GEN_PASS_DEF_DLAUTODIFF
 #include "dlc/Dialect/DL/Transforms/Passes.h.inc"
@@ -206,8 +208,21 @@ LogicalResult Autodiff::differentiate(func::FuncOp func) {
     for (unsigned i = 0; i < resultGrads.size(); ++i)
       if (!resultGrads[i]) {
         Value r = op->getResult(i);
-        resultGrads[i] =
-            constant(op->getLoc(), nameOf(r) + "@zero", cast<RankedTensorType>(r.getType()), 0.0);
+        auto type = cast<RankedTensorType>(r.getType());
+        if (type.hasStaticShape()) {
+          resultGrads[i] = constant(op->getLoc(), nameOf(r) + "@zero", type, 0.0);
+          continue;
+        }
+        // A run-time size (docs/dialect.md): zeros shaped like `r` as
+        // threshold(r, +inf), which is 0 for every value, NaN and inf included.
+        OperationState st(op->getLoc(), "dl.threshold");
+        st.addOperands(r);
+        st.addAttribute("threshold",
+                        b.getF64FloatAttr(std::numeric_limits<double>::infinity()));
+        st.addAttribute("dl.tops", b.getStrArrayAttr({nameOf(r) + "@zero"}));
+        st.addAttribute("dl.role", b.getStringAttr("backward_data"));
+        st.addTypes(type);
+        resultGrads[i] = b.create(st)->getResult(0);
       }
 
     SmallVector<int64_t> dataWrt, weightWrt;

@@ -22,14 +22,18 @@ def DL_ParamOp : DL_Op<"param", [Pure]> {
     (or a name derived from the layer), `filler` the layer's FillerParameter
     (`type`, `value`, `min`, `max`, `mean`, `std`, `sparse`, `variance_norm`),
     and `lr_mult`/`decay_mult` the ParamSpec multipliers. Shared parameters are
-    one `dl.param` with several users.
+    one `dl.param` with several users. `value`, when present, is the blob's
+    contents as the net file gives them (e.g. InfogainLoss's `source` matrix);
+    the filler is then unused, and trained weights (`dlc compile --weights`)
+    still take precedence.
 
     ```mlir
     %w = dl.param {name = "conv1_w", filler = {type = "xavier"}} : tensor<20x1x5x5xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, DictionaryAttr:$filler,
-                       DL_F64<"1.0">:$lr_mult, DL_F64<"1.0">:$decay_mult);
+                       DL_F64<"1.0">:$lr_mult, DL_F64<"1.0">:$decay_mult,
+                       OptionalAttr<FloatElementsAttr<32>>:$value);
   let results = (outs StaticShapeTensorOf<[F32]>:$output);
   let assemblyFormat = "attr-dict `:` type($output)";
   let hasVerifier = 1;

@@ -85,7 +85,7 @@ def DL_BatchReindexOp : DL_LayerOp<"batch_reindex"> {
   let results = (outs DL_Tensor:$output);
 }
 
-def DL_FilterOp : DL_LayerOp<"filter", [DL_DataDependentShape]> {
+def DL_FilterOp : DL_VariadicLayerOp<"filter", [DL_DataDependentShape]> {
   let summary = "Caffe Filter layer";
   let description = [{
     Caffe's `FilterLayer` (filter_layer.cpp): result i holds the items of
