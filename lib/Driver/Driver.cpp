@@ -174,32 +174,16 @@ int runCompile(const CompileOptions &options) {
   if (!module)
     return code;
 
-  // Dropout in train mode draws its mask from a stream seeded per layer from
-  // the module seed (docs/autodiff.md).
-  module->walk([&](Operation *op) {
-    if (op->getName().getStringRef() != "dl.dropout")
-      return;
-    auto train = op->getAttrOfType<BoolAttr>("train");
-    if (!train || !train.getValue())
-      return;
-    uint64_t h = 1469598103934665603ull ^ options.seed; // FNV-1a over the layer name
-    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-      for (char c : name.getName().getValue())
-        h = (h ^ uint8_t(c)) * 1099511628211ull;
-    op->setAttr("seed", IntegerAttr::get(IntegerType::get(&ctx, 64), int64_t(h >> 1)));
-  });
-
-  // The lowering pipeline (docs/architecture.md).
+  // The lowering pipeline, registered as dl-compile so that dl-opt can run
+  // exactly this (docs/architecture.md).
   PassManager pm(&ctx);
-  pm.addPass(mlir::dl::createDLShapeInference());
-  if (options.gradient)
-    pm.addPass(mlir::dl::createDLAutodiff());
-  mlir::dl::DLSelectKernelsOptions sk;
-  sk.convAlgorithm = options.convAlgorithm;
-  sk.impl = options.impl;
-  pm.addPass(mlir::dl::createDLSelectKernels(sk));
-  if (options.planBuffers)
-    pm.addPass(mlir::dl::createDLPlanBuffers());
+  mlir::dl::CompilePipelineOptions pipeline;
+  pipeline.seed = options.seed;
+  pipeline.gradient = options.gradient;
+  pipeline.convAlgorithm = options.convAlgorithm;
+  pipeline.impl = options.impl;
+  pipeline.planBuffers = options.planBuffers;
+  mlir::dl::buildCompilePipeline(pm, pipeline);
 
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> irOut;
@@ -215,13 +199,14 @@ int runCompile(const CompileOptions &options) {
     flags.enableDebugInfo(true, false);
   if (!printAfter.empty()) {
     bool known = false;
-    for (auto &p : pm.getPasses())
+    std::string passes;
+    for (auto &p : pm.getPasses()) {
       known |= p.getArgument() == printAfter;
+      passes += (passes.empty() ? "" : ", ") + p.getArgument().str();
+    }
     if (!known) {
       llvm::errs() << "error: --emit=mlir-after=" << printAfter
-                   << ": no such pass in the pipeline (dl-shape-inference, "
-                   << (options.gradient ? "dl-autodiff, " : "") << "dl-select-kernels"
-                   << (options.planBuffers ? ", dl-plan-buffers" : "") << ")\n";
+                   << ": no such pass in the pipeline (" << passes << ")\n";
       return kExitUsage;
     }
     pm.enableIRPrinting([](Pass *, Operation *) { return false; },

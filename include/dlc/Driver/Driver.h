@@ -12,6 +12,8 @@
 #ifndef DLC_DRIVER_DRIVER_H
 #define DLC_DRIVER_DRIVER_H
 
+#include "dlc/Support/ExitCodes.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,13 +21,11 @@
 
 namespace dlc::driver {
 
-/// Process exit codes of dlc and dlrun.
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitUserError = 1,  ///< bad input: syntax, unsupported layer, bad shape...
-  kExitUsage = 2,      ///< bad command line
-  kExitInternal = 70,  ///< a bug in dlc (EX_SOFTWARE)
-};
+// The commands return the exit codes every dlc tool shares.
+using dlc::kExitInternal;
+using dlc::kExitOk;
+using dlc::kExitUsage;
+using dlc::kExitUserError;
 
 /// How to read a net (shared by import and compile).
 struct NetOptions {
