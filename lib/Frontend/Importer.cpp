@@ -71,7 +71,7 @@ Location Importer::layerLoc(size_t index) const {
 bool Importer::checkSupportedTypes() {
   std::vector<size_t> bad;
   for (int i = 0; i < net.net.layer_size(); ++i)
-    if (!lookupLayerImporter(net.net.layer(i).type()))
+    if (!lookupLayer(net.net.layer(i).type()))
       bad.push_back(i);
   if (bad.empty())
     return true;
@@ -95,7 +95,11 @@ bool Importer::checkSupportedTypes() {
 LogicalResult Importer::importLayer(size_t index) {
   const caffe::LayerParameter &layer = net.net.layer(index);
   LayerContext context(state, layer, layerLoc(index), b);
-  FailureOr<Operation *> op = lookupLayerImporter(layer.type())(context);
+  const LayerRegistration &reg = *lookupLayer(layer.type());
+  if (reg.minBottoms != kOwnBottoms &&
+      failed(context.expectBottoms(reg.minBottoms, reg.maxBottoms)))
+    return failure();
+  FailureOr<Operation *> op = reg.import(context);
   if (failed(op))
     return failure();
   return *op ? finishOp(context, *op) : success();

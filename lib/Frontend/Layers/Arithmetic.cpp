@@ -16,8 +16,6 @@ namespace dlc::frontend {
 namespace {
 
 FailureOr<Operation *> importEltwise(LayerContext &L) {
-  if (failed(L.expectBottoms(2, SIZE_MAX)))
-    return failure();
   const auto &p = L.layer.eltwise_param();
   const char *operation = "sum";
   switch (p.operation()) {
@@ -41,8 +39,6 @@ FailureOr<Operation *> importEltwise(LayerContext &L) {
 }
 
 FailureOr<Operation *> importReduction(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.reduction_param();
   const char *operation = "sum";
   switch (p.operation()) {
@@ -58,8 +54,6 @@ FailureOr<Operation *> importReduction(LayerContext &L) {
 }
 
 FailureOr<Operation *> importArgMax(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.argmax_param();
   return L.create<mlir::dl::ArgMaxOp>(L.bottom(0), L.boolean(p.out_max_val()), L.i64(p.top_k()),
                                       p.has_axis() ? L.i64(p.axis()) : IntegerAttr());
@@ -67,7 +61,7 @@ FailureOr<Operation *> importArgMax(LayerContext &L) {
 
 } // namespace
 
-DLC_REGISTER_LAYERS({"Eltwise", importEltwise}, {"Reduction", importReduction},
+DLC_REGISTER_LAYERS({"Eltwise", importEltwise, 2, kAnyNumber}, {"Reduction", importReduction},
                     {"ArgMax", importArgMax});
 
 } // namespace dlc::frontend

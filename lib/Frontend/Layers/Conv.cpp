@@ -83,8 +83,6 @@ LogicalResult convGeometry(LayerContext &L, const caffe::ConvolutionParameter &p
 /// [num_output, C/group, k...] or [C, num_output/group, k...].
 template <typename OpT>
 FailureOr<Operation *> importConvolutionLike(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.convolution_param();
   ConvGeometry g;
   if (failed(convGeometry(L, p, L.rankOf(L.bottom(0)), g)))
@@ -114,8 +112,6 @@ FailureOr<Operation *> importConvolutionLike(LayerContext &L) {
 }
 
 FailureOr<Operation *> importInnerProduct(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.inner_product_param();
   auto shape = L.shapeOf(L.bottom(0));
   int64_t rank = shape.size();
@@ -140,8 +136,6 @@ FailureOr<Operation *> importInnerProduct(LayerContext &L) {
 
 /// Im2col: the convolution_param geometry, no weights.
 FailureOr<Operation *> importIm2col(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   ConvGeometry g;
   if (failed(convGeometry(L, L.layer.convolution_param(), L.rankOf(L.bottom(0)), g)))
     return failure();

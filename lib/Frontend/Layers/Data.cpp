@@ -32,9 +32,14 @@ FailureOr<Operation *> importSplit(LayerContext &L) {
 
 } // namespace
 
-DLC_REGISTER_LAYERS({"Input", importGraphInput}, {"Data", importGraphInput},
-                    {"ImageData", importGraphInput}, {"HDF5Data", importGraphInput},
-                    {"MemoryData", importGraphInput}, {"DummyData", importGraphInput},
-                    {"WindowData", importGraphInput}, {"Split", importSplit});
+// Data layers' tops are graph inputs: they never consume their bottoms.
+DLC_REGISTER_LAYERS({"Input", importGraphInput, kOwnBottoms},
+                    {"Data", importGraphInput, kOwnBottoms},
+                    {"ImageData", importGraphInput, kOwnBottoms},
+                    {"HDF5Data", importGraphInput, kOwnBottoms},
+                    {"MemoryData", importGraphInput, kOwnBottoms},
+                    {"DummyData", importGraphInput, kOwnBottoms},
+                    {"WindowData", importGraphInput, kOwnBottoms},
+                    {"Split", importSplit, kOwnBottoms});
 
 } // namespace dlc::frontend

@@ -29,20 +29,20 @@ namespace dlc::frontend {
 // Registry
 //===----------------------------------------------------------------------===//
 
-static std::map<std::string, LayerImportFn> &registry() {
-  static std::map<std::string, LayerImportFn> layers;
+static std::map<std::string, LayerRegistration> &registry() {
+  static std::map<std::string, LayerRegistration> layers;
   return layers;
 }
 
 detail::RegisterLayers::RegisterLayers(std::initializer_list<LayerRegistration> layers) {
   for (const LayerRegistration &l : layers)
-    if (!registry().emplace(l.type, l.import).second)
+    if (!registry().emplace(l.type, l).second)
       llvm::report_fatal_error(llvm::Twine("layer type '") + l.type + "' registered twice");
 }
 
-LayerImportFn lookupLayerImporter(StringRef type) {
+const LayerRegistration *lookupLayer(StringRef type) {
   auto it = registry().find(type.str());
-  return it == registry().end() ? nullptr : it->second;
+  return it == registry().end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> registeredLayerTypes() {

@@ -18,8 +18,6 @@
 //    function:
 //
 //      FailureOr<Operation *> importFoo(LayerContext &L) {
-//        if (failed(L.expectBottoms(1, 1)))   // resolves the bottoms
-//          return failure();
 //        const auto &p = L.layer.foo_param();
 //        // Check the parameters (errors at the layer: L.emitError() << ...),
 //        // resolve Caffe's defaults, create weights with L.param(...) in
@@ -27,9 +25,11 @@
 //        return L.create<mlir::dl::FooOp>(L.bottom(0), L.f64(p.alpha()));
 //      }
 //
-//    and add it to the file's registration list:
+//    and add it to the file's registration list with the number of bottoms
+//    it takes (default: exactly 1; the importer resolves and checks them
+//    before the function runs):
 //
-//      DLC_REGISTER_LAYERS({"Foo", importFoo}, ...);
+//      DLC_REGISTER_LAYERS({"Foo", importFoo}, {"Bar", importBar, 2, kAnyNumber}, ...);
 //
 //    `L.create<Op>(operands..., attributes...)` creates the op with unranked
 //    f32 results (pass a null Value for an absent optional operand and a null
@@ -110,8 +110,8 @@ public:
   // --- Bottoms and tops ----------------------------------------------------
 
   /// Looks up the current value of every bottom (each stops being a net
-  /// output). Every layer that builds an op does this first; data layers,
-  /// whose tops are graph inputs, do not.
+  /// output). The importer does this (with expectBottoms) before the import
+  /// function of every layer registered with a bottom count.
   mlir::LogicalResult resolveBottoms();
   /// resolveBottoms(), then checks that there are `lo` to `hi` bottoms
   /// (SIZE_MAX: no upper bound) in Caffe's words.
@@ -214,13 +214,22 @@ private:
 /// null when the layer builds no op (its tops, if any, are bound already).
 using LayerImportFn = mlir::FailureOr<mlir::Operation *> (*)(LayerContext &);
 
+/// No upper bound on the number of bottoms.
+constexpr size_t kAnyNumber = SIZE_MAX;
+/// The import function deals with the bottoms itself (Split, Silence), or
+/// never looks at them (data layers, whose tops are graph inputs).
+constexpr size_t kOwnBottoms = SIZE_MAX;
+
 struct LayerRegistration {
   const char *type; ///< Caffe layer type
   LayerImportFn import;
+  /// How many bottoms the layer takes: the importer resolves them and checks
+  /// their number in Caffe's words before `import` runs (kOwnBottoms: no).
+  size_t minBottoms = 1, maxBottoms = 1;
 };
 
-/// The import function of Caffe layer type `type`, or null if unsupported.
-LayerImportFn lookupLayerImporter(llvm::StringRef type);
+/// The registration of Caffe layer type `type`, or null if unsupported.
+const LayerRegistration *lookupLayer(llvm::StringRef type);
 /// Every registered layer type, sorted.
 std::vector<std::string> registeredLayerTypes();
 

@@ -52,8 +52,6 @@ LossAttrs lossAttrs(LayerContext &L, const char *defaultNormalization) {
 }
 
 FailureOr<Operation *> importSoftmaxWithLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   int64_t rank = L.rankOf(L.bottom(0));
   auto axis = L.canonicalAxis(L.layer.softmax_param().axis(), rank);
   if (!axis)
@@ -64,23 +62,17 @@ FailureOr<Operation *> importSoftmaxWithLoss(LayerContext &L) {
 }
 
 FailureOr<Operation *> importEuclideanLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   return L.create<mlir::dl::EuclideanLossOp>(L.bottom(0), L.bottom(1),
                                              lossAttrs(L, nullptr).lossWeight);
 }
 
 FailureOr<Operation *> importSigmoidCrossEntropyLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   LossAttrs a = lossAttrs(L, "batch_size");
   return L.create<mlir::dl::SigmoidCrossEntropyLossOp>(L.bottom(0), L.bottom(1), a.lossWeight,
                                                        a.normalization, a.ignoreLabel);
 }
 
 FailureOr<Operation *> importContrastiveLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(3, 3)))
-    return failure();
   const auto &p = L.layer.contrastive_loss_param();
   return L.create<mlir::dl::ContrastiveLossOp>(L.bottom(0), L.bottom(1), L.bottom(2),
                                                L.f64(p.margin()), L.boolean(p.legacy_version()),
@@ -88,16 +80,12 @@ FailureOr<Operation *> importContrastiveLoss(LayerContext &L) {
 }
 
 FailureOr<Operation *> importHingeLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   bool l2 = L.layer.hinge_loss_param().norm() == caffe::HingeLossParameter::L2;
   return L.create<mlir::dl::HingeLossOp>(L.bottom(0), L.bottom(1), L.str(l2 ? "l2" : "l1"),
                                          lossAttrs(L, nullptr).lossWeight);
 }
 
 FailureOr<Operation *> importMultinomialLogisticLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   return L.create<mlir::dl::MultinomialLogisticLossOp>(L.bottom(0), L.bottom(1),
                                                        lossAttrs(L, nullptr).lossWeight);
 }
@@ -146,8 +134,6 @@ FailureOr<Value> infogainFromSource(LayerContext &L, const std::string &source) 
 
 /// InfogainLoss: the matrix H is a third bottom or read from `source`.
 FailureOr<Operation *> importInfogainLoss(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 3)))
-    return failure();
   const auto &p = L.layer.infogain_loss_param();
   Value h;
   if (L.bottoms().size() == 3) {
@@ -167,8 +153,6 @@ FailureOr<Operation *> importInfogainLoss(LayerContext &L) {
 }
 
 FailureOr<Operation *> importAccuracy(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   if (L.layer.top_size() > 1)
     return L.emitError() << "Accuracy with a per-class (second) top is not supported";
   const auto &p = L.layer.accuracy_param();
@@ -181,11 +165,11 @@ FailureOr<Operation *> importAccuracy(LayerContext &L) {
 
 } // namespace
 
-DLC_REGISTER_LAYERS({"SoftmaxWithLoss", importSoftmaxWithLoss},
-                    {"EuclideanLoss", importEuclideanLoss},
-                    {"SigmoidCrossEntropyLoss", importSigmoidCrossEntropyLoss},
-                    {"ContrastiveLoss", importContrastiveLoss}, {"Accuracy", importAccuracy});
-DLC_REGISTER_LAYERS({"HingeLoss", importHingeLoss}, {"InfogainLoss", importInfogainLoss},
-                    {"MultinomialLogisticLoss", importMultinomialLogisticLoss});
+DLC_REGISTER_LAYERS({"SoftmaxWithLoss", importSoftmaxWithLoss, 2, 2},
+                    {"EuclideanLoss", importEuclideanLoss, 2, 2},
+                    {"SigmoidCrossEntropyLoss", importSigmoidCrossEntropyLoss, 2, 2},
+                    {"ContrastiveLoss", importContrastiveLoss, 3, 3}, {"Accuracy", importAccuracy, 2, 2});
+DLC_REGISTER_LAYERS({"HingeLoss", importHingeLoss, 2, 2}, {"InfogainLoss", importInfogainLoss, 2, 3},
+                    {"MultinomialLogisticLoss", importMultinomialLogisticLoss, 2, 2});
 
 } // namespace dlc::frontend

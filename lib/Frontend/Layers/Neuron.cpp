@@ -18,34 +18,24 @@ namespace {
 /// Sigmoid, TanH, AbsVal, BNLL: no parameters.
 template <typename OpT>
 FailureOr<Operation *> importUnary(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   return L.create<OpT>(L.bottom(0));
 }
 
 FailureOr<Operation *> importReLU(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   return L.create<mlir::dl::ReLUOp>(L.bottom(0), L.f64(L.layer.relu_param().negative_slope()));
 }
 
 FailureOr<Operation *> importELU(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   return L.create<mlir::dl::ELUOp>(L.bottom(0), L.f64(L.layer.elu_param().alpha()));
 }
 
 FailureOr<Operation *> importPower(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.power_param();
   return L.create<mlir::dl::PowerOp>(L.bottom(0), L.f64(p.power()), L.f64(p.scale()),
                                      L.f64(p.shift()));
 }
 
 FailureOr<Operation *> importDropout(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   float ratio = L.layer.dropout_param().dropout_ratio();
   if (ratio < 0 || ratio >= 1)
     return L.emitError() << "dropout_ratio must be in [0, 1), got " << ratio;
@@ -55,8 +45,6 @@ FailureOr<Operation *> importDropout(LayerContext &L) {
 }
 
 FailureOr<Operation *> importPReLU(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.prelu_param();
   auto shape = L.shapeOf(L.bottom(0));
   if (shape.size() < 2)
@@ -71,8 +59,6 @@ FailureOr<Operation *> importPReLU(LayerContext &L) {
 /// Exp and Log: base, scale, shift (ExpParameter / LogParameter).
 template <typename OpT, typename P>
 FailureOr<Operation *> importExpLog(LayerContext &L, const P &p) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   return L.create<OpT>(L.bottom(0), L.f64(p.base()), L.f64(p.scale()), L.f64(p.shift()));
 }
 FailureOr<Operation *> importExp(LayerContext &L) {
@@ -83,15 +69,11 @@ FailureOr<Operation *> importLog(LayerContext &L) {
 }
 
 FailureOr<Operation *> importThreshold(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   return L.create<mlir::dl::ThresholdOp>(L.bottom(0),
                                          L.f64(L.layer.threshold_param().threshold()));
 }
 
 FailureOr<Operation *> importClip(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.clip_param();
   // Both are required fields of ClipParameter.
   if (!L.layer.has_clip_param() || !p.has_min() || !p.has_max())
@@ -100,8 +82,6 @@ FailureOr<Operation *> importClip(LayerContext &L) {
 }
 
 FailureOr<Operation *> importSwish(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   return L.create<mlir::dl::SwishOp>(L.bottom(0), L.f64(L.layer.swish_param().beta()));
 }
 

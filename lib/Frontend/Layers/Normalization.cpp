@@ -20,8 +20,6 @@ namespace dlc::frontend {
 namespace {
 
 FailureOr<Operation *> importSoftmax(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   int64_t rank = L.rankOf(L.bottom(0));
   auto axis = L.canonicalAxis(L.layer.softmax_param().axis(), rank);
   if (!axis)
@@ -31,8 +29,6 @@ FailureOr<Operation *> importSoftmax(LayerContext &L) {
 }
 
 FailureOr<Operation *> importBatchNorm(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.batch_norm_param();
   auto shape = L.shapeOf(L.bottom(0));
   if (shape.size() < 2)
@@ -89,8 +85,6 @@ LogicalResult broadcastOperand(LayerContext &L, const P &p, float defaultFill, i
 }
 
 FailureOr<Operation *> importScale(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 2)))
-    return failure();
   const auto &p = L.layer.scale_param();
   int64_t axis;
   Value scale, bias;
@@ -107,8 +101,6 @@ FailureOr<Operation *> importScale(LayerContext &L) {
 }
 
 FailureOr<Operation *> importBias(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 2)))
-    return failure();
   const auto &p = L.layer.bias_param();
   int64_t axis;
   Value bias;
@@ -118,8 +110,6 @@ FailureOr<Operation *> importBias(LayerContext &L) {
 }
 
 FailureOr<Operation *> importMVN(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.mvn_param();
   return L.create<mlir::dl::MVNOp>(L.bottom(0), L.boolean(p.normalize_variance()),
                                    L.boolean(p.across_channels()), L.f64(p.eps()));
@@ -129,6 +119,6 @@ FailureOr<Operation *> importMVN(LayerContext &L) {
 
 DLC_REGISTER_LAYERS({"MVN", importMVN});
 DLC_REGISTER_LAYERS({"Softmax", importSoftmax}, {"BatchNorm", importBatchNorm},
-                    {"Scale", importScale}, {"Bias", importBias});
+                    {"Scale", importScale, 1, 2}, {"Bias", importBias, 1, 2});
 
 } // namespace dlc::frontend

@@ -25,8 +25,6 @@ const char *poolMethod(caffe::PoolingParameter::PoolMethod m) {
 }
 
 FailureOr<Operation *> importPooling(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   if (L.layer.top_size() > 1)
     return L.emitError() << "Pooling with a second (mask) top is not supported";
   const auto &p = L.layer.pooling_param();
@@ -63,8 +61,6 @@ FailureOr<Operation *> importPooling(LayerContext &L) {
 }
 
 FailureOr<Operation *> importLRN(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.lrn_param();
   return L.create<mlir::dl::LRNOp>(
       L.bottom(0), L.i64(p.local_size()), L.f64(p.alpha()), L.f64(p.beta()), L.f64(p.k()),
@@ -75,8 +71,6 @@ FailureOr<Operation *> importLRN(LayerContext &L) {
 /// SPP: spp_param's pyramid_height and pool (SPPParameter::PoolMethod has
 /// the same values as PoolingParameter's).
 FailureOr<Operation *> importSPP(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.spp_param();
   if (!p.has_pyramid_height())
     return L.emitError() << "SPP needs spp_param { pyramid_height }";

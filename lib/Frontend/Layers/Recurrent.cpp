@@ -16,8 +16,6 @@ namespace dlc::frontend {
 namespace {
 
 FailureOr<Operation *> importEmbed(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.embed_param();
   if (p.num_output() == 0 || p.input_dim() == 0)
     return L.emitError() << "Embed needs positive num_output and input_dim";
@@ -36,8 +34,6 @@ struct RecurrentSizes {
 };
 
 LogicalResult recurrentSizes(LayerContext &L, StringRef type, RecurrentSizes &s) {
-  if (failed(L.expectBottoms(2, 3)))
-    return failure();
   const auto &p = L.layer.recurrent_param();
   if (p.num_output() == 0)
     return L.emitError() << type << " needs a positive num_output";
@@ -114,6 +110,6 @@ FailureOr<Operation *> importRNN(LayerContext &L) {
 
 } // namespace
 
-DLC_REGISTER_LAYERS({"Embed", importEmbed}, {"LSTM", importLSTM}, {"RNN", importRNN});
+DLC_REGISTER_LAYERS({"Embed", importEmbed}, {"LSTM", importLSTM, 2, 3}, {"RNN", importRNN, 2, 3});
 
 } // namespace dlc::frontend

@@ -16,8 +16,6 @@ namespace dlc::frontend {
 namespace {
 
 FailureOr<Operation *> importConcat(LayerContext &L) {
-  if (failed(L.expectBottoms(1, SIZE_MAX)))
-    return failure();
   const auto &p = L.layer.concat_param();
   int64_t rank = L.rankOf(L.bottom(0));
   auto axis = L.canonicalAxis(p.has_concat_dim() ? int64_t(p.concat_dim()) : int64_t(p.axis()),
@@ -28,8 +26,6 @@ FailureOr<Operation *> importConcat(LayerContext &L) {
 }
 
 FailureOr<Operation *> importSlice(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.slice_param();
   int64_t rank = L.rankOf(L.bottom(0));
   auto axis =
@@ -46,8 +42,6 @@ FailureOr<Operation *> importSlice(LayerContext &L) {
 }
 
 FailureOr<Operation *> importCrop(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   const auto &p = L.layer.crop_param();
   int64_t rank = L.rankOf(L.bottom(0));
   int64_t axis = p.axis() < 0 ? p.axis() + rank : p.axis();
@@ -56,15 +50,11 @@ FailureOr<Operation *> importCrop(LayerContext &L) {
 }
 
 FailureOr<Operation *> importFlatten(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.flatten_param();
   return L.create<mlir::dl::FlattenOp>(L.bottom(0), L.i64(p.axis()), L.i64(p.end_axis()));
 }
 
 FailureOr<Operation *> importReshape(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.reshape_param();
   SmallVector<int64_t> dims(p.shape().dim().begin(), p.shape().dim().end());
   return L.create<mlir::dl::ReshapeOp>(L.bottom(0), L.i64s(dims), L.i64(p.axis()),
@@ -80,8 +70,6 @@ FailureOr<Operation *> importSilence(LayerContext &L) {
 }
 
 FailureOr<Operation *> importTile(LayerContext &L) {
-  if (failed(L.expectBottoms(1, 1)))
-    return failure();
   const auto &p = L.layer.tile_param();
   if (!p.has_tiles())
     return L.emitError() << "Tile needs tile_param { tiles }";
@@ -89,15 +77,11 @@ FailureOr<Operation *> importTile(LayerContext &L) {
 }
 
 FailureOr<Operation *> importBatchReindex(LayerContext &L) {
-  if (failed(L.expectBottoms(2, 2)))
-    return failure();
   return L.create<mlir::dl::BatchReindexOp>(L.bottom(0), L.bottom(1));
 }
 
 /// Filter: bottoms to filter, then the selector; one top per filtered bottom.
 FailureOr<Operation *> importFilter(LayerContext &L) {
-  if (failed(L.expectBottoms(2, SIZE_MAX)))
-    return failure();
   size_t n = L.bottoms().size() - 1;
   if (size_t(L.layer.top_size()) != n)
     return L.emitError() << "Filter needs one top per bottom except the last (the selector): "
@@ -108,8 +92,6 @@ FailureOr<Operation *> importFilter(LayerContext &L) {
 
 /// Parameter: its one blob (parameter_param.shape) is the top; no op.
 FailureOr<Operation *> importParameter(LayerContext &L) {
-  if (failed(L.expectBottoms(0, 0)))
-    return failure();
   if (L.layer.top_size() != 1)
     return L.emitError() << "Parameter has exactly one top";
   const auto &dims = L.layer.parameter_param().shape().dim();
@@ -124,10 +106,10 @@ FailureOr<Operation *> importParameter(LayerContext &L) {
 
 } // namespace
 
-DLC_REGISTER_LAYERS({"Tile", importTile}, {"BatchReindex", importBatchReindex},
-                    {"Filter", importFilter}, {"Parameter", importParameter});
-DLC_REGISTER_LAYERS({"Concat", importConcat}, {"Slice", importSlice}, {"Crop", importCrop},
+DLC_REGISTER_LAYERS({"Tile", importTile}, {"BatchReindex", importBatchReindex, 2, 2},
+                    {"Filter", importFilter, 2, kAnyNumber}, {"Parameter", importParameter, 0, 0});
+DLC_REGISTER_LAYERS({"Concat", importConcat, 1, kAnyNumber}, {"Slice", importSlice}, {"Crop", importCrop, 2, 2},
                     {"Flatten", importFlatten}, {"Reshape", importReshape},
-                    {"Silence", importSilence});
+                    {"Silence", importSilence, kOwnBottoms});
 
 } // namespace dlc::frontend

@@ -228,10 +228,8 @@ std::unique_ptr<Kernel> makeEltwiseGrad(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("eltwise", Forward, makeEltwise),
-                     DLC_REF_KERNEL("eltwise", Backward, makeEltwiseGrad),
-                     DLC_REF_KERNEL("reduction", Forward, makeReduction),
-                     DLC_REF_KERNEL("reduction", Backward, makeReduction),
+DLC_REGISTER_KERNELS(DLC_REF_OP("eltwise", makeEltwise, makeEltwiseGrad),
+                     DLC_REF_OP("reduction", makeReduction, makeReduction),
                      DLC_REF_KERNEL("argmax", Forward, makeArgMax));
 
 } // namespace dlc::rt::ref

@@ -279,12 +279,7 @@ public:
           out[outW_][widx(j, l)] = static_cast<float>(acc);
         }
     if (outB_ >= 0)
-      for (int64_t j = 0; j < n_; ++j) {
-        double acc = 0.0;
-        for (int64_t i = 0; i < m_; ++i)
-          acc += dy[i * n_ + j];
-        out[outB_][j] = static_cast<float>(acc);
-      }
+      sumRows(dy, m_, n_, out[outB_]);
   }
 
 private:
@@ -382,13 +377,9 @@ std::unique_ptr<Kernel> makeInnerProductGrad(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("convolution", Forward, makeConv),
-                     DLC_REF_KERNEL("convolution", Backward, makeConvGrad),
-                     DLC_REF_KERNEL("deconvolution", Forward, makeConv),
-                     DLC_REF_KERNEL("deconvolution", Backward, makeConvGrad),
-                     DLC_REF_KERNEL("im2col", Forward, makeIm2col),
-                     DLC_REF_KERNEL("im2col", Backward, makeIm2colGrad),
-                     DLC_REF_KERNEL("inner_product", Forward, makeInnerProduct),
-                     DLC_REF_KERNEL("inner_product", Backward, makeInnerProductGrad));
+DLC_REGISTER_KERNELS(DLC_REF_OP("convolution", makeConv, makeConvGrad),
+                     DLC_REF_OP("deconvolution", makeConv, makeConvGrad),
+                     DLC_REF_OP("im2col", makeIm2col, makeIm2colGrad),
+                     DLC_REF_OP("inner_product", makeInnerProduct, makeInnerProductGrad));
 
 } // namespace dlc::rt::ref

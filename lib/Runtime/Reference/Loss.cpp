@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <optional>
 
 namespace dlc::rt::ref {
 namespace {
@@ -27,37 +28,57 @@ int64_t labelOf(const std::string &prefix, float v) {
   return static_cast<int64_t>(v);
 }
 
+/// How a loss reads its labels: labelOf, then the ignore_label (if any),
+/// then a check against [0, classes) (Caffe leaves out-of-range labels
+/// undefined).
+struct Labels {
+  std::string prefix;
+  int64_t classes = 0;
+  std::optional<int64_t> ignore;
+  /// The class of label[at], or -1 for the ignore_label.
+  int64_t operator()(const float *label, int64_t at) const {
+    int64_t l = labelOf(prefix, label[at]);
+    if (ignore && l == *ignore)
+      return -1;
+    if (l < 0 || l >= classes)
+      throw Error(prefix + "label " + std::to_string(l) + " at position " +
+                  std::to_string(at) + " is out of range [0, " + std::to_string(classes) +
+                  ")");
+    return l;
+  }
+};
+
+/// The softmax over `channels` values xs[c * stride], shifted by their max:
+/// e[c] = exp(xs[c * stride] - max); returns the sum of e.
+double softmaxAt(const float *xs, int64_t channels, int64_t stride, std::vector<double> &e) {
+  double m = -INFINITY, sum = 0.0;
+  for (int64_t c = 0; c < channels; ++c)
+    m = std::max(m, double(xs[c * stride]));
+  e.resize(size_t(channels));
+  for (int64_t c = 0; c < channels; ++c)
+    sum += e[size_t(c)] = std::exp(double(xs[c * stride]) - m);
+  return sum;
+}
+
 using ops::AxisSplit;
 
 class SoftmaxWithLossKernel : public RefKernel {
 public:
-  SoftmaxWithLossKernel(std::string prefix, AxisSplit s, bool hasIgnore, int64_t ignore,
-                        std::string norm, double weight)
-      : prefix_(std::move(prefix)), s_(s), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight) {}
+  SoftmaxWithLossKernel(Labels labels, AxisSplit s, std::string norm, double weight)
+      : labels_(std::move(labels)), s_(s), norm_(std::move(norm)), weight_(weight) {}
 
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *label = in[1];
     double loss = 0.0;
     int64_t valid = 0;
+    std::vector<double> e;
     for (int64_t o = 0; o < s_.outer; ++o)
       for (int64_t i = 0; i < s_.inner; ++i) {
-        int64_t l = labelOf(prefix_, label[o * s_.inner + i]);
-        if (hasIgnore_ && l == ignore_)
+        int64_t l = labels_(label, o * s_.inner + i);
+        if (l < 0)
           continue;
-        if (l < 0 || l >= s_.channels)
-          throw Error(prefix_ + "label " + std::to_string(l) + " at position " +
-                      std::to_string(o * s_.inner + i) + " is out of range [0, " +
-                      std::to_string(s_.channels) + ")");
-        const float *xs = x + o * s_.channels * s_.inner + i;
-        double m = -INFINITY;
-        for (int64_t c = 0; c < s_.channels; ++c)
-          m = std::max(m, double(xs[c * s_.inner]));
-        double sum = 0.0;
-        for (int64_t c = 0; c < s_.channels; ++c)
-          sum += std::exp(double(xs[c * s_.inner]) - m);
-        double p = std::exp(double(xs[l * s_.inner]) - m) / sum;
-        loss -= std::log(std::max(p, double(FLT_MIN)));
+        double sum = softmaxAt(x + o * s_.channels * s_.inner + i, s_.channels, s_.inner, e);
+        loss -= std::log(std::max(e[size_t(l)] / sum, double(FLT_MIN)));
         ++valid;
       }
     double normalizer = ops::lossNormalizer(norm_, s_.outer, s_.inner, valid);
@@ -65,10 +86,8 @@ public:
   }
 
 private:
-  std::string prefix_;
+  Labels labels_;
   AxisSplit s_;
-  bool hasIgnore_;
-  int64_t ignore_;
   std::string norm_;
   double weight_;
 };
@@ -154,22 +173,16 @@ private:
 
 class AccuracyKernel : public RefKernel {
 public:
-  AccuracyKernel(std::string prefix, AxisSplit s, int64_t topK, bool hasIgnore,
-                 int64_t ignore)
-      : prefix_(std::move(prefix)), s_(s), topK_(topK), hasIgnore_(hasIgnore),
-        ignore_(ignore) {}
+  AccuracyKernel(Labels labels, AxisSplit s, int64_t topK)
+      : labels_(std::move(labels)), s_(s), topK_(topK) {}
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *label = in[1];
     int64_t correct = 0, count = 0;
     for (int64_t o = 0; o < s_.outer; ++o)
       for (int64_t i = 0; i < s_.inner; ++i) {
-        int64_t l = labelOf(prefix_, label[o * s_.inner + i]);
-        if (hasIgnore_ && l == ignore_)
+        int64_t l = labels_(label, o * s_.inner + i);
+        if (l < 0)
           continue;
-        if (l < 0 || l >= s_.channels)
-          throw Error(prefix_ + "label " + std::to_string(l) + " at position " +
-                      std::to_string(o * s_.inner + i) + " is out of range [0, " +
-                      std::to_string(s_.channels) + ")");
         ++count;
         const float *xs = x + o * s_.channels * s_.inner + i;
         float truth = xs[l * s_.inner];
@@ -185,69 +198,42 @@ public:
   }
 
 private:
-  std::string prefix_;
+  Labels labels_;
   AxisSplit s_;
   int64_t topK_;
-  bool hasIgnore_;
-  int64_t ignore_;
 };
 
 /// d/dlogits = loss_weight * dloss * (softmax - onehot(label)) / normalizer;
 /// ignored positions get 0. Inputs: logits, label, loss, dloss.
 class SoftmaxWithLossGradKernel : public RefKernel {
 public:
-  SoftmaxWithLossGradKernel(std::string prefix, AxisSplit s, bool hasIgnore, int64_t ignore,
-                            std::string norm, double weight)
-      : prefix_(std::move(prefix)), s_(s), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight) {}
+  SoftmaxWithLossGradKernel(Labels labels, AxisSplit s, std::string norm, double weight)
+      : labels_(std::move(labels)), s_(s), norm_(std::move(norm)), weight_(weight) {}
 
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *label = in[1];
     double dloss = in[3][0];
     float *dx = out[0];
     int64_t valid = 0;
-    std::vector<double> e(s_.channels);
-    for (int64_t o = 0; o < s_.outer; ++o)
-      for (int64_t i = 0; i < s_.inner; ++i) {
-        int64_t l = labelOf(prefix_, label[o * s_.inner + i]);
-        int64_t base = o * s_.channels * s_.inner + i;
-        if (hasIgnore_ && l == ignore_) {
-          for (int64_t c = 0; c < s_.channels; ++c)
-            dx[base + c * s_.inner] = 0.0f;
-          continue;
-        }
-        if (l < 0 || l >= s_.channels)
-          throw Error(prefix_ + "label " + std::to_string(l) + " at position " +
-                      std::to_string(o * s_.inner + i) + " is out of range [0, " +
-                      std::to_string(s_.channels) + ")");
-        ++valid;
-      }
+    for (int64_t at = 0; at < s_.outer * s_.inner; ++at)
+      valid += labels_(label, at) >= 0 ? 1 : 0;
     double normalizer = ops::lossNormalizer(norm_, s_.outer, s_.inner, valid);
     double factor = weight_ * dloss / normalizer;
+    std::vector<double> e;
     for (int64_t o = 0; o < s_.outer; ++o)
       for (int64_t i = 0; i < s_.inner; ++i) {
-        int64_t l = static_cast<int64_t>(label[o * s_.inner + i]);
-        if (hasIgnore_ && l == ignore_)
-          continue;
-        const float *xs = x + o * s_.channels * s_.inner + i;
-        float *dxs = dx + o * s_.channels * s_.inner + i;
-        double m = -INFINITY;
+        int64_t l = labels_(label, o * s_.inner + i), base = o * s_.channels * s_.inner + i;
+        double sum = l < 0 ? 0.0 : softmaxAt(x + base, s_.channels, s_.inner, e);
         for (int64_t c = 0; c < s_.channels; ++c)
-          m = std::max(m, double(xs[c * s_.inner]));
-        double sum = 0.0;
-        for (int64_t c = 0; c < s_.channels; ++c)
-          sum += e[c] = std::exp(double(xs[c * s_.inner]) - m);
-        for (int64_t c = 0; c < s_.channels; ++c)
-          dxs[c * s_.inner] =
-              static_cast<float>(factor * (e[c] / sum - (c == l ? 1.0 : 0.0)));
+          dx[base + c * s_.inner] =
+              l < 0 ? 0.0f
+                    : static_cast<float>(factor * (e[size_t(c)] / sum - (c == l ? 1.0 : 0.0)));
       }
   }
 
 private:
-  std::string prefix_;
+  Labels labels_;
   AxisSplit s_;
-  bool hasIgnore_;
-  int64_t ignore_;
   std::string norm_;
   double weight_;
 };
@@ -361,15 +347,6 @@ private:
 /// Caffe's kLOG_THRESHOLD: probabilities are clamped to it before log().
 constexpr double kLogThreshold = 1e-20;
 
-/// The class index of label `v` at position `at`, checked against
-/// [0, classes) (Caffe leaves out-of-range labels undefined).
-int64_t classOf(const std::string &prefix, float v, int64_t at, int64_t classes) {
-  int64_t l = labelOf(prefix, v);
-  if (l < 0 || l >= classes)
-    throw Error(prefix + "label " + std::to_string(l) + " at position " + std::to_string(at) +
-                " is out of range [0, " + std::to_string(classes) + ")");
-  return l;
-}
 
 /// Caffe's HingeLossLayer over x viewed as [num, dim]: with t = -1 at the
 /// label's position and +1 elsewhere, d = max(0, 1 + t x); loss = sum(d) /
@@ -380,12 +357,12 @@ class HingeLossKernel : public RefKernel {
 public:
   HingeLossKernel(std::string prefix, int64_t num, int64_t dim, bool l2, double weight,
                   bool backward)
-      : prefix_(std::move(prefix)), num_(num), dim_(dim), l2_(l2), weight_(weight),
+      : labels_{std::move(prefix), dim}, num_(num), dim_(dim), l2_(l2), weight_(weight),
         backward_(backward) {}
   void forward(const float *const *in, float *const *out) override {
     double loss = 0.0, scale = weight_ * (backward_ ? double(in[3][0]) : 1.0) / double(num_);
     for (int64_t i = 0; i < num_; ++i) {
-      int64_t l = classOf(prefix_, in[1][i], i, dim_);
+      int64_t l = labels_(in[1], i);
       for (int64_t j = 0; j < dim_; ++j) {
         double t = j == l ? -1.0 : 1.0;
         double d = std::max(0.0, 1.0 + t * double(in[0][i * dim_ + j]));
@@ -401,7 +378,7 @@ public:
   }
 
 private:
-  std::string prefix_;
+  Labels labels_;
   int64_t num_, dim_;
   bool l2_;
   double weight_;
@@ -416,32 +393,26 @@ private:
 /// normalizer; ignored positions get 0.
 class InfogainLossKernel : public RefKernel {
 public:
-  InfogainLossKernel(std::string prefix, AxisSplit s, bool hasIgnore, int64_t ignore,
-                     std::string norm, double weight, bool backward)
-      : prefix_(std::move(prefix)), s_(s), hasIgnore_(hasIgnore), ignore_(ignore),
-        norm_(std::move(norm)), weight_(weight), backward_(backward) {}
+  InfogainLossKernel(Labels labels, AxisSplit s, std::string norm, double weight,
+                     bool backward)
+      : labels_(std::move(labels)), s_(s), norm_(std::move(norm)), weight_(weight),
+        backward_(backward) {}
   void forward(const float *const *in, float *const *out) override {
     const int64_t K = s_.channels;
     const float *x = in[0], *label = in[1], *H = in[2];
-    std::vector<double> p(static_cast<size_t>(K));
+    std::vector<double> p;
     double loss = 0.0;
     int64_t valid = 0;
     for (int64_t o = 0; o < s_.outer; ++o)
       for (int64_t i = 0; i < s_.inner; ++i) {
-        int64_t at = o * s_.inner + i, base = o * K * s_.inner + i;
-        int64_t l = labelOf(prefix_, label[at]);
-        if (hasIgnore_ && l == ignore_) {
+        int64_t l = labels_(label, o * s_.inner + i), base = o * K * s_.inner + i;
+        if (l < 0) {
           if (backward_)
             for (int64_t k = 0; k < K; ++k)
               out[0][base + k * s_.inner] = 0.0f;
           continue;
         }
-        l = classOf(prefix_, label[at], at, K);
-        double m = -INFINITY, sum = 0.0, rowSum = 0.0;
-        for (int64_t k = 0; k < K; ++k)
-          m = std::max(m, double(x[base + k * s_.inner]));
-        for (int64_t k = 0; k < K; ++k)
-          sum += p[size_t(k)] = std::exp(double(x[base + k * s_.inner]) - m);
+        double sum = softmaxAt(x + base, K, s_.inner, p), rowSum = 0.0;
         for (int64_t k = 0; k < K; ++k) {
           p[size_t(k)] /= sum;
           rowSum += H[l * K + k];
@@ -465,10 +436,8 @@ public:
   }
 
 private:
-  std::string prefix_;
+  Labels labels_;
   AxisSplit s_;
-  bool hasIgnore_;
-  int64_t ignore_;
   std::string norm_;
   double weight_;
   bool backward_;
@@ -482,7 +451,7 @@ class MultinomialLossKernel : public RefKernel {
 public:
   MultinomialLossKernel(std::string prefix, int64_t num, int64_t dim, double weight,
                         bool backward)
-      : prefix_(std::move(prefix)), num_(num), dim_(dim), weight_(weight),
+      : labels_{std::move(prefix), dim}, num_(num), dim_(dim), weight_(weight),
         backward_(backward) {}
   void forward(const float *const *in, float *const *out) override {
     double loss = 0.0;
@@ -490,7 +459,7 @@ public:
     if (backward_)
       std::fill(out[0], out[0] + num_ * dim_, 0.0f);
     for (int64_t i = 0; i < num_; ++i) {
-      int64_t l = classOf(prefix_, in[1][i], i, dim_);
+      int64_t l = labels_(in[1], i);
       double p = std::max(double(in[0][i * dim_ + l]), kLogThreshold);
       if (backward_)
         out[0][i * dim_ + l] = static_cast<float>(scale / p);
@@ -502,7 +471,7 @@ public:
   }
 
 private:
-  std::string prefix_;
+  Labels labels_;
   int64_t num_, dim_;
   double weight_;
   bool backward_;
@@ -517,9 +486,10 @@ AxisSplit splitLogits(const KernelDesc &desc, int64_t axis) {
 
 std::unique_ptr<Kernel> makeSoftmaxWithLoss(const KernelDesc &desc) {
   auto a = attrsOf<ops::SoftmaxWithLossAttrs>(desc);
-  return std::make_unique<SoftmaxWithLossKernel>(
-      desc.errorPrefix(), splitLogits(desc, a.axis), a.ignore_label.has_value(),
-      a.ignore_label.value_or(0), a.normalization, a.loss_weight);
+  AxisSplit s = splitLogits(desc, a.axis);
+  return std::make_unique<SoftmaxWithLossKernel>(Labels{desc.errorPrefix(), s.channels,
+                                                        a.ignore_label},
+                                                 s, a.normalization, a.loss_weight);
 }
 
 std::unique_ptr<Kernel> makeEuclideanLoss(const KernelDesc &desc) {
@@ -546,16 +516,18 @@ std::unique_ptr<Kernel> makeContrastiveLoss(const KernelDesc &desc) {
 
 std::unique_ptr<Kernel> makeAccuracy(const KernelDesc &desc) {
   auto a = attrsOf<ops::AccuracyAttrs>(desc);
-  return std::make_unique<AccuracyKernel>(desc.errorPrefix(), splitLogits(desc, a.axis), a.top_k,
-                                          a.ignore_label.has_value(), a.ignore_label.value_or(0));
+  AxisSplit s = splitLogits(desc, a.axis);
+  return std::make_unique<AccuracyKernel>(Labels{desc.errorPrefix(), s.channels, a.ignore_label},
+                                          s, a.top_k);
 }
 
 std::unique_ptr<Kernel> makeSoftmaxWithLossGrad(const KernelDesc &desc) {
   GradDesc gd = gradDesc(desc);
   auto a = attrsOf<ops::SoftmaxWithLossAttrs>(gd.fwd);
-  return std::make_unique<SoftmaxWithLossGradKernel>(
-      desc.errorPrefix(), splitLogits(gd.fwd, a.axis), a.ignore_label.has_value(),
-      a.ignore_label.value_or(0), a.normalization, a.loss_weight);
+  AxisSplit s = splitLogits(gd.fwd, a.axis);
+  return std::make_unique<SoftmaxWithLossGradKernel>(Labels{desc.errorPrefix(), s.channels,
+                                                            a.ignore_label},
+                                                     s, a.normalization, a.loss_weight);
 }
 
 std::unique_ptr<Kernel> makeEuclideanLossGrad(const KernelDesc &desc) {
@@ -601,9 +573,11 @@ std::unique_ptr<Kernel> makeHingeLoss(const KernelDesc &desc) {
 std::unique_ptr<Kernel> makeInfogainLoss(const KernelDesc &desc) {
   const KernelDesc &fwd = desc.isGradient() ? gradDesc(desc).fwd : desc;
   auto a = attrsOf<ops::InfogainLossAttrs>(fwd);
-  return std::make_unique<InfogainLossKernel>(
-      desc.errorPrefix(), splitLogits(fwd, a.axis), a.ignore_label.has_value(),
-      a.ignore_label.value_or(0), a.normalization, a.loss_weight, desc.isGradient());
+  AxisSplit s = splitLogits(fwd, a.axis);
+  return std::make_unique<InfogainLossKernel>(Labels{desc.errorPrefix(), s.channels,
+                                                     a.ignore_label},
+                                              s, a.normalization, a.loss_weight,
+                                              desc.isGradient());
 }
 
 std::unique_ptr<Kernel> makeMultinomialLoss(const KernelDesc &desc) {
@@ -616,22 +590,15 @@ std::unique_ptr<Kernel> makeMultinomialLoss(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("hinge_loss", Forward, makeHingeLoss),
-                     DLC_REF_KERNEL("hinge_loss", Backward, makeHingeLoss),
-                     DLC_REF_KERNEL("infogain_loss", Forward, makeInfogainLoss),
-                     DLC_REF_KERNEL("infogain_loss", Backward, makeInfogainLoss),
-                     DLC_REF_KERNEL("multinomial_logistic_loss", Forward, makeMultinomialLoss),
-                     DLC_REF_KERNEL("multinomial_logistic_loss", Backward, makeMultinomialLoss),
-                     DLC_REF_KERNEL("softmax_with_loss", Forward, makeSoftmaxWithLoss),
-                     DLC_REF_KERNEL("softmax_with_loss", Backward, makeSoftmaxWithLossGrad),
-                     DLC_REF_KERNEL("euclidean_loss", Forward, makeEuclideanLoss),
-                     DLC_REF_KERNEL("euclidean_loss", Backward, makeEuclideanLossGrad),
-                     DLC_REF_KERNEL("sigmoid_cross_entropy_loss", Forward,
-                                    makeSigmoidCrossEntropyLoss),
-                     DLC_REF_KERNEL("sigmoid_cross_entropy_loss", Backward,
-                                    makeSigmoidCrossEntropyLossGrad),
-                     DLC_REF_KERNEL("contrastive_loss", Forward, makeContrastiveLoss),
-                     DLC_REF_KERNEL("contrastive_loss", Backward, makeContrastiveLossGrad),
+DLC_REGISTER_KERNELS(DLC_REF_OP("hinge_loss", makeHingeLoss, makeHingeLoss),
+                     DLC_REF_OP("infogain_loss", makeInfogainLoss, makeInfogainLoss),
+                     DLC_REF_OP("multinomial_logistic_loss", makeMultinomialLoss,
+                                makeMultinomialLoss),
+                     DLC_REF_OP("softmax_with_loss", makeSoftmaxWithLoss, makeSoftmaxWithLossGrad),
+                     DLC_REF_OP("euclidean_loss", makeEuclideanLoss, makeEuclideanLossGrad),
+                     DLC_REF_OP("sigmoid_cross_entropy_loss", makeSigmoidCrossEntropyLoss,
+                                makeSigmoidCrossEntropyLossGrad),
+                     DLC_REF_OP("contrastive_loss", makeContrastiveLoss, makeContrastiveLossGrad),
                      DLC_REF_KERNEL("accuracy", Forward, makeAccuracy));
 
 } // namespace dlc::rt::ref

@@ -98,23 +98,26 @@ private:
 };
 
 /// Train-mode dropout: y = x * keep * 1/(1 - ratio), the mask from
-/// DropoutMask.h (regenerated from `seed` on every run).
+/// DropoutMask.h (regenerated from `seed` on every run). Its gradient is the
+/// same with dy (input 2 of the backward kernel) for x.
 class DropoutKernel : public RefKernel {
 public:
-  DropoutKernel(int64_t count, double ratio, uint64_t seed)
-      : count_(count), ratio_(ratio), seed_(seed) {}
-  bool supportsInPlace() const override { return true; }
+  DropoutKernel(int64_t count, double ratio, uint64_t seed, bool backward)
+      : count_(count), ratio_(ratio), seed_(seed), backward_(backward) {}
+  bool supportsInPlace() const override { return !backward_; }
   void forward(const float *const *in, float *const *out) override {
     std::vector<uint8_t> keep = dropoutMask(seed_, ratio_, count_);
     double scale = dropoutScale(ratio_);
+    const float *x = in[backward_ ? 2 : 0];
     for (int64_t i = 0; i < count_; ++i)
-      out[0][i] = keep[i] ? static_cast<float>(double(in[0][i]) * scale) : 0.0f;
+      out[0][i] = keep[i] ? static_cast<float>(double(x[i]) * scale) : 0.0f;
   }
 
 private:
   int64_t count_;
   double ratio_;
   uint64_t seed_;
+  bool backward_;
 };
 
 /// Gradient of the unary ops. Inputs: x, y, dy.
@@ -179,24 +182,6 @@ private:
   double a_, b_, c_;
 };
 
-/// Gradient of train-mode dropout: dx = dy * keep / (1 - ratio), with the
-/// forward's mask.
-class DropoutGradKernel : public RefKernel {
-public:
-  DropoutGradKernel(int64_t count, double ratio, uint64_t seed)
-      : count_(count), ratio_(ratio), seed_(seed) {}
-  void forward(const float *const *in, float *const *out) override {
-    std::vector<uint8_t> keep = dropoutMask(seed_, ratio_, count_);
-    double scale = dropoutScale(ratio_);
-    for (int64_t i = 0; i < count_; ++i)
-      out[0][i] = keep[i] ? static_cast<float>(double(in[2][i]) * scale) : 0.0f;
-  }
-
-private:
-  int64_t count_;
-  double ratio_;
-  uint64_t seed_;
-};
 
 class PreluKernel : public RefKernel {
 public:
@@ -313,7 +298,7 @@ std::unique_ptr<Kernel> makeDropout(const KernelDesc &desc) {
   auto a = attrsOf<ops::DropoutAttrs>(desc);
   int64_t count = numElements(desc.inputs[0]);
   if (a.train)
-    return std::make_unique<DropoutKernel>(count, a.ratio, static_cast<uint64_t>(a.seed));
+    return std::make_unique<DropoutKernel>(count, a.ratio, static_cast<uint64_t>(a.seed), false);
   return std::make_unique<UnaryKernel>(UnaryOp::Identity, count, 0, 0, 0);
 }
 
@@ -322,16 +307,8 @@ std::unique_ptr<Kernel> makeDropoutGrad(const KernelDesc &desc) {
   auto a = attrsOf<ops::DropoutAttrs>(gd.fwd);
   int64_t count = numElements(gd.fwd.inputs[0]);
   if (a.train)
-    return std::make_unique<DropoutGradKernel>(count, a.ratio, static_cast<uint64_t>(a.seed));
+    return std::make_unique<DropoutKernel>(count, a.ratio, static_cast<uint64_t>(a.seed), true);
   return std::make_unique<UnaryGradKernel>(UnaryOp::Identity, count, 0, 0, 0);
-}
-
-/// Product of s[from:].
-int64_t countFrom(const Shape &s, size_t from) {
-  int64_t n = 1;
-  for (size_t i = from; i < s.size(); ++i)
-    n *= s[i];
-  return n;
 }
 
 std::unique_ptr<Kernel> makePrelu(const KernelDesc &desc) {
@@ -350,32 +327,17 @@ std::unique_ptr<Kernel> makePreluGrad(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("relu", Forward, makeUnary<relu>),
-                     DLC_REF_KERNEL("relu", Backward, makeUnaryGrad<relu>),
-                     DLC_REF_KERNEL("sigmoid", Forward, makeUnary<sigmoid>),
-                     DLC_REF_KERNEL("sigmoid", Backward, makeUnaryGrad<sigmoid>),
-                     DLC_REF_KERNEL("tanh", Forward, makeUnary<tanh>),
-                     DLC_REF_KERNEL("tanh", Backward, makeUnaryGrad<tanh>),
-                     DLC_REF_KERNEL("abs_val", Forward, makeUnary<absVal>),
-                     DLC_REF_KERNEL("abs_val", Backward, makeUnaryGrad<absVal>),
-                     DLC_REF_KERNEL("bnll", Forward, makeUnary<bnll>),
-                     DLC_REF_KERNEL("bnll", Backward, makeUnaryGrad<bnll>),
-                     DLC_REF_KERNEL("elu", Forward, makeUnary<elu>),
-                     DLC_REF_KERNEL("elu", Backward, makeUnaryGrad<elu>),
-                     DLC_REF_KERNEL("power", Forward, makeUnary<power>),
-                     DLC_REF_KERNEL("power", Backward, makeUnaryGrad<power>),
-                     DLC_REF_KERNEL("exp", Forward, makeUnary<exp>),
-                     DLC_REF_KERNEL("exp", Backward, makeUnaryGrad<exp>),
-                     DLC_REF_KERNEL("log", Forward, makeUnary<log>),
-                     DLC_REF_KERNEL("log", Backward, makeUnaryGrad<log>),
+/// The elementwise ops: makeUnary / makeUnaryGrad with their UnaryOp.
+#define DLC_REF_UNARY(op, fn) DLC_REF_OP(op, makeUnary<fn>, makeUnaryGrad<fn>)
+DLC_REGISTER_KERNELS(DLC_REF_UNARY("relu", relu), DLC_REF_UNARY("sigmoid", sigmoid),
+                     DLC_REF_UNARY("tanh", tanh), DLC_REF_UNARY("abs_val", absVal),
+                     DLC_REF_UNARY("bnll", bnll), DLC_REF_UNARY("elu", elu),
+                     DLC_REF_UNARY("power", power), DLC_REF_UNARY("exp", exp),
+                     DLC_REF_UNARY("log", log), DLC_REF_UNARY("clip", clip),
+                     DLC_REF_UNARY("swish", swish),
                      DLC_REF_KERNEL("threshold", Forward, makeUnary<threshold>),
-                     DLC_REF_KERNEL("clip", Forward, makeUnary<clip>),
-                     DLC_REF_KERNEL("clip", Backward, makeUnaryGrad<clip>),
-                     DLC_REF_KERNEL("swish", Forward, makeUnary<swish>),
-                     DLC_REF_KERNEL("swish", Backward, makeUnaryGrad<swish>),
-                     DLC_REF_KERNEL("dropout", Forward, makeDropout),
-                     DLC_REF_KERNEL("dropout", Backward, makeDropoutGrad),
-                     DLC_REF_KERNEL("prelu", Forward, makePrelu),
-                     DLC_REF_KERNEL("prelu", Backward, makePreluGrad));
+                     DLC_REF_OP("dropout", makeDropout, makeDropoutGrad),
+                     DLC_REF_OP("prelu", makePrelu, makePreluGrad));
+#undef DLC_REF_UNARY
 
 } // namespace dlc::rt::ref

@@ -383,15 +383,10 @@ std::unique_ptr<Kernel> makeBiasGrad(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("softmax", Forward, makeSoftmax),
-                     DLC_REF_KERNEL("softmax", Backward, makeSoftmaxGrad),
-                     DLC_REF_KERNEL("batch_norm", Forward, makeBatchNorm),
-                     DLC_REF_KERNEL("batch_norm", Backward, makeBatchNormGrad),
-                     DLC_REF_KERNEL("mvn", Forward, makeMvn),
-                     DLC_REF_KERNEL("mvn", Backward, makeMvn),
-                     DLC_REF_KERNEL("scale", Forward, makeScale),
-                     DLC_REF_KERNEL("scale", Backward, makeScaleGrad),
-                     DLC_REF_KERNEL("bias", Forward, makeBias),
-                     DLC_REF_KERNEL("bias", Backward, makeBiasGrad));
+DLC_REGISTER_KERNELS(DLC_REF_OP("softmax", makeSoftmax, makeSoftmaxGrad),
+                     DLC_REF_OP("batch_norm", makeBatchNorm, makeBatchNormGrad),
+                     DLC_REF_OP("mvn", makeMvn, makeMvn),
+                     DLC_REF_OP("scale", makeScale, makeScaleGrad),
+                     DLC_REF_OP("bias", makeBias, makeBiasGrad));
 
 } // namespace dlc::rt::ref

@@ -449,11 +449,8 @@ std::unique_ptr<Kernel> makeLrnGrad(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("pooling", Forward, makePooling),
-                     DLC_REF_KERNEL("pooling", Backward, makePoolingGrad),
-                     DLC_REF_KERNEL("spp", Forward, makeSpp),
-                     DLC_REF_KERNEL("spp", Backward, makeSpp),
-                     DLC_REF_KERNEL("lrn", Forward, makeLrn),
-                     DLC_REF_KERNEL("lrn", Backward, makeLrnGrad));
+DLC_REGISTER_KERNELS(DLC_REF_OP("pooling", makePooling, makePoolingGrad),
+                     DLC_REF_OP("spp", makeSpp, makeSpp),
+                     DLC_REF_OP("lrn", makeLrn, makeLrnGrad));
 
 } // namespace dlc::rt::ref

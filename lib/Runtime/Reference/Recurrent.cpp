@@ -89,12 +89,7 @@ public:
         out[outW_][i] = static_cast<float>(dw[i]);
     }
     if (outB_ >= 0)
-      for (int64_t j = 0; j < n_; ++j) {
-        double acc = 0.0;
-        for (int64_t i = 0; i < m_; ++i)
-          acc += dy[i * n_ + j];
-        out[outB_][j] = static_cast<float>(acc);
-      }
+      sumRows(dy, m_, n_, out[outB_]);
   }
 
 private:
@@ -419,14 +414,6 @@ private:
   size_t dyIdx_ = 0;
 };
 
-/// Product of s[from:].
-int64_t countFrom(const Shape &s, size_t from) {
-  int64_t n = 1;
-  for (size_t i = from; i < s.size(); ++i)
-    n *= s[i];
-  return n;
-}
-
 std::unique_ptr<Kernel> makeEmbed(const KernelDesc &desc) {
   auto a = attrsOf<ops::EmbedAttrs>(desc);
   return std::make_unique<EmbedKernel>(desc.errorPrefix(), numElements(desc.inputs[0]),
@@ -474,11 +461,8 @@ std::unique_ptr<Kernel> makeRnn(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("rnn", Forward, makeRnn),
-                     DLC_REF_KERNEL("rnn", Backward, makeRnn),
-                     DLC_REF_KERNEL("embed", Forward, makeEmbed),
-                     DLC_REF_KERNEL("embed", Backward, makeEmbedGrad),
-                     DLC_REF_KERNEL("lstm", Forward, makeLstm),
-                     DLC_REF_KERNEL("lstm", Backward, makeLstmGrad));
+DLC_REGISTER_KERNELS(DLC_REF_OP("rnn", makeRnn, makeRnn),
+                     DLC_REF_OP("embed", makeEmbed, makeEmbedGrad),
+                     DLC_REF_OP("lstm", makeLstm, makeLstmGrad));
 
 } // namespace dlc::rt::ref

@@ -22,6 +22,24 @@
 
 namespace dlc::rt::ref {
 
+/// Product of s[from:].
+inline int64_t countFrom(const Shape &s, size_t from) {
+  int64_t n = 1;
+  for (size_t i = from; i < s.size(); ++i)
+    n *= s[i];
+  return n;
+}
+
+/// A bias gradient: out[j] = sum over the m rows of dy [m, n] (float64).
+inline void sumRows(const float *dy, int64_t m, int64_t n, float *out) {
+  for (int64_t j = 0; j < n; ++j) {
+    double acc = 0.0;
+    for (int64_t i = 0; i < m; ++i)
+      acc += dy[i * n + j];
+    out[j] = static_cast<float>(acc);
+  }
+}
+
 /// Base of every reference kernel.
 class RefKernel : public Kernel {
 public:
@@ -41,5 +59,9 @@ std::unique_ptr<Kernel> adapt(const KernelDesc &desc, BackendContext &) {
   ::dlc::rt::KernelFactory {                                                             \
     "ref", op, ::dlc::rt::KernelKind::kind, nullptr, &::dlc::rt::ref::adapt<maker>       \
   }
+
+/// Both registry entries of an op: DLC_REF_OP("relu", makeRelu, makeReluGrad).
+#define DLC_REF_OP(op, forward, backward)                                               \
+  DLC_REF_KERNEL(op, Forward, forward), DLC_REF_KERNEL(op, Backward, backward)
 
 #endif // DLC_LIB_RUNTIME_REFERENCE_REFCOMMON_H

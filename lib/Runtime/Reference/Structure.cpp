@@ -416,22 +416,14 @@ std::unique_ptr<Kernel> makeCopyGrad(const KernelDesc &desc) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_REF_KERNEL("concat", Forward, makeConcat),
-                     DLC_REF_KERNEL("concat", Backward, makeConcatGrad),
-                     DLC_REF_KERNEL("slice", Forward, makeSlice),
-                     DLC_REF_KERNEL("slice", Backward, makeSliceGrad),
-                     DLC_REF_KERNEL("crop", Forward, makeCrop),
-                     DLC_REF_KERNEL("crop", Backward, makeCropGrad),
-                     DLC_REF_KERNEL("flatten", Forward, makeCopy),
-                     DLC_REF_KERNEL("flatten", Backward, makeCopyGrad),
-                     DLC_REF_KERNEL("reshape", Forward, makeCopy),
-                     DLC_REF_KERNEL("reshape", Backward, makeCopyGrad),
-                     DLC_REF_KERNEL("tile", Forward, makeTile),
-                     DLC_REF_KERNEL("tile", Backward, makeTile),
-                     DLC_REF_KERNEL("batch_reindex", Forward, makeBatchReindex),
-                     DLC_REF_KERNEL("batch_reindex", Backward, makeBatchReindex),
-                     DLC_REF_KERNEL("filter", Forward, makeFilter),
-                     DLC_REF_KERNEL("filter", Backward, makeFilter),
+DLC_REGISTER_KERNELS(DLC_REF_OP("concat", makeConcat, makeConcatGrad),
+                     DLC_REF_OP("slice", makeSlice, makeSliceGrad),
+                     DLC_REF_OP("crop", makeCrop, makeCropGrad),
+                     DLC_REF_OP("flatten", makeCopy, makeCopyGrad),
+                     DLC_REF_OP("reshape", makeCopy, makeCopyGrad),
+                     DLC_REF_OP("tile", makeTile, makeTile),
+                     DLC_REF_OP("batch_reindex", makeBatchReindex, makeBatchReindex),
+                     DLC_REF_OP("filter", makeFilter, makeFilter),
                      DLC_REF_KERNEL("silence", Forward, makeSilence));
 
 } // namespace dlc::rt::ref
