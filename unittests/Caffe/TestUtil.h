@@ -13,6 +13,15 @@
 
 namespace dlc::caffe_fe::test {
 
+// An Input layer producing "data" (1x3), used as the first lines of many nets.
+inline const char *const kInputLayer = R"(layer {
+  name: "in"
+  type: "Input"
+  top: "data"
+  input_param { shape { dim: 1 dim: 3 } }
+}
+)";
+
 struct LoadResult {
   std::optional<LoadedNet> net;
   std::vector<Diagnostic> diags;
