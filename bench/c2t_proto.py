@@ -8,6 +8,7 @@ import functools
 import importlib.util
 import os
 import subprocess
+import sys
 import tempfile
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,19 +21,22 @@ class CaffeError(Exception):
 
 @functools.lru_cache(maxsize=None)
 def caffe_pb2(proto_path=DEFAULT_PROTO):
-    """Compiles caffe.proto with protoc into a temporary directory and
-    imports the generated caffe_pb2 module."""
+    """Compiles caffe.proto (and the caffe_*.proto files it imports, from its
+    directory) with protoc into a temporary directory and imports the
+    generated caffe_pb2 module."""
     if not os.path.isfile(proto_path):
         raise CaffeError(f"{proto_path}: Caffe schema not found")
     tmp = tempfile.mkdtemp(prefix="caffe2torch-")
     src_dir, name = os.path.split(os.path.abspath(proto_path))
+    parts = sorted(f for f in os.listdir(src_dir) if f.startswith("caffe_") and f.endswith(".proto"))
     try:
-        subprocess.run(["protoc", f"--proto_path={src_dir}", f"--python_out={tmp}", name],
+        subprocess.run(["protoc", f"--proto_path={src_dir}", f"--python_out={tmp}", name, *parts],
                        check=True, capture_output=True, text=True)
     except FileNotFoundError:
         raise CaffeError("protoc not found (Debian package protobuf-compiler)") from None
     except subprocess.CalledProcessError as e:
         raise CaffeError(f"protoc failed on {proto_path}:\n{e.stderr}") from None
+    sys.path.insert(0, tmp)  # caffe_pb2 imports caffe_common_pb2 and caffe_layers_pb2
     mod_name = os.path.splitext(name)[0] + "_pb2"
     spec = importlib.util.spec_from_file_location(mod_name, os.path.join(tmp, mod_name + ".py"))
     mod = importlib.util.module_from_spec(spec)
