@@ -121,6 +121,13 @@ private:
 /// shape). Throws Error ("layer 'l' (op): ...").
 void validateKernelDesc(const KernelDesc &desc);
 
+/// The output shapes of `desc` for its input shapes (its outputs are
+/// ignored): the forward op's shape rule, with a data-dependent size (a
+/// filter's count) at its largest, the corresponding operand's; for
+/// "<op>_grad" the shapes of the `wrt` operands. Throws Error as
+/// validateKernelDesc does.
+std::vector<Shape> inferKernelOutputs(const KernelDesc &desc);
+
 /// A created kernel and how it was chosen.
 struct KernelChoice {
   std::unique_ptr<Kernel> kernel;

@@ -111,15 +111,20 @@ FailureOr<Value> infogainFromSource(LayerContext &L, const std::string &source) 
       shape.assign(blob.shape().dim().begin(), blob.shape().dim().end());
     else // Caffe's legacy 4-D blob
       shape = {blob.num(), blob.channels(), blob.height(), blob.width()};
-    int64_t expected = 1;
-    for (int64_t d : shape)
-      expected = d < 0 ? -1 : expected * d;
-    int64_t count = blob.data_size() ? blob.data_size() : blob.double_data_size();
-    if (expected < 0 || count != expected)
-      return L.emitError() << "infogain_loss_param source '" << path << "' holds " << count
-                           << " values for its shape";
+    // The size check first: it refuses absurd shapes before anything
+    // multiplies them.
+    if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+      return L.emitError() << "infogain_loss_param source '" << path
+                           << "' has a negative dimension";
     if (failed(checkTensorSize(L.loc, shape, "infogain matrix")))
       return failure();
+    int64_t expected = 1;
+    for (int64_t d : shape)
+      expected *= d;
+    int64_t count = blob.data_size() ? blob.data_size() : blob.double_data_size();
+    if (count != expected)
+      return L.emitError() << "infogain_loss_param source '" << path << "' holds " << count
+                           << " values for its shape";
     std::vector<float> data(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i)
       data[size_t(i)] = blob.data_size() ? blob.data(int(i)) : float(blob.double_data(int(i)));

@@ -127,6 +127,38 @@ Status validateGradient(const KernelDesc &desc, const ops::OpSchema &schema) {
 
 } // namespace
 
+std::vector<Shape> inferKernelOutputs(const KernelDesc &desc) {
+  const ops::OpSchema *schema = ops::lookupOp(desc.forwardOp());
+  if (!schema)
+    desc.fail("unknown op '" + desc.forwardOp() + "'");
+  std::vector<Shape> out;
+  if (desc.isGradient()) {
+    size_t n = 0, r = 0;
+    check(desc, forwardOperandCount(desc, *schema, n, r));
+    std::vector<int64_t> wrt;
+    check(desc, ops::detail::readInts(desc.attrs, "wrt", true, wrt));
+    for (int64_t i : wrt) {
+      if (i < 0 || size_t(i) >= n)
+        desc.fail("wrt entry " + std::to_string(i) + " is not a forward operand index");
+      out.push_back(desc.inputs[size_t(i)]);
+    }
+    return out;
+  }
+  std::vector<std::optional<Shape>> operands(desc.inputs.begin(), desc.inputs.end()), results;
+  check(desc, ops::inferShapes(*schema, desc.attrs, operands,
+                               schema->numResults < 0 ? int(desc.outputs.size()) : -1, results));
+  for (size_t r = 0; r < results.size(); ++r) {
+    if (!results[r])
+      desc.fail("the shape rule gave no shape for result " + std::to_string(r));
+    Shape s = *results[r];
+    for (size_t d = 0; d < s.size(); ++d)
+      if (s[d] == ops::kAnyDim)
+        s[d] = r < desc.inputs.size() && d < desc.inputs[r].size() ? desc.inputs[r][d] : 0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void validateKernelDesc(const KernelDesc &desc) {
   const std::string op = desc.forwardOp();
   const ops::OpSchema *schema = ops::lookupOp(op);

@@ -293,32 +293,12 @@ void Executor::Impl::respecialize(Step &s) {
     KernelDesc desc = s.desc;
     desc.inputs = in;
     try {
-      if (desc.isGradient()) {
-        // Backward kernels (docs/autodiff.md): the forward operands come
-        // first, output k is the gradient of operand wrt[k].
-        std::vector<int64_t> wrt;
-        check(desc, ops::detail::readInts(desc.attrs, "wrt", true, wrt));
-        for (size_t k = 0; k < desc.outputs.size() && k < wrt.size(); ++k)
-          if (wrt[k] >= 0 && size_t(wrt[k]) < in.size())
-            desc.outputs[k] = in[size_t(wrt[k])];
-      } else {
-        const ops::OpSchema *schema = ops::lookupOp(desc.op);
-        std::vector<std::optional<Shape>> operands(in.begin(), in.end()), results;
-        check(desc, ops::inferShapes(*schema, desc.attrs, operands,
-                                     schema->numResults < 0 ? int(desc.outputs.size()) : -1,
-                                     results));
-        for (size_t r = 0; r < results.size() && r < desc.outputs.size(); ++r) {
-          if (!results[r])
-            desc.fail("the shape rule gave no shape for result " + std::to_string(r));
-          Shape out = *results[r];
-          // A data-dependent size: the kernel reports it; result r holds at
-          // most what operand r holds.
-          for (size_t d = 0; d < out.size(); ++d)
-            if (out[d] == ops::kAnyDim)
-              out[d] = r < in.size() && d < in[r].size() ? in[r][d] : 0;
-          desc.outputs[r] = out;
-        }
-      }
+      // A data-dependent size (a filter's count) at its largest: the kernel
+      // reports the actual one after it ran.
+      desc.outputs = inferKernelOutputs(desc);
+      if (desc.outputs.size() != s.outputTensors.size())
+        desc.fail("the shape rule gave " + std::to_string(desc.outputs.size()) +
+                  " results for " + std::to_string(s.outputTensors.size()) + " outputs");
       for (size_t r = 0; r < desc.outputs.size(); ++r) {
         int t = s.outputTensors[r];
         if (numElements(desc.outputs[r]) > capacity[size_t(t)])
