@@ -183,6 +183,7 @@ int runCompile(const CompileOptions &options) {
   pipeline.convAlgorithm = options.convAlgorithm;
   pipeline.impl = options.impl;
   pipeline.planBuffers = options.planBuffers;
+  pipeline.fuse = options.fuse;
   mlir::dl::buildCompilePipeline(pm, pipeline);
 
   std::string error;

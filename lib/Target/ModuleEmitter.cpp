@@ -147,7 +147,14 @@ private:
   FailureOr<int> addTensor(Value v, Location loc, std::string name,
                            dlc::module::Tensor::Kind kind, int64_t offset);
   LogicalResult emitParam(Operation *op);
+  /// The kernel of `op` but for its outputs: op name, role, layer, source
+  /// position, implementation, inputs, attributes.
+  LogicalResult describeKernel(Operation *op, dlc::module::Kernel &k);
+  /// The tensor name of result `r` of `op` (its top; "<top>@<layer>" for a
+  /// version an in-place layer later overwrites).
+  std::string resultName(Operation *op, OpResult r, const std::string &layer);
   LogicalResult emitKernel(Operation *op);
+  LogicalResult emitFused(mlir::dl::FusedOp fused, dlc::module::Kernel &k);
 
   const EmitOptions &options;
   rt::ModuleWriter &writer;
@@ -253,36 +260,35 @@ LogicalResult Emitter::emitParam(Operation *op) {
   return success();
 }
 
-LogicalResult Emitter::emitKernel(Operation *op) {
+LogicalResult Emitter::describeKernel(Operation *op, dlc::module::Kernel &k) {
   StringRef full = op->getName().getStringRef();
   if (!full.consume_front("dl."))
     return op->emitError() << "cannot compile op '" << op->getName()
                            << "': only dl dialect ops reach the runtime";
-  auto *k = m.add_kernels();
   // A backward op runs as the kernel "<forward op>_grad" (docs/autodiff.md).
   bool backward = full == "backward_data" || full == "backward_weights";
   if (backward) {
     auto fwd = op->getAttrOfType<StringAttr>("forward");
     if (!fwd)
       return op->emitError("internal error: backward op without 'forward'");
-    k->set_op(fwd.str() + "_grad");
-    k->set_role(full == "backward_data" ? dlc::module::Kernel::BACKWARD_DATA
-                                        : dlc::module::Kernel::BACKWARD_WEIGHTS);
+    k.set_op(fwd.str() + "_grad");
+    k.set_role(full == "backward_data" ? dlc::module::Kernel::BACKWARD_DATA
+                                       : dlc::module::Kernel::BACKWARD_WEIGHTS);
   } else {
-    k->set_op(full.str());
+    k.set_op(full.str());
     if (auto role = op->getAttrOfType<StringAttr>("dl.role"))
-      k->set_role(role.getValue() == "backward_weights" ? dlc::module::Kernel::BACKWARD_WEIGHTS
-                                                        : dlc::module::Kernel::BACKWARD_DATA);
+      k.set_role(role.getValue() == "backward_weights" ? dlc::module::Kernel::BACKWARD_WEIGHTS
+                                                       : dlc::module::Kernel::BACKWARD_DATA);
   }
-  k->set_layer(layerName(op->getLoc()));
-  k->set_loc(locString(op->getLoc()));
+  k.set_layer(layerName(op->getLoc()));
+  k.set_loc(locString(op->getLoc()));
   if (auto impl = op->getAttrOfType<StringAttr>("dl.impl"))
-    k->set_impl(impl.str());
+    k.set_impl(impl.str());
   for (Value v : op->getOperands()) {
     auto it = tensorOf.find(v);
     if (it == tensorOf.end())
       return op->emitError("internal error: operand defined outside the net");
-    k->add_inputs(it->second);
+    k.add_inputs(it->second);
   }
   for (NamedAttribute na : op->getAttrs()) {
     StringRef n = na.getName().getValue();
@@ -298,30 +304,94 @@ LogicalResult Emitter::emitKernel(Operation *op) {
       if (!schema || !dlc::ops::backwardNeedsOperandCount(*schema))
         continue;
     }
-    if (failed(convertAttr(op, n, na.getValue(), *k->add_attrs())))
+    if (failed(convertAttr(op, n, na.getValue(), *k.add_attrs())))
       return failure();
   }
+  return success();
+}
+
+std::string Emitter::resultName(Operation *op, OpResult r, const std::string &layer) {
   auto tops = op->getAttrOfType<ArrayAttr>("dl.tops");
+  std::string name;
+  if (tops && r.getResultNumber() < tops.size())
+    name = cast<StringAttr>(tops[r.getResultNumber()]).str();
+  else
+    name = layer + ":" + std::to_string(r.getResultNumber());
+  // The last op writing a top gives the tensor the top's own name (what
+  // Caffe calls that blob after the net ran); earlier in-place versions
+  // are "<top>@<layer>".
+  if (--remainingWrites[name] > 0)
+    name += "@" + layer;
+  return name;
+}
+
+LogicalResult Emitter::emitKernel(Operation *op) {
+  auto *k = m.add_kernels();
+  if (auto fused = dyn_cast<mlir::dl::FusedOp>(op))
+    return emitFused(fused, *k);
+  if (failed(describeKernel(op, *k)))
+    return failure();
   auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("dl.offsets");
   for (OpResult r : op->getResults()) {
-    std::string name;
-    if (tops && r.getResultNumber() < tops.size())
-      name = cast<StringAttr>(tops[r.getResultNumber()]).str();
-    else
-      name = k->layer() + ":" + std::to_string(r.getResultNumber());
-    // The last op writing a top gives the tensor the top's own name (what
-    // Caffe calls that blob after the net ran); earlier in-place versions
-    // are "<top>@<layer>".
-    if (--remainingWrites[name] > 0)
-      name += "@" + k->layer();
     int64_t offset = offsets && r.getResultNumber() < offsets.size()
                          ? offsets[r.getResultNumber()]
                          : -1;
-    auto t = addTensor(r, op->getLoc(), name, dlc::module::Tensor::ACTIVATION, offset);
+    auto t = addTensor(r, op->getLoc(), resultName(op, r, k->layer()),
+                       dlc::module::Tensor::ACTIVATION, offset);
     if (failed(t))
       return failure();
     k->add_outputs(*t);
   }
+  return success();
+}
+
+/// A dl.fused op: one kernel "fused" whose body lists the region's ops
+/// (dlcm.proto). Values yielded are the op's results (arena tensors); the
+/// others are internal tensors without a buffer.
+LogicalResult Emitter::emitFused(mlir::dl::FusedOp fused, dlc::module::Kernel &k) {
+  k.set_op("fused");
+  k.set_layer(layerName(fused.getLoc()));
+  k.set_loc(locString(fused.getLoc()));
+  if (auto role = fused->getAttrOfType<StringAttr>("dl.role"))
+    k.set_role(role.getValue() == "backward_weights" ? dlc::module::Kernel::BACKWARD_WEIGHTS
+                                                     : dlc::module::Kernel::BACKWARD_DATA);
+  Block &block = fused.getBlock();
+  for (auto [arg, operand] : llvm::zip(block.getArguments(), fused.getOperands())) {
+    auto it = tensorOf.find(operand);
+    if (it == tensorOf.end())
+      return fused.emitError("internal error: operand defined outside the net");
+    k.add_inputs(it->second);
+    tensorOf[arg] = it->second;
+  }
+  llvm::DenseMap<Value, unsigned> yieldedAt;
+  for (OpOperand &v : block.getTerminator()->getOpOperands())
+    if (!yieldedAt.try_emplace(v.get(), v.getOperandNumber()).second ||
+        isa<BlockArgument>(v.get()))
+      return fused.emitError("internal error: a fused region must yield distinct values "
+                             "computed inside it");
+  auto offsets = fused->getAttrOfType<DenseI64ArrayAttr>("dl.offsets");
+  for (Operation &inner : block.without_terminator()) {
+    auto *step = k.add_body();
+    if (failed(describeKernel(&inner, *step)))
+      return failure();
+    for (OpResult r : inner.getResults()) {
+      auto y = yieldedAt.find(r);
+      const bool internal = y == yieldedAt.end();
+      int64_t offset = -1;
+      if (!internal && offsets && y->second < offsets.size())
+        offset = offsets[y->second];
+      auto t = addTensor(r, inner.getLoc(), resultName(&inner, r, step->layer()),
+                         dlc::module::Tensor::ACTIVATION, offset);
+      if (failed(t))
+        return failure();
+      m.mutable_tensors(*t)->set_internal(internal);
+      if (!internal)
+        tensorOf[fused->getResult(y->second)] = *t;
+      step->add_outputs(*t);
+    }
+  }
+  for (OpResult r : fused->getResults())
+    k.add_outputs(tensorOf.lookup(r));
   return success();
 }
 
@@ -333,10 +403,15 @@ LogicalResult Emitter::run(func::FuncOp func) {
   if (auto arena = func->getAttrOfType<IntegerAttr>("dl.arena_bytes"))
     m.set_arena_bytes(arena.getInt());
   Block &body = func.getBody().front();
-  for (Operation &op : body)
-    if (auto tops = op.getAttrOfType<ArrayAttr>("dl.tops"))
+  // The layers inside fused ops write their tops too (the fused op's own
+  // dl.tops, if any, repeat them).
+  body.walk([&](Operation *op) {
+    if (isa<mlir::dl::FusedOp>(op))
+      return;
+    if (auto tops = op->getAttrOfType<ArrayAttr>("dl.tops"))
       for (Attribute t : tops)
         remainingWrites[cast<StringAttr>(t).getValue()]++;
+  });
   for (BlockArgument arg : body.getArguments()) {
     auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "dl.name");
     auto off = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "dl.offset");

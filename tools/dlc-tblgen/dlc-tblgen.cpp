@@ -78,7 +78,8 @@ struct OpInfo {
   std::vector<AttrInfo> attrs;
   std::vector<OperandInfo> operands;
   int numResults = 1;    // -1: variadic
-  bool isLoss = false, noGradient = false, segmented = false, dataDependent = false;
+  bool isLoss = false, noGradient = false, segmented = false, dataDependent = false,
+       pointwise = false;
 };
 
 std::string roleEnum(StringRef role) {
@@ -217,6 +218,7 @@ std::vector<OpInfo> collectOps(const RecordKeeper &records) {
     info.isLoss = hasTrait(op, "DL_Loss");
     info.noGradient = hasTrait(op, "DL_NoGradient");
     info.dataDependent = hasTrait(op, "DL_DataDependentShape");
+    info.pointwise = hasTrait(op, "DL_Pointwise");
     info.segmented = op.getTrait("::mlir::OpTrait::AttrSizedOperandSegments") != nullptr;
     ops.push_back(std::move(info));
   }
@@ -325,7 +327,8 @@ void emitDefs(const std::vector<OpInfo> &ops, raw_ostream &os) {
        << op.operands.size() << ", k" << op.base << "AttrSchema, " << op.attrs.size() << ", "
        << op.numResults << ", " << (op.isLoss ? "true" : "false") << ", "
        << (op.noGradient ? "false" : "true") << ", " << (op.segmented ? "true" : "false")
-       << ", " << (op.dataDependent ? "true" : "false") << ", &infer" << op.base << "},\n";
+       << ", " << (op.dataDependent ? "true" : "false") << ", "
+       << (op.pointwise ? "true" : "false") << ", &infer" << op.base << "},\n";
   os << "};\n";
   os << "const size_t detail::kNumOpSchemas = " << ops.size() << ";\n";
 }

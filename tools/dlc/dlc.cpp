@@ -72,6 +72,8 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"auto", "ref"}));
   compile->add_flag("--gradient", compileOpts.gradient,
                     "also emit the gradient entry (forward + backward, no weight update)");
+  compile->add_flag("!--no-fuse", compileOpts.fuse,
+                    "run every layer as its own kernel (no dl-fuse-ops)");
   compile->add_flag("!--no-plan-buffers", compileOpts.planBuffers,
                     "give every activation its own buffer (no memory sharing)");
 

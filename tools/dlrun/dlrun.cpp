@@ -353,6 +353,9 @@ std::vector<std::pair<int, std::string>> outputTargets(const Session &s) {
     int t = ex.tensorIndex(name);
     if (t < 0)
       throw UserError("--output: no tensor named '" + name + "' in the module");
+    if (std::string fused = ex.fusedInto(t); !fused.empty())
+      throw UserError("--output: '" + name + "' is computed inside the fused kernel '" + fused +
+                      "' and not kept; compile with dlc compile --no-fuse to read it");
     if (!ex.computedBy(s.mainEntry(), t))
       throw UserError("--output: '" + name +
                       "' is computed by the gradient entry, which --entry forward does not run");
@@ -401,6 +404,13 @@ void writeDumps(const Session &s) {
   std::string error;
   for (int t = 0; t < ex.numTensors(); ++t) {
     bool isInput = ex.tensorKind(t) == TensorKind::Input;
+    if (std::string fused = ex.fusedInto(t); !fused.empty()) {
+      std::fprintf(stderr,
+                   "dlrun: note: blob '%s' is computed inside the fused kernel '%s' and not "
+                   "kept, so it is not dumped (compile with dlc compile --no-fuse to dump it)\n",
+                   ex.tensorName(t).c_str(), fused.c_str());
+      continue;
+    }
     if (!isInput &&
         (ex.tensorKind(t) != TensorKind::Activation || !ex.computedBy(s.mainEntry(), t)))
       continue;

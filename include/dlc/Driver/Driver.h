@@ -65,6 +65,7 @@ struct CompileOptions {
   /// Kernel implementation: auto (optimized where available) or ref.
   std::string impl = "auto";
   bool planBuffers = true;        ///< share activation memory by liveness
+  bool fuse = true;               ///< dl-fuse-ops (docs/fusion.md)
   /// Also emit the gradient entry (dl-autodiff; docs/autodiff.md).
   bool gradient = false;
 };

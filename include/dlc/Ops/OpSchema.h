@@ -194,6 +194,9 @@ struct OpSchema {
   /// Result sizes depend on operand values (DL_DataDependentShape): the rule
   /// gives those dimensions as kAnyDim; result i is bounded by operand i.
   bool dataDependent;
+  /// Element-wise and unary (DL_Pointwise): output i depends on input i only,
+  /// same shape; fusible after any producer.
+  bool pointwise;
   Status (*infer)(const AttrMap &, const std::vector<Arg> &,
                   const std::vector<OperandSpan> &, Results &);
 

@@ -232,6 +232,10 @@ public:
   /// True when running `entry` computes (or is given) tensor t: inputs and
   /// params always, activations when a kernel of the entry writes them.
   bool computedBy(Entry entry, int t) const;
+  /// For a tensor computed and consumed inside a fused kernel (no buffer:
+  /// tensorData is null, it cannot be read or dumped), that kernel's layer
+  /// name ("conv1+relu1"); "" for every other tensor (docs/fusion.md).
+  std::string fusedInto(int t) const;
 
   // Kernels (of the whole module).
   int numKernels() const;
@@ -255,6 +259,7 @@ public:
 
 private:
   struct Impl;
+  void describeBody(const dlc::module::Kernel &kern, int k, KernelDesc &desc);
   std::shared_ptr<const LoadedModule> module_;
   ExecutorOptions options_;
   uint64_t seed_ = 0;

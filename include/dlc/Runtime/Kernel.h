@@ -59,6 +59,8 @@ public:
                                 const std::vector<double> &def = {}) const;
 };
 
+struct FusedStep;
+
 /// Everything needed to instantiate a kernel.
 struct KernelDesc {
   /// `dl` op name without the prefix ("convolution", "relu", ...), or
@@ -75,9 +77,17 @@ struct KernelDesc {
   /// runs when the caller says so (Kernel::paramsChanged), so a kernel may
   /// cache a reordered copy.
   std::vector<bool> isParam;
+  /// op "fused" (docs/fusion.md): the fused layers in order. Values are
+  /// numbered as the fused kernel's inputs [0, inputs.size()), then each
+  /// step's outputs in order; output o of the fused kernel is value
+  /// results[o]. Empty for every other op.
+  std::vector<FusedStep> body;
+  std::vector<int> results;
 
   /// True for "<op>_grad".
   bool isGradient() const;
+  /// True for op "fused".
+  bool isFused() const { return op == "fused"; }
   /// The forward op's name ("convolution" for "convolution_grad").
   std::string forwardOp() const;
   /// "layer '<layer>' (<op>): ".
@@ -88,6 +98,14 @@ struct KernelDesc {
   std::string requestedImpl() const;
   /// Whether inputs[i] is a parameter.
   bool param(size_t i) const { return i < isParam.size() && isParam[i]; }
+};
+
+/// One layer of a fused kernel: its own description (op, attributes,
+/// shapes; isParam from the fused kernel's inputs it reads) and the values it
+/// reads (KernelDesc::body).
+struct FusedStep {
+  KernelDesc desc;
+  std::vector<int> args;
 };
 
 /// The typed attributes of desc (of its forward op for a backward kernel).

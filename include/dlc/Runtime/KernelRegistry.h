@@ -139,9 +139,18 @@ struct KernelChoice {
 
 /// Validates `desc` and creates its kernel from the first backend of
 /// `backends` that has an applicable one. Throws Error when none does (the
-/// message lists why), or when a factory rejects the description.
+/// message lists why), or when a factory rejects the description. A fused
+/// kernel is createFusedKernel's.
 KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
                           BackendContexts &contexts);
+
+/// A fused kernel (op "fused", docs/fusion.md): the first backend of
+/// `backends` with an applicable "fused" kernel (one that runs the whole
+/// body at once, e.g. a convolution with its activation as a post-op);
+/// otherwise the steps run one by one, each the kernel createKernel gives
+/// for it, on temporaries the composed kernel owns (backend "composed").
+KernelChoice createFusedKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
+                               BackendContexts &contexts);
 
 } // namespace dlc::rt
 

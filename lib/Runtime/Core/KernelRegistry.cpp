@@ -78,6 +78,8 @@ BackendContext &BackendContexts::get(const std::string &backend) {
 
 KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
                           BackendContexts &contexts) {
+  if (desc.isFused())
+    return createFusedKernel(desc, backends, contexts);
   const KernelRegistry &reg = KernelRegistry::instance();
   const std::string op = desc.forwardOp();
   const KernelKind kind = desc.isGradient() ? KernelKind::Backward : KernelKind::Forward;

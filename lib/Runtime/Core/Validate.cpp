@@ -127,7 +127,68 @@ Status validateGradient(const KernelDesc &desc, const ops::OpSchema &schema) {
 
 } // namespace
 
+/// A fused kernel: every step valid on its own, reading values defined
+/// before it with their shapes, no nesting, no data-dependent sizes; the
+/// outputs name values produced by steps. With `infer`, the steps' output
+/// shapes and the kernel's outputs are computed rather than checked.
+static std::vector<Shape> checkFused(const KernelDesc &desc, bool infer) {
+  if (desc.body.empty())
+    desc.fail("a fused kernel needs at least one step");
+  std::vector<Shape> values(desc.inputs.begin(), desc.inputs.end());
+  std::vector<bool> isParam(desc.inputs.size());
+  for (size_t i = 0; i < desc.inputs.size(); ++i)
+    isParam[i] = desc.param(i);
+  for (size_t s = 0; s < desc.body.size(); ++s) {
+    KernelDesc step = desc.body[s].desc;
+    const std::vector<int> &args = desc.body[s].args;
+    const std::string where = "step " + std::to_string(s) + " (" + step.op + "): ";
+    if (step.isFused() || step.isGradient())
+      desc.fail(where + "a step must be a forward layer op");
+    if (const ops::OpSchema *schema = ops::lookupOp(step.op); schema && schema->dataDependent)
+      desc.fail(where + "an op with data-dependent sizes cannot be fused");
+    if (args.size() != step.inputs.size())
+      desc.fail(where + std::to_string(args.size()) + " arguments for " +
+                std::to_string(step.inputs.size()) + " inputs");
+    for (size_t j = 0; j < args.size(); ++j) {
+      if (args[j] < 0 || size_t(args[j]) >= values.size())
+        desc.fail(where + "argument " + std::to_string(j) + " is not a value defined before it");
+      if (infer)
+        step.inputs[j] = values[size_t(args[j])];
+      else if (step.inputs[j] != values[size_t(args[j])])
+        desc.fail(where + "input " + std::to_string(j) + " has shape " +
+                  shapeToString(step.inputs[j]) + ", its value " +
+                  shapeToString(values[size_t(args[j])]));
+      if (size_t(args[j]) < desc.inputs.size() && step.param(j) != isParam[size_t(args[j])])
+        desc.fail(where + "input " + std::to_string(j) + " disagrees with the fused kernel "
+                  "on being a parameter");
+    }
+    if (infer)
+      step.outputs = inferKernelOutputs(step);
+    else
+      validateKernelDesc(step);
+    values.insert(values.end(), step.outputs.begin(), step.outputs.end());
+  }
+  if (!infer && desc.results.size() != desc.outputs.size())
+    desc.fail(std::to_string(desc.results.size()) + " result values for " +
+              std::to_string(desc.outputs.size()) + " outputs");
+  std::vector<Shape> out;
+  for (size_t o = 0; o < desc.results.size(); ++o) {
+    int v = desc.results[o];
+    if (v < int(desc.inputs.size()) || size_t(v) >= values.size())
+      desc.fail("output " + std::to_string(o) + " is not a value produced by a step");
+    if (!infer && desc.outputs[o] != values[size_t(v)])
+      desc.fail("output " + std::to_string(o) + " has shape " + shapeToString(desc.outputs[o]) +
+                ", its value " + shapeToString(values[size_t(v)]));
+    out.push_back(values[size_t(v)]);
+  }
+  return out;
+}
+
 std::vector<Shape> inferKernelOutputs(const KernelDesc &desc) {
+  if (desc.isFused()) {
+    KernelDesc copy = desc;
+    return checkFused(copy, /*infer=*/true);
+  }
   const ops::OpSchema *schema = ops::lookupOp(desc.forwardOp());
   if (!schema)
     desc.fail("unknown op '" + desc.forwardOp() + "'");
@@ -160,6 +221,15 @@ std::vector<Shape> inferKernelOutputs(const KernelDesc &desc) {
 }
 
 void validateKernelDesc(const KernelDesc &desc) {
+  if (!desc.isParam.empty() && desc.isParam.size() != desc.inputs.size())
+    desc.fail("isParam has " + std::to_string(desc.isParam.size()) + " entries for " +
+              std::to_string(desc.inputs.size()) + " inputs");
+  if (desc.isFused()) {
+    checkFused(desc, /*infer=*/false);
+    return;
+  }
+  if (!desc.body.empty())
+    desc.fail("only a fused kernel has a body");
   const std::string op = desc.forwardOp();
   const ops::OpSchema *schema = ops::lookupOp(op);
   if (!schema)

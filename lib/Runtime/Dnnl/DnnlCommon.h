@@ -148,6 +148,10 @@ struct EltwiseStep {
 dnnl::eltwise_forward::primitive_desc
 eltwisePd(const EltwiseStep &s, const dnnl::memory::desc &md, const dnnl::engine &eng,
           dnnl::prop_kind prop = dnnl::prop_kind::forward_inference);
+/// The eltwise steps (post-op form) of a validated pointwise layer
+/// (relu, sigmoid, ..., power, clip, dropout at inference: none), appended
+/// to `steps`; returns why there are none ("" on success).
+std::string activationSteps(const KernelDesc &desc, std::vector<EltwiseStep> &steps);
 /// A ChainKernel of eltwise primitives (Neuron.cpp) on input 0 viewed as
 /// output 0's dense buffer of the same size.
 std::unique_ptr<Kernel> eltwiseChain(const KernelDesc &desc, DnnlContext &ctx,

@@ -18,6 +18,7 @@
 #include "DnnlCommon.h"
 
 #include <cmath>
+#include <map>
 #include <optional>
 
 namespace dlc::rt {
@@ -282,6 +283,41 @@ std::unique_ptr<Kernel> createPower(const KernelDesc &desc, DnnlContext &ctx) {
 }
 
 } // namespace
+
+std::string activationSteps(const KernelDesc &desc, std::vector<EltwiseStep> &steps) {
+  static const std::map<std::string, ActivationOf> kActivations = {
+      {"relu", relu}, {"sigmoid", sigmoid}, {"tanh", tanh},   {"elu", elu},
+      {"abs_val", absVal}, {"bnll", bnll}, {"exp", exp}, {"log", log}, {"swish", swish}};
+  if (auto it = kActivations.find(desc.op); it != kActivations.end()) {
+    std::vector<Step> f = it->second(desc).forward;
+    steps.insert(steps.end(), f.begin(), f.end());
+    return "";
+  }
+  if (desc.op == "clip") {
+    if (std::string why = clipWhyNot(desc); !why.empty())
+      return why;
+    auto a = attrsOf<ops::ClipAttrs>(desc);
+    steps.push_back(a.min > a.max ? Step{A::eltwise_linear, 0.f, float(a.min)}
+                                  : clip(desc).forward[0]);
+    return "";
+  }
+  if (desc.op == "power") {
+    auto a = attrsOf<ops::PowerAttrs>(desc);
+    if (a.power * a.scale == 0.0) {
+      float v = a.power == 0.0 ? 1.f : float(std::pow(a.shift, a.power));
+      steps.push_back({A::eltwise_linear, 0.f, v});
+      return "";
+    }
+    if (a.scale != 1.0 || a.shift != 0.0 || a.power == 1.0)
+      steps.push_back({A::eltwise_linear, float(a.scale), float(a.shift)});
+    if (a.power != 1.0)
+      steps.push_back({A::eltwise_pow, 1.f, float(a.power)});
+    return "";
+  }
+  if (desc.op == "dropout" && !attrsOf<ops::DropoutAttrs>(desc).train)
+    return ""; // identity at inference
+  return desc.op + " has no oneDNN eltwise form";
+}
 
 #define DLC_DNNL_ACTIVATION(op, f)                                                         \
   DLC_DNNL_KERNEL(op, Forward, createActivation<f>, emptyWhyNot),                          \

@@ -76,6 +76,11 @@ KernelRole roleOf(const pb::Kernel &k) {
   return KernelRole::Forward;
 }
 
+void checkIndex(int t, int n) {
+  if (t < 0 || t >= n)
+    throw Error("tensor index " + std::to_string(t) + " out of range");
+}
+
 } // namespace
 
 const char *dlc::rt::roleName(KernelRole role) {
@@ -127,7 +132,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
   const bool useArena = !options_.ignoreArenaPlan && m.arena_bytes() > 0;
   uint64_t total = useArena ? uint64_t(m.arena_bytes()) : 0;
   for (int t = 0; t < numTensors; ++t)
-    if (!(useArena && m.tensors(t).offset() >= 0))
+    if (!(useArena && m.tensors(t).offset() >= 0) && !m.tensors(t).internal())
       total += 4 * uint64_t(I.numel[t]);
   uint64_t limit = options_.memoryLimit ? options_.memoryLimit : physicalMemory();
   if (total > limit)
@@ -139,7 +144,9 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     I.arena = allocate(uint64_t(m.arena_bytes()));
   for (int t = 0; t < numTensors; ++t) {
     const pb::Tensor &tensor = m.tensors(t);
-    if (useArena && tensor.offset() >= 0) {
+    if (tensor.internal()) {
+      continue; // inside a fused kernel: no buffer (Executor::fusedInto)
+    } else if (useArena && tensor.offset() >= 0) {
       I.data[t] = reinterpret_cast<float *>(reinterpret_cast<char *>(I.arena.get()) + tensor.offset());
     } else {
       I.owned.push_back(allocate(4 * uint64_t(I.numel[t])));
@@ -200,6 +207,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     }
     for (int out : kern.outputs())
       desc.outputs.push_back(I.shapes[out]);
+    describeBody(kern, k, desc);
 
     // The backends to try, in preference order: the module may ask for the
     // reference implementation ("ref"); otherwise every registered backend
@@ -267,6 +275,51 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     step.where = prefix + where;
   }
   I.numForward = module_->numForwardKernels();
+}
+
+/// The body of fused kernel `k` (dlcm.proto, Kernel.body) in the terms of
+/// KernelDesc::body: values numbered as the kernel's inputs, then each
+/// step's outputs.
+void Executor::describeBody(const pb::Kernel &kern, int k, KernelDesc &desc) {
+  if (kern.body_size() == 0)
+    return;
+  Impl &I = *impl_;
+  const pb::Module &m = module_->header;
+  std::map<int, int> valueOf;
+  for (int i = 0; i < kern.inputs_size(); ++i)
+    valueOf.emplace(kern.inputs(i), i);
+  int next = kern.inputs_size();
+  for (const pb::Kernel &body : kern.body()) {
+    FusedStep step;
+    step.desc.op = body.op();
+    step.desc.layer = body.layer().empty() ? desc.layer : body.layer();
+    for (const pb::Attr &a : body.attrs())
+      step.desc.attrs.set(a.name(), convertAttr(a));
+    if (!body.impl().empty() && body.impl() != "auto" && body.impl() != "ref" &&
+        body.impl() != "onednn")
+      step.desc.attrs.set("impl", body.impl());
+    for (int in : body.inputs()) {
+      int v = valueOf.at(in); // the module reader checked the body
+      step.args.push_back(v);
+      step.desc.inputs.push_back(I.shapes[in]);
+      step.desc.isParam.push_back(v < kern.inputs_size() && desc.param(size_t(v)));
+    }
+    for (int out : body.outputs()) {
+      step.desc.outputs.push_back(I.shapes[out]);
+      valueOf.emplace(out, next++);
+      if (m.tensors(out).internal())
+        I.fusedInto[out] = k;
+    }
+    desc.body.push_back(std::move(step));
+  }
+  for (int out : kern.outputs())
+    desc.results.push_back(valueOf.at(out));
+}
+
+std::string Executor::fusedInto(int t) const {
+  checkIndex(t, numTensors());
+  auto it = impl_->fusedInto.find(t);
+  return it == impl_->fusedInto.end() ? "" : impl_->infos[size_t(it->second)].layer;
 }
 
 //===----------------------------------------------------------------------===//
@@ -376,10 +429,6 @@ int Executor::tensorIndex(const std::string &name) const {
   return it == impl_->byName.end() ? -1 : it->second;
 }
 
-static void checkIndex(int t, int n) {
-  if (t < 0 || t >= n)
-    throw Error("tensor index " + std::to_string(t) + " out of range");
-}
 
 const std::string &Executor::tensorName(int t) const {
   checkIndex(t, numTensors());

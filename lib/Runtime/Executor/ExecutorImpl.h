@@ -75,6 +75,8 @@ struct Executor::Impl {
     std::string where; ///< "loc: kernel #k (op 'layer')" for messages
   };
   std::vector<Step> steps;
+  /// Internal tensors (no buffer) -> the fused kernel computing them.
+  std::map<int, int> fusedInto;
   std::vector<KernelInfo> infos;
   int numForward = 0; ///< steps [0, numForward) are the forward entry
   BackendContexts backends;

@@ -120,6 +120,69 @@ bool checkFiller(const pb::Filler &f, const pb::Tensor &t, std::string &what) {
 
 } // namespace
 
+namespace {
+
+/// The body of a fused kernel (dlcm.proto, Kernel.body): only op "fused"
+/// has one, and it has one; its steps are plain forward kernels that read
+/// the kernel's inputs or internal tensors produced by earlier steps, and
+/// produce internal tensors or the kernel's outputs (each exactly once). An
+/// internal tensor is used by no other kernel. Indices are checked by the
+/// caller's loop for the kernel's own inputs and outputs; here for the steps.
+bool validateFusedBody(const pb::Module &m, const pb::Kernel &kern, std::string &why) {
+  const bool fused = kern.op() == "fused";
+  if (fused != (kern.body_size() > 0)) {
+    why = fused ? "a fused kernel without a body" : "only a fused kernel has a body";
+    return false;
+  }
+  if (!fused)
+    return true;
+  const int n = m.tensors_size();
+  std::set<int> available(kern.inputs().begin(), kern.inputs().end());
+  std::set<int> outputs(kern.outputs().begin(), kern.outputs().end()), produced;
+  for (int s = 0; s < kern.body_size(); ++s) {
+    const pb::Kernel &step = kern.body(s);
+    const std::string sn = cat("step ", s, " (", step.op(), ")");
+    if (step.op().empty() || step.op() == "fused" || step.body_size() > 0 ||
+        step.role() != pb::Kernel::FORWARD) {
+      why = cat(sn, ": a step must be a plain forward kernel");
+      return false;
+    }
+    std::set<std::string> names;
+    for (const pb::Attr &a : step.attrs())
+      if (a.name().empty() || !names.insert(a.name()).second ||
+          a.value_case() == pb::Attr::VALUE_NOT_SET) {
+        why = cat(sn, ": empty, duplicate or valueless attribute '", a.name(), "'");
+        return false;
+      }
+    for (int in : step.inputs())
+      if (in < 0 || in >= n || !available.count(in)) {
+        why = cat(sn, ": input ", in, " is neither an input of the fused kernel nor "
+                                      "produced by an earlier step");
+        return false;
+      }
+    for (int out : step.outputs()) {
+      if (out < 0 || out >= n || produced.count(out) || available.count(out) ||
+          !(outputs.count(out) || (m.tensors(out).internal() &&
+                                   m.tensors(out).kind() == pb::Tensor::ACTIVATION &&
+                                   m.tensors(out).offset() == -1))) {
+        why = cat(sn, ": output ", out, " must be a new internal activation (no arena "
+                                        "offset) or an output of the fused kernel");
+        return false;
+      }
+      produced.insert(out);
+      available.insert(out);
+    }
+  }
+  for (int out : kern.outputs())
+    if (!produced.count(out)) {
+      why = cat("output '", m.tensors(out).name(), "' is produced by no step");
+      return false;
+    }
+  return true;
+}
+
+} // namespace
+
 bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
                              std::string &error) {
   const int numTensors = m.tensors_size();
@@ -276,10 +339,18 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       return fail(cat(kn, ": forward kernel after backward ",
                       kernelName(m.kernels(firstBackward), firstBackward),
                       "; forward kernels must come first"));
+    for (int in : kern.inputs())
+      if (m.tensors(in).internal())
+        return fail(cat(kn, ": reads '", m.tensors(in).name(),
+                        "', which is internal to a fused kernel"));
+    if (std::string why; !validateFusedBody(m, kern, why))
+      return fail(cat(kn, ": ", why));
     for (int out : kern.outputs()) {
       if (!inRange(out))
         return fail(cat(kn, ": output index ", out, " out of range [0, ", numTensors, ")"));
       const pb::Tensor &t = m.tensors(out);
+      if (t.internal())
+        return fail(cat(kn, ": output '", t.name(), "' is marked internal"));
       if (t.kind() != pb::Tensor::ACTIVATION)
         return fail(cat(kn, ": output '", t.name(), "' is a ", kindName(t.kind()),
                         " tensor; only activations can be produced"));
@@ -298,6 +369,12 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
         return fail(cat(kn, ": attribute '", a.name(), "' has no value"));
     }
   }
+  // Internal tensors are produced inside a fused body (validateFusedBody).
+  for (const pb::Kernel &kern : m.kernels())
+    for (const pb::Kernel &step : kern.body())
+      for (int out : step.outputs())
+        if (m.tensors(out).internal())
+          producer[out] = -2;
   for (int i = 0; i < numTensors; ++i)
     if (m.tensors(i).kind() == pb::Tensor::ACTIVATION && producer[i] == -1)
       return fail(cat("activation tensor '", m.tensors(i).name(), "' is never produced"));
@@ -307,6 +384,8 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
   for (int idx : m.outputs()) {
     if (!inRange(idx))
       return fail(cat("graph output index ", idx, " out of range [0, ", numTensors, ")"));
+    if (m.tensors(idx).internal())
+      return fail(cat("graph output '", m.tensors(idx).name(), "' is internal to a fused kernel"));
     if (m.tensors(idx).kind() == pb::Tensor::PARAM)
       return fail(cat("graph output '", m.tensors(idx).name(), "' is a param"));
     if (!seenOutputs.insert(idx).second)

@@ -124,20 +124,24 @@ TEST(ModuleFormat, PreambleErrors) {
   EXPECT_NE(parseError(bad).find("bad magic"), std::string::npos);
 
   pb::Module m = test::tinyCnn().header();
-  m.set_version(2);
-  std::string newer = parseError(rawModule(m, "", 2));
-  EXPECT_NE(newer.find("unsupported module format version 2 (this runtime reads version 1; "
+  const uint32_t v = rt::kFormatVersion;
+  const std::string reads = "(this runtime reads version " + std::to_string(v) + "; ";
+  m.set_version(v + 1);
+  std::string newer = parseError(rawModule(m, "", v + 1));
+  EXPECT_NE(newer.find("unsupported module format version " + std::to_string(v + 1) + " " + reads +
                        "the module is newer"),
             std::string::npos)
       << newer;
-  m.set_version(0);
-  std::string older = parseError(rawModule(m, "", 0));
-  EXPECT_NE(older.find("version 0 (this runtime reads version 1; the module is older"),
+  m.set_version(v - 1);
+  std::string older = parseError(rawModule(m, "", v - 1));
+  EXPECT_NE(older.find("version " + std::to_string(v - 1) + " " + reads + "the module is older"),
             std::string::npos)
       << older;
   // Header version disagreeing with the preamble.
-  m.set_version(3);
-  EXPECT_NE(parseError(rawModule(m, "", 1)).find("header version 3 does not match"), std::string::npos);
+  m.set_version(v + 2);
+  EXPECT_NE(parseError(rawModule(m, "", v)).find("header version " + std::to_string(v + 2) +
+                                                 " does not match"),
+            std::string::npos);
 
   bad = good;
   bad[15] = 0x7f; // header size ~ 2^62

@@ -351,6 +351,35 @@ LogicalResult BackwardWeightsOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// dl.fused
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedOp::verify() {
+  Block &block = getBlock();
+  if (block.getNumArguments() != getNumOperands())
+    return emitOpError() << "region has " << block.getNumArguments() << " arguments for "
+                         << getNumOperands() << " operands";
+  for (auto [arg, operand] : llvm::zip(block.getArguments(), getOperands()))
+    if (arg.getType() != operand.getType())
+      return emitOpError() << "region argument " << arg.getArgNumber() << " has type "
+                           << arg.getType() << ", its operand " << operand.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError("region must end with dl.yield");
+  if (yield.getNumOperands() != getNumResults())
+    return emitOpError() << "yields " << yield.getNumOperands() << " values for "
+                         << getNumResults() << " results";
+  for (auto [v, r] : llvm::zip(yield.getOperands(), getResults()))
+    if (v.getType() != r.getType())
+      return emitOpError() << "result " << r.getResultNumber() << " has type " << r.getType()
+                           << ", the region yields " << v.getType();
+  for (Operation &op : block.without_terminator())
+    if (!getOpSchema(&op))
+      return op.emitOpError("cannot be fused: only dl layer ops run inside dl.fused");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Run-time sizes
 //===----------------------------------------------------------------------===//
 

@@ -23,6 +23,8 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
   pm.addPass(createDLShapeInference());
   if (options.gradient)
     pm.addPass(createDLAutodiff());
+  if (options.fuse)
+    pm.addPass(createDLFuseOps());
   DLSelectKernelsOptions select;
   select.convAlgorithm = options.convAlgorithm;
   select.impl = options.impl;
@@ -36,6 +38,6 @@ void mlir::dl::registerDLPipelines() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "dl-compile",
       "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
-      "dl-select-kernels, [dl-plan-buffers]",
+      "[dl-fuse-ops], dl-select-kernels, [dl-plan-buffers]",
       buildCompilePipeline);
 }

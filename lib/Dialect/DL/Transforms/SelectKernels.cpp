@@ -68,7 +68,7 @@ struct SelectKernels : public mlir::dl::impl::DLSelectKernelsBase<SelectKernels>
     OpBuilder b(module.getContext());
     module.walk([&](Operation *op) {
       if (op->getDialect() == nullptr || op->getDialect()->getNamespace() != "dl" ||
-          op->getName().getStringRef() == "dl.param")
+          isa<dl::ParamOp, dl::FusedOp, dl::YieldOp>(op))
         return;
       std::string choice = impl;
       // A convolution's backward ops use the same algorithm as the forward.

@@ -13,6 +13,7 @@ include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 def DL_Dialect : Dialect {
   let name = "dl";
@@ -115,6 +116,12 @@ def DL_NoGradient : NativeOpTrait<"NoGradient"> {
 // shape rule gives it as `?`, result i holds at most as many items as
 // operand i, and the runtime re-specializes the kernels downstream to the
 // count each run produces (docs/dialect.md, "Data-dependent sizes").
+// Element-wise and unary: result element i depends on operand element i
+// only, same shape (the activations). dl-fuse-ops appends such ops to a
+// fused producer.
+def DL_Pointwise : NativeOpTrait<"Pointwise"> {
+  let cppNamespace = "::mlir::dl::OpTrait";
+}
 def DL_DataDependentShape : NativeOpTrait<"DataDependentShape"> {
   let cppNamespace = "::mlir::dl::OpTrait";
 }

@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -26,6 +27,9 @@ class NoGradient : public ::mlir::OpTrait::TraitBase<ConcreteType, NoGradient> {
 /// DL_DataDependentShape: the results' leading size depends on operand values.
 template <typename ConcreteType>
 class DataDependentShape : public ::mlir::OpTrait::TraitBase<ConcreteType, DataDependentShape> {};
+/// DL_Pointwise: element-wise unary op.
+template <typename ConcreteType>
+class Pointwise : public ::mlir::OpTrait::TraitBase<ConcreteType, Pointwise> {};
 } // namespace mlir::dl::OpTrait
 
 namespace mlir::dl::detail {

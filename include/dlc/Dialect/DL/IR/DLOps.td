@@ -83,4 +83,46 @@ class DL_BackwardOp<string mnemonic, string what> : DL_Op<mnemonic, [Pure]> {
 def DL_BackwardDataOp : DL_BackwardOp<"backward_data", "data (activation)">;
 def DL_BackwardWeightsOp : DL_BackwardOp<"backward_weights", "weight (parameter)">;
 
+//===----------------------------------------------------------------------===//
+// Fusion (docs/fusion.md)
+//===----------------------------------------------------------------------===//
+
+def DL_FusedOp : DL_Op<"fused", [IsolatedFromAbove, Pure]> {
+  let summary = "Layers that run as one kernel";
+  let description = [{
+    Made by `dl-fuse-ops`: the region holds the fused layers' ops (dl layer
+    ops only, in execution order) on the block arguments, which stand for the
+    operands one to one, and `dl.yield` gives the results. The values inside
+    are not stored: a backend runs the region as one kernel (a convolution
+    with its BatchNorm folded into the weights and its activation as a
+    post-op), and any backend can run it op by op. The op's location is
+    the first layer's, named `layer1+layer2+...`, so timings, `--check` and
+    dumps map to the prototxt.
+
+    ```mlir
+    %y = dl.fused(%x, %w, %b) : (tensor<...>, tensor<...>, tensor<...>) -> tensor<...> {
+    ^bb0(%a: tensor<...>, %bw: tensor<...>, %bb: tensor<...>):
+      %c = dl.convolution %a, %bw, %bb {...} : (...) -> tensor<...>
+      %r = dl.relu %c : (tensor<...>) -> tensor<...>
+      dl.yield %r : tensor<...>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<DL_Tensor>:$inputs);
+  let results = (outs Variadic<DL_Tensor>:$outputs);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat =
+      "`(` $inputs `)` attr-dict `:` functional-type($inputs, results) $body";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBlock() { return getBody().front(); }
+  }];
+}
+
+def DL_YieldOp : DL_Op<"yield", [Pure, Terminator, ReturnLike, HasParent<"FusedOp">]> {
+  let summary = "The results of a dl.fused region";
+  let arguments = (ins Variadic<DL_Tensor>:$values);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
+}
+
 #endif // DLC_DIALECT_DL_IR_DLOPS_TD

@@ -39,13 +39,16 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
                                     llvm::cl::init("auto")};
   Option<std::string> impl{*this, "impl", llvm::cl::desc("auto or ref"),
                            llvm::cl::init("auto")};
+  Option<bool> fuse{*this, "fuse", llvm::cl::desc("Fuse layers into dl.fused ops (dl-fuse-ops)"),
+                    llvm::cl::init(true)};
   Option<bool> planBuffers{*this, "plan-buffers",
                            llvm::cl::desc("Share activation memory (dl-plan-buffers)"),
                            llvm::cl::init(true)};
 };
 
 /// Adds the passes of `dl-compile` to `pm`: dl-seed-dropout,
-/// dl-shape-inference, [dl-autodiff], dl-select-kernels, [dl-plan-buffers].
+/// dl-shape-inference, [dl-autodiff], [dl-fuse-ops], dl-select-kernels,
+/// [dl-plan-buffers].
 void buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options);
 
 /// Registers the dl passes and the `dl-compile` pipeline.

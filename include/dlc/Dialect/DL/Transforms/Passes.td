@@ -53,6 +53,31 @@ def DLSelectKernels : Pass<"dl-select-kernels", "::mlir::ModuleOp"> {
   ];
 }
 
+def DLFuseOps : Pass<"dl-fuse-ops", "::mlir::ModuleOp"> {
+  let summary = "Group layers that one kernel can run into dl.fused ops";
+  let description = [{
+    Moves chains `anchor -> [batch_norm] -> [scale] -> [eltwise sum] ->
+    pointwise ops` into `dl.fused` ops (docs/fusion.md). Anchors are
+    convolutions, deconvolutions and inner products (BatchNorm with global
+    statistics and a learned per-channel Scale may follow them directly; the
+    oneDNN backend folds them into the weights), and two-input Eltwise sums
+    with unit coefficients. Every value inside a chain has exactly one use,
+    the next op: a blob read elsewhere (by a backward op, another layer, the
+    function's results) ends the chain, so fused results are exact in
+    forward and backward. Each fused op is named after its layers
+    (`conv1+bn1+scale1+relu1`) at the first layer's position.
+  }];
+  let options = [
+    Option<"fuseActivations", "activations", "bool", /*default=*/"true",
+           "Append pointwise ops (DL_Pointwise) to convolutions, inner products and sums">,
+    Option<"foldBatchNorm", "batch-norm", "bool", /*default=*/"true",
+           "Fuse BatchNorm (global statistics) and Scale into the preceding convolution">,
+    Option<"fuseEltwise", "eltwise", "bool", /*default=*/"true",
+           "Fuse two-input Eltwise sums (as a post-op of a convolution, or with their activations)">,
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
 def DLPlanBuffers : Pass<"dl-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Share activation memory between tensors whose lifetimes do not overlap";
   let description = [{

@@ -5,7 +5,7 @@
 
 class DL_UnaryOp<string mnemonic, string layer, string formula,
                  list<Trait> traits = []>
-    : DL_LayerOp<mnemonic, traits> {
+    : DL_LayerOp<mnemonic, traits # [DL_Pointwise]> {
   let summary = "Caffe " # layer # " layer";
   let description = "Caffe's `" # layer # "Layer`: element-wise " # formula #
                     ". Same shape as the input.";
