@@ -2,7 +2,9 @@
 # Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 """Compares dlc (dlc compile + dlrun --bench) with PyTorch on the CPU, on
 exactly the same Caffe networks (bench/caffe2torch.py builds the torch side
-from the same prototxt).
+from the same prototxt), and with --ort (forward only) also with ONNX Runtime
+(onnxruntime-node, bench/ort_bench.js) running the torch module exported with
+torch.onnx.export.
 
 Run it with Debian's /usr/bin/python3 (python3-torch 1.13 with OpenBLAS), e.g.
 
@@ -11,11 +13,11 @@ Run it with Debian's /usr/bin/python3 (python3-torch 1.13 with OpenBLAS), e.g.
 
 Fairness: OMP_WAIT_POLICY=PASSIVE for both sides, explicit thread counts on
 both sides (dlrun --threads N, torch.set_num_threads(N)), the same warm-up
-and iteration counts, flush-denormals on, and R rounds that INTERLEAVE the two
-sides (the first side alternates between rounds) so machine drift hits both.
+and iteration counts, flush-denormals on, and R rounds that INTERLEAVE the
+sides (the order rotates between rounds) so machine drift hits all of them.
 Each round yields one median per side; the report gives the median over
 rounds (with min-max), the ratio of those medians and the median of the
-per-round (paired) ratios.
+per-round (paired) ratios (dlc/torch, and dlc/ORT with --ort).
 """
 
 import os
@@ -37,6 +39,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import c2t_ort  # noqa: E402
 import caffe2torch as c2t  # noqa: E402
 
 # Nominal FP32 SGEMM peak of the reference machine (GFLOP/s, by threads),
@@ -156,7 +159,7 @@ def check_blas(info):
 
 
 # ---------------------------------------------------------------------------
-# The two sides
+# The sides
 # ---------------------------------------------------------------------------
 
 def parse_net_spec(spec):
@@ -211,6 +214,29 @@ def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout, 
     return med, report
 
 
+def summarize_ort(report, onnx_path):
+    return {
+        "ort_version": report.get("ort_version"),
+        "node": report.get("node"),
+        "threads": report.get("threads"),
+        "inter_op_threads": report.get("inter_op_threads"),
+        "graph_optimization": report.get("graph_optimization"),
+        "execution_mode": report.get("execution_mode"),
+        "intra_op_spinning": report.get("intra_op_spinning"),
+        "session_create_ms": report.get("session_create_ms"),
+        "onnx_opset": c2t_ort.OPSET,
+        "onnx_bytes": os.path.getsize(onnx_path) if os.path.exists(onnx_path) else None,
+        "outputs": [(o.get("name"), list(o.get("dims", []))) for o in report.get("outputs", [])],
+    }
+
+
+def rotate(sides, r):
+    """Round r's order: the sides rotated by r (with two sides the first one
+    alternates)."""
+    k = r % len(sides)
+    return sides[k:] + sides[:k]
+
+
 def summarize_dlrun(report):
     kernels = report.get("kernels", [])
     impls = {}
@@ -248,6 +274,14 @@ def run(args):
         raise BenchError("--threads must be positive")
     if args.rounds < 1 or args.iterations < 1 or args.warmup < 0:
         raise BenchError("--rounds and --iterations must be >= 1, --warmup >= 0")
+    ort_version = None
+    if args.ort:
+        if args.mode != "forward":
+            raise BenchError("--ort times the forward pass only (use --mode forward)")
+        try:
+            ort_version = c2t_ort.ort_version()
+        except c2t_ort.OrtError as e:
+            raise BenchError(f"--ort: {e}") from None
 
     dlc = dlrun = None
     if not args.torch_only:
@@ -255,6 +289,10 @@ def run(args):
 
     info = machine_info(torch, threads_list)
     info["dlc"], info["dlrun"] = dlc, dlrun
+    if args.ort:
+        info["onnxruntime_node"] = ort_version
+        info["ort_dir"] = c2t_ort.ort_dir()
+        info["node"] = c2t_ort.node_binary()
     warnings = check_blas(info)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -264,6 +302,9 @@ def run(args):
           f"SGEMM {info['sgemm_gflops']} GFLOP/s, load {info['loadavg_start'][0]:.2f}")
     if dlc:
         print(f"# dlc {dlc}\n# dlrun {dlrun}")
+    if args.ort:
+        print(f"# ONNX Runtime {ort_version} (onnxruntime-node in {c2t_ort.ort_dir()}, CPU EP, "
+              f"torch.onnx.export opset {c2t_ort.OPSET})")
     print(f"# mode {args.mode}, rounds {args.rounds}, warmup {args.warmup}, iterations {args.iterations}",
           flush=True)
 
@@ -300,16 +341,37 @@ def run(args):
                 results.append(dict(row_base, name=name, batch=batch_eff, error=str(e)))
                 continue
 
+        onnx_path = ort_error = None
+        if args.ort:
+            onnx_path = os.path.join(tmp, re.sub(r"[^\w.-]", "_", name) + f"-b{batch_eff}.onnx")
+            try:
+                c2t_ort.export_onnx(model, inputs, onnx_path)
+            except c2t_ort.OrtError as e:
+                ort_error = str(e)
+                print(f"warning: {spec}: ONNX Runtime side dropped: {ort_error}", file=sys.stderr)
+                warnings.append(f"{spec}: ONNX Runtime side dropped: {ort_error}")
+
+        sides = ([] if args.torch_only else ["dlc"]) + ["torch"] + (["ort"] if onnx_path and not ort_error
+                                                                     else [])
         for threads in threads_list:
             dlc_ms, torch_ms, paired = [], [], []
+            ort_ms, paired_ort = [], []
+            ort_info = None
             error = None
             for r in range(args.rounds):
-                order = ("dlc", "torch") if r % 2 == 0 else ("torch", "dlc")
                 got = {}
-                for side in order:
-                    if side == "dlc":
-                        if args.torch_only:
-                            continue
+                for side in rotate(sides, r):
+                    if side == "ort":
+                        try:
+                            ort_report = c2t_ort.bench(onnx_path, threads, args.warmup, args.iterations,
+                                                       args.timeout)
+                        except c2t_ort.OrtError as e:
+                            error = f"ONNX Runtime: {e}"
+                            break
+                        if ort_info is None:
+                            ort_info = summarize_ort(ort_report, onnx_path)
+                        got["ort"] = float(ort_report["median_ms"])
+                    elif side == "dlc":
                         try:
                             ms, report = dlrun_bench(dlrun, module, threads, args.iterations, args.warmup,
                                                      os.path.join(tmp, "dlrun.json"), args.timeout,
@@ -329,11 +391,16 @@ def run(args):
                 if "dlc" in got:
                     dlc_ms.append(got["dlc"])
                     paired.append(got["dlc"] / got["torch"])
+                if "ort" in got:
+                    ort_ms.append(got["ort"])
+                    if "dlc" in got:
+                        paired_ort.append(got["dlc"] / got["ort"])
                 print(f"  {name} b{batch_eff} t{threads} round {r + 1}/{args.rounds}: "
-                      + (f"dlc {got['dlc']:.3f} ms, " if "dlc" in got else "")
-                      + f"torch {got['torch']:.3f} ms", flush=True)
+                      + ", ".join(f"{side} {got[side]:.3f} ms" for side in rotate(sides, r)), flush=True)
             row = dict(row_base, name=name, batch=batch_eff, threads=threads, mode=args.mode,
                        macs=model.macs, torch_outputs=torch_outputs, compile=compile_cmd)
+            if ort_error:
+                row["ort_error"] = ort_error
             if error:
                 print(f"error: {spec}: {error}", file=sys.stderr)
                 row["error"] = error
@@ -354,41 +421,69 @@ def run(args):
                     w = (f"{spec}: outputs differ: dlrun {dlc_info['outputs']} vs torch {torch_outputs}")
                     print(f"warning: {w}", file=sys.stderr)
                     warnings.append(w)
+            if ort_ms:
+                row["ort_ms"] = stats(ort_ms)
+                row["ort_gflops"] = gflops(work, row["ort_ms"]["median"])
+                row["ort"] = ort_info
+                if dlc_ms:
+                    row["ratio_ort"] = row["dlc_ms"]["median"] / row["ort_ms"]["median"]
+                    row["paired_ratio_ort"] = stats(paired_ort)
+                if ort_info and ort_info["outputs"] != torch_outputs:
+                    w = f"{spec}: outputs differ: ONNX Runtime {ort_info['outputs']} vs torch {torch_outputs}"
+                    print(f"warning: {w}", file=sys.stderr)
+                    warnings.append(w)
             row["peak_gflops"] = NOMINAL_PEAK.get(threads)
             row["sgemm_gflops"] = info["sgemm_gflops"].get(threads)
             results.append(row)
+        if onnx_path and os.path.exists(onnx_path):
+            os.remove(onnx_path)  # ResNet-50's is ~100 MB
     info["loadavg_end"] = os.getloadavg()
     return info, results, warnings
 
 
-def table_rows(results):
+def fmt_ratio(s):
+    return f"{s['median']:.2f} ({s['min']:.2f}-{s['max']:.2f})"
+
+
+def table_rows(results, with_ort=False):
     head = ["net", "batch", "threads", "dlc ms median (min-max)", "torch ms median (min-max)",
-            "dlc/torch", "paired ratio (min-max)", "dlc GFLOP/s", "torch GFLOP/s", "SGEMM / nominal peak"]
+            "dlc/torch", "paired ratio (min-max)"]
+    if with_ort:
+        head += ["ORT ms median (min-max)", "dlc/ORT", "paired dlc/ORT (min-max)"]
+    head += ["dlc GFLOP/s", "torch GFLOP/s"] + (["ORT GFLOP/s"] if with_ort else []) + ["SGEMM / nominal peak"]
     rows = []
     for r in results:
         if "error" in r:
             rows.append([r.get("name", r["net"]), str(r.get("batch", "")), str(r.get("threads", "")),
-                         "error: " + r["error"].splitlines()[0][:60], "", "", "", "", "", ""])
+                         "error: " + r["error"].splitlines()[0][:60]] + [""] * (len(head) - 4))
             continue
         has_dlc = "dlc_ms" in r
+        has_ort = "ort_ms" in r
         peak = f"{r['sgemm_gflops']:.0f} / {r['peak_gflops']:.0f}" if r.get("peak_gflops") \
             else f"{r['sgemm_gflops']:.0f} / -"
-        rows.append([
+        row = [
             r["name"], str(r["batch"]), str(r["threads"]),
             fmt_ms(r["dlc_ms"]) if has_dlc else "-",
             fmt_ms(r["torch_ms"]),
             f"{r['ratio']:.2f}" if has_dlc else "-",
-            (f"{r['paired_ratio']['median']:.2f} ({r['paired_ratio']['min']:.2f}-"
-             f"{r['paired_ratio']['max']:.2f})") if has_dlc else "-",
-            f"{r['dlc_gflops']:.1f}" if has_dlc else "-",
-            f"{r['torch_gflops']:.1f}",
-            peak,
-        ])
+            fmt_ratio(r["paired_ratio"]) if has_dlc else "-",
+        ]
+        if with_ort:
+            row += [
+                fmt_ms(r["ort_ms"]) if has_ort else ("export failed" if "ort_error" in r else "-"),
+                f"{r['ratio_ort']:.2f}" if "ratio_ort" in r else "-",
+                fmt_ratio(r["paired_ratio_ort"]) if "paired_ratio_ort" in r else "-",
+            ]
+        row += [f"{r['dlc_gflops']:.1f}" if has_dlc else "-", f"{r['torch_gflops']:.1f}"]
+        if with_ort:
+            row.append(f"{r['ort_gflops']:.1f}" if has_ort else "-")
+        row.append(peak)
+        rows.append(row)
     return head, rows
 
 
-def print_table(results):
-    head, rows = table_rows(results)
+def print_table(results, with_ort=False):
+    head, rows = table_rows(results, with_ort)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     for r in rows:
@@ -396,8 +491,9 @@ def print_table(results):
 
 
 def markdown(info, results, warnings, args, argv):
-    head, rows = table_rows(results)
-    lines = [f"# dlc vs PyTorch, CPU {args.mode}", "",
+    head, rows = table_rows(results, args.ort)
+    title = "dlc vs PyTorch" + (" and ONNX Runtime" if args.ort else "")
+    lines = [f"# {title}, CPU {args.mode}", "",
              f"Command: `/usr/bin/python3 bench/compare_forward.py {shlex.join(argv)}`", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -405,12 +501,24 @@ def markdown(info, results, warnings, args, argv):
               f"Times are medians over {args.rounds} interleaved rounds (min-max over rounds) of the "
               f"per-round median of {args.iterations} iterations after {args.warmup} warm-ups. "
               "GFLOP/s = 2 x multiply-adds of convolutions and inner products / median time. "
-              "'paired ratio' is the median of the per-round dlc/torch ratios.", "",
+              "'paired ratio' is the median of the per-round dlc/torch ratios"
+              + (", 'paired dlc/ORT' that of the per-round dlc/ONNX Runtime ratios" if args.ort else "")
+              + ". The order of the sides rotates between rounds.", "",
               "## Machine", ""]
     for k, v in info.items():
         lines.append(f"- {k}: {v}")
     notes = []
     for r in results:
+        o = r.get("ort")
+        if o:
+            notes.append(f"- {r['name']} (t{r['threads']}): ONNX Runtime {o['ort_version']} (node {o['node']}), "
+                         f"intra-op threads {o['threads']}, inter-op {o['inter_op_threads']}, graph optimization "
+                         f"{o['graph_optimization']}, {o['execution_mode']}, intra-op spinning "
+                         f"{'on' if o['intra_op_spinning'] else 'off'}, ONNX opset {o['onnx_opset']} "
+                         f"({o['onnx_bytes']} bytes), session created in {o['session_create_ms']:.0f} ms "
+                         "(not timed)")
+        elif r.get("ort_error"):
+            notes.append(f"- {r['name']}: ONNX Runtime side dropped: {r['ort_error']}")
         d = r.get("dlrun")
         if d:
             notes.append(f"- {r['name']} (t{r['threads']}): dlrun kernels {d['kernels']}, impls {d['impls']}"
@@ -420,6 +528,12 @@ def markdown(info, results, warnings, args, argv):
     lines += ["", f"torch side: eager mode, NCHW, `torch.no_grad()`, BatchNorm+Scale "
               f"{'kept separate' if args.no_fuse else 'fused into one batch_norm'}, random weights "
               "(Kaiming), inputs uniform [-1, 1).", ""]
+    if args.ort:
+        lines += ["ONNX Runtime side: the torch module exported by `torch.onnx.export` (opset "
+                  f"{c2t_ort.OPSET}, eval mode, constant folding) and run by `bench/ort_bench.js` with "
+                  "onnxruntime-node's CPU execution provider, one session per round (creation not timed), "
+                  "random float32 inputs uniform [-1, 1); the time of one `await session.run(feeds)` "
+                  "(output copy to JavaScript included).", ""]
     return "\n".join(lines)
 
 
@@ -433,11 +547,17 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=3, help="untimed iterations per round and side (default 3)")
     ap.add_argument("--mode", choices=["forward", "grad"], default="forward",
                     help="forward (default); grad = forward + backward, no update (torch side only so far)")
-    ap.add_argument("--torch-only", action="store_true", help="time only the PyTorch side")
+    ap.add_argument("--torch-only", action="store_true",
+                    help="time only the PyTorch side (and ONNX Runtime with --ort), no dlc")
+    ap.add_argument("--ort", action="store_true",
+                    help="forward only: also time ONNX Runtime (onnxruntime-node, CPU) on the torch module "
+                         "exported to ONNX; install: npm install --prefix bench/.ort --ignore-scripts "
+                         "onnxruntime-node@1 ($DLC_ORT_DIR overrides bench/.ort)")
     ap.add_argument("--no-fuse", action="store_true", help="torch: keep BatchNorm and Scale separate")
     ap.add_argument("--dlc", help="dlc binary (default: newest build*/bin with dlc and dlrun)")
     ap.add_argument("--dlrun", help="dlrun binary (default: next to dlc)")
-    ap.add_argument("--timeout", type=int, default=900, help="seconds per dlrun invocation (default 900)")
+    ap.add_argument("--timeout", type=int, default=900,
+                    help="seconds per dlrun (and ort_bench.js) invocation (default 900)")
     ap.add_argument("--out", help="write the report as Markdown (FILE.md) and JSON (FILE.json)")
     args = ap.parse_args(argv)
     if args.dlc and not args.dlrun:
@@ -448,7 +568,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 1
     print()
-    print_table(results)
+    print_table(results, args.ort)
     if args.out:
         stem = args.out[:-3] if args.out.endswith(".md") else (args.out[:-5] if args.out.endswith(".json")
                                                                else args.out)
