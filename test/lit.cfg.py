@@ -27,3 +27,16 @@ config.substitutions.append(("%models", os.path.join(config.dlc_source_dir, "mod
 
 if os.path.isdir(config.dlc_zoo_dir):
     config.available_features.add("zoo")
+
+# This CPU's features as /proc/cpuinfo names them ("cpu-avx512f",
+# "cpu-avx512_fp16"), for tests of code compiled for another CPU
+# (docs/codegen.md).
+try:
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                for flag in line.split(":", 1)[1].split():
+                    config.available_features.add("cpu-" + flag)
+                break
+except OSError:
+    pass

@@ -6,6 +6,8 @@
 
 #include "dlc/Driver/Driver.h"
 
+#include "Explain.h"
+
 #include "dlc/Caffe/NetLoader.h"
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 #include "dlc/Dialect/DL/Transforms/Passes.h"
@@ -184,6 +186,8 @@ int runCompile(const CompileOptions &options) {
   pipeline.impl = options.impl;
   pipeline.planBuffers = options.planBuffers;
   pipeline.fuse = options.fuse;
+  pipeline.codegen = options.codegen;
+  pipeline.cpu = options.cpu;
   mlir::dl::buildCompilePipeline(pm, pipeline);
 
   std::string error;
@@ -221,6 +225,8 @@ int runCompile(const CompileOptions &options) {
   }
   if (failed(pm.run(*module)))
     return kExitUserError;
+  if (options.explain)
+    explainModule(*module, llvm::outs());
   if (!printAfter.empty()) {
     irOut->keep();
     return kExitOk;

@@ -352,6 +352,13 @@ LogicalResult Emitter::emitFused(mlir::dl::FusedOp fused, dlc::module::Kernel &k
   k.set_op("fused");
   k.set_layer(layerName(fused.getLoc()));
   k.set_loc(locString(fused.getLoc()));
+  // Native code for the body (dl-codegen-pointwise, docs/codegen.md): the
+  // kernel names its function.
+  if (auto sym = fused->getAttrOfType<StringAttr>("dl.codegen")) {
+    auto *a = k.add_attrs();
+    a->set_name("gen_symbol");
+    a->set_s(sym.str());
+  }
   if (auto role = fused->getAttrOfType<StringAttr>("dl.role"))
     k.set_role(role.getValue() == "backward_weights" ? dlc::module::Kernel::BACKWARD_WEIGHTS
                                                      : dlc::module::Kernel::BACKWARD_DATA);
@@ -441,11 +448,50 @@ LogicalResult Emitter::run(func::FuncOp func) {
 
 } // namespace
 
+/// The module's native code (dl-codegen-compile's `dl.native_code`,
+/// docs/codegen.md), which the fused kernels' `gen_symbol`s name.
+static LogicalResult emitNativeCode(ModuleOp module, dlc::module::Module &m) {
+  auto nc = module->getAttrOfType<DictionaryAttr>("dl.native_code");
+  bool referenced = false;
+  module.walk([&](mlir::dl::FusedOp f) { referenced |= f->hasAttr("dl.codegen"); });
+  if (!nc) {
+    if (referenced)
+      return module.emitError("internal error: fused ops name generated kernels but the "
+                              "module has no native code (run dl-codegen-compile)");
+    return success();
+  }
+  auto *out = m.mutable_native_code();
+  for (auto [key, field] : {std::pair{"object", out->mutable_object()},
+                             std::pair{"triple", out->mutable_triple()},
+                             std::pair{"cpu", out->mutable_cpu()}}) {
+    auto s = nc.getAs<StringAttr>(key);
+    if (!s)
+      return module.emitError() << "internal error: dl.native_code has no string '" << key << "'";
+    field->assign(s.getValue().str());
+  }
+  for (const char *key : {"features", "symbols"}) {
+    auto list = nc.getAs<ArrayAttr>(key);
+    if (!list)
+      return module.emitError() << "internal error: dl.native_code has no list '" << key << "'";
+    for (Attribute a : list) {
+      auto s = dyn_cast<StringAttr>(a);
+      if (!s)
+        return module.emitError() << "internal error: dl.native_code '" << key
+                                  << "' holds a non-string";
+      (StringRef(key) == "features" ? out->add_features() : out->add_symbols())
+          ->assign(s.getValue().str());
+    }
+  }
+  return success();
+}
+
 LogicalResult emitModule(ModuleOp module, const EmitOptions &options, rt::ModuleWriter &writer) {
   auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
   if (funcs.size() != 1)
     return module.emitError() << "expected exactly one network function, found " << funcs.size();
-  return Emitter(options, writer).run(funcs.front());
+  if (failed(Emitter(options, writer).run(funcs.front())))
+    return failure();
+  return emitNativeCode(module, writer.header());
 }
 
 } // namespace dlc::target

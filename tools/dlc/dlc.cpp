@@ -72,9 +72,18 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"auto", "ref"}));
   compile->add_flag("--gradient", compileOpts.gradient,
                     "also emit the gradient entry (forward + backward, no weight update)");
+  compile->add_flag("--explain", compileOpts.explain,
+                    "print the fused kernels, the layers running alone, the memory plan and "
+                    "the layouts");
   compile->add_flag("!--no-fuse", compileOpts.fuse,
                     "run every layer as its own kernel (no dl-fuse-ops)");
-  compile->add_flag("!--no-plan-buffers", compileOpts.planBuffers,
+  compile->add_flag("!--no-codegen", compileOpts.codegen,
+                    "no native code for element-wise fused layers (they run composed "
+                    "from library kernels)");
+  compile->add_option("--cpu", compileOpts.cpu,
+                      "CPU the native code is compiled for (LLVM name, e.g. x86-64-v3, "
+                      "skylake-avx512; default: this machine's)");
+  compile->add_flag("!--no-plan-buffers,!--no-mem-plan", compileOpts.planBuffers,
                     "give every activation its own buffer (no memory sharing)");
 
   try {

@@ -534,6 +534,15 @@ void bench(Session &s) {
   else
     printGradientTiming(fwd ? &*fwd : nullptr, grad ? &*grad : nullptr);
   printFallbacks(ex, s.entries);
+  const MemoryReport mem = ex.memory();
+  auto mib = [](uint64_t b) { return double(b) / (1024.0 * 1024.0); };
+  const uint64_t activations = mem.arena + mem.unplanned;
+  std::printf("Memory: params %.2f MiB, activations %.2f MiB planned (every blob in its own "
+              "buffer: %.2f MiB, %.0f%% saved; %d kernels in place), executor scratch %.2f MiB, "
+              "peak RSS %.1f MiB\n",
+              mib(mem.params), mib(activations), mib(mem.naive),
+              mem.naive ? 100.0 * (1.0 - double(activations) / double(mem.naive)) : 0.0,
+              mem.inPlace, mib(mem.scratch), mib(mem.peakRss));
 
   json j = {{"warmup", any.warmup},
             {"iterations", any.iterations},
@@ -574,6 +583,10 @@ void bench(Session &s) {
       layers.push_back(layerJson(l, ex.hasGradient()));
   }
   j["layers"] = layers;
+  j["memory"] = {{"params_bytes", mem.params},       {"arena_bytes", mem.arena},
+                 {"unplanned_bytes", mem.unplanned}, {"naive_bytes", mem.naive},
+                 {"scratch_bytes", mem.scratch},     {"in_place_kernels", mem.inPlace},
+                 {"peak_rss_bytes", mem.peakRss}};
   s.report["bench"] = j;
 }
 

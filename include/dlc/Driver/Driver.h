@@ -66,8 +66,14 @@ struct CompileOptions {
   std::string impl = "auto";
   bool planBuffers = true;        ///< share activation memory by liveness
   bool fuse = true;               ///< dl-fuse-ops (docs/fusion.md)
+  /// Print what the pipeline did (fused kernels, memory plan, layouts).
+  bool explain = false;
   /// Also emit the gradient entry (dl-autodiff; docs/autodiff.md).
   bool gradient = false;
+  /// Native code for element-wise fused ops (docs/codegen.md).
+  bool codegen = true;
+  /// The CPU that code is for (LLVM name, e.g. x86-64-v3); "": this machine's.
+  std::string cpu;
 };
 
 /// `dlc compile`: prototxt -> .dlcm module for dlrun.

@@ -134,6 +134,19 @@ struct BenchResult {
   double ratio = 0;                ///< sumLayerMedians / total.median
 };
 
+/// What an executor holds in memory (bytes; docs/memory.md).
+struct MemoryReport {
+  uint64_t params = 0;      ///< weights and statistics
+  uint64_t arena = 0;       ///< the planned activation arena (inputs included)
+  uint64_t unplanned = 0;   ///< activations and inputs outside the arena
+  /// Every activation and input in a buffer of its own (64-byte aligned):
+  /// what arena + unplanned would be without the buffer plan.
+  uint64_t naive = 0;
+  uint64_t scratch = 0;     ///< the executor's copies for unsupported aliasing
+  int inPlace = 0;          ///< kernels writing over one of their inputs
+  uint64_t peakRss = 0;     ///< the process's peak resident set so far
+};
+
 //===----------------------------------------------------------------------===//
 // Executor
 //===----------------------------------------------------------------------===//
@@ -236,6 +249,8 @@ public:
   /// tensorData is null, it cannot be read or dumped), that kernel's layer
   /// name ("conv1+relu1"); "" for every other tensor (docs/fusion.md).
   std::string fusedInto(int t) const;
+  /// Memory held by this executor (docs/memory.md).
+  MemoryReport memory() const;
 
   // Kernels (of the whole module).
   int numKernels() const;

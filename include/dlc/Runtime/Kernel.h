@@ -61,6 +61,17 @@ public:
 
 struct FusedStep;
 
+/// Native code of a module (docs/codegen.md), loaded by the runtime
+/// (lib/Runtime/Generated) and shared by the kernels that call it.
+class NativeCode {
+public:
+  virtual ~NativeCode() = default;
+  /// The address of the function named `symbol`, or nullptr.
+  virtual void *function(const std::string &symbol) const = 0;
+  /// The CPU it was compiled for ("znver4", "x86-64-v3"), for reports.
+  virtual std::string cpu() const = 0;
+};
+
 /// Everything needed to instantiate a kernel.
 struct KernelDesc {
   /// `dl` op name without the prefix ("convolution", "relu", ...), or
@@ -83,6 +94,10 @@ struct KernelDesc {
   /// results[o]. Empty for every other op.
   std::vector<FusedStep> body;
   std::vector<int> results;
+  /// The module's native code when it has some (docs/codegen.md): a fused
+  /// kernel whose attribute `gen_symbol` names one of its functions can run
+  /// the body with it (the "generated" backend). Null otherwise.
+  std::shared_ptr<const NativeCode> nativeCode;
 
   /// True for "<op>_grad".
   bool isGradient() const;
@@ -140,14 +155,18 @@ GradDesc gradDesc(const KernelDesc &desc);
 
 /// One executable op instance. Buffers are dense, row-major float32 in the
 /// shapes of the KernelDesc; inputs and outputs never alias unless the plan
-/// says so (in-place ops receive the same pointer for in[0] and out[0] only
-/// when supportsInPlace() is true).
+/// says so (in-place ops receive the same pointer for in[i] and out[0] only
+/// when i == inPlaceInput()).
 class Kernel {
 public:
   virtual ~Kernel() = default;
   virtual void forward(const float *const *in, float *const *out) = 0;
   /// True when forward() is correct with out[0] == in[0].
   virtual bool supportsInPlace() const { return false; }
+  /// The input i for which forward() is correct with out[0] == in[i], or -1
+  /// (by default 0 when supportsInPlace()). A fused kernel whose sum
+  /// post-op accumulates into a blob names that blob's input.
+  virtual int inPlaceInput() const { return supportsInPlace() ? 0 : -1; }
   /// Parameters were rewritten; drop any cached copy of them.
   virtual void paramsChanged() {}
   /// Short implementation name for reports ("ref", "onednn:jit:avx2", ...).

@@ -50,6 +50,11 @@ struct BackendInfo {
   /// (0) is the fallback of every other.
   int priority;
   std::unique_ptr<BackendContext> (*makeContext)();
+  /// A backend with kernels for some descriptions only (the "generated"
+  /// backend runs the fused kernels the compiler made native code for,
+  /// docs/codegen.md): where it has none, or declines, the next backend is
+  /// not a fallback and nothing is noted.
+  bool supplementary = false;
 };
 
 struct KernelFactory {
@@ -127,6 +132,13 @@ void validateKernelDesc(const KernelDesc &desc);
 /// "<op>_grad" the shapes of the `wrt` operands. Throws Error as
 /// validateKernelDesc does.
 std::vector<Shape> inferKernelOutputs(const KernelDesc &desc);
+/// For a fused kernel: recomputes the shapes of every step from the
+/// kernel's input shapes (after they changed at run time); no-op otherwise.
+void reshapeFusedBody(KernelDesc &desc);
+
+/// Whether a kernel from `chosen` is a fallback given the preference order
+/// `backends`: a backend before it that is not supplementary passed it over.
+bool isFallback(const std::string &chosen, const std::vector<std::string> &backends);
 
 /// A created kernel and how it was chosen.
 struct KernelChoice {
@@ -148,7 +160,8 @@ KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string>
 /// `backends` with an applicable "fused" kernel (one that runs the whole
 /// body at once, e.g. a convolution with its activation as a post-op);
 /// otherwise the steps run one by one, each the kernel createKernel gives
-/// for it, on temporaries the composed kernel owns (backend "composed").
+/// for it, on temporaries the composed kernel owns (the backend reported is
+/// the steps' backend, or "mixed").
 KernelChoice createFusedKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
                                BackendContexts &contexts);
 

@@ -127,9 +127,11 @@ KernelChoice createFusedKernel(const KernelDesc &desc, const std::vector<std::st
     const KernelFactory *f = reg.find(b, "fused", KernelKind::Forward);
     if (!f)
       continue;
+    const BackendInfo *info = reg.backend(b);
     if (f->whyNot) {
       if (std::string why = f->whyNot(desc); !why.empty()) {
-        note(b, why);
+        if (!(info && info->supplementary)) // see BackendInfo::supplementary
+          note(b, why);
         continue;
       }
     }

@@ -64,6 +64,18 @@ KernelRegistry::kernelsOf(const std::string &backend) const {
   return r;
 }
 
+bool isFallback(const std::string &chosen, const std::vector<std::string> &backends) {
+  const KernelRegistry &reg = KernelRegistry::instance();
+  for (const std::string &b : backends) {
+    if (b == chosen)
+      return false;
+    const BackendInfo *info = reg.backend(b);
+    if (!(info && info->supplementary))
+      return true;
+  }
+  return true;
+}
+
 BackendContext &BackendContexts::get(const std::string &backend) {
   auto it = contexts_.find(backend);
   if (it != contexts_.end())
@@ -104,14 +116,18 @@ KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string>
   const std::string prefix = desc.errorPrefix();
   for (const std::string &b : backends) {
     const KernelFactory *f = reg.find(b, op, kind);
+    const BackendInfo *info = reg.backend(b);
+    const bool supplementary = info && info->supplementary;
     if (!f) {
-      note(b, "no kernel for " + desc.op);
+      if (!supplementary)
+        note(b, "no kernel for " + desc.op);
       continue;
     }
     if (f->whyNot) {
       std::string why = f->whyNot(desc);
       if (!why.empty()) {
-        note(b, why);
+        if (!supplementary)
+          note(b, why);
         continue;
       }
     }

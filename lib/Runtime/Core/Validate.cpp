@@ -130,8 +130,10 @@ Status validateGradient(const KernelDesc &desc, const ops::OpSchema &schema) {
 /// A fused kernel: every step valid on its own, reading values defined
 /// before it with their shapes, no nesting, no data-dependent sizes; the
 /// outputs name values produced by steps. With `infer`, the steps' output
-/// shapes and the kernel's outputs are computed rather than checked.
-static std::vector<Shape> checkFused(const KernelDesc &desc, bool infer) {
+/// shapes and the kernel's outputs are computed rather than checked, and the
+/// steps' shapes of `*reshape` (desc itself) are updated.
+static std::vector<Shape> checkFused(const KernelDesc &desc, KernelDesc *reshape) {
+  const bool infer = reshape != nullptr;
   if (desc.body.empty())
     desc.fail("a fused kernel needs at least one step");
   std::vector<Shape> values(desc.inputs.begin(), desc.inputs.end());
@@ -139,7 +141,11 @@ static std::vector<Shape> checkFused(const KernelDesc &desc, bool infer) {
   for (size_t i = 0; i < desc.inputs.size(); ++i)
     isParam[i] = desc.param(i);
   for (size_t s = 0; s < desc.body.size(); ++s) {
-    KernelDesc step = desc.body[s].desc;
+    // With `infer`, the step's shapes are updated in place.
+    KernelDesc copy;
+    if (!infer)
+      copy = desc.body[s].desc;
+    KernelDesc &step = infer ? reshape->body[s].desc : copy;
     const std::vector<int> &args = desc.body[s].args;
     const std::string where = "step " + std::to_string(s) + " (" + step.op + "): ";
     if (step.isFused() || step.isGradient())
@@ -174,6 +180,10 @@ static std::vector<Shape> checkFused(const KernelDesc &desc, bool infer) {
   std::vector<Shape> out;
   for (size_t o = 0; o < desc.results.size(); ++o) {
     int v = desc.results[o];
+    for (size_t p = 0; p < o; ++p)
+      if (desc.results[p] == v)
+        desc.fail("outputs " + std::to_string(p) + " and " + std::to_string(o) +
+                  " name the same value");
     if (v < int(desc.inputs.size()) || size_t(v) >= values.size())
       desc.fail("output " + std::to_string(o) + " is not a value produced by a step");
     if (!infer && desc.outputs[o] != values[size_t(v)])
@@ -184,10 +194,15 @@ static std::vector<Shape> checkFused(const KernelDesc &desc, bool infer) {
   return out;
 }
 
+void reshapeFusedBody(KernelDesc &desc) {
+  if (desc.isFused())
+    checkFused(desc, &desc);
+}
+
 std::vector<Shape> inferKernelOutputs(const KernelDesc &desc) {
   if (desc.isFused()) {
     KernelDesc copy = desc;
-    return checkFused(copy, /*infer=*/true);
+    return checkFused(copy, &copy);
   }
   const ops::OpSchema *schema = ops::lookupOp(desc.forwardOp());
   if (!schema)
@@ -225,7 +240,7 @@ void validateKernelDesc(const KernelDesc &desc) {
     desc.fail("isParam has " + std::to_string(desc.isParam.size()) + " entries for " +
               std::to_string(desc.inputs.size()) + " inputs");
   if (desc.isFused()) {
-    checkFused(desc, /*infer=*/false);
+    checkFused(desc, nullptr);
     return;
   }
   if (!desc.body.empty())

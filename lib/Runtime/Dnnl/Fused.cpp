@@ -29,6 +29,9 @@ namespace dlc::rt {
 namespace dnnlk {
 namespace {
 
+/// oneDNN's limit on post-ops per primitive.
+constexpr size_t kMaxPostOps = 32;
+
 /// How a fused body maps onto one primitive.
 struct Plan {
   enum Anchor { Conv, Deconv, InnerProduct, Sum } anchor = Conv;
@@ -110,8 +113,36 @@ Plan plan(const KernelDesc &desc) {
   }
   if (desc.results[0] != cur)
     return no("the output is not the end of the chain");
+  // Consecutive linear steps compose: a2 (a1 x + b1) + b2.
+  std::vector<EltwiseStep> merged;
+  for (const EltwiseStep &e : p.post) {
+    if (!merged.empty() && e.alg == dnnl::algorithm::eltwise_linear &&
+        merged.back().alg == dnnl::algorithm::eltwise_linear) {
+      EltwiseStep &m = merged.back();
+      m.beta = e.alpha * m.beta + e.beta;
+      m.alpha = e.alpha * m.alpha;
+      continue;
+    }
+    merged.push_back(e);
+  }
+  p.post = std::move(merged);
+  // oneDNN 2.6's JIT post-op injectors are keyed by algorithm: the same
+  // algorithm twice with other parameters would run with the first's.
+  for (size_t i = 0; i < p.post.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (p.post[i].alg == p.post[j].alg &&
+          (p.post[i].alpha != p.post[j].alpha || p.post[i].beta != p.post[j].beta))
+        return no("oneDNN 2.6 post-ops cannot repeat an eltwise algorithm with other "
+                  "parameters");
+  if (p.post.size() + (p.sumOther >= 0) > kMaxPostOps)
+    return no("more than " + std::to_string(kMaxPostOps) + " post-ops");
   if ((p.bn >= 0 || p.scale >= 0) && p.anchor == Plan::Deconv)
     return no("BatchNorm/Scale after a deconvolution are not folded");
+  // BatchNorm and Scale work on axis 1: the inner product's outputs only
+  // when its result is [M, N].
+  if ((p.bn >= 0 || p.scale >= 0) && p.anchor == Plan::InnerProduct &&
+      a.outputs[0].size() != 2)
+    return no("BatchNorm/Scale fold into an inner product only when its result is 2-D");
   if (p.anchor == Plan::Conv && a.inputs[0].size() != 4)
     return no("only 2-D convolutions");
   return p;
@@ -145,8 +176,15 @@ public:
     attr_ = postOpsAttr(p);
     hasBias_ = a.inputs.size() == 3;
     fold_ = p.bn >= 0 || p.scale >= 0;
-    cacheW_ = desc.param(size_t(anchor.args[1])) &&
-              (!hasBias_ || desc.param(size_t(anchor.args[2])));
+    // The folded weights are kept while every input they come from is a
+    // parameter (a blob computed at run time is read on every run).
+    cacheW_ = true;
+    for (size_t j = 1; j < anchor.args.size(); ++j)
+      cacheW_ = cacheW_ && desc.param(size_t(anchor.args[j]));
+    for (int step : {p.bn, p.scale})
+      if (step >= 0)
+        for (size_t j = 1; j < desc.body[size_t(step)].args.size(); ++j)
+          cacheW_ = cacheW_ && desc.param(size_t(desc.body[size_t(step)].args[j]));
     dnnl::memory::desc userSrc, userW, userDst, biasMd, primSrc, primW, primDst;
     if (p.anchor == Plan::InnerProduct) {
       ops::InnerProductGeometry g = ipGeometry(a);
@@ -239,7 +277,8 @@ public:
   }
 
   void paramsChanged() override { wValid_ = false; }
-  bool supportsInPlace() const override { return false; }
+  /// The sum post-op accumulates into dst: dst may be the added blob.
+  int inPlaceInput() const override { return plan_.sumOther; }
 
 private:
   size_t dstBytes() const { return size_t(numElements(desc_.outputs[0])) * sizeof(float); }
@@ -311,6 +350,8 @@ public:
     y_ = handleMem(md, eng_);
     z_ = handleMem(md, eng_);
   }
+  /// oneDNN's binary primitive may write over its first source.
+  int inPlaceInput() const override { return a_; }
   void forward(const float *const *in, float *const *out) override {
     bind(x_, in[a_]);
     bind(y_, in[b_]);

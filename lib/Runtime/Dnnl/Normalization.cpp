@@ -44,15 +44,23 @@ public:
     global = a.use_global_stats;
     c_ = x.size() > 1 ? x[1] : 1;
     int64_t n = x.empty() ? 1 : x[0];
-    md = plainDesc({n, c_, numElements(x) / (n * c_), 1});
+    Shape view{n, c_, numElements(x) / (n * c_), 1};
+    user = plainDesc(view);
     auto flags = global ? dnnl::normalization_flags::use_global_stats
                         : dnnl::normalization_flags::none;
     // Batch statistics need forward_training to expose mean/variance.
     auto prop = training || !global ? dnnl::prop_kind::forward_training
                                     : dnnl::prop_kind::forward_inference;
     eps = float(a.eps);
-    pd = dnnl::batch_normalization_forward::primitive_desc(
-        dnnl::batch_normalization_forward::desc(prop, md, eps, flags), eng);
+    // oneDNN's plain-layout batch normalization is not a JIT kernel on every
+    // ISA; its JIT kernels want channel blocks: the layout of the first JIT
+    // implementation (pickLayout), the data reordered at the kernel's edges.
+    pd = pickLayout<dnnl::batch_normalization_forward::primitive_desc>(
+        view, view, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
+          return dnnl::batch_normalization_forward::primitive_desc(
+              dnnl::batch_normalization_forward::desc(prop, src, eps, flags), eng);
+        });
+    md = pd.src_desc();
     mean_ = dnnl::memory(pd.mean_desc(), eng);
     var_ = dnnl::memory(pd.variance_desc(), eng);
     cache_ = fwd.param(1) && fwd.param(2) && fwd.param(3);
@@ -78,7 +86,8 @@ public:
 
   bool global;
   float eps;
-  dnnl::memory::desc md;
+  dnnl::memory::desc user; ///< the caller's plain [N, C, S, 1]
+  dnnl::memory::desc md;   ///< the primitive's layout
   dnnl::batch_normalization_forward::primitive_desc pd;
 
 private:
@@ -92,18 +101,19 @@ public:
   BatchNormKernel(const KernelDesc &desc, DnnlContext &ctx)
       : DnnlKernelBase(desc, ctx), bn_(desc, eng_, /*training=*/false), prim_(bn_.pd) {
     impl_ = implOf(bn_.pd);
-    src_ = handleMem(bn_.md, eng_);
-    dst_ = handleMem(bn_.md, eng_);
+    src_ = Port(eng_, bn_.user, bn_.md, true);
+    dst_ = Port(eng_, bn_.user, bn_.md, false);
   }
 
   void forward(const float *const *in, float *const *out) override {
     bn_.prepare(in);
-    bind(src_, in[0]);
-    bind(dst_, out[0]);
+    pull(src_, in[0]);
+    bindOut(dst_, out[0]);
     Args args = bn_.stats();
-    args[DNNL_ARG_SRC] = src_;
-    args[DNNL_ARG_DST] = dst_;
+    args[DNNL_ARG_SRC] = src_.mem();
+    args[DNNL_ARG_DST] = dst_.mem();
     exec(prim_, args);
+    push(dst_);
     wait();
   }
   bool supportsInPlace() const override { return true; }
@@ -112,7 +122,7 @@ public:
 private:
   BatchNormSetup bn_;
   dnnl::batch_normalization_forward prim_;
-  dnnl::memory src_, dst_;
+  Port src_, dst_;
 };
 
 /// Operands x, mean, variance, scale_factor, y, dy; output dx (the only
@@ -132,9 +142,9 @@ public:
         eng_, bn_.pd);
     bwd_ = dnnl::batch_normalization_backward(bpd);
     impl_ = implOf(bpd);
-    x_ = handleMem(bn_.md, eng_);
-    dy_ = handleMem(bn_.md, eng_);
-    dx_ = handleMem(bn_.md, eng_);
+    x_ = Port(eng_, bn_.user, bn_.md, true);
+    dy_ = Port(eng_, bn_.user, bpd.diff_dst_desc(), true);
+    dx_ = Port(eng_, bn_.user, bpd.diff_src_desc(), false);
     if (!bn_.global) {
       fwd_ = dnnl::batch_normalization_forward(bn_.pd);
       impl_ = implOf(bn_.pd) + "+" + impl_;
@@ -143,9 +153,9 @@ public:
   }
 
   void forward(const float *const *in, float *const *out) override {
-    bind(x_, in[0]);
+    pull(x_, in[0]);
     Args args = bn_.stats();
-    args[DNNL_ARG_SRC] = x_;
+    args[DNNL_ARG_SRC] = x_.mem();
     if (bn_.global) {
       bn_.prepare(in);
     } else {
@@ -153,11 +163,12 @@ public:
       f[DNNL_ARG_DST] = yScratch_;
       exec(fwd_, f);
     }
-    bind(dy_, in[dyIdx_]);
-    bind(dx_, out[0]);
-    args[DNNL_ARG_DIFF_DST] = dy_;
-    args[DNNL_ARG_DIFF_SRC] = dx_;
+    pull(dy_, in[dyIdx_]);
+    bindOut(dx_, out[0]);
+    args[DNNL_ARG_DIFF_DST] = dy_.mem();
+    args[DNNL_ARG_DIFF_SRC] = dx_.mem();
     exec(bwd_, args);
+    push(dx_);
     wait();
   }
   void paramsChanged() override { bn_.invalidate(); }
@@ -167,7 +178,8 @@ private:
   BatchNormSetup bn_;
   dnnl::batch_normalization_forward fwd_;
   dnnl::batch_normalization_backward bwd_;
-  dnnl::memory x_, dy_, dx_, yScratch_;
+  Port x_, dy_, dx_;
+  dnnl::memory yScratch_;
 };
 
 // ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 
 #include "ExecutorImpl.h"
 
+#include "dlc/Runtime/Generated.h"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <sstream>
 
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace dlc::rt;
@@ -180,6 +183,20 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     }
   }
 
+  // Native code compiled into the module (docs/codegen.md), for the kernels
+  // of the "generated" backend: refused on a CPU that lacks a feature it
+  // needs. The reference kernels need none.
+  std::shared_ptr<const NativeCode> native;
+  if (m.has_native_code() && options_.mode != ExecMode::Reference) {
+    const pb::NativeCode &nc = m.native_code();
+    try {
+      native = loadNativeCode(nc.object(), nc.cpu(), {nc.features().begin(), nc.features().end()},
+                              {nc.symbols().begin(), nc.symbols().end()});
+    } catch (const Error &e) {
+      throw Error(prefix + e.what());
+    }
+  }
+
   // Kernels, created once.
   I.steps.resize(m.kernels_size());
   I.infos.resize(m.kernels_size());
@@ -208,6 +225,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     for (int out : kern.outputs())
       desc.outputs.push_back(I.shapes[out]);
     describeBody(kern, k, desc);
+    desc.nativeCode = native;
 
     // The backends to try, in preference order: the module may ask for the
     // reference implementation ("ref"); otherwise every registered backend
@@ -225,7 +243,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
       kernel = std::move(choice.kernel);
       info.backend = choice.backend;
       info.fallbackReason = choice.notes;
-      info.fellBack = choice.backend != backends.front();
+      info.fellBack = isFallback(choice.backend, backends);
     } catch (const std::exception &e) {
       throw Error(prefix + where + ": " + e.what());
     }
@@ -251,15 +269,18 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
           continue;
         // A re-specialized kernel may not support in-place: none for
         // kernels with run-time sizes.
-        bool allowedInPlace = o == 0 && i == 0 && ptr == I.data[in] && !step.dynamic &&
-                              I.numel[out] == I.numel[in] && kernel->supportsInPlace();
+        bool allowedInPlace = o == 0 && i == kernel->inPlaceInput() && ptr == I.data[in] &&
+                              !step.dynamic && I.numel[out] == I.numel[in];
         if (!allowedInPlace)
           conflict = true;
       }
-      // In-place on operand 0 is only safe if no other operand aliases it too.
-      if (!conflict && o == 0 && kern.inputs_size() > 0 && ptr == I.data[kern.inputs(0)])
-        for (int i = 1; i < kern.inputs_size(); ++i)
-          if (rangesOverlap(ptr, I.numel[out], I.data[kern.inputs(i)], I.numel[kern.inputs(i)]))
+      // In place on an operand is only safe if no other operand aliases it too.
+      if (const int ip = kernel->inPlaceInput();
+          !conflict && o == 0 && ip >= 0 && ip < kern.inputs_size() &&
+          ptr == I.data[kern.inputs(ip)])
+        for (int i = 0; i < kern.inputs_size(); ++i)
+          if (i != ip &&
+              rangesOverlap(ptr, I.numel[out], I.data[kern.inputs(i)], I.numel[kern.inputs(i)]))
             conflict = true;
       if (conflict) {
         step.scratch.emplace_back(allocate(4 * uint64_t(I.numel[out])), ptr);
@@ -316,6 +337,38 @@ void Executor::describeBody(const pb::Kernel &kern, int k, KernelDesc &desc) {
     desc.results.push_back(valueOf.at(out));
 }
 
+MemoryReport Executor::memory() const {
+  const Impl &I = *impl_;
+  const pb::Module &m = module_->header;
+  MemoryReport r;
+  auto aligned = [](uint64_t b) { return (b + 63) / 64 * 64; };
+  const bool arena = I.arena != nullptr;
+  r.arena = arena ? uint64_t(m.arena_bytes()) : 0;
+  for (int t = 0; t < m.tensors_size(); ++t) {
+    const pb::Tensor &tensor = m.tensors(t);
+    const uint64_t bytes = aligned(4 * uint64_t(I.capacity[size_t(t)]));
+    if (tensor.kind() == pb::Tensor::PARAM)
+      r.params += bytes;
+    else if (!tensor.internal()) {
+      r.naive += bytes;
+      if (!(arena && tensor.offset() >= 0))
+        r.unplanned += bytes;
+    }
+  }
+  for (const Impl::Step &s : I.steps) {
+    for (size_t i = 0; i < s.scratch.size(); ++i)
+      r.scratch += aligned(4 * uint64_t(I.capacity[size_t(s.scratchTensor[i])]));
+    for (size_t o = 0; o < s.out.size(); ++o)
+      for (const float *in : s.in)
+        if (s.out[o] == in && in != nullptr)
+          ++r.inPlace;
+  }
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    r.peakRss = uint64_t(ru.ru_maxrss) * 1024;
+  return r;
+}
+
 std::string Executor::fusedInto(int t) const {
   checkIndex(t, numTensors());
   auto it = impl_->fusedInto.find(t);
@@ -346,6 +399,7 @@ void Executor::Impl::respecialize(Step &s) {
     KernelDesc desc = s.desc;
     desc.inputs = in;
     try {
+      reshapeFusedBody(desc);
       // A data-dependent size (a filter's count) at its largest: the kernel
       // reports the actual one after it ran.
       desc.outputs = inferKernelOutputs(desc);
@@ -468,6 +522,9 @@ std::vector<float> Executor::read(const std::string &name) const {
   int t = tensorIndex(name);
   if (t < 0)
     throw Error("no tensor named '" + name + "' in the module");
+  if (std::string fused = fusedInto(t); !fused.empty())
+    throw Error("'" + name + "' is computed inside the fused kernel '" + fused +
+                "' and not kept");
   const float *p = tensorData(t);
   return std::vector<float>(p, p + impl_->numel[t]);
 }

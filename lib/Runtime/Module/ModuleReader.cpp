@@ -7,6 +7,7 @@
 #include "dlc/Runtime/Module.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -183,6 +184,56 @@ bool validateFusedBody(const pb::Module &m, const pb::Kernel &kern, std::string 
 
 } // namespace
 
+namespace {
+
+/// Module.native_code (docs/codegen.md): sizes and names only; the object
+/// itself is checked by the loader (lib/Runtime/Generated) before use. A
+/// kernel's "gen_symbol" must be a fused kernel's, naming one of its symbols.
+bool validateNativeCode(const pb::Module &m, std::string &why) {
+  auto plainName = [](const std::string &s, const char *extra) {
+    if (s.empty() || s.size() > 256)
+      return false;
+    for (char c : s)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+            (c != '\0' && std::strchr(extra, c))))
+        return false;
+    return true;
+  };
+  auto fail = [&](std::string what) {
+    why = std::move(what);
+    return false;
+  };
+  std::set<std::string> symbols;
+  if (m.has_native_code()) {
+    const pb::NativeCode &nc = m.native_code();
+    if (nc.object().empty())
+      return fail("native code: empty object");
+    if (nc.triple().empty() || !plainName(nc.triple(), "-.") || !plainName(nc.cpu(), "-."))
+      return fail("native code: missing or malformed triple or cpu name");
+    std::set<std::string> features;
+    for (const std::string &f : nc.features())
+      if (!plainName(f, "-.") || !features.insert(f).second)
+        return fail(cat("native code: empty, malformed or duplicate feature '", f, "'"));
+    for (const std::string &s : nc.symbols())
+      if (!plainName(s, "") || !symbols.insert(s).second)
+        return fail(cat("native code: empty, malformed or duplicate symbol '", s, "'"));
+  }
+  for (int k = 0; k < m.kernels_size(); ++k)
+    for (const pb::Attr &a : m.kernels(k).attrs()) {
+      if (a.name() != "gen_symbol")
+        continue;
+      const std::string kn = kernelName(m.kernels(k), k);
+      if (m.kernels(k).op() != "fused" || a.value_case() != pb::Attr::kS)
+        return fail(cat(kn, ": gen_symbol must be a string on a fused kernel"));
+      if (!symbols.count(a.s()))
+        return fail(cat(kn, ": gen_symbol '", a.s(), "' is not a symbol of the module's "
+                             "native code"));
+    }
+  return true;
+}
+
+} // namespace
+
 bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
                              std::string &error) {
   const int numTensors = m.tensors_size();
@@ -325,6 +376,8 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       if (!inRange(in))
         return fail(cat(kn, ": input index ", in, " out of range [0, ", numTensors, ")"));
       const pb::Tensor &t = m.tensors(in);
+      if (t.internal())
+        return fail(cat(kn, ": reads '", t.name(), "', which is internal to a fused kernel"));
       if (t.kind() == pb::Tensor::ACTIVATION && producer[in] == -1)
         return fail(cat(kn, ": input '", t.name(), "' is not produced by an earlier kernel"));
       if (isForward && t.kind() == pb::Tensor::ACTIVATION &&
@@ -339,10 +392,6 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
       return fail(cat(kn, ": forward kernel after backward ",
                       kernelName(m.kernels(firstBackward), firstBackward),
                       "; forward kernels must come first"));
-    for (int in : kern.inputs())
-      if (m.tensors(in).internal())
-        return fail(cat(kn, ": reads '", m.tensors(in).name(),
-                        "', which is internal to a fused kernel"));
     if (std::string why; !validateFusedBody(m, kern, why))
       return fail(cat(kn, ": ", why));
     for (int out : kern.outputs()) {
@@ -373,8 +422,12 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
   for (const pb::Kernel &kern : m.kernels())
     for (const pb::Kernel &step : kern.body())
       for (int out : step.outputs())
-        if (m.tensors(out).internal())
+        if (m.tensors(out).internal()) {
+          if (producer[out] == -2)
+            return fail(cat("internal tensor '", m.tensors(out).name(),
+                            "' is produced by two fused kernels"));
           producer[out] = -2;
+        }
   for (int i = 0; i < numTensors; ++i)
     if (m.tensors(i).kind() == pb::Tensor::ACTIVATION && producer[i] == -1)
       return fail(cat("activation tensor '", m.tensors(i).name(), "' is never produced"));
@@ -391,6 +444,9 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
     if (!seenOutputs.insert(idx).second)
       return fail(cat("graph output '", m.tensors(idx).name(), "' listed twice"));
   }
+
+  if (std::string why; !validateNativeCode(m, why))
+    return fail(why);
 
   // Arena plan: two tensors whose byte ranges overlap must not be live at the
   // same time. Positions: kernel k reads at 2k and writes at 2k+1; graph inputs

@@ -1,4 +1,5 @@
-// RUN: dl-opt %s -dl-plan-buffers | FileCheck %s
+// RUN: dl-opt %s -dl-plan-buffers='in-place=false' | FileCheck %s
+// RUN: dl-opt %s -dl-plan-buffers | FileCheck %s --check-prefix=INPLACE
 
 // A chain x -> a -> b -> c -> d: a and c can share memory (a is dead once b
 // is computed), b and d likewise; the input keeps its own slot. Sizes are
@@ -32,4 +33,39 @@ func.func @residual(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
   %c = dl.tanh %b : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
   %d = dl.eltwise %a, %c : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
   return %d : tensor<1x4x4x4xf32>
+}
+
+// In place (the default): a pointwise op writes over its input when nothing
+// reads the input afterwards; graph inputs are never overwritten.
+// INPLACE-LABEL: func.func @chain
+// INPLACE-SAME: dl.arena_bytes = 512 : i64, dl.in_place = 3 : i64, dl.naive_bytes = 1280 : i64
+// INPLACE: dl.relu {{.*}}dl.offsets = array<i64: 256>
+// INPLACE: dl.sigmoid {{.*}}dl.offsets = array<i64: 256>
+// INPLACE: dl.tanh {{.*}}dl.offsets = array<i64: 256>
+// INPLACE: dl.abs_val {{.*}}dl.offsets = array<i64: 256>
+// The residual %a is read by the sum, so the sigmoid cannot overwrite it;
+// the sum writes over its first input, %a, whose last use it is.
+// INPLACE-LABEL: func.func @residual
+// INPLACE-SAME: dl.arena_bytes = 768 : i64, dl.in_place = 2 : i64
+// INPLACE: dl.relu {{.*}}dl.offsets = array<i64: 256>
+// INPLACE: dl.sigmoid {{.*}}dl.offsets = array<i64: 512>
+// INPLACE: dl.tanh {{.*}}dl.offsets = array<i64: 512>
+// INPLACE: dl.eltwise {{.*}}dl.offsets = array<i64: 256>
+
+// A fused kernel whose sum post-op accumulates into a blob takes that
+// blob's slot; an operand read later (%x's sigmoid) is never overwritten.
+// INPLACE-LABEL: func.func @fused_sum
+// INPLACE: %[[A:.*]] = dl.sigmoid {{.*}}dl.offsets = array<i64: [[OFF:[0-9]+]]>
+// INPLACE: dl.fused(%{{.*}}, %{{.*}}, %[[A]]) {dl.offsets = array<i64: [[OFF]]>}
+func.func @fused_sum(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %w = dl.param {name = "w", filler = {type = "xavier"}} : tensor<4x4x1x1xf32>
+  %a = dl.sigmoid %x : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %r = dl.fused(%x, %w, %a) : (tensor<1x4x4x4xf32>, tensor<4x4x1x1xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  ^bb0(%ax: tensor<1x4x4x4xf32>, %aw: tensor<4x4x1x1xf32>, %aa: tensor<1x4x4x4xf32>):
+    %c = dl.convolution %ax, %aw {num_output = 4 : i64, kernel = array<i64: 1, 1>} : (tensor<1x4x4x4xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x4x4xf32>
+    %e = dl.eltwise %c, %aa : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    %y = dl.relu %e : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    dl.yield %y : tensor<1x4x4x4xf32>
+  }
+  return %r : tensor<1x4x4x4xf32>
 }

@@ -379,6 +379,36 @@ LogicalResult FusedOp::verify() {
   return success();
 }
 
+std::optional<unsigned> mlir::dl::inPlaceOperand(Operation *op) {
+  auto sameType = [&](Value v) { return v.getType() == op->getResult(0).getType(); };
+  if (op->getNumResults() != 1 || op->getNumOperands() == 0)
+    return std::nullopt;
+  if (op->hasTrait<OpTrait::Pointwise>())
+    return 0u;
+  if (auto e = dyn_cast<EltwiseOp>(op))
+    return e.getOperationKind() == "sum" && sameType(op->getOperand(0))
+               ? std::optional<unsigned>(0u)
+               : std::nullopt;
+  auto fused = dyn_cast<FusedOp>(op);
+  if (!fused)
+    return std::nullopt;
+  Block &block = fused.getBlock();
+  bool allPointwise = true;
+  for (Operation &inner : block.without_terminator()) {
+    allPointwise = allPointwise && inner.hasTrait<OpTrait::Pointwise>();
+    auto e = dyn_cast<EltwiseOp>(inner);
+    if (!e || e.getOperationKind() != "sum")
+      continue;
+    // The first block argument the sum adds (the other operand is the chain).
+    for (Value v : inner.getOperands())
+      if (auto arg = dyn_cast<BlockArgument>(v); arg && sameType(arg))
+        return arg.getArgNumber();
+  }
+  if (allPointwise && sameType(op->getOperand(0)))
+    return 0u;
+  return std::nullopt;
+}
+
 //===----------------------------------------------------------------------===//
 // Run-time sizes
 //===----------------------------------------------------------------------===//

@@ -12,7 +12,10 @@
 //          -> [eltwise SUM with one other blob]  -> pointwise ops (DL_Pointwise)
 //
 // (BatchNorm and Scale only right after a convolution-like anchor, at most
-// one sum), and moves each chain into a `dl.fused` op (docs/fusion.md). A
+// one sum) - or, where none starts, element-wise chains (a pointwise op, an
+// Eltwise or a per-channel Scale/Bias, then pointwise ops: generated code,
+// docs/codegen.md) - and moves each chain into a `dl.fused` op
+// (docs/fusion.md). A
 // value inside a chain must have exactly one use, the next op of the chain:
 // a blob that something else reads (a backward op, a second consumer, the
 // function's results) ends the chain before it, so every fusion is exact for
@@ -53,6 +56,14 @@ bool isChannelScale(Operation *op) {
   if (!s || s.getAxis() != 1 || s.getNumAxes() != 1 || !isParam(s.getScale()))
     return false;
   return !s.getBias() || isParam(s.getBias());
+}
+
+/// A learned per-channel Scale or Bias (its parameters params of shape [C]
+/// at axis 1): the start of an element-wise chain.
+bool isChannelAffine(Operation *op) {
+  if (auto b = dyn_cast<dl::BiasOp>(op))
+    return b.getAxis() == 1 && b.getNumAxes() == 1 && isParam(b.getBias());
+  return isChannelScale(op);
 }
 
 StringRef layerOf(Operation *op) {
@@ -119,6 +130,27 @@ struct FuseOps : public mlir::dl::impl::DLFuseOpsBase<FuseOps> {
     return chain.size() > 1 ? chain : SmallVector<Operation *>{};
   }
 
+  /// An element-wise chain (option pointwise-chains, docs/codegen.md): a
+  /// pointwise op, an Eltwise of any operation and input count, or a
+  /// per-channel Scale / Bias, then pointwise ops; at least two layers.
+  /// Tried where no anchor above starts a chain.
+  SmallVector<Operation *> elementwiseChainFrom(Operation *anchor, Block &block) {
+    if (!pointwiseChains ||
+        !(anchor->hasTrait<dl::OpTrait::Pointwise>() ||
+          (fuseEltwise && isa<dl::EltwiseOp>(anchor)) || isChannelAffine(anchor)))
+      return {};
+    SmallVector<Operation *> chain{anchor};
+    Value cur = anchor->getResult(0);
+    while (Operation *user = soleUser(cur, block)) {
+      if (skipped(user) || !user->hasTrait<dl::OpTrait::Pointwise>() ||
+          cur.getUses().begin()->getOperandNumber() != 0)
+        break;
+      chain.push_back(user);
+      cur = user->getResult(0);
+    }
+    return chain.size() > 1 ? chain : SmallVector<Operation *>{};
+  }
+
   void fuse(Block &block) {
     // In program order; a chain erases ops further down, which are then
     // skipped.
@@ -129,6 +161,8 @@ struct FuseOps : public mlir::dl::impl::DLFuseOpsBase<FuseOps> {
       if (erased.contains(op) || skipped(op))
         continue;
       SmallVector<Operation *> chain = chainFrom(op, block);
+      if (chain.empty())
+        chain = elementwiseChainFrom(op, block);
       if (chain.empty())
         continue;
       erased.insert(chain.begin(), chain.end());

@@ -12,6 +12,8 @@
 
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 
+#include "dlc/Conversion/Passes.h"
+
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
@@ -31,13 +33,25 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
   pm.addPass(createDLSelectKernels(select));
   if (options.planBuffers)
     pm.addPass(createDLPlanBuffers());
+  // Native code for element-wise fused ops (docs/codegen.md); the
+  // reference implementation asked for with impl=ref needs none.
+  if (options.codegen && options.impl != "ref") {
+    DLCodegenPointwiseOptions gen;
+    gen.cpu = options.cpu;
+    pm.addPass(createDLCodegenPointwise(gen));
+    DLCodegenCompileOptions compile;
+    compile.cpu = options.cpu;
+    pm.addPass(createDLCodegenCompile(compile));
+  }
 }
 
 void mlir::dl::registerDLPipelines() {
   registerDLPasses();
+  registerDLConversionPasses();
   PassPipelineRegistration<CompilePipelineOptions>(
       "dl-compile",
       "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
-      "[dl-fuse-ops], dl-select-kernels, [dl-plan-buffers]",
+      "[dl-fuse-ops], dl-select-kernels, [dl-plan-buffers], [dl-codegen-pointwise, "
+      "dl-codegen-compile]",
       buildCompilePipeline);
 }

@@ -40,6 +40,8 @@ struct Slot {
 };
 
 struct PlanBuffers : public mlir::dl::impl::DLPlanBuffersBase<PlanBuffers> {
+  using DLPlanBuffersBase::DLPlanBuffersBase;
+
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (!func.isExternal() && failed(plan(func)))
@@ -76,7 +78,8 @@ struct PlanBuffers : public mlir::dl::impl::DLPlanBuffersBase<PlanBuffers> {
     };
 
     std::vector<Slot> slots;
-    int64_t arena = 0;
+    llvm::DenseMap<Value, size_t> slotOf; // op results -> their slot
+    int64_t arena = 0, naive = 0, inPlaceCount = 0;
     auto place = [&](int64_t size, int64_t begin, int64_t end) {
       // Lowest offset whose [offset, offset+size) overlaps no live slot.
       std::vector<std::pair<int64_t, int64_t>> busy;
@@ -100,6 +103,7 @@ struct PlanBuffers : public mlir::dl::impl::DLPlanBuffersBase<PlanBuffers> {
       if (failed(size)) {
         return func.emitError("dl-plan-buffers: function argument of unknown shape");
       }
+      naive += *size;
       func.setArgAttr(arg.getArgNumber(), "dl.offset", b.getI64IntegerAttr(place(*size, -1, forever)));
     }
     for (Operation &op : body) {
@@ -113,11 +117,34 @@ struct PlanBuffers : public mlir::dl::impl::DLPlanBuffersBase<PlanBuffers> {
               "dl-plan-buffers: result of unknown shape; run dl-shape-inference first");
         }
         int64_t begin = position[&op];
-        offsets.push_back(place(*size, begin, std::max(begin, lastUse(r))));
+        int64_t end = std::max(begin, lastUse(r));
+        naive += *size;
+        // In place: the result takes the slot of an operand the op may
+        // overwrite (mlir::dl::inPlaceOperand) when nothing reads that
+        // operand afterwards.
+        if (auto in = cast<OpResult>(r).getResultNumber() == 0 ? mlir::dl::inPlaceOperand(&op) : std::nullopt;
+            in && inPlace) {
+          Value v = op.getOperand(*in);
+          auto it = slotOf.find(v);
+          if (it != slotOf.end() && lastUse(v) == begin && slots[it->second].size == *size &&
+              cast<ShapedType>(r.getType()).hasStaticShape()) {
+            slots.push_back({slots[it->second].offset, *size, begin, end});
+            slotOf[r] = slots.size() - 1;
+            offsets.push_back(slots.back().offset);
+            ++inPlaceCount;
+            continue;
+          }
+        }
+        offsets.push_back(place(*size, begin, end));
+        slotOf[r] = slots.size() - 1;
       }
       op.setAttr("dl.offsets", b.getDenseI64ArrayAttr(offsets));
     }
     func->setAttr("dl.arena_bytes", b.getI64IntegerAttr(arena));
+    // What every activation in a buffer of its own would take, and how many
+    // results were placed over an operand.
+    func->setAttr("dl.naive_bytes", b.getI64IntegerAttr(naive));
+    func->setAttr("dl.in_place", b.getI64IntegerAttr(inPlaceCount));
     return success();
   }
 };

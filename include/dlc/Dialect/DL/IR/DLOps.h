@@ -95,6 +95,13 @@ std::optional<dlc::ops::Role> getOperandRole(Operation *op, unsigned index);
 /// the attribute's name in `bad`) on any other attribute kind.
 llvm::LogicalResult toAttrMap(DictionaryAttr attrs, dlc::ops::AttrMap &out, std::string *bad = nullptr);
 
+/// The operand whose buffer `op`'s result 0 may overwrite when that operand
+/// is not read afterwards (dl-plan-buffers, docs/memory.md): operand 0 of a
+/// pointwise op (DL_Pointwise) and of an Eltwise SUM; for a dl.fused op, the
+/// blob its body adds with a sum (the sum post-op accumulates into it) or,
+/// for a body of pointwise ops only, operand 0. std::nullopt otherwise.
+std::optional<unsigned> inPlaceOperand(Operation *op);
+
 /// Run-time sizes (docs/dialect.md): the largest value a `?` dimension of a
 /// value in `root` can take. A DL_DataDependentShape op's result holds at
 /// most what the same dimension of the corresponding operand holds, and

@@ -44,11 +44,20 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
   Option<bool> planBuffers{*this, "plan-buffers",
                            llvm::cl::desc("Share activation memory (dl-plan-buffers)"),
                            llvm::cl::init(true)};
+  Option<bool> codegen{*this, "codegen",
+                       llvm::cl::desc("Native code for element-wise fused ops "
+                                      "(dl-codegen-pointwise, dl-codegen-compile)"),
+                       llvm::cl::init(true)};
+  Option<std::string> cpu{*this, "cpu",
+                          llvm::cl::desc("CPU the native code is for (LLVM name); "
+                                         "empty: this machine's"),
+                          llvm::cl::init("")};
 };
 
 /// Adds the passes of `dl-compile` to `pm`: dl-seed-dropout,
 /// dl-shape-inference, [dl-autodiff], [dl-fuse-ops], dl-select-kernels,
-/// [dl-plan-buffers].
+/// [dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile] (with
+/// `codegen`, unless `impl` is ref; docs/codegen.md).
 void buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options);
 
 /// Registers the dl passes and the `dl-compile` pipeline.

@@ -65,7 +65,11 @@ def DLFuseOps : Pass<"dl-fuse-ops", "::mlir::ModuleOp"> {
     the next op: a blob read elsewhere (by a backward op, another layer, the
     function's results) ends the chain, so fused results are exact in
     forward and backward. Each fused op is named after its layers
-    (`conv1+bn1+scale1+relu1`) at the first layer's position.
+    (`conv1+bn1+scale1+relu1`) at the first layer's position. Where no
+    such anchor starts a chain, an element-wise chain (`pointwise-chains`)
+    may: a pointwise op, an Eltwise (any operation; with `eltwise`) or a
+    per-channel Scale/Bias with learned parameters, followed by pointwise
+    ops, which the code generator turns into one kernel (docs/codegen.md).
   }];
   let options = [
     Option<"fuseActivations", "activations", "bool", /*default=*/"true",
@@ -74,6 +78,9 @@ def DLFuseOps : Pass<"dl-fuse-ops", "::mlir::ModuleOp"> {
            "Fuse BatchNorm (global statistics) and Scale into the preceding convolution">,
     Option<"fuseEltwise", "eltwise", "bool", /*default=*/"true",
            "Fuse two-input Eltwise sums (as a post-op of a convolution, or with their activations)">,
+    Option<"pointwiseChains", "pointwise-chains", "bool", /*default=*/"true",
+           "Fuse element-wise chains: a pointwise op, an Eltwise or a per-channel Scale/Bias "
+           "followed by pointwise ops (docs/codegen.md)">,
   ];
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
@@ -86,7 +93,18 @@ def DLPlanBuffers : Pass<"dl-plan-buffers", "::mlir::ModuleOp"> {
     use; net outputs live to the end; graph inputs are never shared). Sets
     `dl.offsets` on each op, `dl.offset` on each function argument and
     `dl.arena_bytes` on the function.
+
+    In place: a result may take the slot of the operand that
+    `mlir::dl::inPlaceOperand` names (a pointwise op's input, an Eltwise
+    SUM's first input, the blob a fused kernel's sum post-op accumulates
+    into) when that operand is not read afterwards. The function also gets
+    `dl.naive_bytes` (every activation in its own buffer) and `dl.in_place`
+    (how many results were placed in place). See docs/memory.md.
   }];
+  let options = [
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let results overwrite operands that are not read afterwards">,
+  ];
 }
 
 def DLAutodiff : Pass<"dl-autodiff", "::mlir::ModuleOp"> {

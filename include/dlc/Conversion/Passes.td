@@ -1,0 +1,66 @@
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Conversions out of the dl dialect: native code for fused element-wise
+// bodies (docs/codegen.md).
+
+#ifndef DLC_CONVERSION_PASSES_TD
+#define DLC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def DLCodegenPointwise : Pass<"dl-codegen-pointwise", "::mlir::ModuleOp"> {
+  let summary = "Generate a kernel function for every element-wise dl.fused op";
+  let description = [{
+    For each `dl.fused` op whose body is element-wise only (DL_Pointwise
+    layers with Caffe's semantics, dropout at test time, an Eltwise of any
+    kind and input count first, per-channel Scale and Bias with parameter
+    operands), writes a function `@dlc_gen_<n>` with the C signature
+
+      void dlc_gen_<n>(const float *const *in, float *const *out,
+                       int64_t begin, int64_t end)
+
+    that computes elements [begin, end) of the fused op's result from its
+    operands (in the fused op's operand order): a loop over `unroll` vectors
+    of `vector-width` lanes, one over single vectors, then a scalar loop for
+    the tail, in the arith, math and scf dialects on `!llvm.ptr` loads and
+    stores. Per-channel operands (Scale, Bias) are walked row by row. The
+    functions go into one nested module `@dl_codegen` (marked
+    `dl.codegen_kernels`), and the fused op gets `dl.codegen =
+    "dlc_gen_<n>"`. Other fused ops are left alone (they run as before).
+    `dl-codegen-compile` turns the nested module into native code.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "Target CPU (LLVM name, e.g. x86-64-v3, skylake-avx512); empty: this machine's">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
+           "Lanes of a vector (0: 16 with AVX-512, 8 with AVX, else 4)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"0",
+           "Vectors per iteration of the main loop (0: 8 with AVX-512, else 4)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
+def DLCodegenCompile : Pass<"dl-codegen-compile", "::mlir::ModuleOp"> {
+  let summary = "Compile the generated kernels into native code stored in the module";
+  let description = [{
+    Lowers the nested `@dl_codegen` module (polynomial approximations of
+    exp, log, log1p, expm1 and tanh, so the code calls no library; then the
+    LLVM dialect), translates it to LLVM IR, optimizes it (`opt-level`) and
+    compiles it for `cpu` (empty: this machine's CPU and features) into an
+    ELF relocatable object. The nested module is replaced by the attribute
+    `dl.native_code` on the module: `{object, triple, cpu, features,
+    symbols}`, the CPU features being those the runtime checks before it
+    loads the code (docs/codegen.md).
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "Target CPU (LLVM name, e.g. x86-64-v3, skylake-avx512); empty: this machine's">,
+    Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",
+           "LLVM optimization level (0-3)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // DLC_CONVERSION_PASSES_TD
