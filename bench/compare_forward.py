@@ -176,8 +176,8 @@ def child_env(threads):
     return env
 
 
-def dlc_compile(dlc, prototxt, batch, out, mode="forward"):
-    cmd = [dlc, "compile", prototxt, "-o", out, "--random-weights"]
+def dlc_compile(dlc, prototxt, batch, out, mode="forward", extra=()):
+    cmd = [dlc, "compile", prototxt, "-o", out, "--random-weights"] + list(extra)
     if mode == "grad":
         # The gradient entry; deploy nets get SoftmaxWithLoss on their output
         # (the torch side backpropagates the sum of the outputs instead).
@@ -268,6 +268,7 @@ def fmt_ms(s):
 
 def run(args):
     import torch
+    variants = [tuple(v.split("=", 1)) for v in args.dlc_variant]
     torch.set_flush_denormal(True)
     threads_list = sorted({int(t) for t in str(args.threads).split(",")})
     if any(t <= 0 for t in threads_list):
@@ -333,9 +334,15 @@ def run(args):
         module = os.path.join(tmp, re.sub(r"[^\w.-]", "_", name) + ".dlcm")
         dlc_info = None
         compile_cmd = None
+        # --dlc-variant NAME=FLAGS: the same net compiled with other dlc flags.
+        variant_modules = {}
         if not args.torch_only:
             try:
                 compile_cmd = dlc_compile(dlc, path, batch, module, args.mode)
+                for vname, vflags in variants:
+                    vmod = module[:-5] + f"-{vname}.dlcm"
+                    dlc_compile(dlc, path, batch, vmod, args.mode, shlex.split(vflags))
+                    variant_modules["dlc:" + vname] = vmod
             except BenchError as e:
                 print(f"error: {spec}: {e}", file=sys.stderr)
                 results.append(dict(row_base, name=name, batch=batch_eff, error=str(e)))
@@ -351,13 +358,14 @@ def run(args):
                 print(f"warning: {spec}: ONNX Runtime side dropped: {ort_error}", file=sys.stderr)
                 warnings.append(f"{spec}: ONNX Runtime side dropped: {ort_error}")
 
-        sides = ([] if args.torch_only else ["dlc"]) + ["torch"] + (["ort"] if onnx_path and not ort_error
-                                                                     else [])
+        sides = ([] if args.torch_only else ["dlc"]) + list(variant_modules) + ["torch"] + (
+            ["ort"] if onnx_path and not ort_error else [])
         for threads in threads_list:
             dlc_ms, torch_ms, paired = [], [], []
             ort_ms, paired_ort = [], []
             ort_info = None
             error = None
+            var_ms = {v: [] for v in variant_modules}
             for r in range(args.rounds):
                 got = {}
                 for side in rotate(sides, r):
@@ -371,6 +379,15 @@ def run(args):
                         if ort_info is None:
                             ort_info = summarize_ort(ort_report, onnx_path)
                         got["ort"] = float(ort_report["median_ms"])
+                    elif side in variant_modules:
+                        try:
+                            ms, _ = dlrun_bench(dlrun, variant_modules[side], threads, args.iterations,
+                                                args.warmup, os.path.join(tmp, "dlrun.json"),
+                                                args.timeout, args.mode)
+                        except BenchError as e:
+                            error = str(e)
+                            break
+                        got[side] = ms
                     elif side == "dlc":
                         try:
                             ms, report = dlrun_bench(dlrun, module, threads, args.iterations, args.warmup,
@@ -388,6 +405,8 @@ def run(args):
                 if error:
                     break
                 torch_ms.append(got["torch"])
+                for v in variant_modules:
+                    var_ms[v].append(got[v])
                 if "dlc" in got:
                     dlc_ms.append(got["dlc"])
                     paired.append(got["dlc"] / got["torch"])
@@ -421,6 +440,16 @@ def run(args):
                     w = (f"{spec}: outputs differ: dlrun {dlc_info['outputs']} vs torch {torch_outputs}")
                     print(f"warning: {w}", file=sys.stderr)
                     warnings.append(w)
+            if variant_modules:
+                row["variants"] = {}
+                for v, xs in var_ms.items():
+                    d = {"flags": dict(variants)[v[4:]], "ms": stats(xs),
+                         "gflops": gflops(work, c2t.median(xs)),
+                         "ratio": c2t.median(xs) / row["torch_ms"]["median"],
+                         "paired_ratio": stats([a / b for a, b in zip(xs, torch_ms)])}
+                    if dlc_ms:
+                        d["dlc_over_variant"] = stats([a / b for a, b in zip(dlc_ms, xs)])
+                    row["variants"][v] = d
             if ort_ms:
                 row["ort_ms"] = stats(ort_ms)
                 row["ort_gflops"] = gflops(work, row["ort_ms"]["median"])
@@ -482,12 +511,33 @@ def table_rows(results, with_ort=False):
     return head, rows
 
 
-def print_table(results, with_ort=False):
-    head, rows = table_rows(results, with_ort)
+def variant_rows(results):
+    """The --dlc-variant sides: one row per net, threads and variant."""
+    head = ["net", "batch", "threads", "variant (dlc compile flags)", "ms median (min-max)",
+            "variant/torch", "paired (min-max)", "dlc/variant paired (min-max)", "GFLOP/s"]
+    rows = []
+    for r in results:
+        for v, d in r.get("variants", {}).items():
+            rows.append([r["name"], str(r["batch"]), str(r["threads"]), f"{v[4:]} ({d['flags']})",
+                         fmt_ms(d["ms"]), f"{d['ratio']:.2f}", fmt_ratio(d["paired_ratio"]),
+                         fmt_ratio(d["dlc_over_variant"]) if "dlc_over_variant" in d else "-",
+                         f"{d['gflops']:.1f}"])
+    return head, rows
+
+
+def print_rows(head, rows):
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+
+
+def print_table(results, with_ort=False):
+    print_rows(*table_rows(results, with_ort))
+    head, rows = variant_rows(results)
+    if rows:
+        print()
+        print_rows(head, rows)
 
 
 def markdown(info, results, warnings, args, argv):
@@ -497,6 +547,11 @@ def markdown(info, results, warnings, args, argv):
              f"Command: `/usr/bin/python3 bench/compare_forward.py {shlex.join(argv)}`", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
+    vhead, vrows = variant_rows(results)
+    if vrows:
+        lines += ["", "dlc compiled with other flags, in the same rounds:", "",
+                  "| " + " | ".join(vhead) + " |", "|" + "---|" * len(vhead)]
+        lines += ["| " + " | ".join(r) + " |" for r in vrows]
     lines += ["",
               f"Times are medians over {args.rounds} interleaved rounds (min-max over rounds) of the "
               f"per-round median of {args.iterations} iterations after {args.warmup} warm-ups. "
@@ -554,12 +609,18 @@ def main(argv=None):
                          "exported to ONNX; install: npm install --prefix bench/.ort --ignore-scripts "
                          "onnxruntime-node@1 ($DLC_ORT_DIR overrides bench/.ort)")
     ap.add_argument("--no-fuse", action="store_true", help="torch: keep BatchNorm and Scale separate")
+    ap.add_argument("--dlc-variant", action="append", default=[], metavar="NAME=FLAGS",
+                    help="also time the net compiled with extra dlc compile FLAGS (e.g. "
+                         "nofuse='--no-fuse'), as another side in every round; repeatable")
     ap.add_argument("--dlc", help="dlc binary (default: newest build*/bin with dlc and dlrun)")
     ap.add_argument("--dlrun", help="dlrun binary (default: next to dlc)")
     ap.add_argument("--timeout", type=int, default=900,
                     help="seconds per dlrun (and ort_bench.js) invocation (default 900)")
     ap.add_argument("--out", help="write the report as Markdown (FILE.md) and JSON (FILE.json)")
     args = ap.parse_args(argv)
+    for v in args.dlc_variant:
+        if "=" not in v or not re.fullmatch(r"[\w-]+", v.split("=", 1)[0]):
+            ap.error(f"--dlc-variant {v!r}: expected NAME=FLAGS")
     if args.dlc and not args.dlrun:
         args.dlrun = os.path.join(os.path.dirname(args.dlc), "dlrun")
     try:

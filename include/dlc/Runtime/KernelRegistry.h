@@ -156,6 +156,16 @@ struct KernelChoice {
 KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
                           BackendContexts &contexts);
 
+namespace detail {
+/// The registry's search shared by createKernel and createFusedKernel: the
+/// first backend of `backends` whose (op, kind) kernel applies and builds
+/// fills `choice` (true); every other one passed over adds a note
+/// ("no kernel for ..." only with `noteMissing`).
+bool tryBackends(const KernelDesc &desc, const std::string &op, KernelKind kind,
+                 const std::vector<std::string> &backends, BackendContexts &contexts,
+                 bool noteMissing, KernelChoice &choice);
+} // namespace detail
+
 /// A fused kernel (op "fused", docs/fusion.md): the first backend of
 /// `backends` with an applicable "fused" kernel (one that runs the whole
 /// body at once, e.g. a convolution with its activation as a post-op);

@@ -118,34 +118,10 @@ private:
 KernelChoice createFusedKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
                                BackendContexts &contexts) {
   validateKernelDesc(desc);
-  const KernelRegistry &reg = KernelRegistry::instance();
   KernelChoice choice;
-  auto note = [&](const std::string &b, const std::string &why) {
-    choice.notes += (choice.notes.empty() ? "" : "; ") + b + ": " + why;
-  };
-  for (const std::string &b : backends) {
-    const KernelFactory *f = reg.find(b, "fused", KernelKind::Forward);
-    if (!f)
-      continue;
-    const BackendInfo *info = reg.backend(b);
-    if (f->whyNot) {
-      if (std::string why = f->whyNot(desc); !why.empty()) {
-        if (!(info && info->supplementary)) // see BackendInfo::supplementary
-          note(b, why);
-        continue;
-      }
-    }
-    try {
-      choice.kernel = f->create(desc, contexts.get(b));
-    } catch (const NotApplicable &n) {
-      note(b, n.why);
-      continue;
-    }
-    if (choice.kernel) {
-      choice.backend = b;
-      return choice;
-    }
-  }
+  if (detail::tryBackends(desc, "fused", KernelKind::Forward, backends, contexts,
+                          /*noteMissing=*/false, choice))
+    return choice;
   std::string backend;
   choice.kernel = std::make_unique<ComposedKernel>(desc, backends, contexts, backend);
   choice.backend = backend;

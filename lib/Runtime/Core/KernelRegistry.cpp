@@ -88,28 +88,12 @@ BackendContext &BackendContexts::get(const std::string &backend) {
   return *(contexts_[backend] = std::move(ctx));
 }
 
-KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
-                          BackendContexts &contexts) {
-  if (desc.isFused())
-    return createFusedKernel(desc, backends, contexts);
+namespace detail {
+
+bool tryBackends(const KernelDesc &desc, const std::string &op, KernelKind kind,
+                 const std::vector<std::string> &backends, BackendContexts &contexts,
+                 bool noteMissing, KernelChoice &choice) {
   const KernelRegistry &reg = KernelRegistry::instance();
-  const std::string op = desc.forwardOp();
-  const KernelKind kind = desc.isGradient() ? KernelKind::Backward : KernelKind::Forward;
-  auto display = [&](const std::string &b) {
-    const BackendInfo *info = reg.backend(b);
-    return std::string(info ? info->displayName : b.c_str());
-  };
-  if (std::none_of(backends.begin(), backends.end(),
-                   [&](const std::string &b) { return reg.find(b, op, kind) != nullptr; })) {
-    if (backends.size() == 1)
-      desc.fail("no " + display(backends[0]) + " kernel for op '" + desc.op + "'");
-    std::string list;
-    for (const std::string &b : backends)
-      list += (list.empty() ? "" : ", ") + b;
-    desc.fail("no kernel for op '" + desc.op + "' in any backend (" + list + ")");
-  }
-  validateKernelDesc(desc);
-  KernelChoice choice;
   auto note = [&](const std::string &b, const std::string &why) {
     choice.notes += (choice.notes.empty() ? "" : "; ") + b + ": " + why;
   };
@@ -117,9 +101,10 @@ KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string>
   for (const std::string &b : backends) {
     const KernelFactory *f = reg.find(b, op, kind);
     const BackendInfo *info = reg.backend(b);
+    // A supplementary backend passing a kernel over is no fallback: no note.
     const bool supplementary = info && info->supplementary;
     if (!f) {
-      if (!supplementary)
+      if (noteMissing && !supplementary)
         note(b, "no kernel for " + desc.op);
       continue;
     }
@@ -148,8 +133,37 @@ KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string>
       continue;
     }
     choice.backend = b;
-    return choice;
+    return true;
   }
+  return false;
+}
+
+} // namespace detail
+
+KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
+                          BackendContexts &contexts) {
+  if (desc.isFused())
+    return createFusedKernel(desc, backends, contexts);
+  const KernelRegistry &reg = KernelRegistry::instance();
+  const std::string op = desc.forwardOp();
+  const KernelKind kind = desc.isGradient() ? KernelKind::Backward : KernelKind::Forward;
+  auto display = [&](const std::string &b) {
+    const BackendInfo *info = reg.backend(b);
+    return std::string(info ? info->displayName : b.c_str());
+  };
+  if (std::none_of(backends.begin(), backends.end(),
+                   [&](const std::string &b) { return reg.find(b, op, kind) != nullptr; })) {
+    if (backends.size() == 1)
+      desc.fail("no " + display(backends[0]) + " kernel for op '" + desc.op + "'");
+    std::string list;
+    for (const std::string &b : backends)
+      list += (list.empty() ? "" : ", ") + b;
+    desc.fail("no kernel for op '" + desc.op + "' in any backend (" + list + ")");
+  }
+  validateKernelDesc(desc);
+  KernelChoice choice;
+  if (detail::tryBackends(desc, op, kind, backends, contexts, /*noteMissing=*/true, choice))
+    return choice;
   desc.fail("no backend can run it (" + choice.notes + ")");
 }
 

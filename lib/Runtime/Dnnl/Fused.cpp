@@ -194,13 +194,10 @@ public:
       userDst = plainDesc({g.m, g.n});
       userW = dnnl::memory::desc({g.k, g.n}, dt::f32, g.transpose ? tag::ab : tag::ba);
       biasMd = plainDesc({1, g.n});
-      dnnl::matmul::primitive_desc pd(
+      adopt<dnnl::matmul>(
           dnnl::matmul::desc(userSrc, dnnl::memory::desc({g.k, g.n}, dt::f32, tag::any),
                              hasBias_ || fold_ ? biasMd : dnnl::memory::desc(), userDst),
-          attr_, eng_);
-      prim_ = dnnl::matmul(pd);
-      impl_ = implOf(pd);
-      primSrc = pd.src_desc(), primW = pd.weights_desc(), primDst = pd.dst_desc();
+          primSrc, primW, primDst);
     } else {
       const bool deconv = p.anchor == Plan::Deconv;
       ConvGeom g = convGeometry(a, deconv);
@@ -213,25 +210,17 @@ public:
       auto b = hasBias_ || fold_ ? biasMd : dnnl::memory::desc();
       dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
       auto x = anyDesc(a.inputs[0]), y = anyDesc(a.outputs[0]);
-      if (deconv) {
-        dnnl::deconvolution_forward::primitive_desc pd(
-            dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                              dnnl::algorithm::deconvolution_direct, x,
+      const auto prop = dnnl::prop_kind::forward_inference;
+      if (deconv)
+        adopt<dnnl::deconvolution_forward>(
+            dnnl::deconvolution_forward::desc(prop, dnnl::algorithm::deconvolution_direct, x,
                                               convWeightAny(g), b, y, strides, dil, pad, pad),
-            attr_, eng_);
-        prim_ = dnnl::deconvolution_forward(pd);
-        impl_ = implOf(pd);
-        primSrc = pd.src_desc(), primW = pd.weights_desc(), primDst = pd.dst_desc();
-      } else {
-        dnnl::convolution_forward::primitive_desc pd(
-            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                            dnnl::algorithm::convolution_auto, x,
+            primSrc, primW, primDst);
+      else
+        adopt<dnnl::convolution_forward>(
+            dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_auto, x,
                                             convWeightAny(g), b, y, strides, dil, pad, pad),
-            attr_, eng_);
-        prim_ = dnnl::convolution_forward(pd);
-        impl_ = implOf(pd);
-        primSrc = pd.src_desc(), primW = pd.weights_desc(), primDst = pd.dst_desc();
-      }
+            primSrc, primW, primDst);
     }
     impl_ = "fused:" + impl_;
     src_ = Port(eng_, userSrc, primSrc, true);
@@ -281,6 +270,15 @@ public:
   int inPlaceInput() const override { return plan_.sumOther; }
 
 private:
+  /// Builds the primitive of `d` with the post-ops and records its layouts.
+  template <typename Prim>
+  void adopt(const typename Prim::desc &d, dnnl::memory::desc &src, dnnl::memory::desc &w,
+             dnnl::memory::desc &dst) {
+    typename Prim::primitive_desc pd(d, attr_, eng_);
+    prim_ = Prim(pd);
+    impl_ = implOf(pd);
+    src = pd.src_desc(), w = pd.weights_desc(), dst = pd.dst_desc();
+  }
   size_t dstBytes() const { return size_t(numElements(desc_.outputs[0])) * sizeof(float); }
 
   /// Reorders (and, with BatchNorm/Scale, folds) the weights and bias.
