@@ -11,8 +11,11 @@ Run it with Debian's /usr/bin/python3 (python3-torch 1.13 with OpenBLAS), e.g.
   /usr/bin/python3 bench/compare_forward.py models/lenet.prototxt:64 \\
       ../shared/zoo/bvlc_alexnet/deploy.prototxt:16 --threads 2 --out results.md
 
-Fairness: OMP_WAIT_POLICY=PASSIVE for both sides, explicit thread counts on
-both sides (dlrun --threads N, torch.set_num_threads(N)), the same warm-up
+Fairness: OMP_WAIT_POLICY=PASSIVE for torch (it shares this process with
+the harness, so its threads must not spin while another side runs); dlrun
+and ONNX Runtime run in processes of their own that exit after their turn,
+with their runtimes' own thread waiting (--dlrun-wait-policy to change
+dlrun's); explicit thread counts on all sides (dlrun --threads N, torch.set_num_threads(N)), the same warm-up
 and iteration counts, flush-denormals on, and R rounds that INTERLEAVE the
 sides (the order rotates between rounds) so machine drift hits all of them.
 Each round yields one median per side; the report gives the median over
@@ -136,6 +139,7 @@ def machine_info(torch, threads_list):
         if hasattr(torch.backends, "cpu") and hasattr(torch.backends.cpu, "get_cpu_capability") else None,
         "blas_libs": loaded_blas(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "dlrun_omp_wait_policy": DLRUN_WAIT_POLICY,
         "flush_denormal": True,
         "loadavg_start": os.getloadavg(),
         "dlc_commit": git_commit(),
@@ -169,9 +173,19 @@ def parse_net_spec(spec):
     return spec, None
 
 
+# dlrun's OpenMP wait policy. dlrun runs in a process of its own that exits
+# before the next side starts, so its threads waiting actively cannot take
+# CPU from another side (torch, in this process, must wait passively for
+# that reason; ONNX Runtime keeps its shipped spinning thread pool).
+# "default" leaves libgomp's own policy (spin briefly, then sleep).
+DLRUN_WAIT_POLICY = "default"
+
+
 def child_env(threads):
     env = dict(os.environ)
-    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    env.pop("OMP_WAIT_POLICY", None)
+    if DLRUN_WAIT_POLICY != "default":
+        env["OMP_WAIT_POLICY"] = DLRUN_WAIT_POLICY
     env["OMP_NUM_THREADS"] = str(threads)
     return env
 
@@ -612,12 +626,18 @@ def main(argv=None):
     ap.add_argument("--dlc-variant", action="append", default=[], metavar="NAME=FLAGS",
                     help="also time the net compiled with extra dlc compile FLAGS (e.g. "
                          "nofuse='--no-fuse'), as another side in every round; repeatable")
+    ap.add_argument("--dlrun-wait-policy", choices=["default", "passive", "active"], default="default",
+                    help="OMP_WAIT_POLICY of the dlrun processes (default: libgomp's own, as shipped; "
+                         "torch always waits passively, it shares this process)")
     ap.add_argument("--dlc", help="dlc binary (default: newest build*/bin with dlc and dlrun)")
     ap.add_argument("--dlrun", help="dlrun binary (default: next to dlc)")
     ap.add_argument("--timeout", type=int, default=900,
                     help="seconds per dlrun (and ort_bench.js) invocation (default 900)")
     ap.add_argument("--out", help="write the report as Markdown (FILE.md) and JSON (FILE.json)")
     args = ap.parse_args(argv)
+    global DLRUN_WAIT_POLICY
+    DLRUN_WAIT_POLICY = args.dlrun_wait_policy.upper() if args.dlrun_wait_policy != "default" \
+        else "default"
     for v in args.dlc_variant:
         if "=" not in v or not re.fullmatch(r"[\w-]+", v.split("=", 1)[0]):
             ap.error(f"--dlc-variant {v!r}: expected NAME=FLAGS")
