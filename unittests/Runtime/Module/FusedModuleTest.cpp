@@ -39,26 +39,9 @@ std::shared_ptr<const LoadedModule> load(ModuleWriter w) {
   return lm;
 }
 
-/// Container bytes around `header` without the writer's validation.
-std::string rawModule(pb::Module header) {
-  if (!header.has_version())
-    header.set_version(kFormatVersion);
-  const uint32_t version = header.version();
-  std::string h = header.SerializeAsString();
-  std::string out("DLCM", 4);
-  for (int i = 0; i < 4; ++i)
-    out += char((version >> (8 * i)) & 0xff);
-  uint64_t n = h.size();
-  for (int i = 0; i < 8; ++i)
-    out += char((n >> (8 * i)) & 0xff);
-  out += h;
-  out.resize((out.size() + 63) / 64 * 64, '\0');
-  return out;
-}
-
 /// The reader's error for `header` (params from fillers), "" when it loads.
 std::string parseError(const pb::Module &header) {
-  std::string bytes = rawModule(header);
+  std::string bytes = test::rawModuleBytes(header);
   LoadedModule lm;
   std::string error;
   if (parseModule(std::vector<uint8_t>(bytes.begin(), bytes.end()), "t.dlcm", lm, error))

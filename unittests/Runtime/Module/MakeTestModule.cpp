@@ -20,19 +20,6 @@
 using namespace dlc;
 namespace pb = dlc::module;
 
-static std::string raw(const pb::Module &header, const std::string &weights, uint32_t version) {
-  std::string h = header.SerializeAsString();
-  std::string out("DLCM", 4);
-  for (int i = 0; i < 4; ++i)
-    out += char((version >> (8 * i)) & 0xff);
-  uint64_t n = h.size();
-  for (int i = 0; i < 8; ++i)
-    out += char((n >> (8 * i)) & 0xff);
-  out += h;
-  out.resize((out.size() + 63) / 64 * 64, '\0');
-  return out + weights;
-}
-
 static int usage() {
   std::fprintf(stderr,
                "usage: dlc-make-test-module KIND OUT\n"
@@ -74,7 +61,7 @@ int main(int argc, char **argv) {
     pb::Kernel acc = m.kernels(5);
     m.mutable_kernels()->DeleteSubrange(5, 1);
     *m.add_kernels() = acc;
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "grad-forward-reads-grad") {
     // A forward kernel at the end that reads a gradient.
     int dip = -1, out = m.tensors_size();
@@ -86,7 +73,7 @@ int main(int argc, char **argv) {
     t->set_name("relu_of_grad");
     pb::Kernel *k = test::addKernel(m, "relu", "relu_of_grad", {dip}, {out});
     test::addFloatAttr(*k, "negative_slope", 0.0);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "grad-bad-kernel") {
     // Structurally valid, but the pooling gradient's wrt names no operand.
     for (pb::Kernel &k : *m.mutable_kernels())
@@ -94,13 +81,13 @@ int main(int argc, char **argv) {
         for (pb::Attr &a : *k.mutable_attrs())
           if (a.name() == "wrt")
             a.mutable_ints()->set_v(0, 3);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-magic") {
     bytes[3] = 'X';
   } else if (kind == "version") {
     uint32_t v = uint32_t(std::stoul(arg));
     m.set_version(v);
-    bytes = raw(m, weights, v);
+    bytes = test::rawModuleBytes(m, weights, v);
   } else if (kind == "truncate") {
     // truncate=N keeps N bytes; truncate=-N drops the last N bytes.
     long n = std::stol(arg);
@@ -120,27 +107,27 @@ int main(int argc, char **argv) {
       bytes[i] = char(0xff);
   } else if (kind == "bad-input-index") {
     m.mutable_kernels(1)->set_inputs(0, 99);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "not-produced") {
     // relu reads pool1, which is produced later.
     m.mutable_kernels(1)->set_inputs(0, m.kernels(2).outputs(0));
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "dup-producer") {
     m.mutable_kernels(2)->set_outputs(0, m.kernels(1).outputs(0));
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "dup-attr") {
     test::addIntAttr(*m.mutable_kernels(0), "group", 2);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-data-offset") {
     m.mutable_params(0)->set_data_offset(uint64_t(1) << 50);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "huge-shape") {
     pb::Tensor *t = m.mutable_tensors(m.params(1).tensor()); // conv1_b, filler
     t->clear_shape();
     t->add_shape(int64_t(1) << 30);
     t->add_shape(int64_t(1) << 30);
     t->add_shape(4);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-arena") {
     rt::ModuleWriter a = test::tinyCnn(true);
     a.serialize(bytes, error);
@@ -151,17 +138,17 @@ int main(int argc, char **argv) {
       if (t.name() == "conv1")
         t.set_offset(512);
     m.add_outputs(0);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-filler") {
     m.mutable_params(1)->mutable_filler()->set_type("gaussian_blur");
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else if (kind == "bad-kernel") {
     // Structurally valid, but the convolution's num_output disagrees with
     // its weight: kernel creation must fail and name the layer.
     for (pb::Attr &a : *m.mutable_kernels(0)->mutable_attrs())
       if (a.name() == "num_output")
         a.set_i(7);
-    bytes = raw(m, weights, rt::kFormatVersion);
+    bytes = test::rawModuleBytes(m, weights, rt::kFormatVersion);
   } else {
     return usage();
   }

@@ -29,23 +29,6 @@ std::string serialized(ModuleWriter w) {
   return bytes;
 }
 
-/// Container bytes around `header` without the writer's validation.
-std::string rawModule(pb::Module header, const std::string &weights = "",
-                      uint32_t version = kFormatVersion) {
-  if (!header.has_version())
-    header.set_version(version);
-  std::string h = header.SerializeAsString();
-  std::string out("DLCM", 4);
-  for (int i = 0; i < 4; ++i)
-    out += char((version >> (8 * i)) & 0xff);
-  uint64_t n = h.size();
-  for (int i = 0; i < 8; ++i)
-    out += char((n >> (8 * i)) & 0xff);
-  out += h;
-  out.resize((out.size() + 63) / 64 * 64, '\0');
-  return out + weights;
-}
-
 std::string parseError(const std::string &bytes) {
   LoadedModule lm;
   std::string error;
@@ -127,19 +110,19 @@ TEST(ModuleFormat, PreambleErrors) {
   const uint32_t v = rt::kFormatVersion;
   const std::string reads = "(this runtime reads version " + std::to_string(v) + "; ";
   m.set_version(v + 1);
-  std::string newer = parseError(rawModule(m, "", v + 1));
+  std::string newer = parseError(test::rawModuleBytes(m, "", v + 1));
   EXPECT_NE(newer.find("unsupported module format version " + std::to_string(v + 1) + " " + reads +
                        "the module is newer"),
             std::string::npos)
       << newer;
   m.set_version(v - 1);
-  std::string older = parseError(rawModule(m, "", v - 1));
+  std::string older = parseError(test::rawModuleBytes(m, "", v - 1));
   EXPECT_NE(older.find("version " + std::to_string(v - 1) + " " + reads + "the module is older"),
             std::string::npos)
       << older;
   // Header version disagreeing with the preamble.
   m.set_version(v + 2);
-  EXPECT_NE(parseError(rawModule(m, "", v)).find("header version " + std::to_string(v + 2) +
+  EXPECT_NE(parseError(test::rawModuleBytes(m, "", v)).find("header version " + std::to_string(v + 2) +
                                                  " does not match"),
             std::string::npos);
 
@@ -160,7 +143,7 @@ TEST(ModuleFormat, StructuralErrors) {
     pb::Module m = w.header();
     std::string weights = bytes.substr((16 + m.ByteSizeLong() + 63) / 64 * 64);
     mutate(m);
-    return parseError(rawModule(m, weights));
+    return parseError(test::rawModuleBytes(m, weights));
   };
   EXPECT_NE(errorOf([](pb::Module &m) { m.mutable_kernels(2)->set_outputs(0, 4); })
                 .find("output 'relu1' is already produced by kernel #1"),
@@ -261,13 +244,13 @@ TEST(ModuleFormat, AbsurdShapesRefusedBeforeAllocation) {
   t->clear_shape();
   t->add_shape(int64_t(1) << 21);
   t->add_shape(int64_t(1) << 20);
-  std::string e = parseError(rawModule(m));
+  std::string e = parseError(test::rawModuleBytes(m));
   EXPECT_NE(e.find("more than 2^40 elements"), std::string::npos) << e;
   // Overflowing products are caught too.
   t->clear_shape();
   for (int i = 0; i < 4; ++i)
     t->add_shape(int64_t(1) << 40);
-  EXPECT_NE(parseError(rawModule(m)).find("more than 2^40 elements"), std::string::npos);
+  EXPECT_NE(parseError(test::rawModuleBytes(m)).find("more than 2^40 elements"), std::string::npos);
   // Stored data claiming 2^38 elements in a tiny file.
   pb::Module s = test::tinyCnn().header();
   pb::Tensor *w = s.mutable_tensors(1);
@@ -275,11 +258,11 @@ TEST(ModuleFormat, AbsurdShapesRefusedBeforeAllocation) {
   w->add_shape(int64_t(1) << 38);
   s.mutable_params(0)->set_data_offset(0);
   s.mutable_params(0)->set_data_size(uint64_t(4) << 38);
-  EXPECT_NE(parseError(rawModule(s)).find("outside the weights section"), std::string::npos);
+  EXPECT_NE(parseError(test::rawModuleBytes(s)).find("outside the weights section"), std::string::npos);
   // Absurd arena.
   pb::Module a = test::tinyCnn().header();
   a.set_arena_bytes(int64_t(1) << 62);
-  EXPECT_NE(parseError(rawModule(a)).find("absurdly large"), std::string::npos);
+  EXPECT_NE(parseError(test::rawModuleBytes(a)).find("absurdly large"), std::string::npos);
 }
 
 TEST(ModuleFormat, EveryTruncationIsAnError) {

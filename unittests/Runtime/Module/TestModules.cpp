@@ -11,6 +11,21 @@
 using namespace dlc;
 namespace pb = dlc::module;
 
+std::string test::rawModuleBytes(pb::Module header, const std::string &weights, uint32_t version) {
+  if (!header.has_version())
+    header.set_version(version);
+  std::string h = header.SerializeAsString();
+  std::string out("DLCM", 4);
+  for (int i = 0; i < 4; ++i)
+    out += char((version >> (8 * i)) & 0xff);
+  uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i)
+    out += char((n >> (8 * i)) & 0xff);
+  out += h;
+  out.resize((out.size() + 63) / 64 * 64, '\0');
+  return out + weights;
+}
+
 int test::addTensor(pb::Module &m, const std::string &name, std::vector<int64_t> shape,
                     pb::Tensor::Kind kind, int64_t offset) {
   pb::Tensor *t = m.add_tensors();

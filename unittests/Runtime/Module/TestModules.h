@@ -18,6 +18,12 @@
 
 namespace dlc::test {
 
+/// The container bytes of a module around `header` (magic, `version` in the
+/// preamble, header size, header, padding to 64, `weights`) without the
+/// writer's validation; the header gets `version` when it has none.
+std::string rawModuleBytes(dlc::module::Module header, const std::string &weights = "",
+                           uint32_t version = rt::kFormatVersion);
+
 /// data [2,3,8,8] -> convolution (3x3, 4 outputs; stored weight, constant
 /// bias filler) -> relu -> max pooling 2x2/2 -> inner_product (5 outputs;
 /// xavier weight filler, stored bias) -> "ip". With `arena`, the activations
