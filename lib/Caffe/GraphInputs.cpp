@@ -229,6 +229,21 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, size_t index
     s.dims.assign(b.dim().begin(), b.dim().end());
     return s;
   };
+  // One shape for all tops, or one per top (Input, DummyData).
+  auto shapesPerTop = [&](const auto &list, const char *what) {
+    if (list.size() == 1) {
+      for (auto &s : shapes)
+        s = fromBlobShape(list.Get(0));
+    } else if (list.size() == numTops) {
+      for (int t = 0; t < numTops; ++t)
+        shapes[t] = fromBlobShape(list.Get(t));
+    } else {
+      error(loc, layerRef(layer, index) + " (" + what + ") has " + std::to_string(list.size()) +
+                     " shapes for " + std::to_string(numTops) +
+                     " tops; give one shape for all tops, or one per top");
+      bad = true;
+    }
+  };
   // Image-like data layers: top 0 is NxCxHxW, top 1 (label) is N.
   auto imageAndLabel = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
     if (numTops > 0)
@@ -242,17 +257,8 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, size_t index
     if (p.shape_size() == 0) {
       for (auto &s : shapes)
         s = unknownRank(0);
-    } else if (p.shape_size() == 1) {
-      for (auto &s : shapes)
-        s = fromBlobShape(p.shape(0));
-    } else if (p.shape_size() == numTops) {
-      for (int t = 0; t < numTops; ++t)
-        shapes[t] = fromBlobShape(p.shape(t));
     } else {
-      error(loc, layerRef(layer, index) + " (Input) has " + std::to_string(p.shape_size()) +
-                     " shapes for " + std::to_string(numTops) +
-                     " tops; give one shape for all tops, or one per top");
-      bad = true;
+      shapesPerTop(p.shape(), "Input");
     }
   } else if (type == "Data") {
     int64_t n = layer.data_param().batch_size();
@@ -288,17 +294,8 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, size_t index
         error(loc, layerRef(layer, index) + " (DummyData) gives both 'shape' and the legacy "
                                         "num/channels/height/width; use one of them");
         bad = true;
-      } else if (p.shape_size() == 1) {
-        for (auto &s : shapes)
-          s = fromBlobShape(p.shape(0));
-      } else if (p.shape_size() == numTops) {
-        for (int t = 0; t < numTops; ++t)
-          shapes[t] = fromBlobShape(p.shape(t));
       } else {
-        error(loc, layerRef(layer, index) + " (DummyData) has " + std::to_string(p.shape_size()) +
-                       " shapes for " + std::to_string(numTops) +
-                       " tops; give one shape for all tops, or one per top");
-        bad = true;
+        shapesPerTop(p.shape(), "DummyData");
       }
     } else if (p.num_size() > 0) {
       int n = p.num_size();

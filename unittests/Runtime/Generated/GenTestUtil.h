@@ -132,6 +132,21 @@ inline KernelDesc descOf(const Body &body) {
   return d;
 }
 
+/// The body bnll -> tanh on one input of n elements (the modules and
+/// objects of the loader and module tests).
+inline Body bnllTanh(int64_t n) {
+  Body body;
+  body.inputs = {{n}};
+  body.shape = {n};
+  Layer a, b;
+  a.op = "bnll";
+  a.args = {0};
+  b.op = "tanh";
+  b.args = {1};
+  body.layers = {a, b};
+  return body;
+}
+
 /// A body's generated kernel: its description (gen_symbol, nativeCode) and
 /// the function.
 struct Generated {

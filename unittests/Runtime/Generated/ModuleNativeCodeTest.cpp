@@ -29,20 +29,8 @@ constexpr int64_t kN = 1000;
 
 /// x -> fused(bnll, tanh) -> y -> relu -> z, the fused kernel generated.
 pb::Module moduleHeader() {
-  Body body;
-  body.inputs = {{kN}};
-  body.shape = {kN};
-  Layer a, b;
-  a.op = "bnll";
-  a.args = {0};
-  b.op = "tanh";
-  b.args = {1};
-  body.layers = {a, b};
-  dlc::codegen::NativeObject object;
-  std::vector<std::string> symbols;
-  std::string error;
-  EXPECT_TRUE(dlc::codegen::compileModuleText(mlirOf(body), "", object, symbols, error))
-      << error;
+  const dlc::codegen::NativeObject object = generate(bnllTanh(kN)).object;
+  const std::vector<std::string> &symbols = object.symbols;
 
   pb::Module m;
   m.set_name("gen");

@@ -24,22 +24,7 @@ namespace {
 
 /// A valid object with one kernel (bnll then tanh on 64 elements).
 const dlc::codegen::NativeObject &validObject() {
-  static dlc::codegen::NativeObject object = [] {
-    Body body;
-    body.inputs = {{64}};
-    body.shape = {64};
-    Layer a, b;
-    a.op = "bnll";
-    a.args = {0};
-    b.op = "tanh";
-    b.args = {1};
-    body.layers = {a, b};
-    dlc::codegen::NativeObject o;
-    std::vector<std::string> symbols;
-    std::string error;
-    EXPECT_TRUE(dlc::codegen::compileModuleText(mlirOf(body), "", o, symbols, error)) << error;
-    return o;
-  }();
+  static const dlc::codegen::NativeObject object = generate(bnllTanh(64)).object;
   return object;
 }
 
