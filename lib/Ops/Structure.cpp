@@ -248,4 +248,10 @@ Status infer(const SilenceAttrs &, const SilenceOperands &o, Results &) {
   return Status();
 }
 
+Status infer(const ReorderAttrs &, const ReorderOperands &o, Results &r) {
+  if (!o.x)
+    return r.addUnknown();
+  return r.add(*o.x);
+}
+
 } // namespace dlc::ops

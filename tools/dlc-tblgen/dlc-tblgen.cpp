@@ -80,6 +80,7 @@ struct OpInfo {
   int numResults = 1;    // -1: variadic
   bool isLoss = false, noGradient = false, segmented = false, dataDependent = false,
        pointwise = false;
+  std::string layout; // "Plain", "Any", "ChannelBlocked" (dlLayout)
 };
 
 std::string roleEnum(StringRef role) {
@@ -219,6 +220,15 @@ std::vector<OpInfo> collectOps(const RecordKeeper &records) {
     info.noGradient = hasTrait(op, "DL_NoGradient");
     info.dataDependent = hasTrait(op, "DL_DataDependentShape");
     info.pointwise = hasTrait(op, "DL_Pointwise");
+    StringRef layout = def->getValueAsString("dlLayout");
+    if (layout == "plain")
+      info.layout = "Plain";
+    else if (layout == "any")
+      info.layout = "Any";
+    else if (layout == "channel_blocked")
+      info.layout = "ChannelBlocked";
+    else
+      PrintFatalError(def->getLoc(), "unknown dlLayout '" + layout + "'");
     info.segmented = op.getTrait("::mlir::OpTrait::AttrSizedOperandSegments") != nullptr;
     ops.push_back(std::move(info));
   }
@@ -328,7 +338,8 @@ void emitDefs(const std::vector<OpInfo> &ops, raw_ostream &os) {
        << op.numResults << ", " << (op.isLoss ? "true" : "false") << ", "
        << (op.noGradient ? "false" : "true") << ", " << (op.segmented ? "true" : "false")
        << ", " << (op.dataDependent ? "true" : "false") << ", "
-       << (op.pointwise ? "true" : "false") << ", &infer" << op.base << "},\n";
+       << (op.pointwise ? "true" : "false") << ", LayoutClass::" << op.layout << ", &infer"
+       << op.base << "},\n";
   os << "};\n";
   os << "const size_t detail::kNumOpSchemas = " << ops.size() << ";\n";
 }

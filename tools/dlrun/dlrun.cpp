@@ -112,7 +112,8 @@ json statsJson(const Stats &s) {
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json summary(const Executor &ex, int t) {
-  const float *p = ex.tensorData(t);
+  const std::vector<float> plain = ex.read(ex.tensorName(t)); // Caffe's layout
+  const float *p = plain.data();
   int64_t n = ex.tensorElements(t);
   double mn = std::numeric_limits<double>::infinity(), mx = -mn, sum = 0;
   int64_t argmax = -1;
@@ -384,18 +385,17 @@ void runOnce(Session &s) {
   }
   s.dumps.resize(size_t(ex.numTensors()));
   ex.run(s.mainEntry(), [&](int k) {
-    for (int out : ex.kernelOutputs(k)) {
-      const float *p = ex.tensorData(out);
-      s.dumps[out].assign(p, p + ex.tensorElements(out));
-    }
+    for (int out : ex.kernelOutputs(k))
+      s.dumps[out] = ex.read(ex.tensorName(out)); // in Caffe's plain layout
   });
 }
 
-/// The value of tensor t after the run (its dump when one was taken).
-const float *valueAfterRun(const Session &s, int t) {
+/// The value of tensor t after the run (its dump when one was taken), in
+/// Caffe's plain layout.
+std::vector<float> valueAfterRun(const Session &s, int t) {
   if (!s.dumps.empty() && !s.dumps[t].empty())
-    return s.dumps[t].data();
-  return s.ex->tensorData(t);
+    return s.dumps[t];
+  return s.ex->read(s.ex->tensorName(t));
 }
 
 void writeDumps(const Session &s) {
@@ -613,7 +613,7 @@ int runTool(const Options &o) {
   reportOutputs(s);
   std::string error;
   for (auto &[t, path] : outputFiles)
-    if (!writeNpy(path, s.ex->tensorShape(t), valueAfterRun(s, t), error))
+    if (!writeNpy(path, s.ex->tensorShape(t), valueAfterRun(s, t).data(), error))
       throw UserError(error);
   int rc = o.check ? check(s) : kExitOk;
   if (o.bench)

@@ -180,6 +180,14 @@ struct OperandSpan {
   size_t begin = 0, size = 0;
 };
 
+/// The storage layouts an op's data may have (docs/layouts.md; ODS
+/// `dlLayout`).
+enum class LayoutClass : uint8_t {
+  Plain,         ///< Caffe's row-major layout only
+  Any,           ///< element-wise: all data operands and results in one layout
+  ChannelBlocked ///< rank-4 data operands/results may be nChw8c / nChw16c
+};
+
 struct OpSchema {
   const char *name; ///< op name without "dl."
   const OperandSchema *operands;
@@ -197,6 +205,8 @@ struct OpSchema {
   /// Element-wise and unary (DL_Pointwise): output i depends on input i only,
   /// same shape; fusible after any producer.
   bool pointwise;
+  /// Which storage layouts its data may have (docs/layouts.md).
+  LayoutClass layout;
   Status (*infer)(const AttrMap &, const std::vector<Arg> &,
                   const std::vector<OperandSpan> &, Results &);
 

@@ -235,7 +235,12 @@ public:
   /// Copies `values` into graph input `name`; throws Error when the name is
   /// not an input or the element count differs.
   void setInput(const std::string &name, const std::vector<float> &values);
-  /// Copy of tensor `name`'s contents; throws Error for an unknown name.
+  /// Storage layout of tensor t (docs/layouts.md): 0 when plain row-major,
+  /// else the channel block of nChw<B>c. tensorData is in that layout;
+  /// read() converts to plain.
+  int tensorBlock(int t) const;
+  /// Copy of tensor `name`'s contents in Caffe's plain layout; throws Error
+  /// for an unknown name.
   std::vector<float> read(const std::string &name) const;
   /// Overwrites param tensor t's data and tells the kernels.
   void setParam(int t, const std::vector<float> &values);

@@ -88,6 +88,12 @@ struct KernelDesc {
   /// runs when the caller says so (Kernel::paramsChanged), so a kernel may
   /// cache a reordered copy.
   std::vector<bool> isParam;
+  /// Storage layouts (docs/layouts.md, dlc/Ops/Layout.h): the channel block
+  /// of each input / output (0 = plain row-major; empty = all plain). Only a
+  /// kernel whose factory says it handles layouts (KernelFactory::layouts)
+  /// or of an element-wise op (LayoutClass::Any) sees a blocked one; the
+  /// registry runs every other kernel on plain copies.
+  std::vector<int> inBlocks, outBlocks;
   /// op "fused" (docs/fusion.md): the fused layers in order. Values are
   /// numbered as the fused kernel's inputs [0, inputs.size()), then each
   /// step's outputs in order; output o of the fused kernel is value
@@ -113,6 +119,11 @@ struct KernelDesc {
   std::string requestedImpl() const;
   /// Whether inputs[i] is a parameter.
   bool param(size_t i) const { return i < isParam.size() && isParam[i]; }
+  /// The channel block of input / output i (0 when plain or unset).
+  int inBlock(size_t i) const { return i < inBlocks.size() ? inBlocks[i] : 0; }
+  int outBlock(size_t i) const { return i < outBlocks.size() ? outBlocks[i] : 0; }
+  /// True when an input or output is not plain.
+  bool hasBlocked() const;
 };
 
 /// One layer of a fused kernel: its own description (op, attributes,

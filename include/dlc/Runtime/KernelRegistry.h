@@ -64,6 +64,12 @@ struct KernelFactory {
   /// Why this implementation cannot run `desc`, or "" (nullptr: always applies).
   std::string (*whyNot)(const KernelDesc &desc);
   std::unique_ptr<Kernel> (*create)(const KernelDesc &desc, BackendContext &ctx);
+  /// The kernel reads and writes its tensors in the layouts of the
+  /// description (KernelDesc::inBlocks / outBlocks, docs/layouts.md).
+  /// Otherwise, when a tensor is blocked and the op is not element-wise
+  /// (ops::LayoutClass::Any), the registry creates it for plain tensors and
+  /// converts around each run (plainLayoutKernel).
+  bool layouts = false;
 };
 
 /// Thrown by a factory that finds out only while building that it cannot
@@ -155,6 +161,17 @@ struct KernelChoice {
 /// kernel is createFusedKernel's.
 KernelChoice createKernel(const KernelDesc &desc, const std::vector<std::string> &backends,
                           BackendContexts &contexts);
+
+/// The layout class of a description: its op's (a backward kernel's forward
+/// op's); for a fused kernel Any when every step is Any, else ChannelBlocked
+/// when every step is Any or ChannelBlocked, else Plain.
+ops::LayoutClass layoutClassOf(const KernelDesc &desc);
+/// `desc` with every tensor (and every fused step's) in the plain layout.
+KernelDesc plainLayoutDesc(const KernelDesc &desc);
+/// Runs `inner` (created for plainLayoutDesc(desc)) on `desc`'s layouts:
+/// blocked inputs are converted to plain copies before each run, blocked
+/// outputs written from plain temporaries after it.
+std::unique_ptr<Kernel> plainLayoutKernel(const KernelDesc &desc, std::unique_ptr<Kernel> inner);
 
 namespace detail {
 /// The registry's search shared by createKernel and createFusedKernel: the

@@ -37,7 +37,7 @@
 namespace dlc::rt {
 
 /// Version of the file layout and of the header schema written by this build.
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
 /// The four magic bytes at the start of every module.
 constexpr char kModuleMagic[4] = {'D', 'L', 'C', 'M'};
 /// Size of the fixed preamble (magic, version, header size).

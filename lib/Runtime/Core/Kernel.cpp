@@ -55,6 +55,14 @@ std::string KernelDesc::errorPrefix() const { return "layer '" + layer + "' (" +
 
 void KernelDesc::fail(const std::string &msg) const { throw Error(errorPrefix() + msg); }
 
+bool KernelDesc::hasBlocked() const {
+  for (const auto *blocks : {&inBlocks, &outBlocks})
+    for (int b : *blocks)
+      if (b != 0)
+        return true;
+  return false;
+}
+
 std::string KernelDesc::requestedImpl() const { return attrs.getString("impl", ""); }
 
 void check(const KernelDesc &desc, const Status &s) {

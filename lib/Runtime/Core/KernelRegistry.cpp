@@ -116,8 +116,14 @@ bool tryBackends(const KernelDesc &desc, const std::string &op, KernelKind kind,
         continue;
       }
     }
+    // A kernel that does not know layouts gets plain tensors (docs/layouts.md).
+    const bool adapt = !f->layouts && desc.hasBlocked() &&
+                       layoutClassOf(desc) != ops::LayoutClass::Any;
     try {
-      choice.kernel = f->create(desc, contexts.get(b));
+      if (adapt)
+        choice.kernel = plainLayoutKernel(desc, f->create(plainLayoutDesc(desc), contexts.get(b)));
+      else
+        choice.kernel = f->create(desc, contexts.get(b));
     } catch (const NotApplicable &n) {
       note(b, n.why);
       continue;

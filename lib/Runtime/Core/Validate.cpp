@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dlc/Runtime/KernelRegistry.h"
+#include "dlc/Ops/Layout.h"
 
 namespace dlc::rt {
 namespace {
@@ -235,10 +236,31 @@ std::vector<Shape> inferKernelOutputs(const KernelDesc &desc) {
   return out;
 }
 
+/// The layouts (docs/layouts.md): one block per input / output when given,
+/// each valid for its tensor's shape.
+static void validateLayouts(const KernelDesc &desc) {
+  auto checkList = [&](const std::vector<int> &blocks, const std::vector<Shape> &shapes,
+                       const char *what) {
+    if (blocks.empty())
+      return;
+    if (blocks.size() != shapes.size())
+      desc.fail(std::string(what) + " layouts: " + std::to_string(blocks.size()) +
+                " entries for " + std::to_string(shapes.size()) + " tensors");
+    for (size_t i = 0; i < blocks.size(); ++i)
+      if (!ops::isValidBlock(blocks[i]) || !ops::isBlockable(shapes[i], blocks[i]))
+        desc.fail(std::string(what) + " " + std::to_string(i) + " (" +
+                  shapeToString(shapes[i]) + ") cannot have layout " +
+                  ops::layoutName(blocks[i]));
+  };
+  checkList(desc.inBlocks, desc.inputs, "input");
+  checkList(desc.outBlocks, desc.outputs, "output");
+}
+
 void validateKernelDesc(const KernelDesc &desc) {
   if (!desc.isParam.empty() && desc.isParam.size() != desc.inputs.size())
     desc.fail("isParam has " + std::to_string(desc.isParam.size()) + " entries for " +
               std::to_string(desc.inputs.size()) + " inputs");
+  validateLayouts(desc);
   if (desc.isFused()) {
     checkFused(desc, nullptr);
     return;

@@ -245,8 +245,8 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
   std::string impl = desc.requestedImpl().empty() ? "auto" : desc.requestedImpl();
   if (impl == "fft")
     throw NotApplicable{"fft is not a oneDNN algorithm"};
-  if (impl == "gemm")
-    return std::make_unique<GemmConvKernel>(desc, ctx, g);
+  if (impl == "gemm") // im2col works on plain tensors
+    return plainLayoutKernel(desc, std::make_unique<GemmConvKernel>(plainLayoutDesc(desc), ctx, g));
 
   dnnl::algorithm alg;
   if (impl == "auto")
@@ -266,15 +266,19 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
                 "no dilation and group 1");
 
   Shape x = desc.inputs[0], y = desc.outputs[0];
-  auto userSrc = plainDesc(x), userDst = plainDesc(y);
+  auto userSrc = inDesc(desc, 0), userDst = outDesc(desc, 0);
   auto userW = convWeightDesc(g, false);
   auto biasMd = g.hasBias ? dnnl::memory::desc({g.o}, dt::f32, tag::x) : dnnl::memory::desc();
   dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
   dnnl::convolution_forward::primitive_desc pd;
   try {
-    dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, alg, anyDesc(x),
-                                       convWeightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
-    pd = dnnl::convolution_forward::primitive_desc(cd, ctx.engine);
+    pd = withUserLayouts<dnnl::convolution_forward::primitive_desc>(
+        desc, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
+          dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, alg, src,
+                                             convWeightAny(g), biasMd, dst, strides, dil, pad,
+                                             pad);
+          return dnnl::convolution_forward::primitive_desc(cd, ctx.engine);
+        });
   } catch (const dnnl::error &e) {
     if (e.status != dnnl_unimplemented)
       throw;
@@ -298,14 +302,18 @@ std::unique_ptr<Kernel> createDeconvolution(const KernelDesc &desc, DnnlContext 
   if (impl != "auto" && impl != "direct")
     fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
   Shape x = desc.inputs[0], y = desc.outputs[0];
-  auto userSrc = plainDesc(x), userDst = plainDesc(y);
+  auto userSrc = inDesc(desc, 0), userDst = outDesc(desc, 0);
   auto userW = convWeightDesc(g, true);
   auto biasMd = g.hasBias ? dnnl::memory::desc({g.o}, dt::f32, tag::x) : dnnl::memory::desc();
   dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
-  dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference,
-                                       dnnl::algorithm::deconvolution_direct, anyDesc(x),
-                                       convWeightAny(g), biasMd, anyDesc(y), strides, dil, pad, pad);
-  dnnl::deconvolution_forward::primitive_desc pd(dd, ctx.engine);
+  auto pd = withUserLayouts<dnnl::deconvolution_forward::primitive_desc>(
+      desc, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
+        dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference,
+                                             dnnl::algorithm::deconvolution_direct, src,
+                                             convWeightAny(g), biasMd, dst, strides, dil, pad,
+                                             pad);
+        return dnnl::deconvolution_forward::primitive_desc(dd, ctx.engine);
+      });
   return std::make_unique<WeightedKernel<dnnl::deconvolution_forward>>(
       desc, ctx, pd, userSrc, userW, userDst, g.hasBias);
 }
@@ -383,8 +391,9 @@ ops::InnerProductGeometry ipGeometry(const KernelDesc &desc) {
   return g;
 }
 
-DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("convolution", Forward, createConvolution, nullptr),
-                     DLC_DNNL_KERNEL("deconvolution", Forward, createDeconvolution, nullptr),
+DLC_REGISTER_KERNELS(DLC_DNNL_LAYOUT_KERNEL("convolution", Forward, createConvolution, nullptr),
+                     DLC_DNNL_LAYOUT_KERNEL("deconvolution", Forward, createDeconvolution,
+                                            nullptr),
                      DLC_DNNL_KERNEL("inner_product", Forward, createInnerProduct, nullptr));
 
 } // namespace dnnlk

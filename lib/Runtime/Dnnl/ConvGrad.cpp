@@ -53,14 +53,16 @@ public:
                              anyDesc(y), strides, dil, pad, pad);
     typename P::Fwd::primitive_desc fpd(fd, eng_);
     auto userW = convWeightDesc(g, Deconv);
+    // The caller's x, dy and dx in their layouts (docs/layouts.md).
+    auto userX = inDesc(desc, 0), userDy = inDesc(desc, dyIdx_);
     if (outDx_ >= 0) {
       typename P::BwdData::desc dd(alg, anyDesc(x), convWeightAny(g), anyDesc(y), strides, dil,
                                    pad, pad);
       typename P::BwdData::primitive_desc dpd(dd, eng_, fpd);
       data_ = typename P::BwdData(dpd);
-      dyData_ = Port(eng_, plainDesc(y), dpd.diff_dst_desc(), true);
+      dyData_ = Port(eng_, userDy, dpd.diff_dst_desc(), true);
       w_ = Port(eng_, userW, dpd.weights_desc(), true);
-      dx_ = Port(eng_, plainDesc(x), dpd.diff_src_desc(), false);
+      dx_ = Port(eng_, outDesc(desc, size_t(outDx_)), dpd.diff_src_desc(), false);
       impl_ = "data:" + implOf(dpd);
     }
     if (outDw_ >= 0 || outDb_ >= 0) {
@@ -69,10 +71,10 @@ public:
                                       strides, dil, pad, pad);
       typename P::BwdWeights::primitive_desc wpd(wd, eng_, fpd);
       weights_ = typename P::BwdWeights(wpd);
-      x_ = Port(eng_, plainDesc(x), wpd.src_desc(), true);
+      x_ = Port(eng_, userX, wpd.src_desc(), true);
       shareDy_ = outDx_ >= 0 && wpd.diff_dst_desc() == dyData_.primDesc();
       if (!shareDy_)
-        dyWeights_ = Port(eng_, plainDesc(y), wpd.diff_dst_desc(), true);
+        dyWeights_ = Port(eng_, userDy, wpd.diff_dst_desc(), true);
       if (outDw_ >= 0)
         dw_ = Port(eng_, userW, wpd.diff_weights_desc(), false);
       else
@@ -352,8 +354,9 @@ static std::unique_ptr<Kernel> createConvGrad(const KernelDesc &desc, DnnlContex
     if (impl != "auto" && impl != "direct")
       fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
     alg = dnnl::algorithm::deconvolution_direct;
-  } else if (impl == "gemm") {
-    return std::make_unique<GemmConvGradKernel>(desc, ctx, gd, g);
+  } else if (impl == "gemm") { // im2col works on plain tensors
+    return plainLayoutKernel(
+        desc, std::make_unique<GemmConvGradKernel>(plainLayoutDesc(desc), ctx, gd, g));
   } else if (impl == "auto") {
     alg = dnnl::algorithm::convolution_auto;
   } else if (impl == "winograd") {
@@ -389,8 +392,8 @@ static std::unique_ptr<Kernel> createInnerProductGrad(const KernelDesc &desc, Dn
 }
 
 DLC_REGISTER_KERNELS(
-    DLC_DNNL_KERNEL("convolution", Backward, createConvGrad<false>, nullptr),
-    DLC_DNNL_KERNEL("deconvolution", Backward, createConvGrad<true>, nullptr),
+    DLC_DNNL_LAYOUT_KERNEL("convolution", Backward, createConvGrad<false>, nullptr),
+    DLC_DNNL_LAYOUT_KERNEL("deconvolution", Backward, createConvGrad<true>, nullptr),
     DLC_DNNL_KERNEL("inner_product", Backward, createInnerProductGrad, nullptr));
 
 } // namespace dnnlk

@@ -31,6 +31,12 @@ dnnl::memory::desc plainDesc(const Shape &shape) {
   return dnnl::memory::desc(d, dt::f32, strides);
 }
 
+dnnl::memory::desc layoutDesc(const Shape &shape, int block) {
+  if (block == 0)
+    return plainDesc(shape);
+  return dnnl::memory::desc(toDims(shape), dt::f32, block == 16 ? tag::nChw16c : tag::nChw8c);
+}
+
 dnnl::memory::desc anyDesc(const Shape &shape) {
   return dnnl::memory::desc(toDims(shape), dt::f32, tag::any);
 }

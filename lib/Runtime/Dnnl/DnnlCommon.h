@@ -23,6 +23,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,16 @@ using Args = std::unordered_map<int, dnnl::memory>;
 
 /// Dense row-major f32 descriptor of `shape` (rank 0 is treated as [1]).
 dnnl::memory::desc plainDesc(const Shape &shape);
+/// `shape` in the storage layout with channel block `block` (docs/layouts.md):
+/// plainDesc for 0, nChw8c / nChw16c otherwise.
+dnnl::memory::desc layoutDesc(const Shape &shape, int block);
+/// The caller's buffer of input / output i of `desc`, in its layout.
+inline dnnl::memory::desc inDesc(const KernelDesc &desc, size_t i) {
+  return layoutDesc(desc.inputs[i], desc.inBlock(i));
+}
+inline dnnl::memory::desc outDesc(const KernelDesc &desc, size_t i) {
+  return layoutDesc(desc.outputs[i], desc.outBlock(i));
+}
 /// The same with format_tag::any (lets oneDNN choose a blocked layout).
 dnnl::memory::desc anyDesc(const Shape &shape);
 
@@ -248,20 +259,32 @@ std::string poolWhyNot(const KernelDesc &desc);
 /// pooling kernels (forward in Pooling.cpp, backward in PoolingGrad.cpp).
 class MaxPoolWindows {
 public:
-  explicit MaxPoolWindows(const ops::PoolGeometry &g)
-      : planes_(g.batch * g.channels), h_(g.height), w_(g.width), oh_(g.oh), ow_(g.ow),
-        kh_(g.kh), kw_(g.kw), sh_(g.sh), sw_(g.sw), ph_(g.ph), pw_(g.pw) {}
+  /// `inBlock` / `outBlock`: the channel blocks of the input and output
+  /// layouts (docs/layouts.md; 0 = plain): a plane's elements are then
+  /// `inStep()` / `outStep()` floats apart.
+  MaxPoolWindows(const ops::PoolGeometry &g, int inBlock = 0, int outBlock = 0)
+      : planes_(g.batch * g.channels), c_(g.channels), h_(g.height), w_(g.width), oh_(g.oh),
+        ow_(g.ow), kh_(g.kh), kw_(g.kw), sh_(g.sh), sw_(g.sw), ph_(g.ph), pw_(g.pw),
+        inBlock_(inBlock), outBlock_(outBlock) {}
 
   int64_t planes() const { return planes_; }
   int64_t inPlane() const { return h_ * w_; }
   int64_t outPlane() const { return oh_ * ow_; }
+  int64_t inStep() const { return inBlock_ ? inBlock_ : 1; }
+  int64_t outStep() const { return outBlock_ ? outBlock_ : 1; }
+  /// Offset of plane p's first element in the input / output.
+  int64_t inBase(int64_t p) const { return base(p, inPlane(), inBlock_); }
+  int64_t outBase(int64_t p) const { return base(p, outPlane(), outBlock_); }
 
   /// Calls f(output index, index of the window's first maximum or -1 for an
   /// empty window) for every window of plane `xp`: the window clipped to the
   /// input, a later element winning only when strictly greater than the
   /// running maximum started at -FLT_MAX (Caffe's forward and its mask).
+  /// `xp` is the plane's first element (inBase); positions are plane
+  /// indices (h * W + w), not offsets.
   template <typename F>
   void forEachWindow(const float *xp, F &&f) const {
+    const int64_t step = inStep();
     for (int64_t oh = 0; oh < oh_; ++oh) {
       int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
       hs = std::max<int64_t>(hs, 0);
@@ -272,8 +295,8 @@ public:
         int64_t arg = -1;
         for (int64_t i = hs; i < he; ++i)
           for (int64_t j = ws; j < we; ++j)
-            if (xp[i * w_ + j] > best) {
-              best = xp[i * w_ + j];
+            if (float v = xp[(i * w_ + j) * step]; v > best) {
+              best = v;
               arg = i * w_ + j;
             }
         f(oh * ow_ + ow, arg);
@@ -282,7 +305,14 @@ public:
   }
 
 private:
-  int64_t planes_, h_, w_, oh_, ow_, kh_, kw_, sh_, sw_, ph_, pw_;
+  int64_t base(int64_t p, int64_t plane, int block) const {
+    if (!block)
+      return p * plane;
+    const int64_t n = p / c_, c = p % c_;
+    return ((n * (c_ / block) + c / block) * plane) * block + c % block;
+  }
+  int64_t planes_, c_, h_, w_, oh_, ow_, kh_, kw_, sh_, sw_, ph_, pw_;
+  int inBlock_, outBlock_;
 };
 
 /// The op library's inner-product geometry of a validated description:
@@ -308,29 +338,62 @@ inline bool isJit(const dnnl::primitive_desc_base &pd) {
 /// JIT kernels want channel-blocked layouts. `make(src, dst)` builds a
 /// primitive descriptor (or a forward/backward pair; or throws
 /// dnnl_unimplemented) and `jit(result)` says whether it is a JIT
-/// implementation; returns the one for plain NCHW when it is JIT, else the
-/// first JIT one in nChw16c / nChw8c, else the plain one.
+/// implementation. When the caller's tensors are blocked (`xBlock`,
+/// `yBlock`: their channel blocks, docs/layouts.md) their own layouts come
+/// first; then plain NCHW; then nChw16c / nChw8c; the first JIT one wins,
+/// else the plain one.
 template <typename R, typename Make, typename Jit>
-R pickLayout(const Shape &x, const Shape &y, Make &&make, Jit &&jit) {
+R pickLayout(const Shape &x, const Shape &y, Make &&make, Jit &&jit, int xBlock = 0,
+             int yBlock = 0) {
+  auto attempt = [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst,
+                     std::optional<R> &out) {
+    try {
+      R r = make(src, dst);
+      if (jit(r))
+        out = r;
+    } catch (const dnnl::error &e) {
+      if (e.status != dnnl_unimplemented)
+        throw;
+    }
+    return out.has_value();
+  };
+  std::optional<R> found;
+  if ((xBlock || yBlock) && attempt(layoutDesc(x, xBlock), layoutDesc(y, yBlock), found))
+    return *found;
   R plain = make(plainDesc(x), plainDesc(y));
   if (jit(plain))
     return plain;
   dims xd(x.begin(), x.end()), yd(y.begin(), y.end());
-  for (tag t : {tag::nChw16c, tag::nChw8c}) {
+  for (tag t : {tag::nChw16c, tag::nChw8c})
+    if (attempt(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t), found))
+      return *found;
+  return plain;
+}
+template <typename PD, typename Make>
+PD pickLayout(const Shape &x, const Shape &y, Make &&make, int xBlock = 0, int yBlock = 0) {
+  return pickLayout<PD>(
+      x, y, make, [](const PD &pd) { return isJit(pd); }, xBlock, yBlock);
+}
+
+/// A primitive descriptor for a description whose activations may be
+/// channel-blocked (docs/layouts.md): `make(src, dst)` builds one from the
+/// memory descriptors of input 0 and output 0. When either is blocked,
+/// first with exactly those layouts (no reorder at the kernel's edges), kept
+/// if oneDNN has a JIT implementation for them; otherwise with
+/// format_tag::any (oneDNN's choice, reordered at the edges).
+template <typename PD, typename Make>
+PD withUserLayouts(const KernelDesc &desc, Make &&make) {
+  if (desc.inBlock(0) || desc.outBlock(0)) {
     try {
-      R r = make(dnnl::memory::desc(xd, dt::f32, t), dnnl::memory::desc(yd, dt::f32, t));
-      if (jit(r))
-        return r;
+      PD pd = make(inDesc(desc, 0), outDesc(desc, 0));
+      if (isJit(pd))
+        return pd;
     } catch (const dnnl::error &e) {
       if (e.status != dnnl_unimplemented)
         throw;
     }
   }
-  return plain;
-}
-template <typename PD, typename Make>
-PD pickLayout(const Shape &x, const Shape &y, Make &&make) {
-  return pickLayout<PD>(x, y, make, [](const PD &pd) { return isJit(pd); });
+  return make(anyDesc(desc.inputs[0]), anyDesc(desc.outputs[0]));
 }
 
 /// Why oneDNN cannot run `desc` (forward or backward): a tensor without
@@ -370,6 +433,14 @@ std::unique_ptr<Kernel> adapt(const KernelDesc &desc, BackendContext &ctx) {
 #define DLC_DNNL_KERNEL(op, kind, maker, whyNot)                                          \
   ::dlc::rt::KernelFactory {                                                             \
     "onednn", op, ::dlc::rt::KernelKind::kind, whyNot, &::dlc::rt::dnnlk::adapt<maker>   \
+  }
+
+/// The same for a kernel that reads and writes the layouts of its
+/// description itself (KernelFactory::layouts, docs/layouts.md).
+#define DLC_DNNL_LAYOUT_KERNEL(op, kind, maker, whyNot)                                   \
+  ::dlc::rt::KernelFactory {                                                             \
+    "onednn", op, ::dlc::rt::KernelKind::kind, whyNot, &::dlc::rt::dnnlk::adapt<maker>,  \
+        /*layouts=*/true                                                                 \
   }
 
 #endif // DLC_LIB_RUNTIME_DNNL_DNNLCOMMON_H

@@ -203,32 +203,58 @@ public:
       ConvGeom g = convGeometry(a, deconv);
       channels_ = g.o;
       div_ = g.c / g.g * g.kh * g.kw;
-      userSrc = plainDesc(a.inputs[0]);
-      userDst = plainDesc(a.outputs[0]);
+      // The caller's layouts (docs/layouts.md): the anchor's input and the
+      // kernel's output.
+      userSrc = inDesc(desc, size_t(anchor.args[0]));
+      userDst = outDesc(desc, 0);
       userW = convWeightDesc(g, deconv);
       biasMd = dnnl::memory::desc({g.o}, dt::f32, tag::x);
       auto b = hasBias_ || fold_ ? biasMd : dnnl::memory::desc();
       dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad{g.ph, g.pw};
-      auto x = anyDesc(a.inputs[0]), y = anyDesc(a.outputs[0]);
       const auto prop = dnnl::prop_kind::forward_inference;
-      if (deconv)
-        adopt<dnnl::deconvolution_forward>(
-            dnnl::deconvolution_forward::desc(prop, dnnl::algorithm::deconvolution_direct, x,
+      auto make = [&](const dnnl::memory::desc &x, const dnnl::memory::desc &y) {
+        if (deconv)
+          adopt<dnnl::deconvolution_forward>(
+              dnnl::deconvolution_forward::desc(prop, dnnl::algorithm::deconvolution_direct, x,
+                                                convWeightAny(g), b, y, strides, dil, pad, pad),
+              primSrc, primW, primDst);
+        else
+          adopt<dnnl::convolution_forward>(
+              dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_auto, x,
                                               convWeightAny(g), b, y, strides, dil, pad, pad),
-            primSrc, primW, primDst);
-      else
-        adopt<dnnl::convolution_forward>(
-            dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_auto, x,
-                                            convWeightAny(g), b, y, strides, dil, pad, pad),
-            primSrc, primW, primDst);
+              primSrc, primW, primDst);
+      };
+      // Blocked tensors: exactly their layouts when oneDNN has a JIT kernel
+      // for them (no reorder at the edges), else oneDNN's choice.
+      bool forced = false;
+      if (userSrc != plainDesc(a.inputs[0]) || userDst != plainDesc(desc.outputs[0])) {
+        try {
+          make(userSrc, userDst);
+          forced = impl_.find("jit") != std::string::npos;
+        } catch (const dnnl::error &e) {
+          if (e.status != dnnl_unimplemented)
+            throw;
+        }
+      }
+      if (!forced)
+        make(anyDesc(a.inputs[0]), anyDesc(a.outputs[0]));
     }
     impl_ = "fused:" + impl_;
     src_ = Port(eng_, userSrc, primSrc, true);
     dst_ = Port(eng_, userDst, primDst, false);
     dstReorders_ = primDst != userDst;
-    if (p.sumOther >= 0 && dstReorders_) {
-      other_ = handleMem(userDst, eng_);
-      otherR_ = dnnl::reorder(other_, dst_.mem());
+    if (p.sumOther >= 0) {
+      // The added blob, in its own layout.
+      const int otherBlock = desc.inBlock(size_t(p.sumOther));
+      auto otherMd = otherBlock ? layoutDesc(desc.outputs[0], otherBlock) : plainDesc({});
+      if (!otherBlock) // the caller's plain layout, in the primitive's view
+        otherMd = p.anchor == Plan::InnerProduct ? userDst : plainDesc(desc.outputs[0]);
+      otherReorders_ = otherMd != primDst;
+      sumInPlace_ = otherMd == userDst;
+      if (otherReorders_) {
+        other_ = handleMem(otherMd, eng_);
+        otherR_ = dnnl::reorder(other_, dst_.mem());
+      }
     }
     userW_ = handleMem(userW, eng_);
     w_ = dnnl::memory(primW, eng_);
@@ -246,17 +272,17 @@ public:
       wValid_ = cacheW_;
     }
     pull(src_, in[args[0]]);
+    bindOut(dst_, out[0]);
     if (plan_.sumOther >= 0) {
       // The sum post-op adds to what dst holds: the other blob, in the
       // primitive's layout.
-      if (dstReorders_) {
+      if (otherReorders_) {
         bind(other_, in[plan_.sumOther]);
         exec(otherR_, {{DNNL_ARG_FROM, other_}, {DNNL_ARG_TO, dst_.mem()}});
       } else if (out[0] != in[plan_.sumOther]) {
         std::memcpy(out[0], in[plan_.sumOther], dstBytes());
       }
     }
-    bindOut(dst_, out[0]);
     Args a{{DNNL_ARG_SRC, src_.mem()}, {DNNL_ARG_WEIGHTS, w_}, {DNNL_ARG_DST, dst_.mem()}};
     if (hasBias_ || fold_)
       a[DNNL_ARG_BIAS] = bias_;
@@ -266,8 +292,9 @@ public:
   }
 
   void paramsChanged() override { wValid_ = false; }
-  /// The sum post-op accumulates into dst: dst may be the added blob.
-  int inPlaceInput() const override { return plan_.sumOther; }
+  /// The sum post-op accumulates into dst: dst may be the added blob (when
+  /// both have one layout).
+  int inPlaceInput() const override { return sumInPlace_ ? plan_.sumOther : -1; }
 
 private:
   /// Builds the primitive of `d` with the post-ops and records its layouts.
@@ -328,7 +355,7 @@ private:
   bool hasBias_ = false, fold_ = false, cacheW_ = false, wValid_ = false;
   int64_t channels_ = 0, div_ = 1;
   Port src_, dst_;
-  bool dstReorders_ = false;
+  bool dstReorders_ = false, otherReorders_ = false, sumInPlace_ = false;
   dnnl::memory other_, userW_, w_, bias_;
   dnnl::reorder wR_, otherR_;
   std::vector<float> folded_;
@@ -368,6 +395,14 @@ std::unique_ptr<Kernel> createFused(const KernelDesc &desc, DnnlContext &ctx) {
   Plan p = plan(desc);
   if (!p.why.empty())
     throw NotApplicable{p.why};
+  // The matmul and the flat binary add assume one plain / shared layout
+  // (docs/layouts.md): otherwise on plain copies.
+  if (desc.hasBlocked() &&
+      (p.anchor == Plan::InnerProduct ||
+       (p.anchor == Plan::Sum &&
+        !(desc.inBlock(size_t(desc.body[0].args[0])) == desc.outBlock(0) &&
+          desc.inBlock(size_t(desc.body[0].args[1])) == desc.outBlock(0)))))
+    return plainLayoutKernel(desc, createFused(plainLayoutDesc(desc), ctx));
   if (p.anchor == Plan::Sum)
     return std::make_unique<FusedSumKernel>(desc, ctx, p);
   return std::make_unique<FusedWeightedKernel>(desc, ctx, p);
@@ -375,7 +410,7 @@ std::unique_ptr<Kernel> createFused(const KernelDesc &desc, DnnlContext &ctx) {
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("fused", Forward, createFused, fusedWhyNot));
+DLC_REGISTER_KERNELS(DLC_DNNL_LAYOUT_KERNEL("fused", Forward, createFused, fusedWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

@@ -38,14 +38,18 @@ namespace {
 /// when the blobs are parameters.
 class BatchNormSetup {
 public:
-  BatchNormSetup(const KernelDesc &fwd, const dnnl::engine &eng, bool training) {
+  /// `block`: the channel block of the caller's x (docs/layouts.md); every
+  /// data tensor of the kernel has it.
+  BatchNormSetup(const KernelDesc &fwd, const dnnl::engine &eng, bool training, int block) {
     const Shape &x = fwd.inputs[0];
     auto a = attrsOf<ops::BatchNormAttrs>(fwd);
     global = a.use_global_stats;
     c_ = x.size() > 1 ? x[1] : 1;
     int64_t n = x.empty() ? 1 : x[0];
     Shape view{n, c_, numElements(x) / (n * c_), 1};
-    user = plainDesc(view);
+    if (block)
+      view = x; // rank 4 (ops::isBlockable)
+    user = layoutDesc(view, block);
     auto flags = global ? dnnl::normalization_flags::use_global_stats
                         : dnnl::normalization_flags::none;
     // Batch statistics need forward_training to expose mean/variance.
@@ -56,10 +60,12 @@ public:
     // ISA; its JIT kernels want channel blocks: the layout of the first JIT
     // implementation (pickLayout), the data reordered at the kernel's edges.
     pd = pickLayout<dnnl::batch_normalization_forward::primitive_desc>(
-        view, view, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
+        view, view,
+        [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
           return dnnl::batch_normalization_forward::primitive_desc(
               dnnl::batch_normalization_forward::desc(prop, src, eps, flags), eng);
-        });
+        },
+        block, block);
     md = pd.src_desc();
     mean_ = dnnl::memory(pd.mean_desc(), eng);
     var_ = dnnl::memory(pd.variance_desc(), eng);
@@ -86,7 +92,7 @@ public:
 
   bool global;
   float eps;
-  dnnl::memory::desc user; ///< the caller's plain [N, C, S, 1]
+  dnnl::memory::desc user; ///< the caller's [N, C, S, 1], or x when blocked
   dnnl::memory::desc md;   ///< the primitive's layout
   dnnl::batch_normalization_forward::primitive_desc pd;
 
@@ -99,7 +105,8 @@ private:
 class BatchNormKernel : public DnnlKernelBase {
 public:
   BatchNormKernel(const KernelDesc &desc, DnnlContext &ctx)
-      : DnnlKernelBase(desc, ctx), bn_(desc, eng_, /*training=*/false), prim_(bn_.pd) {
+      : DnnlKernelBase(desc, ctx), bn_(desc, eng_, /*training=*/false, desc.inBlock(0)),
+        prim_(bn_.pd) {
     impl_ = implOf(bn_.pd);
     src_ = Port(eng_, bn_.user, bn_.md, true);
     dst_ = Port(eng_, bn_.user, bn_.md, false);
@@ -133,7 +140,8 @@ private:
 class BatchNormGradKernel : public DnnlKernelBase {
 public:
   BatchNormGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd)
-      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIn()), bn_(gd.fwd, eng_, /*training=*/true) {
+      : DnnlKernelBase(desc, ctx), dyIdx_(gd.gradIn()),
+        bn_(gd.fwd, eng_, /*training=*/true, desc.inBlock(0)) {
     auto flags = bn_.global ? dnnl::normalization_flags::use_global_stats
                             : dnnl::normalization_flags::none;
     dnnl::batch_normalization_backward::primitive_desc bpd(
@@ -203,6 +211,10 @@ public:
       : DnnlKernelBase(desc, ctx), biasPostOp_(biasPostOp) {
     auto md = plainDesc({b.outer, b.dim, b.inner});
     auto pmd = plainDesc({1, b.dim, 1});
+    if (int block = desc.inBlock(0)) { // per channel of a blocked [N, C, H, W]
+      md = layoutDesc(desc.inputs[0], block);
+      pmd = plainDesc({1, b.dim, 1, 1});
+    }
     dnnl::primitive_attr attr;
     if (biasPostOp) {
       dnnl::post_ops po;
@@ -246,10 +258,14 @@ public:
                       bool isScale, const ops::Broadcast &b)
       : DnnlKernelBase(desc, ctx), isScale_(isScale), dyIdx_(gd.gradIn()),
         outDx_(gd.outputOf(0)), outDp_(gd.outputOf(1)), outDb_(gd.outputOf(2)),
-        outer_(b.outer), S_(b.dim), inner_(b.inner) {
+        outer_(b.outer), S_(b.dim), inner_(b.inner), block_(desc.inBlock(0)) {
     if (outDx_ >= 0 && isScale) {
       auto md = plainDesc({outer_, S_, inner_});
       auto pmd = plainDesc({1, S_, 1});
+      if (block_) { // per channel of a blocked [N, C, H, W] (docs/layouts.md)
+        md = layoutDesc(gd.fwd.inputs[0], block_);
+        pmd = plainDesc({1, S_, 1, 1});
+      }
       dnnl::binary::primitive_desc pd(
           dnnl::binary::desc(dnnl::algorithm::binary_mul, md, pmd, md), eng_);
       mul_ = dnnl::binary(pd);
@@ -290,6 +306,26 @@ private:
   void reduce(const float *x, const float *dy, float *ds, float *db) {
     const int64_t O = outer_, S = S_, I = inner_;
     double *part = partial_.data();
+    if (block_) {
+      // Blocked [N, C/B, H*W, B]: channel c of image o at block c/B, lane c%B.
+      const int64_t B = block_, CB = S / B;
+#pragma omp parallel for
+      for (int64_t ob = 0; ob < O * CB; ++ob) {
+        double ps[16] = {}, pb[16] = {};
+        const float *d = dy + ob * I * B, *xs = x + ob * I * B;
+        for (int64_t i = 0; i < I; ++i)
+          for (int64_t j = 0; j < B; ++j) {
+            if (ds)
+              ps[j] += double(d[i * B + j]) * double(xs[i * B + j]);
+            pb[j] += double(d[i * B + j]);
+          }
+        const int64_t o = ob / CB, c0 = (ob % CB) * B;
+        for (int64_t j = 0; j < B; ++j) {
+          part[2 * (o * S + c0 + j)] = ps[j];
+          part[2 * (o * S + c0 + j) + 1] = pb[j];
+        }
+      }
+    } else {
 #pragma omp parallel for
     for (int64_t os = 0; os < O * S; ++os) {
       const float *d = dy + os * I, *xs = x + os * I;
@@ -302,6 +338,7 @@ private:
           pb += double(d[i]);
       part[2 * os] = ps;
       part[2 * os + 1] = pb;
+    }
     }
 #pragma omp parallel for
     for (int64_t s = 0; s < S; ++s) {
@@ -321,6 +358,7 @@ private:
   size_t dyIdx_;
   int outDx_, outDp_, outDb_;
   int64_t outer_, S_, inner_;
+  int block_; ///< x's, dy's and dx's channel block (docs/layouts.md)
   std::vector<double> partial_;
   dnnl::binary mul_;
   dnnl::memory dy_, s_, dx_;
@@ -355,30 +393,69 @@ std::unique_ptr<Kernel> createSoftmaxGrad(const KernelDesc &desc, DnnlContext &c
                                            DNNL_ARG_DST, gd.resultIn(), gd.gradIn());
 }
 
+/// Whether every data tensor of a batch_norm / scale / bias description
+/// (input 0, the output 0 and, for a backward one, y and dy) shares input 0's
+/// layout, and a blocked one has per-channel parameters, which these kernels
+/// assume (docs/layouts.md).
+bool oneDataLayout(const KernelDesc &desc) {
+  const int b = desc.inBlock(0);
+  if (desc.outBlock(0) != b)
+    return false;
+  // Blocked: operand 1 (mean, scale, bias) must be per channel.
+  if (b && (desc.inputs.size() < 2 || numElements(desc.inputs[1]) != desc.inputs[0][1]))
+    return false;
+  if (desc.isGradient()) {
+    GradDesc gd = gradDesc(desc);
+    return desc.inBlock(gd.resultIn()) == b && desc.inBlock(gd.gradIn()) == b;
+  }
+  return true;
+}
+
+/// make(desc, ctx), or on plain copies when the data layouts differ.
+template <typename F>
+std::unique_ptr<Kernel> inOneLayout(const KernelDesc &desc, DnnlContext &ctx, F &&make) {
+  if (oneDataLayout(desc))
+    return make(desc, ctx);
+  return plainLayoutKernel(desc, make(plainLayoutDesc(desc), ctx));
+}
+
 std::unique_ptr<Kernel> createBatchNorm(const KernelDesc &desc, DnnlContext &ctx) {
-  return std::make_unique<BatchNormKernel>(desc, ctx);
+  return inOneLayout(desc, ctx, [](const KernelDesc &d, DnnlContext &c) {
+    return std::unique_ptr<Kernel>(std::make_unique<BatchNormKernel>(d, c));
+  });
 }
 
 std::unique_ptr<Kernel> createBatchNormGrad(const KernelDesc &desc, DnnlContext &ctx) {
-  return std::make_unique<BatchNormGradKernel>(desc, ctx, gradDesc(desc));
+  return inOneLayout(desc, ctx, [](const KernelDesc &d, DnnlContext &c) {
+    return std::unique_ptr<Kernel>(std::make_unique<BatchNormGradKernel>(d, c, gradDesc(d)));
+  });
 }
 
-std::unique_ptr<Kernel> createScale(const KernelDesc &desc, DnnlContext &ctx) {
+std::unique_ptr<Kernel> createScaleImpl(const KernelDesc &desc, DnnlContext &ctx) {
   return std::make_unique<BroadcastKernel>(desc, ctx, dnnl::algorithm::binary_mul,
                                            broadcastOf<ops::ScaleAttrs>(desc),
                                            desc.inputs.size() == 3);
 }
 
+std::unique_ptr<Kernel> createScale(const KernelDesc &desc, DnnlContext &ctx) {
+  return inOneLayout(desc, ctx, createScaleImpl);
+}
+
 std::unique_ptr<Kernel> createBias(const KernelDesc &desc, DnnlContext &ctx) {
-  return std::make_unique<BroadcastKernel>(desc, ctx, dnnl::algorithm::binary_add,
-                                           broadcastOf<ops::BiasAttrs>(desc), false);
+  return inOneLayout(desc, ctx, [](const KernelDesc &d, DnnlContext &c) {
+    return std::unique_ptr<Kernel>(std::make_unique<BroadcastKernel>(
+        d, c, dnnl::algorithm::binary_add, broadcastOf<ops::BiasAttrs>(d), false));
+  });
 }
 
 template <bool IsScale>
 std::unique_ptr<Kernel> createScaleBiasGrad(const KernelDesc &desc, DnnlContext &ctx) {
   using AttrsT = std::conditional_t<IsScale, ops::ScaleAttrs, ops::BiasAttrs>;
-  GradDesc gd = gradDesc(desc);
-  return std::make_unique<ScaleBiasGradKernel>(desc, ctx, gd, IsScale, broadcastOf<AttrsT>(gd.fwd));
+  return inOneLayout(desc, ctx, [](const KernelDesc &d, DnnlContext &c) {
+    GradDesc gd = gradDesc(d);
+    return std::unique_ptr<Kernel>(std::make_unique<ScaleBiasGradKernel>(
+        d, c, gd, IsScale, broadcastOf<AttrsT>(gd.fwd)));
+  });
 }
 
 } // namespace
@@ -386,12 +463,12 @@ std::unique_ptr<Kernel> createScaleBiasGrad(const KernelDesc &desc, DnnlContext 
 DLC_REGISTER_KERNELS(
     DLC_DNNL_KERNEL("softmax", Forward, createSoftmax, emptyWhyNot),
     DLC_DNNL_KERNEL("softmax", Backward, createSoftmaxGrad, emptyWhyNot),
-    DLC_DNNL_KERNEL("batch_norm", Forward, createBatchNorm, emptyWhyNot),
-    DLC_DNNL_KERNEL("batch_norm", Backward, createBatchNormGrad, emptyWhyNot),
-    DLC_DNNL_KERNEL("scale", Forward, createScale, emptyWhyNot),
-    DLC_DNNL_KERNEL("scale", Backward, createScaleBiasGrad<true>, emptyWhyNot),
-    DLC_DNNL_KERNEL("bias", Forward, createBias, emptyWhyNot),
-    DLC_DNNL_KERNEL("bias", Backward, createScaleBiasGrad<false>, emptyWhyNot));
+    DLC_DNNL_LAYOUT_KERNEL("batch_norm", Forward, createBatchNorm, emptyWhyNot),
+    DLC_DNNL_LAYOUT_KERNEL("batch_norm", Backward, createBatchNormGrad, emptyWhyNot),
+    DLC_DNNL_LAYOUT_KERNEL("scale", Forward, createScale, emptyWhyNot),
+    DLC_DNNL_LAYOUT_KERNEL("scale", Backward, createScaleBiasGrad<true>, emptyWhyNot),
+    DLC_DNNL_LAYOUT_KERNEL("bias", Forward, createBias, emptyWhyNot),
+    DLC_DNNL_LAYOUT_KERNEL("bias", Backward, createScaleBiasGrad<false>, emptyWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

@@ -122,16 +122,17 @@ dnnl::lrn_backward::desc LrnGeom::backwardDesc(const dnnl::memory::desc &src) co
 
 namespace {
 
-/// A src -> dst primitive (average pooling, LRN) on the caller's plain NCHW
-/// buffers, reordered in and out when it runs in a blocked layout; average
+/// A src -> dst primitive (average pooling, LRN) on the caller's buffers in
+/// their layouts (docs/layouts.md), reordered in and out when it runs in
+/// another one; average
 /// pooling then rescales the outputs whose window overhangs the padded input.
 class SrcDstKernel : public DnnlKernelBase {
 public:
   SrcDstKernel(const KernelDesc &desc, DnnlContext &ctx, dnnl::primitive prim,
                const dnnl::primitive_desc_base &pd, std::optional<PoolGeom> pool = {})
       : DnnlKernelBase(desc, ctx), prim_(std::move(prim)), pool_(std::move(pool)),
-        x_(eng_, plainDesc(desc.inputs[0]), pd.src_desc(), true),
-        y_(eng_, plainDesc(desc.outputs[0]), pd.dst_desc(), false) {
+        x_(eng_, inDesc(desc, 0), pd.src_desc(), true),
+        y_(eng_, outDesc(desc, 0), pd.dst_desc(), false) {
     impl_ = implOf(pd);
     if (pool_ && pool_->fix.empty())
       pool_.reset();
@@ -153,19 +154,23 @@ private:
   Port x_, y_;
 };
 
-/// Caffe's max pooling as direct loops (OpenMP over planes): on plain NCHW
-/// buffers it avoids the reorders to and from the channel-blocked layout that
-/// oneDNN's JIT pooling needs on AVX2. Same window rule as Caffe and the
-/// reference: clipped to the input, strictly greater from -FLT_MAX.
+/// Caffe's max pooling as direct loops (OpenMP over planes) on the caller's
+/// buffers in their layouts: it avoids the reorders to and from the
+/// channel-blocked layout that oneDNN's JIT pooling needs on AVX2 for plain
+/// tensors. Same window rule as Caffe and the reference: clipped to the
+/// input, strictly greater from -FLT_MAX.
 class MaxPoolDirectKernel : public Kernel {
 public:
-  explicit MaxPoolDirectKernel(const PoolGeom &g) : win_(g.g) {}
+  MaxPoolDirectKernel(const KernelDesc &desc, const PoolGeom &g)
+      : win_(g.g, desc.inBlock(0), desc.outBlock(0)) {}
   void forward(const float *const *in, float *const *out) override {
+    const int64_t is = win_.inStep(), os = win_.outStep();
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < win_.planes(); ++p) {
-      const float *xp = in[0] + p * win_.inPlane();
-      float *yp = out[0] + p * win_.outPlane();
-      win_.forEachWindow(xp, [&](int64_t o, int64_t arg) { yp[o] = arg < 0 ? -FLT_MAX : xp[arg]; });
+      const float *xp = in[0] + win_.inBase(p);
+      float *yp = out[0] + win_.outBase(p);
+      win_.forEachWindow(
+          xp, [&](int64_t o, int64_t arg) { yp[o * os] = arg < 0 ? -FLT_MAX : xp[arg * is]; });
     }
   }
   std::string implName() const override { return "direct:max-pool"; }
@@ -177,13 +182,16 @@ private:
 std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx) {
   PoolGeom g = poolGeometry(desc);
   if (g.alg == dnnl::algorithm::pooling_max)
-    return std::make_unique<MaxPoolDirectKernel>(g);
+    return std::make_unique<MaxPoolDirectKernel>(desc, g);
+  if (!g.fix.empty() && desc.hasBlocked()) // the rescale indexes plain planes
+    return plainLayoutKernel(desc, createPooling(plainLayoutDesc(desc), ctx));
   using PD = dnnl::pooling_forward::primitive_desc;
-  PD pd = pickLayout<PD>(desc.inputs[0], desc.outputs[0],
-                         [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
-                           return PD(g.forwardDesc(dnnl::prop_kind::forward_inference, src, dst),
-                                     ctx.engine);
-                         });
+  PD pd = pickLayout<PD>(
+      desc.inputs[0], desc.outputs[0],
+      [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
+        return PD(g.forwardDesc(dnnl::prop_kind::forward_inference, src, dst), ctx.engine);
+      },
+      desc.inBlock(0), desc.outBlock(0));
   return std::make_unique<SrcDstKernel>(desc, ctx, dnnl::pooling_forward(pd), pd, g);
 }
 
@@ -191,16 +199,20 @@ std::unique_ptr<Kernel> createLrn(const KernelDesc &desc, DnnlContext &ctx) {
   LrnGeom g = lrnGeometry(attrsOf<ops::LRNAttrs>(desc));
   const Shape &x = desc.inputs[0];
   using PD = dnnl::lrn_forward::primitive_desc;
-  PD pd = pickLayout<PD>(x, x, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
-    return PD(g.forwardDesc(dnnl::prop_kind::forward_inference, src), ctx.engine);
-  });
+  PD pd = pickLayout<PD>(
+      x, x,
+      [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
+        return PD(g.forwardDesc(dnnl::prop_kind::forward_inference, src), ctx.engine);
+      },
+      desc.inBlock(0), desc.inBlock(0));
   return std::make_unique<SrcDstKernel>(desc, ctx, dnnl::lrn_forward(pd), pd);
 }
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("pooling", Forward, createPooling, whyNot<poolWhyNot>),
-                     DLC_DNNL_KERNEL("lrn", Forward, createLrn, emptyWhyNot));
+DLC_REGISTER_KERNELS(DLC_DNNL_LAYOUT_KERNEL("pooling", Forward, createPooling,
+                                            whyNot<poolWhyNot>),
+                     DLC_DNNL_LAYOUT_KERNEL("lrn", Forward, createLrn, emptyWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

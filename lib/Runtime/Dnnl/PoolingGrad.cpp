@@ -34,26 +34,34 @@ using PdPair = std::pair<typename Fwd::primitive_desc, typename Bwd::primitive_d
 
 /// pickLayout for a (forward hint, backward) pair, judged by the backward.
 template <typename Fwd, typename Bwd, typename Make>
-PdPair<Fwd, Bwd> pickGradLayout(const Shape &x, const Shape &y, Make &&make) {
-  return pickLayout<PdPair<Fwd, Bwd>>(x, y, make,
-                                      [](const PdPair<Fwd, Bwd> &p) { return isJit(p.second); });
+PdPair<Fwd, Bwd> pickGradLayout(const Shape &x, const Shape &y, Make &&make, int xBlock,
+                                int yBlock) {
+  return pickLayout<PdPair<Fwd, Bwd>>(
+      x, y, make, [](const PdPair<Fwd, Bwd> &p) { return isJit(p.second); }, xBlock, yBlock);
 }
 
 /// Max pooling backward without a workspace: operands x, y, dy; output dx.
 class MaxPoolGradKernel : public Kernel {
 public:
-  MaxPoolGradKernel(const GradDesc &gd, const PoolGeom &g) : dyIdx_(gd.gradIn()), win_(g.g) {}
+  /// x and dx share a layout, and dy y's (docs/layouts.md).
+  MaxPoolGradKernel(const KernelDesc &desc, const GradDesc &gd, const PoolGeom &g)
+      : dyIdx_(gd.gradIn()), win_(g.g, desc.inBlock(0), desc.inBlock(gd.gradIn())) {
+    if (desc.outBlock(0) != desc.inBlock(0) || desc.inBlock(gd.resultIn()) != desc.inBlock(dyIdx_))
+      throw NotApplicable{"the direct max-pooling backward needs dx in x's layout and dy in y's"};
+  }
 
   void forward(const float *const *in, float *const *out) override {
+    const int64_t is = win_.inStep(), os = win_.outStep(), n = win_.inPlane();
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < win_.planes(); ++p) {
-      const float *xp = in[0] + p * win_.inPlane();
-      const float *dyp = in[dyIdx_] + p * win_.outPlane();
-      float *dxp = out[0] + p * win_.inPlane();
-      std::fill(dxp, dxp + win_.inPlane(), 0.0f);
+      const float *xp = in[0] + win_.inBase(p);
+      const float *dyp = in[dyIdx_] + win_.outBase(p);
+      float *dxp = out[0] + win_.inBase(p);
+      for (int64_t i = 0; i < n; ++i)
+        dxp[i * is] = 0.0f;
       win_.forEachWindow(xp, [&](int64_t o, int64_t arg) {
         if (arg >= 0)
-          dxp[arg] += dyp[o];
+          dxp[arg * is] += dyp[o * os];
       });
     }
   }
@@ -74,14 +82,16 @@ public:
     using F = dnnl::pooling_forward;
     using B = dnnl::pooling_backward;
     auto pds = pickGradLayout<F, B>(
-        x, y, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
+        x, y,
+        [&](const dnnl::memory::desc &src, const dnnl::memory::desc &dst) {
           F::primitive_desc f(g.forwardDesc(dnnl::prop_kind::forward_training, src, dst), eng_);
           return std::make_pair(f, B::primitive_desc(g.backwardDesc(src, dst), eng_, f));
-        });
+        },
+        desc.outBlock(0), desc.inBlock(dyIdx_));
     bwd_ = B(pds.second);
     impl_ = implOf(pds.second);
-    dy_ = Port(eng_, plainDesc(y), pds.second.diff_dst_desc(), true);
-    dx_ = Port(eng_, plainDesc(x), pds.second.diff_src_desc(), false);
+    dy_ = Port(eng_, inDesc(desc, dyIdx_), pds.second.diff_dst_desc(), true);
+    dx_ = Port(eng_, outDesc(desc, 0), pds.second.diff_src_desc(), false);
     if (!g_.fix.empty())
       dyScaled_.resize(size_t(numElements(y)));
   }
@@ -119,18 +129,20 @@ public:
     using F = dnnl::lrn_forward;
     using B = dnnl::lrn_backward;
     auto [fpd, bpd] = pickGradLayout<F, B>(
-        x, x, [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
+        x, x,
+        [&](const dnnl::memory::desc &src, const dnnl::memory::desc &) {
           F::primitive_desc f(g.forwardDesc(dnnl::prop_kind::forward_training, src), eng_);
           return std::make_pair(f, B::primitive_desc(g.backwardDesc(src), eng_, f));
-        });
+        },
+        desc.inBlock(0), desc.inBlock(0));
     fwd_ = F(fpd);
     bwd_ = B(bpd);
     impl_ = implOf(fpd) + "+" + implOf(bpd);
-    x_ = Port(eng_, plainDesc(x), fpd.src_desc(), true);
+    x_ = Port(eng_, inDesc(desc, 0), fpd.src_desc(), true);
     yScratch_ = dnnl::memory(fpd.dst_desc(), eng_);
     ws_ = dnnl::memory(fpd.workspace_desc(), eng_);
-    dy_ = Port(eng_, plainDesc(x), bpd.diff_dst_desc(), true);
-    dx_ = Port(eng_, plainDesc(x), bpd.diff_src_desc(), false);
+    dy_ = Port(eng_, inDesc(desc, dyIdx_), bpd.diff_dst_desc(), true);
+    dx_ = Port(eng_, outDesc(desc, 0), bpd.diff_src_desc(), false);
   }
 
   void forward(const float *const *in, float *const *out) override {
@@ -157,8 +169,14 @@ private:
 std::unique_ptr<Kernel> createPoolingGrad(const KernelDesc &desc, DnnlContext &ctx) {
   GradDesc gd = gradDesc(desc);
   PoolGeom g = poolGeometry(gd.fwd);
+  const bool mixed = desc.outBlock(0) != desc.inBlock(0) ||
+                     desc.inBlock(gd.resultIn()) != desc.inBlock(gd.gradIn());
+  // The direct max kernel, and the ave rescale of dy, index plain planes /
+  // one layout per pair: otherwise plain copies (docs/layouts.md).
+  if (desc.hasBlocked() && (mixed || (g.alg != dnnl::algorithm::pooling_max && !g.fix.empty())))
+    return plainLayoutKernel(desc, createPoolingGrad(plainLayoutDesc(desc), ctx));
   if (g.alg == dnnl::algorithm::pooling_max)
-    return std::make_unique<MaxPoolGradKernel>(gd, g);
+    return std::make_unique<MaxPoolGradKernel>(desc, gd, g);
   return std::make_unique<AvePoolGradKernel>(desc, ctx, gd, g);
 }
 
@@ -170,8 +188,9 @@ std::unique_ptr<Kernel> createLrnGrad(const KernelDesc &desc, DnnlContext &ctx) 
 
 } // namespace
 
-DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("pooling", Backward, createPoolingGrad, whyNot<poolWhyNot>),
-                     DLC_DNNL_KERNEL("lrn", Backward, createLrnGrad, emptyWhyNot));
+DLC_REGISTER_KERNELS(DLC_DNNL_LAYOUT_KERNEL("pooling", Backward, createPoolingGrad,
+                                            whyNot<poolWhyNot>),
+                     DLC_DNNL_LAYOUT_KERNEL("lrn", Backward, createLrnGrad, emptyWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

@@ -6,6 +6,7 @@
 //
 // concat: oneDNN concat along the op library's canonical axis. Backward:
 // each wanted dx_i is a reorder of its sub-block of dy.
+// reorder: a oneDNN reorder between storage layouts (docs/layouts.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +72,32 @@ std::unique_ptr<Kernel> createConcat(const KernelDesc &desc, DnnlContext &ctx) {
                                           /*inPlace=*/false);
 }
 
+/// reorder (docs/layouts.md): a oneDNN reorder between the layouts.
+class ReorderKernel : public DnnlKernelBase {
+public:
+  ReorderKernel(const KernelDesc &desc, DnnlContext &ctx)
+      : DnnlKernelBase(desc, ctx), src_(handleMem(layoutDesc(desc.inputs[0], desc.inBlock(0)), eng_)),
+        dst_(handleMem(layoutDesc(desc.outputs[0], desc.outBlock(0)), eng_)) {
+    dnnl::reorder::primitive_desc pd(eng_, src_.get_desc(), eng_, dst_.get_desc());
+    prim_ = dnnl::reorder(pd);
+    impl_ = implOf(pd);
+  }
+  void forward(const float *const *in, float *const *out) override {
+    bind(src_, in[0]);
+    bind(dst_, out[0]);
+    exec(prim_, {{DNNL_ARG_FROM, src_}, {DNNL_ARG_TO, dst_}});
+    wait();
+  }
+
+private:
+  dnnl::memory src_, dst_;
+  dnnl::reorder prim_;
+};
+
+std::unique_ptr<Kernel> createReorder(const KernelDesc &desc, DnnlContext &ctx) {
+  return std::make_unique<ReorderKernel>(desc, ctx);
+}
+
 std::unique_ptr<Kernel> createConcatGrad(const KernelDesc &desc, DnnlContext &ctx) {
   return std::make_unique<ConcatGradKernel>(desc, ctx, gradDesc(desc));
 }
@@ -78,7 +105,8 @@ std::unique_ptr<Kernel> createConcatGrad(const KernelDesc &desc, DnnlContext &ct
 } // namespace
 
 DLC_REGISTER_KERNELS(DLC_DNNL_KERNEL("concat", Forward, createConcat, emptyWhyNot),
-                     DLC_DNNL_KERNEL("concat", Backward, createConcatGrad, emptyWhyNot));
+                     DLC_DNNL_KERNEL("concat", Backward, createConcatGrad, emptyWhyNot),
+                     DLC_DNNL_LAYOUT_KERNEL("reorder", Forward, createReorder, emptyWhyNot));
 
 } // namespace dnnlk
 } // namespace dlc::rt

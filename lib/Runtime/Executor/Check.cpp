@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Executor.h"
+#include "dlc/Ops/Layout.h"
 
 #include <algorithm>
 #include <cmath>
@@ -107,6 +108,10 @@ CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &refere
         c.maxAbs = c.maxRel = INFINITY;
         c.pass = false;
       }
+      // Both executors store the blob in its layout; report Caffe's index.
+      if (c.worstIndex >= 0 && m.tensors(out).block())
+        c.worstIndex = ops::plainIndex(optimized.tensorShape(out), m.tensors(out).block(),
+                                       c.worstIndex);
       c.layer = m.kernels(k).layer();
       c.role = optimized.kernelInfo(k).role;
       if (!c.pass) {

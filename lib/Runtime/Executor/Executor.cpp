@@ -6,6 +6,8 @@
 
 #include "ExecutorImpl.h"
 
+#include "dlc/Ops/Layout.h"
+
 #include "dlc/Runtime/Generated.h"
 
 #include <algorithm>
@@ -221,9 +223,12 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     for (int in : kern.inputs()) {
       desc.inputs.push_back(I.shapes[in]);
       desc.isParam.push_back(m.tensors(in).kind() == pb::Tensor::PARAM);
+      desc.inBlocks.push_back(m.tensors(in).block());
     }
-    for (int out : kern.outputs())
+    for (int out : kern.outputs()) {
       desc.outputs.push_back(I.shapes[out]);
+      desc.outBlocks.push_back(m.tensors(out).block());
+    }
     describeBody(kern, k, desc);
     desc.nativeCode = native;
 
@@ -324,9 +329,11 @@ void Executor::describeBody(const pb::Kernel &kern, int k, KernelDesc &desc) {
       step.args.push_back(v);
       step.desc.inputs.push_back(I.shapes[in]);
       step.desc.isParam.push_back(v < kern.inputs_size() && desc.param(size_t(v)));
+      step.desc.inBlocks.push_back(m.tensors(in).block());
     }
     for (int out : body.outputs()) {
       step.desc.outputs.push_back(I.shapes[out]);
+      step.desc.outBlocks.push_back(m.tensors(out).block());
       valueOf.emplace(out, next++);
       if (m.tensors(out).internal())
         I.fusedInto[out] = k;
@@ -526,7 +533,15 @@ std::vector<float> Executor::read(const std::string &name) const {
     throw Error("'" + name + "' is computed inside the fused kernel '" + fused +
                 "' and not kept");
   const float *p = tensorData(t);
-  return std::vector<float>(p, p + impl_->numel[t]);
+  std::vector<float> v(p, p + impl_->numel[t]);
+  if (int block = tensorBlock(t))
+    ops::toPlain(tensorShape(t), block, p, v.data());
+  return v;
+}
+
+int Executor::tensorBlock(int t) const {
+  checkIndex(t, numTensors());
+  return module_->header.tensors(t).block();
 }
 
 void Executor::setParam(int t, const std::vector<float> &values) {

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Module.h"
+#include "dlc/Ops/Layout.h"
 
 #include <algorithm>
 #include <cctype>
@@ -297,6 +298,17 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
     if (n > kMaxTensorElements)
       return fail(cat(tn, ": more than 2^40 elements"));
     numel[i] = int64_t(n);
+    if (t.block() != 0) {
+      const ops::Shape shape(t.shape().begin(), t.shape().end());
+      if (!ops::isValidBlock(t.block()))
+        return fail(cat(tn, ": invalid layout block ", t.block(), " (0, 8 or 16)"));
+      if (t.kind() != pb::Tensor::ACTIVATION)
+        return fail(cat(tn, ": only activations can have a blocked layout"));
+      if (dynamic || !ops::isBlockable(shape, t.block()))
+        return fail(cat(tn, ": layout ", ops::layoutName(t.block()),
+                        " needs a static rank-4 shape whose channels are a multiple of ",
+                        t.block()));
+    }
     if (t.offset() != -1) {
       if (t.kind() == pb::Tensor::PARAM)
         return fail(cat(tn, ": a param cannot have an arena offset"));

@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
 
+#include "dlc/Ops/Layout.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -385,6 +387,33 @@ std::unique_ptr<Kernel> makeSilence(const KernelDesc &) {
   return std::make_unique<SilenceKernel>();
 }
 
+/// reorder: x in one storage layout into another (docs/layouts.md).
+class ReorderKernel : public RefKernel {
+public:
+  ReorderKernel(Shape shape, int from, int to) : shape_(std::move(shape)), from_(from), to_(to) {}
+  void forward(const float *const *in, float *const *out) override {
+    if (from_ == to_) {
+      std::copy(in[0], in[0] + numElements(shape_), out[0]);
+    } else if (from_ == 0) {
+      ops::toBlocked(shape_, to_, in[0], out[0]);
+    } else if (to_ == 0) {
+      ops::toPlain(shape_, from_, in[0], out[0]);
+    } else {
+      std::vector<float> plain(size_t(numElements(shape_)));
+      ops::toPlain(shape_, from_, in[0], plain.data());
+      ops::toBlocked(shape_, to_, plain.data(), out[0]);
+    }
+  }
+
+private:
+  Shape shape_;
+  int from_, to_;
+};
+
+std::unique_ptr<Kernel> makeReorder(const KernelDesc &desc) {
+  return std::make_unique<ReorderKernel>(desc.inputs[0], desc.inBlock(0), desc.outBlock(0));
+}
+
 std::unique_ptr<Kernel> makeConcatGrad(const KernelDesc &desc) {
   GradDesc gd = gradDesc(desc);
   const Shape &x = gd.fwd.inputs[0];
@@ -424,6 +453,9 @@ DLC_REGISTER_KERNELS(DLC_REF_OP("concat", makeConcat, makeConcatGrad),
                      DLC_REF_OP("tile", makeTile, makeTile),
                      DLC_REF_OP("batch_reindex", makeBatchReindex, makeBatchReindex),
                      DLC_REF_OP("filter", makeFilter, makeFilter),
-                     DLC_REF_KERNEL("silence", Forward, makeSilence));
+                     DLC_REF_KERNEL("silence", Forward, makeSilence),
+                     // Knows layouts: converts between them.
+                     ::dlc::rt::KernelFactory{"ref", "reorder", KernelKind::Forward, nullptr,
+                                              &adapt<makeReorder>, /*layouts=*/true});
 
 } // namespace dlc::rt::ref

@@ -137,6 +137,12 @@ class DL_Op<string mnemonic, list<Trait> traits = []>
   // dl.param and the backward ops do not.
   bit dlKernel = 0;
   list<DL_ExtraAttr> dlExtraAttrs = [];
+  // Storage layouts the op's data operands and results may have
+  // (docs/layouts.md; OpSchema::layout): "plain" (Caffe's row-major only),
+  // "any" (element-wise: every data operand and result in one layout, any
+  // layout), "channel_blocked" (rank-4 data may be nChw8c / nChw16c, each
+  // operand and result in its own layout; weights stay plain).
+  string dlLayout = "plain";
 }
 
 // Assembly used by most ops: `dl.op %a, %b {attrs} : (types) -> type`.

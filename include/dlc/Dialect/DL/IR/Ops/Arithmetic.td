@@ -4,6 +4,7 @@
 // Shape rules: lib/Ops/Arithmetic.cpp.
 
 def DL_EltwiseOp : DL_LayerOp<"eltwise"> {
+  let dlLayout = "any";
   let summary = "Caffe Eltwise layer (prod, sum, max)";
   let description = [{
     Caffe's `EltwiseLayer` (eltwise_layer.cpp): element-wise product, sum

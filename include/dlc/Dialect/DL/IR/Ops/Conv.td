@@ -4,6 +4,7 @@
 // Shape rules: lib/Ops/Conv.cpp.
 
 def DL_ConvolutionOp : DL_LayerOp<"convolution"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe Convolution layer (N-D, grouped, dilated)";
   let description = [{
     Caffe's `ConvolutionLayer` (conv_layer.cpp). Spatial vectors have one
@@ -21,6 +22,7 @@ def DL_ConvolutionOp : DL_LayerOp<"convolution"> {
 }
 
 def DL_DeconvolutionOp : DL_LayerOp<"deconvolution"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe Deconvolution layer (transposed convolution)";
   let description = [{
     Caffe's `DeconvolutionLayer` (deconv_layer.cpp). Output spatial size:

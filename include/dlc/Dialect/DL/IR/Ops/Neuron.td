@@ -10,6 +10,7 @@ class DL_UnaryOp<string mnemonic, string layer, string formula,
   let description = "Caffe's `" # layer # "Layer`: element-wise " # formula #
                     ". Same shape as the input.";
   let results = (outs DL_Tensor:$output);
+  let dlLayout = "any";
 }
 
 def DL_ReLUOp : DL_UnaryOp<"relu", "ReLU",

@@ -15,6 +15,7 @@ def DL_SoftmaxOp : DL_LayerOp<"softmax"> {
 }
 
 def DL_BatchNormOp : DL_LayerOp<"batch_norm"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe BatchNorm layer";
   let description = [{
     Caffe's `BatchNormLayer` (batch_norm_layer.cpp): normalizes each channel
@@ -31,6 +32,7 @@ def DL_BatchNormOp : DL_LayerOp<"batch_norm"> {
 }
 
 def DL_ScaleOp : DL_LayerOp<"scale"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe Scale layer";
   let description = [{
     Caffe's `ScaleLayer` (scale_layer.cpp): `x * scale (+ bias)` with `scale`
@@ -45,6 +47,7 @@ def DL_ScaleOp : DL_LayerOp<"scale"> {
 }
 
 def DL_BiasOp : DL_LayerOp<"bias"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe Bias layer";
   let description = [{
     Caffe's `BiasLayer` (bias_layer.cpp): `x + bias` with `bias` broadcast

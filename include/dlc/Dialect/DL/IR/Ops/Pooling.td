@@ -5,6 +5,7 @@
 // Shape rules: lib/Ops/Pooling.cpp.
 
 def DL_PoolingOp : DL_LayerOp<"pooling"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe Pooling layer (max, average, stochastic)";
   let description = [{
     Caffe's `PoolingLayer` (pooling_layer.cpp), 2-D. In `ceil` mode the output
@@ -22,6 +23,7 @@ def DL_PoolingOp : DL_LayerOp<"pooling"> {
 }
 
 def DL_LRNOp : DL_LayerOp<"lrn"> {
+  let dlLayout = "channel_blocked";
   let summary = "Caffe LRN layer (local response normalization)";
   let description = [{
     Caffe's `LRNLayer` (lrn_layer.cpp): `x / (k + alpha/n * sum(x^2))^beta`

@@ -107,3 +107,16 @@ def DL_SilenceOp : DL_LayerOp<"silence", [DL_NoGradient]> {
   }];
   let arguments = (ins Variadic<DL_Tensor>:$inputs);
 }
+
+def DL_ReorderOp : DL_LayerOp<"reorder", [DL_NoGradient]> {
+  let summary = "Change of storage layout (inserted by dl-propagate-layouts)";
+  let description = [{
+    Not a Caffe layer: copies `x` into another storage layout (plain
+    row-major, nChw8c, nChw16c; docs/layouts.md). The layouts are those of
+    its operand and its result (`dl.layouts` of the producing ops); the
+    values and the shape are unchanged. dl-propagate-layouts inserts one
+    where a consumer cannot read the layout its producer wrote.
+  }];
+  let arguments = (ins DL_Tensor:$x);
+  let results = (outs DL_Tensor:$output);
+}
