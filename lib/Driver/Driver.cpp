@@ -188,6 +188,18 @@ int runCompile(const CompileOptions &options) {
   pipeline.fuse = options.fuse;
   pipeline.codegen = options.codegen;
   pipeline.cpu = options.cpu;
+  static const std::map<std::string, mlir::dl::LayoutChoice> layouts = {
+      {"auto", mlir::dl::LayoutChoice::Auto},
+      {"plain", mlir::dl::LayoutChoice::Plain},
+      {"nChw8c", mlir::dl::LayoutChoice::NChw8c},
+      {"nChw16c", mlir::dl::LayoutChoice::NChw16c}};
+  auto layout = layouts.find(options.layout);
+  if (layout == layouts.end()) {
+    llvm::errs() << "error: --layout must be auto, plain, nChw8c or nChw16c, got '"
+                 << options.layout << "'\n";
+    return kExitUsage;
+  }
+  pipeline.layout = layout->second;
   mlir::dl::buildCompilePipeline(pm, pipeline);
 
   std::string error;
@@ -226,7 +238,7 @@ int runCompile(const CompileOptions &options) {
   if (failed(pm.run(*module)))
     return kExitUserError;
   if (options.explain)
-    explainModule(*module, llvm::outs());
+    explainModule(*module, llvm::outs(), options.layout);
   if (!printAfter.empty()) {
     irOut->keep();
     return kExitOk;

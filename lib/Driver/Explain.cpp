@@ -7,19 +7,23 @@
 // `dlc compile --explain`: a report of the compiled IR for the user: which
 // layers were fused into which kernels, which layers run alone, the memory
 // plan (planned arena against every blob in its own buffer, in-place
-// results) and the layouts. Read from the IR the pipeline produced, so it
-// describes exactly what the module will run.
+// results) and the layouts (blocked blobs, every reorder left and why).
+// Read from the IR the pipeline produced, so it describes exactly what the
+// module will run.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Explain.h"
 
 #include "dlc/Dialect/DL/IR/DLOps.h"
+#include "dlc/Dialect/DL/Transforms/LayoutRules.h"
+#include "dlc/Ops/Layout.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Format.h"
 
+#include <algorithm>
 #include <map>
 
 using namespace mlir;
@@ -35,9 +39,81 @@ std::string layerOf(Operation *op) {
 
 double mib(int64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
 
+/// "layer (op)" of a kernel.
+std::string kernelOf(Operation *op) {
+  return dl::layerNameOf(op) + " (" + dl::opKindOf(op) + ")";
+}
+
+/// The layouts dl-propagate-layouts chose (docs/layouts.md): how many blobs
+/// are blocked, every reorder left and why its readers need it, and the
+/// blocked kernels that read a plain operand themselves.
+void explainLayouts(func::FuncOp func, llvm::raw_ostream &os, StringRef option) {
+  std::string how = option.empty() ? "" : " (--layout " + option.str() + ")";
+  int block = 0;
+  if (auto name = func->getAttrOfType<StringAttr>(dl::kLayoutAttrName))
+    dlc::ops::parseLayout(std::string_view(name.getValue()), block);
+  if (block == 0) {
+    os << "  layouts: plain" << how
+       << ": every blob in Caffe's plain row-major layout; oneDNN kernels reorder to their "
+          "blocked layouts inside the kernel\n";
+    return;
+  }
+  int blocked = 0, blobs = 0;
+  SmallVector<dl::ReorderOp> reorders;
+  func.walk([&](Operation *op) {
+    if (isa<dl::ParamOp, dl::FusedOp>(op) || !isa_and_nonnull<dl::DLDialect>(op->getDialect()))
+      return;
+    if (auto r = dyn_cast<dl::ReorderOp>(op))
+      reorders.push_back(r);
+    for (Value v : op->getResults()) {
+      ++blobs;
+      blocked += dl::getLayout(v) != 0;
+    }
+  });
+  os << "  layouts: " << dlc::ops::layoutName(block) << how << ": " << blocked << " of " << blobs
+     << " blobs blocked, " << blobs - blocked << " plain; " << reorders.size()
+     << (reorders.size() == 1 ? " reorder" : " reorders") << " left\n";
+  // Why each reader needs the reorder: its rule, applied to the layouts it
+  // would have read without the reorders.
+  auto reason = [&](Operation *reader) {
+    SmallVector<int> before;
+    for (Value v : reader->getOperands()) {
+      auto r = v.getDefiningOp<dl::ReorderOp>();
+      before.push_back(dl::getLayout(r ? r->getOperand(0) : v));
+    }
+    std::string why = dl::decideLayouts(reader, before, block).reason;
+    return why.empty() ? std::string("reads it in that layout") : why;
+  };
+  for (dl::ReorderOp r : reorders) {
+    Value from = r->getOperand(0);
+    Operation *producer = from.getDefiningOp();
+    os << "    reorder " << dl::layerNameOf(r) << ": '" << dl::blobNameOf(from) << "' (from "
+       << (producer ? "layer " + dl::layerNameOf(producer) : std::string("the graph input"))
+       << ") " << dlc::ops::layoutName(dl::getLayout(from)) << " -> "
+       << dlc::ops::layoutName(dl::getLayout(r.getResult())) << "\n";
+    // Readers in program order (all are in the function's block).
+    SmallVector<Operation *> readers(r->getUsers().begin(), r->getUsers().end());
+    llvm::sort(readers, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    readers.erase(std::unique(readers.begin(), readers.end()), readers.end());
+    for (Operation *user : readers)
+      os << "      for " << kernelOf(user) << ": " << reason(user) << "\n";
+  }
+  for (Operation &op : func.getBody().front()) {
+    if (isa<dl::ParamOp, dl::ReorderOp>(op) || !isa_and_nonnull<dl::DLDialect>(op.getDialect()))
+      continue;
+    SmallVector<int> layouts;
+    for (Value v : op.getOperands())
+      layouts.push_back(dl::getLayout(v));
+    for (unsigned i : dl::decideLayouts(&op, layouts, block).plainReads)
+      os << "    " << kernelOf(&op) << " reads '" << dl::blobNameOf(op.getOperand(i))
+         << "' plain and reorders it inside the kernel\n";
+  }
+  os << "    weights stay plain: the kernels reorder them once, at load (cached)\n";
+}
+
 } // namespace
 
-void explainModule(ModuleOp module, llvm::raw_ostream &os) {
+void explainModule(ModuleOp module, llvm::raw_ostream &os, StringRef layoutOption) {
   for (auto func : module.getOps<func::FuncOp>()) {
     if (func.isExternal())
       continue;
@@ -92,8 +168,7 @@ void explainModule(ModuleOp module, llvm::raw_ostream &os) {
     } else {
       os << "  memory plan: none (dlc compile --no-mem-plan): every blob in its own buffer\n";
     }
-    os << "  layouts: every blob in Caffe's plain row-major layout; oneDNN kernels reorder "
-          "to their blocked layouts inside the kernel\n";
+    explainLayouts(func, os, layoutOption);
   }
 }
 

@@ -11,8 +11,10 @@
 
 namespace dlc::driver {
 /// `dlc compile --explain`: fused kernels, ops running alone, the memory
-/// plan and the layouts of the compiled IR.
-void explainModule(mlir::ModuleOp module, llvm::raw_ostream &os);
+/// plan and the layouts of the compiled IR (`layoutOption`: the --layout
+/// given, shown beside the layout used).
+void explainModule(mlir::ModuleOp module, llvm::raw_ostream &os,
+                   llvm::StringRef layoutOption = "");
 } // namespace dlc::driver
 
 #endif // DLC_LIB_DRIVER_EXPLAIN_H

@@ -198,6 +198,11 @@ FailureOr<int> Emitter::addTensor(Value v, Location loc, std::string name,
       t->add_max_shape(d);
   t->set_kind(kind);
   t->set_offset(offset);
+  // The storage layout its producer writes (dl-propagate-layouts,
+  // docs/layouts.md): internal tensors of fused bodies and reorder results
+  // included; graph inputs and params are plain.
+  if (isa<OpResult>(v) && kind == dlc::module::Tensor::ACTIVATION)
+    t->set_block(mlir::dl::getLayout(v));
   int index = m.tensors_size() - 1;
   tensorOf[v] = index;
   return index;

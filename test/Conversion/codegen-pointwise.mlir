@@ -70,6 +70,23 @@ func.func @others(%x: tensor<8xf32>, %i: tensor<1x1x4x4xf32>) -> (tensor<8xf32>,
   return %0, %3 : tensor<8xf32>, tensor<1x2x4x4xf32>
 }
 
+// Per-channel parameters on a channel-blocked result (dl-propagate-layouts,
+// docs/layouts.md): a row of one channel exists only in the plain layout.
+// CHECK-LABEL: func.func @blocked_scale
+// CHECK: dl.fused(%arg0, %0) {dl.layouts = ["nChw8c"]} :
+// CHECK-NOT: dl.codegen =
+// CHECK: return
+func.func @blocked_scale(%x: tensor<2x8x4x4xf32>) -> tensor<2x8x4x4xf32> {
+  %g = dl.param {name = "g", filler = {type = "constant", value = 1.0 : f64}} : tensor<8xf32>
+  %0 = dl.fused(%x, %g) {dl.layouts = ["nChw8c"]} : (tensor<2x8x4x4xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32> {
+  ^bb0(%a: tensor<2x8x4x4xf32>, %s: tensor<8xf32>):
+    %1 = dl.scale %a, %s {dl.layouts = ["nChw8c"]} : (tensor<2x8x4x4xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
+    %2 = dl.sigmoid %1 {dl.layouts = ["nChw8c"]} : (tensor<2x8x4x4xf32>) -> tensor<2x8x4x4xf32>
+    dl.yield %2 : tensor<2x8x4x4xf32>
+  }
+  return %0 : tensor<2x8x4x4xf32>
+}
+
 // The kernels: C signature (in, out, begin, end); the unrolled vector loop
 // (2 x 4 lanes), the vector loop, the scalar tail.
 // CHECK-LABEL: module @dl_codegen attributes {dl.codegen_kernels}

@@ -83,6 +83,10 @@ int main(int argc, char **argv) {
   compile->add_option("--cpu", compileOpts.cpu,
                       "CPU the native code is compiled for (LLVM name, e.g. x86-64-v3, "
                       "skylake-avx512; default: this machine's)");
+  compile->add_option("--layout", compileOpts.layout,
+                      "storage layout of activations: auto (default: nChw16c when the "
+                      "target CPU has AVX-512, else nChw8c), plain, nChw8c, nChw16c")
+      ->check(CLI::IsMember({"auto", "plain", "nChw8c", "nChw16c"}));
   compile->add_flag("!--no-plan-buffers,!--no-mem-plan", compileOpts.planBuffers,
                     "give every activation its own buffer (no memory sharing)");
 

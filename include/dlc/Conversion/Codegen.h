@@ -33,6 +33,13 @@ struct NativeObject {
 bool compileModuleText(const std::string &mlirText, const std::string &cpu, NativeObject &out,
                        std::vector<std::string> &fusedSymbols, std::string &error);
 
+/// Whether `cpu` ("" or "native": this machine; else an LLVM CPU name) has
+/// `feature` (LLVM's name, e.g. "avx512f") in the set the runtime can check
+/// (dlc/Runtime/CpuFeatures.h). Returns false with `error` when the CPU
+/// cannot be resolved (unknown name, host not x86-64 Linux).
+bool cpuHasFeature(const std::string &cpu, const std::string &feature, bool &has,
+                   std::string &error);
+
 } // namespace dlc::codegen
 
 #endif // DLC_CONVERSION_CODEGEN_H

@@ -74,6 +74,9 @@ struct CompileOptions {
   bool codegen = true;
   /// The CPU that code is for (LLVM name, e.g. x86-64-v3); "": this machine's.
   std::string cpu;
+  /// Storage layout of activations (docs/layouts.md): auto (nChw16c when the
+  /// target CPU has AVX-512, else nChw8c), plain, nChw8c or nChw16c.
+  std::string layout = "auto";
 };
 
 /// `dlc compile`: prototxt -> .dlcm module for dlrun.

@@ -6,6 +6,8 @@
 
 #include "dlc/Conversion/Codegen.h"
 
+#include "Target.h"
+
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/DL/IR/DLOps.h"
 
@@ -66,6 +68,15 @@ bool compileModuleText(const std::string &mlirText, const std::string &cpu, Nati
     auto s = f->getAttrOfType<mlir::StringAttr>(mlir::dl::kCodegenSymbolAttr);
     fusedSymbols.push_back(s ? s.getValue().str() : "");
   });
+  return true;
+}
+
+bool cpuHasFeature(const std::string &cpu, const std::string &feature, bool &has,
+                   std::string &error) {
+  TargetSpec spec;
+  if (!resolveTarget(cpu, spec, error))
+    return false;
+  has = llvm::is_contained(spec.required, feature);
   return true;
 }
 

@@ -179,6 +179,10 @@ std::string planFused(dl::FusedOp fused, Plan &plan) {
   for (unsigned i = 0; i < plan.numInputs; ++i)
     if (plan.perChannel[i] && plan.perElement[i])
       return "an operand read both per element and per channel";
+  // Rows of one channel exist in the plain layout only (docs/layouts.md):
+  // element-wise bodies run on blocked data unchanged, per-channel ones not.
+  if (llvm::is_contained(plan.perChannel, true) && dl::getLayout(fused->getResult(0)) != 0)
+    return "per-channel operands of a channel-blocked result";
   if (plan.steps.empty())
     return "an empty body";
   return "";

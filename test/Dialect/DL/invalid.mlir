@@ -1,5 +1,6 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
-// Verifier errors of dl.param and the backward ops, one case per rule. The
+// Verifier errors of dl.param, the backward ops and the layout attributes,
+// one case per rule. The
 // layer ops' shape and parameter rules (lib/Ops/<Family>.cpp) are tested
 // family by family in invalid/<family>.mlir.
 // RUN: dl-opt %s -split-input-file -verify-diagnostics
@@ -62,5 +63,38 @@ func.func @param_dynamic() {
 
 // expected-error @+1 {{'dl.name' on a function argument must be a string attribute}}
 func.func @name_attr(%x: tensor<2x3xf32> {dl.name = 3 : i64}) {
+  return
+}
+
+// -----
+
+// Layouts (docs/layouts.md): a blocked one needs rank 4 and C a multiple of
+// the block.
+func.func @layouts_not_blockable(%x: tensor<2x20x4x4xf32>) {
+  // expected-error @+1 {{result 0 of type 'tensor<2x20x4x4xf32>' cannot be stored as nChw16c (rank 4, channels a multiple of 16)}}
+  %0 = dl.relu %x {dl.layouts = ["nChw16c"]} : (tensor<2x20x4x4xf32>) -> tensor<2x20x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @layouts_name(%x: tensor<2x16x4x4xf32>) {
+  // expected-error @+1 {{'dl.layouts' entries must be "plain", "nChw8c" or "nChw16c", got "nchw"}}
+  %0 = dl.relu %x {dl.layouts = ["nchw"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @layouts_count(%x: tensor<2x16x4x4xf32>) {
+  // expected-error @+1 {{'dl.layouts' must be an array of one layout name per result (1)}}
+  %0 = dl.relu %x {dl.layouts = ["plain", "plain"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'dl.layout' must be "plain", "nChw8c" or "nChw16c"}}
+func.func @function_layout(%x: tensor<2x16x4x4xf32>) attributes {dl.layout = "nChw4c"} {
   return
 }

@@ -298,3 +298,14 @@ func.func @losses_bvlc(%x: tensor<4x10xf32>, %l: tensor<4xf32>, %h: tensor<10x10
   %2 = dl.multinomial_logistic_loss %x, %l {loss_weight = 2.0 : f64} : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<f32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @reorder
+// CHECK: %[[R:.*]] = dl.reorder %{{.*}} {dl.layouts = ["nChw16c"], dl.tops = ["x:nChw16c"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+// CHECK: dl.relu %[[R]] {dl.layouts = ["nChw16c"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+func.func @reorder(%x: tensor<2x16x4x4xf32>) {
+  %0 = dl.reorder %x {dl.layouts = ["nChw16c"], dl.tops = ["x:nChw16c"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+  %1 = dl.relu %0 {dl.layouts = ["nChw16c"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+  return
+}

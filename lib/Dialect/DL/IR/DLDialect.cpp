@@ -1,10 +1,13 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
 // The `dl` dialect: registration and verification of its discardable
-// attributes (`dl.tops` on ops, `dl.name` on function arguments/results).
+// attributes (`dl.tops` and `dl.layouts` on ops, `dl.layout` on functions,
+// `dl.name` on function arguments/results).
 
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 #include "dlc/Dialect/DL/IR/DLOps.h"
+
+#include "dlc/Ops/Layout.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -25,8 +28,34 @@ void mlir::dl::registerDLDialect(DialectRegistry &registry) {
   registry.insert<DLDialect>();
 }
 
-/// `dl.tops` must be an array of strings. Other `dl.*` discardable
-/// attributes are left to their users.
+/// `dl.layouts` (docs/layouts.md): one layout name per result, a blocked
+/// one only on a result that can hold it.
+static LogicalResult verifyLayouts(Operation *op, Attribute value) {
+  auto array = dyn_cast<ArrayAttr>(value);
+  if (!array || array.size() != op->getNumResults())
+    return op->emitError("'dl.layouts' must be an array of one layout name per result (")
+           << op->getNumResults() << ")";
+  for (auto [a, r] : llvm::zip(array, op->getResults())) {
+    auto name = dyn_cast<StringAttr>(a);
+    int block = 0;
+    if (!name || !dlc::ops::parseLayout(std::string_view(name.getValue()), block))
+      return op->emitError("'dl.layouts' entries must be \"plain\", \"nChw8c\" or "
+                           "\"nChw16c\", got ")
+             << a;
+    auto type = dyn_cast<RankedTensorType>(r.getType());
+    if (block != 0 &&
+        (!type || !dlc::ops::isBlockable(dlc::ops::Shape(type.getShape().begin(),
+                                                         type.getShape().end()),
+                                         block)))
+      return op->emitError("result ")
+             << r.getResultNumber() << " of type " << r.getType() << " cannot be stored as "
+             << name.getValue() << " (rank 4, channels a multiple of " << block << ")";
+  }
+  return success();
+}
+
+/// `dl.tops` must be an array of strings; `dl.layouts` and `dl.layout` name
+/// layouts. Other `dl.*` discardable attributes are left to their users.
 LogicalResult DLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
   if (attr.getName() == "dl.tops") {
@@ -35,6 +64,14 @@ LogicalResult DLDialect::verifyOperationAttribute(Operation *op,
           return isa<StringAttr>(a);
         }))
       return op->emitError("'dl.tops' must be an array of strings");
+  }
+  if (attr.getName() == kLayoutsAttrName)
+    return verifyLayouts(op, attr.getValue());
+  if (attr.getName() == kLayoutAttrName) {
+    auto name = dyn_cast<StringAttr>(attr.getValue());
+    int block = 0;
+    if (!name || !dlc::ops::parseLayout(std::string_view(name.getValue()), block))
+      return op->emitError("'dl.layout' must be \"plain\", \"nChw8c\" or \"nChw16c\"");
   }
   return success();
 }

@@ -12,11 +12,30 @@
 
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 
+#include "dlc/Conversion/Codegen.h"
 #include "dlc/Conversion/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
+
+int mlir::dl::resolveLayoutBlock(LayoutChoice choice, const std::string &cpu) {
+  switch (choice) {
+  case LayoutChoice::Plain:
+    return 0;
+  case LayoutChoice::NChw8c:
+    return 8;
+  case LayoutChoice::NChw16c:
+    return 16;
+  case LayoutChoice::Auto:
+    break;
+  }
+  bool avx512 = false;
+  std::string error;
+  if (!dlc::codegen::cpuHasFeature(cpu, "avx512f", avx512, error))
+    return 8;
+  return avx512 ? 16 : 8;
+}
 
 void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options) {
   DLSeedDropoutOptions seed;
@@ -27,6 +46,11 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
     pm.addPass(createDLAutodiff());
   if (options.fuse)
     pm.addPass(createDLFuseOps());
+  // Layouts are chosen for the ops that will run: after the backward graph
+  // and fusion exist, before buffers are planned (docs/layouts.md).
+  DLPropagateLayoutsOptions layouts;
+  layouts.block = resolveLayoutBlock(options.layout, options.cpu);
+  pm.addPass(createDLPropagateLayouts(layouts));
   DLSelectKernelsOptions select;
   select.convAlgorithm = options.convAlgorithm;
   select.impl = options.impl;
@@ -51,7 +75,7 @@ void mlir::dl::registerDLPipelines() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "dl-compile",
       "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
-      "[dl-fuse-ops], dl-select-kernels, [dl-plan-buffers], [dl-codegen-pointwise, "
-      "dl-codegen-compile]",
+      "[dl-fuse-ops], dl-propagate-layouts, dl-select-kernels, [dl-plan-buffers], "
+      "[dl-codegen-pointwise, dl-codegen-compile]",
       buildCompilePipeline);
 }

@@ -218,3 +218,12 @@ func.func @run_time_size_message(%x: tensor<?x3xf32>, %y: tensor<4x3xf32>) {
   %0 = dl.concat %x, %y {axis = 1 : i64} : (tensor<?x3xf32>, tensor<4x3xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+// A reorder changes the storage layout only, never the shape.
+func.func @reorder_shape(%x: tensor<2x16x4x4xf32>) {
+  // expected-error @+1 {{'dl.reorder' op result type(s) 'tensor<2x16x4x5xf32>' incompatible with the inferred type(s) 'tensor<2x16x4x4xf32>'}}
+  %0 = dl.reorder %x : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x5xf32>
+  return
+}

@@ -102,6 +102,23 @@ llvm::LogicalResult toAttrMap(DictionaryAttr attrs, dlc::ops::AttrMap &out, std:
 /// for a body of pointwise ops only, operand 0. std::nullopt otherwise.
 std::optional<unsigned> inPlaceOperand(Operation *op);
 
+/// Storage layouts (docs/layouts.md). `dl.layouts` on an op: one layout
+/// name (dlc::ops::layoutName: "plain", "nChw8c", "nChw16c") per result, set
+/// by dl-propagate-layouts where a result is not plain; absent: all plain.
+inline constexpr llvm::StringLiteral kLayoutsAttrName = "dl.layouts";
+/// `dl.layout` on a function: the blocked layout dl-propagate-layouts chose
+/// for it (absent: every blob plain).
+inline constexpr llvm::StringLiteral kLayoutAttrName = "dl.layout";
+/// The channel block `v` is stored with (0: plain): its defining op's
+/// `dl.layouts` entry; a block argument of a dl.fused region has the layout
+/// of the fused op's operand; function arguments are plain.
+int getLayout(Value v);
+/// The channel block of each result of `op`.
+SmallVector<int> getResultLayouts(Operation *op);
+/// Sets `dl.layouts` from `blocks` (one per result), or removes it when
+/// every result is plain.
+void setResultLayouts(Operation *op, ArrayRef<int> blocks);
+
 /// Run-time sizes (docs/dialect.md): the largest value a `?` dimension of a
 /// value in `root` can take. A DL_DataDependentShape op's result holds at
 /// most what the same dimension of the corresponding operand holds, and

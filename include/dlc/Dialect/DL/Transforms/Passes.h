@@ -25,6 +25,20 @@ namespace mlir::dl {
 /// inconsistent shapes.
 llvm::LogicalResult inferShapes(func::FuncOp func);
 
+/// `dl-compile{layout=...}` (dlc compile --layout): the storage layout of
+/// activations (docs/layouts.md).
+enum class LayoutChoice {
+  Auto,   ///< nChw16c when the target CPU has AVX-512 (avx512f), else nChw8c
+  Plain,  ///< every blob plain (dl-propagate-layouts does nothing)
+  NChw8c,
+  NChw16c
+};
+
+/// The channel block `choice` means for `cpu` (an LLVM CPU name; "": this
+/// machine): 0, 8 or 16. Auto falls back to 8 when the CPU cannot be
+/// resolved (dl-codegen-compile reports an unknown name).
+int resolveLayoutBlock(LayoutChoice choice, const std::string &cpu);
+
 /// The options of `dl-compile`, the pipeline `dlc compile` runs
 /// (docs/architecture.md): `dl-opt --pass-pipeline='builtin.module(dl-compile{...})'`
 /// reproduces it on imported IR.
@@ -52,10 +66,21 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
                           llvm::cl::desc("CPU the native code is for (LLVM name); "
                                          "empty: this machine's"),
                           llvm::cl::init("")};
+  Option<LayoutChoice> layout{
+      *this, "layout",
+      llvm::cl::desc("Storage layout of activations (dl-propagate-layouts)"),
+      llvm::cl::init(LayoutChoice::Auto),
+      llvm::cl::values(
+          clEnumValN(LayoutChoice::Auto, "auto",
+                     "nChw16c when `cpu` has AVX-512, else nChw8c"),
+          clEnumValN(LayoutChoice::Plain, "plain", "every blob plain"),
+          clEnumValN(LayoutChoice::NChw8c, "nChw8c", "channels in blocks of 8"),
+          clEnumValN(LayoutChoice::NChw16c, "nChw16c", "channels in blocks of 16"))};
 };
 
 /// Adds the passes of `dl-compile` to `pm`: dl-seed-dropout,
-/// dl-shape-inference, [dl-autodiff], [dl-fuse-ops], dl-select-kernels,
+/// dl-shape-inference, [dl-autodiff], [dl-fuse-ops], dl-propagate-layouts
+/// (the block from `layout` and `cpu`), dl-select-kernels,
 /// [dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile] (with
 /// `codegen`, unless `impl` is ref; docs/codegen.md).
 void buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options);

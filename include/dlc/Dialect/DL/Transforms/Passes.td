@@ -85,6 +85,40 @@ def DLFuseOps : Pass<"dl-fuse-ops", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
 
+def DLPropagateLayouts : Pass<"dl-propagate-layouts", "::mlir::ModuleOp"> {
+  let summary = "Choose each blob's storage layout (plain or channel-blocked)";
+  let description = [{
+    Walks each network function in order and gives every result a storage
+    layout (docs/layouts.md): plain row-major, or with `block` = 8 / 16
+    nChw8c / nChw16c. Graph inputs and `dl.param` results are plain. By the
+    op definition's layout class (`dlLayout`; a backward op takes its forward
+    op's): a "channel_blocked" op (convolution, pooling, BatchNorm, ...)
+    whose operand 0 is rank 4 with C a multiple of the block, whose other
+    data operands are such tensors or of rank <= 1 and whose `axis`, if it
+    has one, is 1 reads its data operands as they are and writes blocked
+    results (a backward op writes each gradient in its operand's layout);
+    an "any" op (element-wise) reads all its data operands in one layout,
+    blocked when one of them is and all can be, and writes that layout; every
+    other op reads and writes plain. A `dl.fused` op follows its body (no
+    reorder inside: a layer that needs a value computed inside in another
+    layout makes the body plain). Weights, statistics and other non-data
+    operands are read plain.
+
+    Where a value is read in another layout than its producer wrote, a
+    `dl.reorder` goes right before the first such reader, named
+    `<reader's layer>:reorder`, with `dl.tops = ["<blob>:<layout>"]` and the
+    reader's `dl.role`, and later readers of that layout share it. Layouts
+    are recorded as `dl.layouts` (one name per result) on ops with a
+    non-plain result and as `dl.layout` on the function. `block` = 0 leaves
+    the IR unchanged. Runs after dl-autodiff and dl-fuse-ops.
+  }];
+  let options = [
+    Option<"block", "block", "int", /*default=*/"0",
+           "Channel block of the blocked layout: 0 (everything plain), 8 or 16">,
+  ];
+  let dependentDialects = ["::mlir::dl::DLDialect"];
+}
+
 def DLPlanBuffers : Pass<"dl-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Share activation memory between tensors whose lifetimes do not overlap";
   let description = [{
