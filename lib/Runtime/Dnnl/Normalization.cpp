@@ -213,7 +213,9 @@ public:
     auto pmd = plainDesc({1, b.dim, 1});
     if (int block = desc.inBlock(0)) { // per channel of a blocked [N, C, H, W]
       md = layoutDesc(desc.inputs[0], block);
-      pmd = plainDesc({1, b.dim, 1, 1});
+      // [1, C, 1, 1] blocked is the same bytes as plain [C], and what
+      // oneDNN's JIT binary wants for a per-channel operand.
+      pmd = layoutDesc({1, b.dim, 1, 1}, block);
     }
     dnnl::primitive_attr attr;
     if (biasPostOp) {
@@ -264,7 +266,7 @@ public:
       auto pmd = plainDesc({1, S_, 1});
       if (block_) { // per channel of a blocked [N, C, H, W] (docs/layouts.md)
         md = layoutDesc(gd.fwd.inputs[0], block_);
-        pmd = plainDesc({1, S_, 1, 1});
+        pmd = layoutDesc({1, S_, 1, 1}, block_); // the bytes of plain [C]
       }
       dnnl::binary::primitive_desc pd(
           dnnl::binary::desc(dnnl::algorithm::binary_mul, md, pmd, md), eng_);
@@ -399,16 +401,16 @@ std::unique_ptr<Kernel> createSoftmaxGrad(const KernelDesc &desc, DnnlContext &c
 /// assume (docs/layouts.md).
 bool oneDataLayout(const KernelDesc &desc) {
   const int b = desc.inBlock(0);
-  if (desc.outBlock(0) != b)
-    return false;
   // Blocked: operand 1 (mean, scale, bias) must be per channel.
   if (b && (desc.inputs.size() < 2 || numElements(desc.inputs[1]) != desc.inputs[0][1]))
     return false;
-  if (desc.isGradient()) {
-    GradDesc gd = gradDesc(desc);
-    return desc.inBlock(gd.resultIn()) == b && desc.inBlock(gd.gradIn()) == b;
-  }
-  return true;
+  if (!desc.isGradient())
+    return desc.outBlock(0) == b;
+  // dx (when wanted) in x's layout; parameter gradients are plain.
+  GradDesc gd = gradDesc(desc);
+  const int dx = gd.outputOf(0);
+  return (dx < 0 || desc.outBlock(size_t(dx)) == b) && desc.inBlock(gd.resultIn()) == b &&
+         desc.inBlock(gd.gradIn()) == b;
 }
 
 /// make(desc, ctx), or on plain copies when the data layouts differ.

@@ -58,6 +58,25 @@ func.func @not_blockable(%x: tensor<2x16x8x8xf32>) -> tensor<2x20x4x4xf32> {
 
 // -----
 
+// A convolution on an image whose channels cannot be blocked (RGB) reads it
+// plain and writes its result blocked, so what follows is blocked too.
+// CHECK-LABEL: func.func @image_input
+// CHECK: dl.convolution %arg0, {{.*}}dl.layouts = ["nChw16c"]
+// CHECK: dl.batch_norm {{.*}}dl.layouts = ["nChw16c"]
+// CHECK-NOT: dl.reorder
+// CHECK: return
+func.func @image_input(%x: tensor<2x3x8x8xf32>) -> tensor<2x16x8x8xf32> {
+  %w = dl.param {name = "w", filler = {type = "xavier"}} : tensor<16x3x3x3xf32>
+  %c = dl.convolution %x, %w {num_output = 16 : i64, kernel = array<i64: 3, 3>, pad = array<i64: 1, 1>} : (tensor<2x3x8x8xf32>, tensor<16x3x3x3xf32>) -> tensor<2x16x8x8xf32>
+  %m = dl.param {name = "m", filler = {type = "constant"}} : tensor<16xf32>
+  %v = dl.param {name = "v", filler = {type = "constant"}} : tensor<16xf32>
+  %f = dl.param {name = "f", filler = {type = "constant"}} : tensor<1xf32>
+  %b = dl.batch_norm %c, %m, %v, %f {use_global_stats = true} : (tensor<2x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1xf32>) -> tensor<2x16x8x8xf32>
+  return %b : tensor<2x16x8x8xf32>
+}
+
+// -----
+
 // Readers of the plain layout only (InnerProduct, Flatten): one reorder
 // right before the first, shared by the second, named after the first
 // reader's layer at its position.
@@ -180,22 +199,24 @@ func.func @fused_mixed_operands(%x: tensor<2x16x8x8xf32>, %y: tensor<2x16x8x8xf3
 
 // -----
 
-// A fused body that would need a reorder between its layers (a plain
-// convolution result added to a blocked operand) runs plain: its blocked
-// operand is reordered to plain outside, every value inside is plain.
+// A fused body that would need a reorder between its layers (a blocked
+// convolution result read by a Scale along the height axis, which reads the
+// plain layout only) runs plain: its blocked operand is reordered to plain
+// outside, every value inside is plain.
 // CHECK-LABEL: func.func @fused_plain_body
 // CHECK: %[[P:.*]] = dl.pooling {{.*}}dl.layouts = ["nChw16c"]
 // CHECK: %[[T:.*]] = dl.reorder %[[P]] {dl.layouts = ["plain"]
-// CHECK-NEXT: dl.fused(%arg0, %{{.*}}, %[[T]]) :
+// CHECK-NEXT: dl.fused(%[[T]], %{{.*}}, %{{.*}}) :
 // CHECK-NOT: dl.layouts
 // CHECK: return
-func.func @fused_plain_body(%x: tensor<2x20x8x8xf32>, %y: tensor<2x16x8x8xf32>) -> tensor<2x16x8x8xf32> {
+func.func @fused_plain_body(%y: tensor<2x16x8x8xf32>) -> tensor<2x16x8x8xf32> {
   %p = dl.pooling %y {kernel = array<i64: 1, 1>} : (tensor<2x16x8x8xf32>) -> tensor<2x16x8x8xf32>
-  %w = dl.param {name = "w", filler = {type = "xavier"}} : tensor<16x20x3x3xf32>
-  %f = dl.fused(%x, %w, %p) : (tensor<2x20x8x8xf32>, tensor<16x20x3x3xf32>, tensor<2x16x8x8xf32>) -> tensor<2x16x8x8xf32> {
-  ^bb0(%a: tensor<2x20x8x8xf32>, %b: tensor<16x20x3x3xf32>, %d: tensor<2x16x8x8xf32>):
-    %c = dl.convolution %a, %b {num_output = 16 : i64, kernel = array<i64: 3, 3>, pad = array<i64: 1, 1>} : (tensor<2x20x8x8xf32>, tensor<16x20x3x3xf32>) -> tensor<2x16x8x8xf32>
-    %e = dl.eltwise %c, %d {operation = "sum"} : (tensor<2x16x8x8xf32>, tensor<2x16x8x8xf32>) -> tensor<2x16x8x8xf32>
+  %w = dl.param {name = "w", filler = {type = "xavier"}} : tensor<16x16x3x3xf32>
+  %g = dl.param {name = "g", filler = {type = "constant"}} : tensor<8xf32>
+  %f = dl.fused(%p, %w, %g) : (tensor<2x16x8x8xf32>, tensor<16x16x3x3xf32>, tensor<8xf32>) -> tensor<2x16x8x8xf32> {
+  ^bb0(%a: tensor<2x16x8x8xf32>, %b: tensor<16x16x3x3xf32>, %d: tensor<8xf32>):
+    %c = dl.convolution %a, %b {num_output = 16 : i64, kernel = array<i64: 3, 3>, pad = array<i64: 1, 1>} : (tensor<2x16x8x8xf32>, tensor<16x16x3x3xf32>) -> tensor<2x16x8x8xf32>
+    %e = dl.scale %c, %d {axis = 2 : i64} : (tensor<2x16x8x8xf32>, tensor<8xf32>) -> tensor<2x16x8x8xf32>
     %r = dl.relu %e : (tensor<2x16x8x8xf32>) -> tensor<2x16x8x8xf32>
     dl.yield %r : tensor<2x16x8x8xf32>
   }

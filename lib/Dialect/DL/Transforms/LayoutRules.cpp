@@ -102,8 +102,9 @@ std::optional<ForwardView> forwardView(Operation *op) {
 }
 
 /// Why a ChannelBlocked op cannot run on blocked data ("" when it can): its
-/// operand 0 must be blockable, every other data operand blockable or of
-/// rank <= 1, and an `axis` attribute must name the channels (1).
+/// operand 0 must be blockable (or of rank 4 with a blockable result: a
+/// convolution on an image), every other data operand blockable or of rank
+/// <= 1, and an `axis` attribute must name the channels (1).
 std::string blockedObstacle(Operation *op, const ForwardView &f, int block) {
   auto describe = [&](Value v) -> std::string {
     std::optional<ops::Shape> s = shapeOf(v);
@@ -118,8 +119,15 @@ std::string blockedObstacle(Operation *op, const ForwardView &f, int block) {
   };
   if (f.numOperands == 0)
     return "without operands";
-  if (!blockable(op->getOperand(0), block))
-    return "on an input " + describe(op->getOperand(0));
+  if (Value in = op->getOperand(0); !blockable(in, block)) {
+    // A plain rank-4 input of any channel count (a 3-channel image) is
+    // fine when the result can be blocked: a convolution reads it as it is
+    // and writes its blocked result.
+    std::optional<ops::Shape> s = shapeOf(in);
+    Value out = f.backward ? op->getOperand(f.numOperands) : op->getResult(0);
+    if (!(s && s->size() == 4 && blockable(out, block)))
+      return "on an input " + describe(in);
+  }
   for (unsigned i = 1; i < f.numOperands; ++i) {
     if (f.roles[i] != Role::Data)
       continue;
