@@ -149,9 +149,10 @@ static std::vector<Shape> checkFused(const KernelDesc &desc, KernelDesc *reshape
     KernelDesc &step = infer ? reshape->body[s].desc : copy;
     const std::vector<int> &args = desc.body[s].args;
     const std::string where = "step " + std::to_string(s) + " (" + step.op + "): ";
-    if (step.isFused() || step.isGradient())
-      desc.fail(where + "a step must be a forward layer op");
-    if (const ops::OpSchema *schema = ops::lookupOp(step.op); schema && schema->dataDependent)
+    if (step.isFused())
+      desc.fail(where + "a step cannot be a fused kernel");
+    if (const ops::OpSchema *schema = ops::lookupOp(step.forwardOp());
+        schema && schema->dataDependent)
       desc.fail(where + "an op with data-dependent sizes cannot be fused");
     if (args.size() != step.inputs.size())
       desc.fail(where + std::to_string(args.size()) + " arguments for " +

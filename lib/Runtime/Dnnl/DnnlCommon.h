@@ -396,6 +396,12 @@ PD withUserLayouts(const KernelDesc &desc, Make &&make) {
   return make(anyDesc(desc.inputs[0]), anyDesc(desc.outputs[0]));
 }
 
+/// A fused BatchNorm (global statistics) + per-channel Scale (+ ReLU), or
+/// the fused backward body of one (FusedNorm.cpp, docs/fusion.md): why
+/// oneDNN cannot run `desc` ("" when it can), and its kernel.
+std::string fusedNormWhyNot(const KernelDesc &desc);
+std::unique_ptr<Kernel> createFusedNorm(const KernelDesc &desc, DnnlContext &ctx);
+
 /// Why oneDNN cannot run `desc` (forward or backward): a tensor without
 /// elements (the primitives and the reductions here assume non-empty
 /// tensors); "" otherwise.

@@ -151,7 +151,10 @@ Plan plan(const KernelDesc &desc) {
 std::string fusedWhyNot(const KernelDesc &desc) {
   if (std::string why = emptyWhyNot(desc); !why.empty())
     return why;
-  return plan(desc).why;
+  std::string why = plan(desc).why;
+  if (why.empty() || fusedNormWhyNot(desc).empty())
+    return "";
+  return why;
 }
 
 dnnl::primitive_attr postOpsAttr(const Plan &p) {
@@ -393,8 +396,11 @@ private:
 
 std::unique_ptr<Kernel> createFused(const KernelDesc &desc, DnnlContext &ctx) {
   Plan p = plan(desc);
-  if (!p.why.empty())
+  if (!p.why.empty()) {
+    if (fusedNormWhyNot(desc).empty()) // BatchNorm + Scale (+ ReLU), FusedNorm.cpp
+      return createFusedNorm(desc, ctx);
     throw NotApplicable{p.why};
+  }
   // The matmul and the flat binary add assume one plain / shared layout
   // (docs/layouts.md): otherwise on plain copies.
   if (desc.hasBlocked() &&

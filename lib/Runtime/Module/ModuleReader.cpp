@@ -125,7 +125,7 @@ bool checkFiller(const pb::Filler &f, const pb::Tensor &t, std::string &what) {
 namespace {
 
 /// The body of a fused kernel (dlcm.proto, Kernel.body): only op "fused"
-/// has one, and it has one; its steps are plain forward kernels that read
+/// has one, and it has one; its steps are layer or backward kernels that read
 /// the kernel's inputs or internal tensors produced by earlier steps, and
 /// produce internal tensors or the kernel's outputs (each exactly once). An
 /// internal tensor is used by no other kernel. Indices are checked by the
@@ -144,9 +144,10 @@ bool validateFusedBody(const pb::Module &m, const pb::Kernel &kern, std::string 
   for (int s = 0; s < kern.body_size(); ++s) {
     const pb::Kernel &step = kern.body(s);
     const std::string sn = cat("step ", s, " (", step.op(), ")");
-    if (step.op().empty() || step.op() == "fused" || step.body_size() > 0 ||
-        step.role() != pb::Kernel::FORWARD) {
-      why = cat(sn, ": a step must be a plain forward kernel");
+    // Layer kernels, or backward kernels ("<op>_grad": a fused backward
+    // kernel that recomputes what it needs, docs/fusion.md); no nesting.
+    if (step.op().empty() || step.op() == "fused" || step.body_size() > 0) {
+      why = cat(sn, ": a step must be a layer or backward kernel, not a fused one");
       return false;
     }
     std::set<std::string> names;

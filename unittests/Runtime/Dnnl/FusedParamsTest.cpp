@@ -216,14 +216,18 @@ TEST(FusedValidation, NestedOrBackwardStep) {
       if (a >= 2 && &s != &d.body[0])
         a += 1; // the nested step adds one value
   d.results = {5};
-  expectInvalid(d, {"step 0 (fused): a step must be a forward layer op"});
+  expectInvalid(d, {"step 0 (fused): a step cannot be a fused kernel"});
 
   d = validBody();
   FusedStep grad;
   grad.desc = gradOf(d.body[1].desc);
   grad.args = {2, 3, 3};
   d.body.push_back(grad);
-  expectInvalid(d, {"step 3 (relu_grad): a step must be a forward layer op"});
+  // A backward step is fine (a fused backward kernel, docs/fusion.md); one
+  // whose inputs do not match its values is not.
+  EXPECT_NO_THROW(validateKernelDesc(d));
+  d.body.back().args = {2, 3, 0};
+  expectInvalid(d, {"step 3 (relu_grad): input 2 has shape"});
 }
 
 TEST(FusedValidation, ResultsMustBeProducedBySteps) {

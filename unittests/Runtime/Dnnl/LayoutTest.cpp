@@ -289,3 +289,131 @@ TEST(Layout, FusedConvBatchNormScaleSumRelu) {
 }
 
 } // namespace
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// BatchNorm + Scale (+ ReLU) fused, forward and backward (FusedNorm.cpp):
+// the oneDNN kernel against the reference composition, plain and blocked.
+// ---------------------------------------------------------------------------
+
+Attrs withWrt(Attrs a, std::vector<int64_t> wrt) {
+  a.set("wrt", std::move(wrt));
+  return a;
+}
+
+struct NormBody {
+  KernelDesc desc;
+  int x, var, factor, gamma, y, dy;
+};
+
+/// Forward: bn, scale (+ relu). Backward (the body dl-fuse-ops builds):
+/// bn and scale recomputed, relu_grad, scale_grad (data), scale_grad
+/// (weights), batch_norm_grad; outputs dx, dgamma[, dbeta].
+NormBody normBody(bool backward, bool relu, bool bias, int64_t c = 32) {
+  const Shape s{2, c, 5, 4};
+  NormBody n{};
+  FusedBuilder b(backward ? "bn+scale+relu@grad" : "bn+scale+relu");
+  n.x = b.input(s);
+  int mean = b.input({c}, true);
+  n.var = b.input({c}, true);
+  n.factor = b.input({1}, true);
+  n.gamma = b.input({c}, true);
+  int beta = bias ? b.input({c}, true) : -1;
+  if (backward) {
+    n.y = b.input(s);
+    n.dy = b.input(s);
+  }
+  int t1 = b.step("batch_norm", bnAttrs(), {n.x, mean, n.var, n.factor});
+  std::vector<int> scaleArgs{t1, n.gamma};
+  if (bias)
+    scaleArgs.push_back(beta);
+  int t2 = b.step("scale", scaleAttrs(), scaleArgs);
+  if (!backward) {
+    int r = relu ? b.step("relu", reluAttrs(), {t2}) : t2;
+    n.desc = b.finish({r});
+    return n;
+  }
+  int g = n.dy;
+  auto fwdArgs = scaleArgs;
+  if (relu)
+    g = b.step("relu_grad", withWrt(reluAttrs(), {0}), {t2, n.y, n.dy});
+  auto sargs = scaleArgs;
+  sargs.push_back(relu ? t2 : n.y);
+  sargs.push_back(g);
+  int ds = b.step("scale_grad", withWrt(scaleAttrs(), {0}), sargs);
+  int dg = b.step("scale_grad", withWrt(scaleAttrs(), bias ? std::vector<int64_t>{1, 2}
+                                                            : std::vector<int64_t>{1}),
+                  sargs);
+  int dx = b.step("batch_norm_grad", withWrt(bnAttrs(), {0}), {n.x, mean, n.var, n.factor, t1, ds});
+  std::vector<int> results{dx, dg};
+  if (bias)
+    results.push_back(dg + 1);
+  n.desc = b.finish(results);
+  return n;
+}
+
+TEST(FusedNorm, ForwardAndBackwardMatchTheReference) {
+  for (bool backward : {false, true})
+    for (bool relu : {true, false})
+      for (bool bias : {true, false})
+        for (int blk : {0, 8, 16}) {
+          SCOPED_TRACE(std::string(backward ? "backward" : "forward") + (relu ? " relu" : "") +
+                       (bias ? " bias" : "") + " block " + std::to_string(blk));
+          NormBody n = normBody(backward, relu, bias);
+          auto in = randomInputs(n.desc, {{n.var, {0.5f, 2.f}}, {n.gamma, {-1.5f, 1.5f}}},
+                                 {{n.factor, {1.5f}}});
+          BackendContexts contexts;
+          if (backward) { // y is the forward's result on the same inputs
+            NormBody f = normBody(false, relu, bias);
+            KernelChoice fk = createKernel(f.desc, {"ref"}, contexts);
+            in[size_t(n.y)] = run(*fk.kernel, f.desc,
+                                  std::vector<std::vector<float>>(in.begin(), in.begin() + n.y))[0];
+          }
+          KernelChoice ref = createKernel(n.desc, {"ref"}, contexts);
+          auto want = run(*ref.kernel, n.desc, in);
+          KernelDesc d = n.desc;
+          auto bin = in;
+          if (blk) {
+            // Data tensors blocked (the kernel's and every step's), params plain.
+            auto data = [&](const Shape &s) { return s.size() == 4 ? blk : 0; };
+            for (size_t i = 0; i < d.inputs.size(); ++i) {
+              d.inBlocks.push_back(data(d.inputs[i]));
+              bin[i] = blocked(in[i], d.inputs[i], d.inBlocks[i]);
+            }
+            for (const Shape &s : d.outputs)
+              d.outBlocks.push_back(data(s));
+            for (FusedStep &s : d.body) {
+              for (const Shape &sh : s.desc.inputs)
+                s.desc.inBlocks.push_back(data(sh));
+              for (const Shape &sh : s.desc.outputs)
+                s.desc.outBlocks.push_back(data(sh));
+            }
+          }
+          KernelChoice c = createKernel(d, {"onednn"}, contexts);
+          EXPECT_EQ(c.kernel->implName().rfind("fused:", 0), 0u) << c.kernel->implName();
+          for (int rep = 0; rep < 2; ++rep) {
+            auto got = run(*c.kernel, d, bin);
+            for (size_t o = 0; o < got.size(); ++o)
+              EXPECT_TRUE(closeTo(plainOf(got[o], d.outputs[o], d.outBlock(o)), want[o], 40))
+                  << c.kernel->implName() << " output " << o;
+          }
+        }
+}
+
+TEST(FusedNorm, OtherBodiesRunComposed) {
+  // A leaky ReLU, and batch statistics: each layer's own kernel.
+  auto implOf = [](const KernelDesc &d) {
+    BackendContexts contexts;
+    return createKernel(d, {"onednn", "ref"}, contexts).kernel->implName();
+  };
+  NormBody n = normBody(false, true, true);
+  n.desc.body[2].desc.attrs.set("negative_slope", 0.1);
+  EXPECT_EQ(implOf(n.desc).rfind("composed(", 0), 0u) << implOf(n.desc);
+  n = normBody(false, true, true);
+  n.desc.body[0].desc.attrs.set("use_global_stats", int64_t(0));
+  EXPECT_EQ(implOf(n.desc).rfind("composed(", 0), 0u) << implOf(n.desc);
+  EXPECT_EQ(implOf(normBody(true, true, true).desc).rfind("fused:", 0), 0u);
+}
+
+} // namespace

@@ -558,7 +558,7 @@ TEST(FusedModuleReader, InternalTensorsAreNoOutputs) {
   expectRefused(m, {"output 'relu1' is marked internal"});
 }
 
-TEST(FusedModuleReader, StepsArePlainForwardKernels) {
+TEST(FusedModuleReader, StepsAreLayerOrBackwardKernels) {
   // A nested fused step.
   pb::Module m = fusedHeader();
   pb::Kernel nested = fusedKernel(m).body(3);
@@ -566,20 +566,16 @@ TEST(FusedModuleReader, StepsArePlainForwardKernels) {
   relu->set_op("fused");
   relu->clear_attrs();
   *relu->add_body() = nested;
-  expectRefused(m, {"step 3 (fused): a step must be a plain forward kernel"});
+  expectRefused(m, {"step 3 (fused): a step must be a layer or backward kernel, not a fused one"});
   // A step with a body (not fused).
   m = fusedHeader();
   const pb::Kernel copy = fusedKernel(m).body(3);
   *fusedKernel(m).mutable_body(3)->add_body() = copy;
-  expectRefused(m, {"step 3 (relu): a step must be a plain forward kernel"});
-  // A backward step.
-  m = fusedHeader();
-  fusedKernel(m).mutable_body(3)->set_role(pb::Kernel::BACKWARD_DATA);
-  expectRefused(m, {"step 3 (relu): a step must be a plain forward kernel"});
+  expectRefused(m, {"step 3 (relu): a step must be a layer or backward kernel, not a fused one"});
   // A step without an op.
   m = fusedHeader();
   fusedKernel(m).mutable_body(3)->set_op("");
-  expectRefused(m, {"step 3 (): a step must be a plain forward kernel"});
+  expectRefused(m, {"step 3 (): a step must be a layer or backward kernel, not a fused one"});
   // Duplicate attributes.
   m = fusedHeader();
   test::addFloatAttr(*fusedKernel(m).mutable_body(3), "negative_slope", 0.5);
