@@ -37,6 +37,36 @@ std::string layerOf(Operation *op) {
   return op->getName().getStringRef().str();
 }
 
+/// What a fused kernel runs: "inner_product + relu"; for a gradient body
+/// (docs/fusion.md) "batch_norm + scale + relu backward; recomputes
+/// batch_norm + scale". `held` counts the ops of the unfused graph it holds
+/// (not the recomputed ones).
+std::string describeFused(dl::FusedOp f, int &held) {
+  std::string ops, recomputed;
+  SmallVector<std::string> backward; // forward ops, in order of their backward ops
+  for (Operation &inner : f.getBlock().without_terminator()) {
+    std::string name = inner.getName().getStringRef().drop_front(3).str();
+    if (auto fwd = inner.getAttrOfType<StringAttr>("forward");
+        fwd && isa<dl::BackwardDataOp, dl::BackwardWeightsOp>(inner)) {
+      if (!llvm::is_contained(backward, fwd.str()))
+        backward.push_back(fwd.str());
+      ++held;
+      continue;
+    }
+    // Forward ops in a gradient body recompute blobs of the forward graph.
+    const bool recompute = f->hasAttr("dl.role");
+    std::string &list = recompute ? recomputed : ops;
+    list += (list.empty() ? "" : " + ") + name;
+    held += recompute ? 0 : 1;
+  }
+  if (backward.empty())
+    return ops;
+  std::string layers;
+  for (const std::string &b : llvm::reverse(backward))
+    layers += (layers.empty() ? "" : " + ") + b;
+  return layers + " backward" + (recomputed.empty() ? "" : "; recomputes " + recomputed);
+}
+
 double mib(int64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
 
 /// "layer (op)" of a kernel.
@@ -125,12 +155,9 @@ void explainModule(ModuleOp module, llvm::raw_ostream &os, StringRef layoutOptio
       if (isa<dl::ParamOp, func::ReturnOp>(op))
         continue;
       if (auto f = dyn_cast<dl::FusedOp>(op)) {
-        std::string ops;
-        for (Operation &inner : f.getBlock().without_terminator()) {
-          ops += (ops.empty() ? "" : " + ") + inner.getName().getStringRef().drop_front(3).str();
-          ++layers, ++fusedLayers;
-        }
-        fused.emplace_back(layerOf(&op), ops);
+        int held = 0;
+        fused.emplace_back(layerOf(&op), describeFused(f, held));
+        layers += held, fusedLayers += held;
         continue;
       }
       ++layers;

@@ -351,8 +351,10 @@ LogicalResult Emitter::emitKernel(Operation *op) {
 }
 
 /// A dl.fused op: one kernel "fused" whose body lists the region's ops
-/// (dlcm.proto). Values yielded are the op's results (arena tensors); the
-/// others are internal tensors without a buffer.
+/// (dlcm.proto), each described as it would be on its own (describeKernel):
+/// a backward op of a gradient body (docs/fusion.md) is "<forward>_grad"
+/// with its role and attributes. Values yielded are the op's results (arena
+/// tensors); the others are internal tensors without a buffer.
 LogicalResult Emitter::emitFused(mlir::dl::FusedOp fused, dlc::module::Kernel &k) {
   k.set_op("fused");
   k.set_layer(layerName(fused.getLoc()));

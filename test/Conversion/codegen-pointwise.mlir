@@ -87,6 +87,22 @@ func.func @blocked_scale(%x: tensor<2x8x4x4xf32>) -> tensor<2x8x4x4xf32> {
   return %0 : tensor<2x8x4x4xf32>
 }
 
+// A gradient body (backward ops inside, docs/fusion.md) runs from library
+// kernels, even where its steps are element-wise.
+// CHECK-LABEL: func.func @gradient_body
+// CHECK: dl.fused(%arg0, %arg1) {dl.role = "backward_data"} :
+// CHECK-NOT: dl.codegen =
+// CHECK: return
+func.func @gradient_body(%x: tensor<8xf32>, %dy: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = dl.fused(%x, %dy) {dl.role = "backward_data"} : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>, %d: tensor<8xf32>):
+    %1 = dl.relu %a : (tensor<8xf32>) -> tensor<8xf32>
+    %2 = dl.backward_data "relu" %a, %1, %d {num_forward_operands = 1 : i64, wrt = array<i64: 0>} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+    dl.yield %2 : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
 // The kernels: C signature (in, out, begin, end); the unrolled vector loop
 // (2 x 4 lanes), the vector loop, the scalar tail.
 // CHECK-LABEL: module @dl_codegen attributes {dl.codegen_kernels}

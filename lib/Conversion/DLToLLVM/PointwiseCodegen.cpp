@@ -96,6 +96,10 @@ int64_t countOf(Value v) {
 
 /// Why `fused` gets no generated kernel, or "" with `plan` filled in.
 std::string planFused(dl::FusedOp fused, Plan &plan) {
+  // Gradient bodies (docs/fusion.md) run composed from library kernels.
+  for (Operation &op : fused.getBlock().without_terminator())
+    if (isa<dl::BackwardDataOp, dl::BackwardWeightsOp>(op))
+      return "backward ops (a gradient body)";
   if (fused->getNumResults() != 1)
     return "more than one result";
   Block &block = fused.getBlock();

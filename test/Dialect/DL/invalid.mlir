@@ -1,6 +1,6 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
-// Verifier errors of dl.param, the backward ops and the layout attributes,
-// one case per rule. The
+// Verifier errors of dl.param, the backward ops, dl.fused and the layout
+// attributes, one case per rule. The
 // layer ops' shape and parameter rules (lib/Ops/<Family>.cpp) are tested
 // family by family in invalid/<family>.mlir.
 // RUN: dl-opt %s -split-input-file -verify-diagnostics
@@ -97,4 +97,18 @@ func.func @layouts_count(%x: tensor<2x16x4x4xf32>) {
 // expected-error @+1 {{'dl.layout' must be "plain", "nChw8c" or "nChw16c"}}
 func.func @function_layout(%x: tensor<2x16x4x4xf32>) attributes {dl.layout = "nChw4c"} {
   return
+}
+
+// -----
+
+// dl.fused holds layer ops and backward ops only.
+func.func @fused_param(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %0 = dl.fused(%x) : (tensor<2x4xf32>) -> tensor<2x4xf32> {
+  ^bb0(%a: tensor<2x4xf32>):
+    // expected-error @+1 {{cannot be fused: only dl layer ops and their backward ops run inside dl.fused}}
+    %g = dl.param {name = "g", filler = {type = "constant"}} : tensor<4xf32>
+    %s = dl.scale %a, %g : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    dl.yield %s : tensor<2x4xf32>
+  }
+  return %0 : tensor<2x4xf32>
 }

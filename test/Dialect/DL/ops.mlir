@@ -309,3 +309,31 @@ func.func @reorder(%x: tensor<2x16x4x4xf32>) {
   %1 = dl.relu %0 {dl.layouts = ["nChw16c"]} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
   return
 }
+
+// -----
+
+// A dl.fused op holds backward ops too (a gradient body, docs/fusion.md):
+// forward ops recomputing a blob, then backward ops reading it, with several
+// results.
+// CHECK-LABEL: func.func @fused_backward
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<2x4xf32>, %[[G:[^:]*]]: tensor<4xf32>, %[[Y:[^:]*]]: tensor<2x4xf32>, %[[DY:[^:]*]]: tensor<2x4xf32>)
+// CHECK: %[[F:.*]]:2 = dl.fused(%[[X]], %[[G]], %[[Y]], %[[DY]]) {dl.role = "backward_data"} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> (tensor<4xf32>, tensor<2x4xf32>) {
+// CHECK-NEXT: ^bb0(%[[A0:[^:]*]]: tensor<2x4xf32>, %[[A1:[^:]*]]: tensor<4xf32>, %[[A2:[^:]*]]: tensor<2x4xf32>, %[[A3:[^:]*]]: tensor<2x4xf32>):
+// CHECK-NEXT: %[[S:.*]] = dl.scale %[[A0]], %[[A1]] : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT: %[[DS:.*]] = dl.backward_data "relu" %[[S]], %[[A2]], %[[A3]] {num_forward_operands = 1 : i64, wrt = array<i64: 0>}
+// CHECK-NEXT: %[[DG:.*]] = dl.backward_weights "scale" %[[A0]], %[[A1]], %[[S]], %[[DS]] {num_forward_operands = 2 : i64, wrt = array<i64: 1>}
+// CHECK-NEXT: %[[DX:.*]] = dl.backward_data "scale" %[[A0]], %[[A1]], %[[S]], %[[DS]] {num_forward_operands = 2 : i64, wrt = array<i64: 0>}
+// CHECK-NEXT: dl.yield %[[DG]], %[[DX]] : tensor<4xf32>, tensor<2x4xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[F]]#0, %[[F]]#1
+func.func @fused_backward(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %y: tensor<2x4xf32>, %dy: tensor<2x4xf32>) -> (tensor<4xf32>, tensor<2x4xf32>) {
+  %0:2 = dl.fused(%x, %g, %y, %dy) {dl.role = "backward_data"} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> (tensor<4xf32>, tensor<2x4xf32>) {
+  ^bb0(%a0: tensor<2x4xf32>, %a1: tensor<4xf32>, %a2: tensor<2x4xf32>, %a3: tensor<2x4xf32>):
+    %s = dl.scale %a0, %a1 : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    %ds = dl.backward_data "relu" %s, %a2, %a3 {num_forward_operands = 1 : i64, wrt = array<i64: 0>} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+    %dg = dl.backward_weights "scale" %a0, %a1, %s, %ds {num_forward_operands = 2 : i64, wrt = array<i64: 1>} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
+    %dx = dl.backward_data "scale" %a0, %a1, %s, %ds {num_forward_operands = 2 : i64, wrt = array<i64: 0>} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+    dl.yield %dg, %dx : tensor<4xf32>, tensor<2x4xf32>
+  }
+  return %0#0, %0#1 : tensor<4xf32>, tensor<2x4xf32>
+}

@@ -69,3 +69,20 @@ func.func @fused_sum(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
   }
   return %r : tensor<1x4x4x4xf32>
 }
+
+// A gradient body (backward ops inside, docs/fusion.md) never writes over an
+// operand, even one whose last use it is and that a sum inside adds.
+// INPLACE-LABEL: func.func @fused_gradient
+// INPLACE-SAME: dl.in_place = 0 : i64
+// INPLACE: dl.sigmoid {{.*}}dl.offsets = array<i64: 768>
+// INPLACE: dl.fused({{.*}}) {dl.offsets = array<i64: 1024>, dl.role = "backward_data"}
+func.func @fused_gradient(%x: tensor<1x4x4x4xf32>, %y: tensor<1x4x4x4xf32>, %dy: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %a = dl.sigmoid %x : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %g = dl.fused(%a, %y, %dy) {dl.role = "backward_data"} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  ^bb0(%a0: tensor<1x4x4x4xf32>, %a1: tensor<1x4x4x4xf32>, %a2: tensor<1x4x4x4xf32>):
+    %e = dl.eltwise %a0, %a1 : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    %d = dl.backward_data "relu" %e, %a1, %a2 {num_forward_operands = 1 : i64, wrt = array<i64: 0>} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    dl.yield %d : tensor<1x4x4x4xf32>
+  }
+  return %g : tensor<1x4x4x4xf32>
+}

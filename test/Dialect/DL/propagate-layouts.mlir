@@ -240,3 +240,48 @@ func.func @scale_axis(%x: tensor<2x16x8x8xf32>) -> (tensor<2x16x8x8xf32>, tensor
   %t = dl.scale %p, %c {axis = -3 : i64} : (tensor<2x16x8x8xf32>, tensor<16xf32>) -> tensor<2x16x8x8xf32>
   return %s, %t : tensor<2x16x8x8xf32>, tensor<2x16x8x8xf32>
 }
+
+// -----
+
+// A gradient body (docs/fusion.md): the recomputed BatchNorm and Scale and
+// the backward ops are blocked as they would be unfused, the Scale's weight
+// gradient is plain; the plain incoming gradient is reordered outside, by a
+// reorder of the backward graph.
+// CHECK-LABEL: func.func @fused_gradient
+// CHECK: %[[C:.*]] = dl.pooling {{.*}}dl.layouts = ["nChw16c"]
+// CHECK: %[[R:.*]] = dl.fused(%[[C]], {{.*}}) {dl.layouts = ["nChw16c"]}
+// CHECK: %[[T:.*]] = dl.reorder %arg1 {dl.layouts = ["nChw16c"], dl.role = "backward_data", dl.tops = ["dy:nChw16c"]}
+// CHECK-NEXT: dl.fused(%[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[T]]) {dl.layouts = ["plain", "nChw16c"], dl.role = "backward_data"}
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: dl.batch_norm {{.*}}dl.layouts = ["nChw16c"]
+// CHECK-NEXT: dl.scale {{.*}}dl.layouts = ["nChw16c"]
+// CHECK-NEXT: dl.backward_data "relu" {{.*}}dl.layouts = ["nChw16c"]
+// CHECK-NEXT: dl.backward_data "scale" {{.*}}dl.layouts = ["nChw16c"]
+// CHECK-NEXT: dl.backward_weights "scale" {{[^{]*}} {dl.role = "backward_weights",
+// CHECK-NEXT: dl.backward_data "batch_norm" {{.*}}dl.layouts = ["nChw16c"]
+// CHECK-NEXT: dl.yield
+func.func @fused_gradient(%x: tensor<2x16x4x4xf32>, %dy: tensor<2x16x4x4xf32> {dl.name = "dy"}) -> (tensor<16xf32>, tensor<2x16x4x4xf32>) {
+  %m = dl.param {name = "m", filler = {type = "constant"}} : tensor<16xf32>
+  %v = dl.param {name = "v", filler = {type = "constant", value = 1.0 : f64}} : tensor<16xf32>
+  %f = dl.param {name = "f", filler = {type = "constant", value = 1.0 : f64}} : tensor<1xf32>
+  %g = dl.param {name = "g", filler = {type = "constant", value = 1.0 : f64}} : tensor<16xf32>
+  %c = dl.pooling %x {kernel = array<i64: 1, 1>} : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+  %r = dl.fused(%c, %m, %v, %f, %g) : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1xf32>, tensor<16xf32>) -> tensor<2x16x4x4xf32> {
+  ^bb0(%a0: tensor<2x16x4x4xf32>, %a1: tensor<16xf32>, %a2: tensor<16xf32>, %a3: tensor<1xf32>, %a4: tensor<16xf32>):
+    %b = dl.batch_norm %a0, %a1, %a2, %a3 : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1xf32>) -> tensor<2x16x4x4xf32>
+    %s = dl.scale %b, %a4 : (tensor<2x16x4x4xf32>, tensor<16xf32>) -> tensor<2x16x4x4xf32>
+    %y = dl.relu %s : (tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+    dl.yield %y : tensor<2x16x4x4xf32>
+  }
+  %d:2 = dl.fused(%c, %m, %v, %f, %g, %r, %dy) {dl.role = "backward_data"} : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1xf32>, tensor<16xf32>, tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32>) -> (tensor<16xf32>, tensor<2x16x4x4xf32>) {
+  ^bb0(%a0: tensor<2x16x4x4xf32>, %a1: tensor<16xf32>, %a2: tensor<16xf32>, %a3: tensor<1xf32>, %a4: tensor<16xf32>, %a5: tensor<2x16x4x4xf32>, %a6: tensor<2x16x4x4xf32>):
+    %b = dl.batch_norm %a0, %a1, %a2, %a3 : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1xf32>) -> tensor<2x16x4x4xf32>
+    %s = dl.scale %b, %a4 : (tensor<2x16x4x4xf32>, tensor<16xf32>) -> tensor<2x16x4x4xf32>
+    %dr = dl.backward_data "relu" %s, %a5, %a6 {num_forward_operands = 1 : i64, wrt = array<i64: 0>, dl.role = "backward_data"} : (tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+    %ds = dl.backward_data "scale" %b, %a4, %s, %dr {num_forward_operands = 2 : i64, wrt = array<i64: 0>, dl.role = "backward_data"} : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+    %dg = dl.backward_weights "scale" %b, %a4, %s, %dr {num_forward_operands = 2 : i64, wrt = array<i64: 1>, dl.role = "backward_weights"} : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32>) -> tensor<16xf32>
+    %dc = dl.backward_data "batch_norm" %a0, %a1, %a2, %a3, %b, %ds {num_forward_operands = 4 : i64, wrt = array<i64: 0>, dl.role = "backward_data"} : (tensor<2x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1xf32>, tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32>
+    dl.yield %dg, %dc : tensor<16xf32>, tensor<2x16x4x4xf32>
+  }
+  return %d#0, %d#1 : tensor<16xf32>, tensor<2x16x4x4xf32>
+}

@@ -374,8 +374,9 @@ LogicalResult FusedOp::verify() {
       return emitOpError() << "result " << r.getResultNumber() << " has type " << r.getType()
                            << ", the region yields " << v.getType();
   for (Operation &op : block.without_terminator())
-    if (!getOpSchema(&op))
-      return op.emitOpError("cannot be fused: only dl layer ops run inside dl.fused");
+    if (!getOpSchema(&op) && !isa<BackwardDataOp, BackwardWeightsOp>(op))
+      return op.emitOpError("cannot be fused: only dl layer ops and their backward ops run "
+                            "inside dl.fused");
   return success();
 }
 
@@ -393,6 +394,11 @@ std::optional<unsigned> mlir::dl::inPlaceOperand(Operation *op) {
   if (!fused)
     return std::nullopt;
   Block &block = fused.getBlock();
+  // A gradient body (docs/fusion.md) reads its operands after writing
+  // values of their shape: none may be overwritten.
+  for (Operation &inner : block.without_terminator())
+    if (isa<BackwardDataOp, BackwardWeightsOp>(inner))
+      return std::nullopt;
   bool allPointwise = true;
   for (Operation &inner : block.without_terminator()) {
     allPointwise = allPointwise && inner.hasTrait<OpTrait::Pointwise>();

@@ -22,7 +22,13 @@
 // forward and backward alike. The fused op takes the place of the chain's
 // last op; its location is the first layer's, named "l1+l2+...".
 //
+// In gradient modules a BatchNorm -> Scale -> [ReLU] chain whose blobs only
+// its own backward ops read fuses first, forward and backward, with the
+// backward op recomputing those blobs (FuseBatchNormGrad.cpp).
+//
 //===----------------------------------------------------------------------===//
+
+#include "Fusion.h"
 
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 
@@ -38,9 +44,61 @@ namespace mlir::dl {
 
 using namespace mlir;
 
+static bool isParam(Value v) { return v.getDefiningOp<dl::ParamOp>() != nullptr; }
+
+bool mlir::dl::fusion::isChannelScale(Operation *op) {
+  auto s = dyn_cast<dl::ScaleOp>(op);
+  if (!s || s.getAxis() != 1 || s.getNumAxes() != 1 || !isParam(s.getScale()))
+    return false;
+  return !s.getBias() || isParam(s.getBias());
+}
+
+static StringRef layerOf(Operation *op) {
+  if (auto n = dyn_cast<NameLoc>(op->getLoc()))
+    return n.getName().getValue();
+  return op->getName().getStringRef();
+}
+
+Location mlir::dl::fusion::chainLocation(ArrayRef<Operation *> chain) {
+  std::string name;
+  for (Operation *op : chain)
+    name += (name.empty() ? "" : "+") + layerOf(op).str();
+  Location first = chain.front()->getLoc();
+  if (auto n = dyn_cast<NameLoc>(first))
+    first = n.getChildLoc();
+  return NameLoc::get(StringAttr::get(first->getContext(), name), first);
+}
+
+dl::FusedOp mlir::dl::fusion::outline(ArrayRef<Operation *> chain) {
+  Operation *last = chain.back();
+  llvm::SetVector<Operation *> inside(chain.begin(), chain.end());
+  SmallVector<Value> inputs;
+  for (Operation *op : chain)
+    for (Value v : op->getOperands())
+      if (!inside.contains(v.getDefiningOp()) && !llvm::is_contained(inputs, v))
+        inputs.push_back(v);
+
+  OpBuilder b(last);
+  auto fused = b.create<dl::FusedOp>(chainLocation(chain), last->getResultTypes(), inputs);
+  if (auto tops = last->getAttr("dl.tops"))
+    fused->setAttr("dl.tops", tops);
+  Block *body = b.createBlock(&fused.getBody());
+  IRMapping map;
+  for (Value v : inputs)
+    map.map(v, body->addArgument(v.getType(), v.getLoc()));
+  b.setInsertionPointToStart(body);
+  for (Operation *op : chain)
+    b.clone(*op, map);
+  b.create<dl::YieldOp>(last->getLoc(), map.lookup(last->getResult(0)));
+  last->getResult(0).replaceAllUsesWith(fused.getResult(0));
+  for (Operation *op : llvm::reverse(chain))
+    op->erase();
+  return fused;
+}
+
 namespace {
 
-bool isParam(Value v) { return v.getDefiningOp<dl::ParamOp>() != nullptr; }
+using mlir::dl::fusion::isChannelScale;
 
 /// The Eltwise is a plain sum of two blobs (coefficients absent or 1).
 bool isPlainSum(Operation *op) {
@@ -48,14 +106,6 @@ bool isPlainSum(Operation *op) {
   if (!e || e.getOperationKind() != "sum" || e->getNumOperands() != 2)
     return false;
   return llvm::all_of(e.getCoeff(), [](double c) { return c == 1.0; });
-}
-
-/// A learned per-channel Scale (operand 1 a param of shape [C] at axis 1).
-bool isChannelScale(Operation *op) {
-  auto s = dyn_cast<dl::ScaleOp>(op);
-  if (!s || s.getAxis() != 1 || s.getNumAxes() != 1 || !isParam(s.getScale()))
-    return false;
-  return !s.getBias() || isParam(s.getBias());
 }
 
 /// A learned per-channel Scale or Bias (its parameters params of shape [C]
@@ -66,19 +116,16 @@ bool isChannelAffine(Operation *op) {
   return isChannelScale(op);
 }
 
-StringRef layerOf(Operation *op) {
-  if (auto n = dyn_cast<NameLoc>(op->getLoc()))
-    return n.getName().getValue();
-  return op->getName().getStringRef();
-}
-
 struct FuseOps : public mlir::dl::impl::DLFuseOpsBase<FuseOps> {
   using DLFuseOpsBase::DLFuseOpsBase;
 
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (!func.isExternal())
+      if (!func.isExternal()) {
+        if (fuseBatchNormGrad)
+          mlir::dl::fusion::fuseBatchNormGradients(func.getBody().front());
         fuse(func.getBody().front());
+      }
   }
 
   /// The op reading `v` when that is its only use, in the same block.
@@ -166,43 +213,8 @@ struct FuseOps : public mlir::dl::impl::DLFuseOpsBase<FuseOps> {
       if (chain.empty())
         continue;
       erased.insert(chain.begin(), chain.end());
-      outline(chain);
+      mlir::dl::fusion::outline(chain);
     }
-  }
-
-  /// Replaces `chain` by one dl.fused op at the position of its last op.
-  void outline(ArrayRef<Operation *> chain) {
-    Operation *last = chain.back();
-    llvm::SetVector<Operation *> inside(chain.begin(), chain.end());
-    SmallVector<Value> inputs;
-    for (Operation *op : chain)
-      for (Value v : op->getOperands())
-        if (!inside.contains(v.getDefiningOp()) && !llvm::is_contained(inputs, v))
-          inputs.push_back(v);
-
-    std::string name;
-    for (Operation *op : chain)
-      name += (name.empty() ? "" : "+") + layerOf(op).str();
-    Location first = chain.front()->getLoc();
-    if (auto n = dyn_cast<NameLoc>(first))
-      first = n.getChildLoc();
-    Location loc = NameLoc::get(StringAttr::get(&getContext(), name), first);
-
-    OpBuilder b(last);
-    auto fused = b.create<dl::FusedOp>(loc, last->getResultTypes(), inputs);
-    if (auto tops = last->getAttr("dl.tops"))
-      fused->setAttr("dl.tops", tops);
-    Block *body = b.createBlock(&fused.getBody());
-    IRMapping map;
-    for (Value v : inputs)
-      map.map(v, body->addArgument(v.getType(), v.getLoc()));
-    b.setInsertionPointToStart(body);
-    for (Operation *op : chain)
-      b.clone(*op, map);
-    b.create<dl::YieldOp>(last->getLoc(), map.lookup(last->getResult(0)));
-    last->getResult(0).replaceAllUsesWith(fused.getResult(0));
-    for (Operation *op : llvm::reverse(chain))
-      op->erase();
   }
 };
 

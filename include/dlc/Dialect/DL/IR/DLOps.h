@@ -99,7 +99,8 @@ llvm::LogicalResult toAttrMap(DictionaryAttr attrs, dlc::ops::AttrMap &out, std:
 /// is not read afterwards (dl-plan-buffers, docs/memory.md): operand 0 of a
 /// pointwise op (DL_Pointwise) and of an Eltwise SUM; for a dl.fused op, the
 /// blob its body adds with a sum (the sum post-op accumulates into it) or,
-/// for a body of pointwise ops only, operand 0. std::nullopt otherwise.
+/// for a body of pointwise ops only, operand 0. std::nullopt otherwise, and
+/// for every dl.fused op with backward ops inside (a gradient body).
 std::optional<unsigned> inPlaceOperand(Operation *op);
 
 /// Storage layouts (docs/layouts.md). `dl.layouts` on an op: one layout

@@ -91,13 +91,20 @@ def DL_FusedOp : DL_Op<"fused", [IsolatedFromAbove, Pure]> {
   let summary = "Layers that run as one kernel";
   let description = [{
     Made by `dl-fuse-ops`: the region holds the fused layers' ops (dl layer
-    ops only, in execution order) on the block arguments, which stand for the
-    operands one to one, and `dl.yield` gives the results. The values inside
+    ops and `dl.backward_data` / `dl.backward_weights`, in execution order)
+    on the block arguments, which stand for the operands one to one, and
+    `dl.yield` gives the results. The values inside
     are not stored: a backend runs the region as one kernel (a convolution
     with its BatchNorm folded into the weights and its activation as a
     post-op), and any backend can run it op by op. The op's location is
     the first layer's, named `layer1+layer2+...`, so timings, `--check` and
     dumps map to the prototxt.
+
+    In gradient modules a fused op with `dl.role = "backward_data"` holds
+    backward ops: those of a BatchNorm -> Scale -> [ReLU] chain, after
+    copies of the chain's forward ops that recompute the blobs they read
+    (docs/fusion.md, "Gradient modules"). It has several results, the
+    gradients read outside, and the forward chain's layer name.
 
     ```mlir
     %y = dl.fused(%x, %w, %b) : (tensor<...>, tensor<...>, tensor<...>) -> tensor<...> {

@@ -70,6 +70,14 @@ def DLFuseOps : Pass<"dl-fuse-ops", "::mlir::ModuleOp"> {
     may: a pointwise op, an Eltwise (any operation; with `eltwise`) or a
     per-channel Scale/Bias with learned parameters, followed by pointwise
     ops, which the code generator turns into one kernel (docs/codegen.md).
+
+    In gradient modules, before those chains, `batch-norm-grad` fuses each
+    BatchNorm (global statistics) -> per-channel Scale -> [ReLU] whose
+    intermediate blobs are read only by the chain and its backward ops: the
+    forward layers become one `dl.fused` op, and their backward ops one
+    `dl.fused` op (`dl.role = "backward_data"`, the same layer name) that
+    recomputes the intermediate blobs from the chain's input instead of
+    keeping them (docs/fusion.md, "Gradient modules").
   }];
   let options = [
     Option<"fuseActivations", "activations", "bool", /*default=*/"true",
@@ -81,6 +89,9 @@ def DLFuseOps : Pass<"dl-fuse-ops", "::mlir::ModuleOp"> {
     Option<"pointwiseChains", "pointwise-chains", "bool", /*default=*/"true",
            "Fuse element-wise chains: a pointwise op, an Eltwise or a per-channel Scale/Bias "
            "followed by pointwise ops (docs/codegen.md)">,
+    Option<"fuseBatchNormGrad", "batch-norm-grad", "bool", /*default=*/"true",
+           "In gradient modules, fuse BatchNorm (global statistics) + Scale [+ ReLU] and "
+           "their backward ops, recomputing the intermediate blobs in the backward op">,
   ];
   let dependentDialects = ["::mlir::dl::DLDialect"];
 }
