@@ -67,6 +67,7 @@ public:
   }
   std::string implName() const override { return "direct:max-pool-bwd"; }
 
+
 private:
   size_t dyIdx_;
   MaxPoolWindows win_;
