@@ -106,6 +106,15 @@ NormPlan normPlan(const KernelDesc &desc) {
     } else if (op == "scale" && p.bn >= 0) {
       if (a[0] != first[size_t(p.bn)])
         return no("the Scale backward must read the recomputed BatchNorm");
+      const int64_t c = gd.fwd.inputs[0][1];
+      if (attrsOf<ops::ScaleAttrs>(gd.fwd).axis != 1 || gd.fwd.inputs[1] != Shape{c} ||
+          !isInput(a[1]) || (gd.numOperands > 2 && !isInput(a[2])))
+        return no("only a per-channel Scale of the BatchNorm's channels");
+      const int beta = gd.numOperands > 2 ? a[2] : -1;
+      if (p.scale >= 0 ? (a[1] != p.gamma || beta != p.beta)
+                       : (!p.scaleGrads.empty() && (a[1] != p.gamma || beta != p.beta)))
+        return no("the Scale backward steps read other parameters");
+      p.gamma = a[1], p.beta = beta; // (not recomputed without a ReLU)
       p.scaleGrads.push_back(int(s));
     } else if (op == "batch_norm" && p.bnGrad < 0 && p.bn >= 0) {
       p.bnGrad = int(s);
@@ -113,7 +122,7 @@ NormPlan normPlan(const KernelDesc &desc) {
       return no("no oneDNN batch-normalization fusion with " + d.op);
     }
   }
-  if (p.bn < 0 || p.scale < 0)
+  if (p.bn < 0 || (p.scale < 0 && p.scaleGrads.empty()))
     return no("no BatchNorm followed by a Scale");
   if (!p.backward) {
     const int last = p.relu >= 0 ? p.relu : p.scale;

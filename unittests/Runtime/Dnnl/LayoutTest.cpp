@@ -308,7 +308,7 @@ struct NormBody {
 };
 
 /// Forward: bn, scale (+ relu). Backward (the body dl-fuse-ops builds):
-/// bn and scale recomputed, relu_grad, scale_grad (data), scale_grad
+/// bn (and scale, with a relu) recomputed, relu_grad, scale_grad (data), scale_grad
 /// (weights), batch_norm_grad; outputs dx, dgamma[, dbeta].
 NormBody normBody(bool backward, bool relu, bool bias, int64_t c = 32) {
   const Shape s{2, c, 5, 4};
@@ -328,7 +328,8 @@ NormBody normBody(bool backward, bool relu, bool bias, int64_t c = 32) {
   std::vector<int> scaleArgs{t1, n.gamma};
   if (bias)
     scaleArgs.push_back(beta);
-  int t2 = b.step("scale", scaleAttrs(), scaleArgs);
+  // The backward body recomputes the Scale only when the ReLU needs it.
+  int t2 = !backward || relu ? b.step("scale", scaleAttrs(), scaleArgs) : -1;
   if (!backward) {
     int r = relu ? b.step("relu", reluAttrs(), {t2}) : t2;
     n.desc = b.finish({r});
