@@ -405,6 +405,13 @@ void writeDumps(const Session &s) {
   for (int t = 0; t < ex.numTensors(); ++t) {
     bool isInput = ex.tensorKind(t) == TensorKind::Input;
     if (std::string fused = ex.fusedInto(t); !fused.empty()) {
+      if (ex.kernelInfo(ex.fusedKernel(t)).role != KernelRole::Forward) {
+        std::fprintf(stderr,
+                     "dlrun: note: blob '%s' is recomputed inside the fused backward kernel "
+                     "'%s' and not kept; it exists only in fused modules\n",
+                     ex.tensorName(t).c_str(), fused.c_str());
+        continue;
+      }
       std::fprintf(stderr,
                    "dlrun: note: blob '%s' is computed inside the fused kernel '%s' and not "
                    "kept, so it is not dumped (compile with dlc compile --no-fuse to dump it)\n",

@@ -254,6 +254,10 @@ public:
   /// tensorData is null, it cannot be read or dumped), that kernel's layer
   /// name ("conv1+relu1"); "" for every other tensor (docs/fusion.md).
   std::string fusedInto(int t) const;
+  /// The index of that fused kernel, or -1. A backward one (its role not
+  /// Forward) holds copies it recomputes from the forward blobs
+  /// (docs/fusion.md, "Gradient modules").
+  int fusedKernel(int t) const;
   /// Memory held by this executor (docs/memory.md).
   MemoryReport memory() const;
 

@@ -376,6 +376,11 @@ MemoryReport Executor::memory() const {
   return r;
 }
 
+int Executor::fusedKernel(int t) const {
+  auto it = impl_->fusedInto.find(t);
+  return it == impl_->fusedInto.end() ? -1 : it->second;
+}
+
 std::string Executor::fusedInto(int t) const {
   checkIndex(t, numTensors());
   auto it = impl_->fusedInto.find(t);
