@@ -285,66 +285,57 @@ public:
   template <typename F>
   void forEachWindow(const float *xp, F &&f) const {
     const int64_t step = inStep();
-    for (int64_t oh = 0; oh < oh_; ++oh) {
-      int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
-      hs = std::max<int64_t>(hs, 0);
-      for (int64_t ow = 0; ow < ow_; ++ow) {
-        int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
-        ws = std::max<int64_t>(ws, 0);
-        float best = -FLT_MAX;
-        int64_t arg = -1;
-        for (int64_t i = hs; i < he; ++i)
-          for (int64_t j = ws; j < we; ++j)
-            if (float v = xp[(i * w_ + j) * step]; v > best) {
-              best = v;
-              arg = i * w_ + j;
-            }
-        f(oh * ow_ + ow, arg);
-      }
-    }
+    forEachOutput([&](int64_t o, int64_t hs, int64_t he, int64_t ws, int64_t we) {
+      float best = -FLT_MAX;
+      int64_t arg = -1;
+      for (int64_t i = hs; i < he; ++i)
+        for (int64_t j = ws; j < we; ++j)
+          if (float v = xp[(i * w_ + j) * step]; v > best) {
+            best = v;
+            arg = i * w_ + j;
+          }
+      f(o, arg);
+    });
   }
 
-  /// The same over the B channels of one channel block at once, when input
+  /// The maxima over the B channels of one channel block at once, when input
   /// and output share the blocked layout: `xb` is the block's first input
-  /// element (nb * H * W * B, nb = n * C/B + c/B); f(output position, arg)
-  /// with arg[l] the first maximum's plane position for lane l (or -1; a
-  /// float, exact: blockedScanOk) and best[l] its value. The
-  /// lanes are contiguous, so the scan vectorizes.
+  /// element (nb * H * W * B, nb = n * C/B + c/B); f(output position, best)
+  /// with best[l] lane l's maximum (-FLT_MAX for an empty window). The lanes
+  /// are contiguous, so the scan vectorizes.
   template <int B, typename F>
   void forEachWindowBlocked(const float *xb, F &&f) const {
-    // Positions as floats (exact below 2^24, blockedScanOk): float lanes
-    // like best, so the scan vectorizes branch-free.
-    float best[B], arg[B];
-    for (int64_t oh = 0; oh < oh_; ++oh) {
-      int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
-      hs = std::max<int64_t>(hs, 0);
-      for (int64_t ow = 0; ow < ow_; ++ow) {
-        int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
-        ws = std::max<int64_t>(ws, 0);
-        for (int l = 0; l < B; ++l) {
-          best[l] = -FLT_MAX;
-          arg[l] = -1.f;
+    float best[B];
+    forEachOutput([&](int64_t o, int64_t hs, int64_t he, int64_t ws, int64_t we) {
+      for (int l = 0; l < B; ++l)
+        best[l] = -FLT_MAX;
+      for (int64_t i = hs; i < he; ++i)
+        for (int64_t j = ws; j < we; ++j) {
+          const float *v = xb + (i * w_ + j) * B;
+          for (int l = 0; l < B; ++l)
+            best[l] = v[l] > best[l] ? v[l] : best[l];
         }
-        for (int64_t i = hs; i < he; ++i)
-          for (int64_t j = ws; j < we; ++j) {
-            const float *v = xb + (i * w_ + j) * B;
-            const float pos = float(i * w_ + j);
-            for (int l = 0; l < B; ++l) {
-              const bool gt = v[l] > best[l];
-              best[l] = gt ? v[l] : best[l];
-              arg[l] = gt ? pos : arg[l];
-            }
-          }
-        f(oh * ow_ + ow, static_cast<const float *>(arg), static_cast<const float *>(best));
-      }
-    }
+      f(o, static_cast<const float *>(best));
+    });
   }
-  /// Whether forEachWindowBlocked's float positions are exact.
-  bool blockedScanOk() const { return h_ * w_ < (int64_t(1) << 24); }
   /// Channel blocks of the blocked layout (N * C / B).
   int64_t blocks(int block) const { return planes_ / block; }
 
 private:
+  /// f(output position, window rows [hs, he), columns [ws, we)) for every
+  /// output of a plane: Caffe's window clipped to the input.
+  template <typename F>
+  void forEachOutput(F &&f) const {
+    for (int64_t oh = 0; oh < oh_; ++oh) {
+      int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
+      hs = std::max<int64_t>(hs, 0);
+      for (int64_t ow = 0; ow < ow_; ++ow) {
+        int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
+        ws = std::max<int64_t>(ws, 0);
+        f(oh * ow_ + ow, hs, he, ws, we);
+      }
+    }
+  }
   int64_t base(int64_t p, int64_t plane, int block) const {
     if (!block)
       return p * plane;

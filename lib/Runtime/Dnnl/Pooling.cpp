@@ -165,9 +165,9 @@ public:
       : win_(g.g, desc.inBlock(0), desc.outBlock(0)) {}
   void forward(const float *const *in, float *const *out) override {
     const int64_t is = win_.inStep(), os = win_.outStep();
-    if (is == os && is == 16 && win_.blockedScanOk())
+    if (is == os && is == 16)
       return forwardBlocked<16>(in[0], out[0]);
-    if (is == os && is == 8 && win_.blockedScanOk())
+    if (is == os && is == 8)
       return forwardBlocked<8>(in[0], out[0]);
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < win_.planes(); ++p) {
@@ -187,7 +187,7 @@ private:
 #pragma omp parallel for schedule(static)
     for (int64_t nb = 0; nb < win_.blocks(B); ++nb) {
       float *yb = y + nb * on;
-      win_.forEachWindowBlocked<B>(x + nb * in, [&](int64_t o, const float *, const float *best) {
+      win_.forEachWindowBlocked<B>(x + nb * in, [&](int64_t o, const float *best) {
         for (int l = 0; l < B; ++l)
           yb[o * B + l] = best[l];
       });

@@ -82,9 +82,7 @@ std::optional<ops::Role> mlir::dl::getOperandRole(Operation *op, unsigned index)
   return role;
 }
 
-/// The shape of `v`'s type if it is ranked, with `?` dimensions (sizes known
-/// only at run time, docs/dialect.md) as ops::kAnyDim.
-static std::optional<ops::Shape> shapeOf(Value v) {
+std::optional<ops::Shape> mlir::dl::shapeOf(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   if (!t)
     return std::nullopt;

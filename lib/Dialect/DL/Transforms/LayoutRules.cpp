@@ -33,15 +33,7 @@ using dlc::ops::Role;
 
 namespace {
 
-std::optional<ops::Shape> shapeOf(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t)
-    return std::nullopt;
-  ops::Shape s;
-  for (int64_t d : t.getShape())
-    s.push_back(ShapedType::isDynamic(d) ? ops::kAnyDim : d);
-  return s;
-}
+using mlir::dl::shapeOf;
 
 bool blockable(Value v, int block) {
   std::optional<ops::Shape> s = shapeOf(v);

@@ -89,6 +89,9 @@ const dlc::ops::OpSchema *getOpSchema(Operation *op);
 /// The declared role of operand `index` of layer op `op` (DLDialect.td,
 /// "Operand roles"); std::nullopt when `op` is not a layer op.
 std::optional<dlc::ops::Role> getOperandRole(Operation *op, unsigned index);
+/// The shape of `v`'s type if it is ranked, with `?` dimensions (sizes known
+/// only at run time, docs/dialect.md) as dlc::ops::kAnyDim.
+std::optional<dlc::ops::Shape> shapeOf(Value v);
 /// The attributes of `attrs` as the op library and the runtime see them:
 /// integers, reals, booleans (as 0/1), strings and i64/f64 arrays; `dl.*`
 /// discardable attributes and operandSegmentSizes are left out. Fails (with
