@@ -7,7 +7,7 @@ PKGS=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libdnnl-dev ocl-icd-opencl-dev
   protobuf-compiler libprotobuf-dev
-  libgtest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libkissfft-dev
 )
 # Benchmarks only (PyTorch anchor); pass --bench to install them as well.
 if [[ "${1:-}" == "--bench" ]]; then

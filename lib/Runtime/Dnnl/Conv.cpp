@@ -4,9 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// convolution: oneDNN convolution_{auto,direct,winograd} primitives with
-// oneDNN-chosen (blocked) layouts and reorders, or "gemm": an explicit
-// im2col into a column buffer followed by a batched oneDNN matmul.
+// convolution: the algorithm named by "impl" (chosen per layer and
+// direction by dl-select-conv-algorithms, docs/convolution.md): oneDNN's
+// convolution_{auto,direct,winograd} primitives ("auto", "direct",
+// "onednn-winograd") on the caller's layouts, "gemm": an explicit im2col
+// into a column buffer followed by a batched oneDNN matmul, or one of dlc's
+// own algorithms registered in ConvAlgos.h (fft, winograd2, winograd4).
 // deconvolution: oneDNN deconvolution_direct.
 // inner_product: Caffe's x viewed as [M, K] (M = prod(shape[:axis])),
 // y[M, N] = x * W^T + b with W [N, K], or x * W with W [K, N] when
@@ -15,7 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "DnnlCommon.h"
+#include "ConvAlgos.h"
 
 #include <algorithm>
 #include <cstring>
@@ -243,8 +246,10 @@ namespace {
 std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &ctx) {
   ConvGeom g = convGeometry(desc, /*deconv=*/false);
   std::string impl = desc.requestedImpl().empty() ? "auto" : desc.requestedImpl();
-  if (impl == "fft")
-    throw NotApplicable{"fft is not a oneDNN algorithm"};
+  if (impl != "auto")
+    impl = requireApplicable(desc, convProblem(desc, ops::ConvDirection::Forward), impl);
+  if (const ConvAlgoKernels *own = findConvAlgoKernels(impl))
+    return own->forward(desc, ctx);
   if (impl == "gemm") // im2col works on plain tensors
     return plainLayoutKernel(desc, std::make_unique<GemmConvKernel>(plainLayoutDesc(desc), ctx, g));
 
@@ -253,17 +258,10 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
     alg = dnnl::algorithm::convolution_auto;
   else if (impl == "direct")
     alg = dnnl::algorithm::convolution_direct;
-  else if (impl == "winograd")
+  else if (impl == "onednn-winograd")
     alg = dnnl::algorithm::convolution_winograd;
   else
-    fail(desc, "unknown convolution impl '" + impl +
-                   "' (expected auto, direct, winograd, gemm or fft)");
-
-  if (impl == "winograd" &&
-      !(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.g == 1))
-    throw Error("winograd not available for layer '" + desc.layer +
-                "': oneDNN's winograd convolution handles only 3x3 kernels with stride 1, "
-                "no dilation and group 1");
+    fail(desc, "no kernel for convolution algorithm '" + impl + "'");
 
   Shape x = desc.inputs[0], y = desc.outputs[0];
   auto userSrc = inDesc(desc, 0), userDst = outDesc(desc, 0);
@@ -282,10 +280,9 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
   } catch (const dnnl::error &e) {
     if (e.status != dnnl_unimplemented)
       throw;
-    if (impl == "winograd")
-      throw Error("winograd not available for layer '" + desc.layer +
-                  "': oneDNN 2.6 has no winograd convolution for this shape on this CPU's "
-                  "ISA (its winograd kernels need AVX-512)");
+    if (impl == "onednn-winograd")
+      throw Error("onednn-winograd not available for layer '" + desc.layer +
+                  "': oneDNN 2.6 has no Winograd convolution for this shape on this CPU");
     if (impl == "direct")
       fail(desc, "oneDNN has no direct convolution for this configuration");
     throw NotApplicable{"oneDNN has no convolution for this configuration"};
@@ -384,6 +381,49 @@ std::unique_ptr<Kernel> createInnerProduct(const KernelDesc &desc, DnnlContext &
 }
 
 } // namespace
+
+namespace {
+std::vector<ConvAlgoKernels> &convAlgoRegistry() {
+  static std::vector<ConvAlgoKernels> r;
+  return r;
+}
+} // namespace
+
+ConvAlgoRegistration::ConvAlgoRegistration(ConvAlgoKernels kernels) {
+  convAlgoRegistry().push_back(kernels);
+}
+
+const ConvAlgoKernels *findConvAlgoKernels(const std::string &name) {
+  for (const ConvAlgoKernels &k : convAlgoRegistry())
+    if (name == k.name)
+      return &k;
+  return nullptr;
+}
+
+ops::ConvProblem convProblem(const KernelDesc &fwd, ops::ConvDirection d) {
+  ops::ConvProblem p;
+  p.layer = fwd.layer;
+  p.direction = d;
+  check(fwd, ops::convGeometry(attrsOf<ops::ConvolutionAttrs>(fwd), fwd.inputs[0], p.geometry));
+  p.block = fwd.inBlock(0);
+  return p;
+}
+
+std::string requireApplicable(const KernelDesc &desc, const ops::ConvProblem &p,
+                              const std::string &algorithm) {
+  const ops::ConvAlgorithmInfo *a = ops::findConvAlgorithm(algorithm);
+  if (!a)
+    fail(desc, "unknown convolution algorithm '" + algorithm + "' (known: auto, " +
+                   ops::convAlgorithmNames() + ")");
+  ops::MachineRates here;
+  here.onednnWinograd = true; // probed by creating the primitive
+  std::string why = a->whyNot(p, here);
+  if (!why.empty())
+    throw Error(std::string(a->name) + " does not apply to the " +
+                ops::convDirectionName(p.direction) + " convolution of layer '" + desc.layer +
+                "': " + why);
+  return std::string(a->name);
+}
 
 ops::InnerProductGeometry ipGeometry(const KernelDesc &desc) {
   ops::InnerProductGeometry g;

@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "DnnlCommon.h"
+#include "ConvAlgos.h"
 
 #include <algorithm>
 #include <cstring>
@@ -347,38 +347,43 @@ static std::unique_ptr<Kernel> createConvGrad(const KernelDesc &desc, DnnlContex
   GradDesc gd = gradDesc(desc);
   ConvGeom g = convGeometry(gd.fwd, Deconv);
   std::string impl = desc.requestedImpl().empty() ? "auto" : desc.requestedImpl();
-  if (impl == "fft")
-    throw NotApplicable{"fft is not a oneDNN algorithm"};
   dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
   if (Deconv) {
     if (impl != "auto" && impl != "direct")
       fail(desc, "unknown deconvolution impl '" + impl + "' (expected auto or direct)");
     alg = dnnl::algorithm::deconvolution_direct;
-  } else if (impl == "gemm") { // im2col works on plain tensors
-    return plainLayoutKernel(
-        desc, std::make_unique<GemmConvGradKernel>(plainLayoutDesc(desc), ctx, gd, g));
-  } else if (impl == "auto") {
-    alg = dnnl::algorithm::convolution_auto;
-  } else if (impl == "winograd") {
-    alg = dnnl::algorithm::convolution_winograd;
-    if (!(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-          g.g == 1))
-      throw Error("winograd not available for layer '" + desc.layer +
-                  "': oneDNN's winograd convolution handles only 3x3 kernels with stride 1, "
-                  "no dilation and group 1");
-  } else if (impl != "direct") {
-    fail(desc, "unknown convolution impl '" + impl +
-                   "' (expected auto, direct, winograd, gemm or fft)");
+  } else {
+    if (impl != "auto") {
+      // Data and weight gradients are separate kernels after dl-autodiff; a
+      // kernel computing both must suit both directions.
+      if (gd.wants(0))
+        impl = requireApplicable(desc, convProblem(gd.fwd, ops::ConvDirection::BackwardData),
+                                 impl);
+      if (gd.wants(1) || gd.wants(2))
+        impl = requireApplicable(
+            desc, convProblem(gd.fwd, ops::ConvDirection::BackwardWeights), impl);
+    }
+    if (const ConvAlgoKernels *own = findConvAlgoKernels(impl))
+      return own->backward(desc, ctx);
+    if (impl == "gemm") // im2col works on plain tensors
+      return plainLayoutKernel(
+          desc, std::make_unique<GemmConvGradKernel>(plainLayoutDesc(desc), ctx, gd, g));
+    if (impl == "auto")
+      alg = dnnl::algorithm::convolution_auto;
+    else if (impl == "onednn-winograd")
+      alg = dnnl::algorithm::convolution_winograd;
+    else if (impl != "direct")
+      fail(desc, "no kernel for convolution algorithm '" + impl + "'");
   }
   try {
     return std::make_unique<ConvGradKernel<Deconv>>(desc, ctx, gd, g, alg);
   } catch (const dnnl::error &e) {
     if (e.status != dnnl_unimplemented)
       throw;
-    if (impl == "winograd")
-      throw Error("winograd not available for layer '" + desc.layer +
-                  "': oneDNN 2.6 has no winograd convolution backward for this shape on this "
-                  "CPU's ISA (its winograd kernels need AVX-512)");
+    if (impl == "onednn-winograd")
+      throw Error("onednn-winograd not available for layer '" + desc.layer +
+                  "': oneDNN 2.6 has no Winograd convolution backward for this shape on this "
+                  "CPU");
     if (impl == "direct")
       fail(desc, "oneDNN has no direct backward for this configuration");
     throw NotApplicable{"oneDNN has no convolution backward for this configuration"};

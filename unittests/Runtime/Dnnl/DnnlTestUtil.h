@@ -12,6 +12,7 @@
 #ifndef DLC_UNITTESTS_RUNTIME_DNNL_DNNLTESTUTIL_H
 #define DLC_UNITTESTS_RUNTIME_DNNL_DNNLTESTUTIL_H
 
+#include "dlc/Ops/ConvAlgorithms.h"
 #include "dlc/Runtime/Dnnl.h"
 #include "dlc/Runtime/Kernel.h"
 #include "dlc/Runtime/KernelRegistry.h"
@@ -52,6 +53,32 @@ inline KernelDesc makeDesc(const std::string &op, Attrs attrs, std::vector<Shape
     isParam.assign(d.inputs.size(), false);
   d.isParam = std::move(isParam);
   return d;
+}
+
+/// Why the convolution algorithm `impl` does not apply to direction `d` of
+/// the convolution `fwd` according to the catalog (dlc/Ops/ConvAlgorithms.h),
+/// or "" (also for "" and "auto", oneDNN's own choice).
+inline std::string convWhyNot(const KernelDesc &fwd, const std::string &impl,
+                              ops::ConvDirection d) {
+  const ops::ConvAlgorithmInfo *a = ops::findConvAlgorithm(impl);
+  if (!a)
+    return "";
+  ops::ConvProblem p;
+  p.direction = d;
+  ops::ConvolutionAttrs at;
+  EXPECT_TRUE(ops::ConvolutionAttrs::read(fwd.attrs, at).ok());
+  EXPECT_TRUE(ops::convGeometry(at, fwd.inputs[0], p.geometry).ok());
+  ops::MachineRates here;
+  here.onednnWinograd = true; // known only by creating the primitive
+  return a->whyNot(p, here);
+}
+
+/// Every convolution algorithm name a layer's "impl" may hold.
+inline const std::vector<std::string> &convImpls() {
+  static const std::vector<std::string> v = {"",          "auto",      "direct",
+                                             "gemm",      "fft",       "winograd2",
+                                             "winograd4", "onednn-winograd"};
+  return v;
 }
 
 /// The `<op>_grad` description of a (single-result) forward description:

@@ -132,20 +132,32 @@ TEST_P(ConvGradTest, MatchesReference) {
   auto in = gradInputs(f);
   std::vector<int64_t> ops = c.bias ? std::vector<int64_t>{0, 1, 2} : std::vector<int64_t>{0, 1};
   for (const auto &wrt : subsets(ops)) {
-    if (impl == "winograd") {
+    // The catalog's reason when a requested direction does not apply.
+    std::string why;
+    if (std::find(wrt.begin(), wrt.end(), 0) != wrt.end())
+      why = convWhyNot(f, impl, dlc::ops::ConvDirection::BackwardData);
+    if (why.empty() && wrt.back() > 0)
+      why = convWhyNot(f, impl, dlc::ops::ConvDirection::BackwardWeights);
+    if (!why.empty() || impl == "onednn-winograd") {
       try {
         auto k = createDnnlKernel(gradOf(f, wrt), ctx());
+        ASSERT_TRUE(why.empty()) << impl << " should have been refused: " << why;
         ASSERT_NE(k, nullptr);
         EXPECT_NE(k->implName().find("wino"), std::string::npos) << k->implName();
       } catch (const Error &e) {
-        EXPECT_NE(std::string(e.what()).find("winograd not available for layer "
-                                             "'convolution_test'"),
-                  std::string::npos)
-            << e.what();
+        std::string msg = e.what();
+        if (why.empty()) // oneDNN has no Winograd kernel on this CPU
+          EXPECT_NE(msg.find("not available for layer 'convolution_test'"), std::string::npos)
+              << msg;
+        else
+          EXPECT_NE(msg.find(why), std::string::npos) << msg;
         continue;
       }
     }
-    std::string name = compareGrad(f, wrt, in, convReduction(c, f));
+    // FFT and Winograd round more (docs/convolution.md; their own tests
+    // bound them tightly).
+    const bool transform = impl == "fft" || impl.rfind("winograd", 0) == 0;
+    std::string name = compareGrad(f, wrt, in, convReduction(c, f) * (transform ? 100 : 1));
     if (impl == "gemm") {
       EXPECT_TRUE(name.find("im2col") != std::string::npos ||
                   name.find("col2im") != std::string::npos ||
@@ -157,17 +169,19 @@ TEST_P(ConvGradTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllImpls, ConvGradTest,
-    ::testing::Combine(::testing::Values("", "direct", "gemm", "winograd"),
+    ::testing::Combine(::testing::ValuesIn(convImpls()),
                        ::testing::Range<size_t>(0, kConvCases.size())),
     [](const auto &info) {
       std::string impl = std::get<0>(info.param);
+      for (char &ch : impl)
+        if (ch == '-')
+          ch = '_';
       return (impl.empty() ? std::string("default") : impl) + "_" +
              std::to_string(std::get<1>(info.param));
     });
 
 TEST(DnnlConvGrad, ImplSelectionAndErrors) {
   ConvCase c{1, 3, 7, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, true};
-  EXPECT_EQ(createDnnlKernel(gradOf(convDesc(c, "fft"), {0}), ctx()), nullptr);
   EXPECT_THROW(createDnnlKernel(gradOf(convDesc(c, "bogus"), {0}), ctx()), Error);
   ConvCase c5{1, 3, 9, 9, 4, 5, 5, 1, 1, 2, 2, 1, 1, 1, true};
   EXPECT_THROW(createDnnlKernel(gradOf(convDesc(c5, "winograd"), {1}), ctx()), Error);

@@ -1,0 +1,182 @@
+//===- ConvAlgorithms.h - Convolution algorithms: where each applies ---*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one definition of dlc's convolution algorithms (docs/convolution.md):
+// for each algorithm and direction, whether it computes a given 2-D
+// convolution (and if not, why), its workspace and the work it does. The
+// compiler's selection pass (dl-select-conv-algorithms) reads it to choose
+// and to refuse forced choices at compile time; the runtime kernels read the
+// same plans to size their buffers; the cost model turns the work into time.
+//
+// Plain C++ (no MLIR, no exceptions): linked by the compiler and the runtime.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_OPS_CONVALGORITHMS_H
+#define DLC_OPS_CONVALGORITHMS_H
+
+#include "dlc/Ops/Ops.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dlc::ops {
+
+/// The three computations of a convolution layer.
+enum class ConvDirection { Forward, BackwardData, BackwardWeights };
+inline constexpr ConvDirection kConvDirections[] = {
+    ConvDirection::Forward, ConvDirection::BackwardData, ConvDirection::BackwardWeights};
+/// "forward", "backward-data", "backward-weights".
+const char *convDirectionName(ConvDirection d);
+std::optional<ConvDirection> parseConvDirection(std::string_view name);
+
+/// The work one algorithm does for one problem (one direction of one layer,
+/// the whole batch), which the cost model turns into time.
+struct ConvWork {
+  /// Floating-point operations done inside GEMMs (2 per multiply-add;
+  /// complex products counted as their real multiply-adds).
+  double gemmFlops = 0;
+  /// The smallest of the typical GEMM's M, N and K: small GEMMs run far
+  /// below the machine's peak.
+  double gemmMinDim = 0;
+  /// How many GEMM calls the work is split into (per-call overhead).
+  double gemmCalls = 0;
+  /// Other arithmetic (transforms, im2col, reductions), vectorizable.
+  double otherFlops = 0;
+  /// Bytes read and written outside the GEMMs (transforms, im2col buffers,
+  /// the tensors themselves).
+  double bytes = 0;
+  /// Scratch memory the algorithm allocates, in bytes.
+  int64_t workspaceBytes = 0;
+};
+
+/// One 2-D convolution problem: a direction of a (non-deconvolution) layer.
+struct ConvProblem {
+  std::string layer;          ///< the prototxt layer name
+  ConvDirection direction = ConvDirection::Forward;
+  ConvGeometry geometry;
+  int block = 0;              ///< channel block of the activations (0: plain)
+  /// The forward runs inside a fused kernel whose post-ops (bias, folded
+  /// BatchNorm/Scale, sum, activations) are free for `direct` only.
+  int fusedPostOps = 0;
+  /// Cache key: geometry and direction, independent of the layer name.
+  std::string shapeKey() const;
+};
+
+/// A machine's rates that the cost model uses (measured and stored per
+/// machine by the tuner; defaults when unmeasured).
+struct MachineRates {
+  double gemmGflops = 100;      ///< large SGEMM, all threads
+  double vectorGflops = 30;     ///< streaming vector arithmetic
+  double bandwidthGBs = 10;     ///< memory copy bandwidth
+  double callSeconds = 2e-6;    ///< overhead per GEMM call
+  /// Direct convolution's efficiency relative to large SGEMM.
+  double directEfficiency = 0.6;
+  /// oneDNN has a Winograd convolution on this machine (probed; oneDNN 2.6
+  /// has none on AVX2 and on some AVX-512 CPUs).
+  bool onednnWinograd = false;
+  std::string source = "default";
+};
+/// What an algorithm declares about itself.
+struct ConvAlgorithmInfo {
+  std::string_view name;      ///< as given to --conv-algo
+  std::string_view summary;
+  /// "" when the algorithm computes `p` on a machine with `m`, else the
+  /// reason it does not (a sentence fragment: "the stride is 2 (FFT needs
+  /// stride 1)").
+  std::string (*whyNot)(const ConvProblem &p, const MachineRates &m);
+  /// The work for `p` (only called when whyNot(p) is "").
+  ConvWork (*work)(const ConvProblem &p);
+  /// Max |error| relative to the output's magnitude expected against
+  /// float64 on unit-scale random data (docs/convolution.md).
+  double tolerance;
+};
+
+/// Every algorithm, in a fixed order ("direct" first: the baseline).
+const std::vector<ConvAlgorithmInfo> &convAlgorithms();
+/// nullptr for an unknown name. "winograd" is an alias of "winograd4".
+const ConvAlgorithmInfo *findConvAlgorithm(std::string_view name);
+/// "direct, gemm, fft, ..." for messages.
+std::string convAlgorithmNames();
+
+/// The analytic estimate of `w`'s time in seconds.
+double estimateSeconds(const ConvWork &w, const MachineRates &rates);
+
+/// One algorithm's evaluation for one problem.
+struct ConvCandidate {
+  std::string algorithm;
+  std::string whyNot;         ///< non-empty: the algorithm does not apply
+  ConvWork work;              ///< when it applies
+  double seconds = -1;        ///< estimated or measured time (< 0: unknown)
+  /// Max |result - direct's| / max |direct's| on random data (< 0: not run).
+  double maxError = -1;
+  /// Where `seconds` comes from: "model", "measured", "cache", "table".
+  std::string source;
+};
+
+/// Every algorithm for `p`, in catalog order, with whyNot and work filled.
+std::vector<ConvCandidate> convCandidates(const ConvProblem &p, const MachineRates &m);
+
+/// Evaluates the applicable candidates of a problem: the analytic cost model
+/// (the default), a fixed table (deterministic tests), or the tuner, which
+/// times the kernels on the real shapes and keeps a cache (dlc compile
+/// --tune; lib/Tuning).
+class ConvCostOracle {
+public:
+  virtual ~ConvCostOracle();
+  /// Fills seconds, maxError and source of the applicable candidates.
+  /// Returns "" or an error that fails the compilation (e.g. a layer missing
+  /// from the cache under --require-cache).
+  virtual std::string evaluate(const ConvProblem &p, std::vector<ConvCandidate> &candidates) = 0;
+  /// One line on what this oracle is ("cost model (rates measured ...)").
+  virtual std::string describe() const = 0;
+  /// The machine the candidates are for (which algorithms exist there).
+  virtual const MachineRates &rates() const = 0;
+};
+
+/// The analytic cost model at `rates`.
+std::unique_ptr<ConvCostOracle> createCostModelOracle(const MachineRates &rates);
+/// Fixed times: "LAYER/DIRECTION/ALGORITHM=MS,..." (DIRECTION and LAYER may
+/// be "*"); candidates the table does not name get no time and are not
+/// chosen. Returns nullptr and sets `error` on a malformed table.
+std::unique_ptr<ConvCostOracle> createTableOracle(std::string_view table, std::string &error);
+
+// The plans of the transform algorithms, shared by the catalog and the
+// kernels (lib/Ops/Winograd.cpp, lib/Ops/Fft.cpp).
+
+/// Winograd F(m x m, 3 x 3) for forward and backward data, and
+/// F(3 x 3, m x m) for backward weights (the same tile size alpha = m + 2).
+struct WinogradPlan {
+  std::string whyNot;         ///< "" when applicable
+  int m = 0, alpha = 0;       ///< output tile, transform tile (m + 2)
+  int64_t tilesH = 0, tilesW = 0; ///< tiles per image
+  int64_t tileBatch = 0;      ///< tiles transformed per GEMM batch
+  ConvWork work;
+};
+WinogradPlan winogradPlan(const ConvProblem &p, int m);
+
+/// Transform sizes up to this are computed as DFT matrix products (GEMMs),
+/// larger ones with kissfft (lib/Runtime/Dnnl/FftTransforms.h).
+inline constexpr int64_t kFftMaxDftSize = 64;
+
+/// FFT convolution: tiles of the padded input of size `fft` x `fft`
+/// (overlap-save; one tile when the image fits), per-frequency complex
+/// GEMMs over channels.
+struct FftPlan {
+  std::string whyNot;         ///< "" when applicable
+  int64_t fftH = 0, fftW = 0; ///< transform size
+  int64_t tileH = 0, tileW = 0; ///< outputs per tile
+  int64_t tilesH = 0, tilesW = 0; ///< tiles per image
+  ConvWork work;
+};
+FftPlan fftPlan(const ConvProblem &p);
+
+} // namespace dlc::ops
+
+#endif // DLC_OPS_CONVALGORITHMS_H

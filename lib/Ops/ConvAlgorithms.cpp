@@ -1,0 +1,372 @@
+//===- ConvAlgorithms.cpp - The convolution algorithm catalog -------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// direct and onednn-winograd are oneDNN's; gemm is im2col + SGEMM
+// (lib/Runtime/Dnnl/Conv*.cpp); fft and winograd2/4 are dlc's own, whose
+// plans live in Fft.cpp and Winograd.cpp. The cost model is deliberately
+// simple (docs/convolution.md): GEMM flops at the machine's SGEMM rate
+// scaled down for small GEMMs, other flops at its vector rate, bytes at its
+// bandwidth, plus a per-call overhead.
+//
+//===----------------------------------------------------------------------===//
+#include "dlc/Ops/ConvAlgorithms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace dlc::ops {
+
+const char *convDirectionName(ConvDirection d) {
+  switch (d) {
+  case ConvDirection::Forward:
+    return "forward";
+  case ConvDirection::BackwardData:
+    return "backward-data";
+  case ConvDirection::BackwardWeights:
+    return "backward-weights";
+  }
+  return "?";
+}
+
+std::optional<ConvDirection> parseConvDirection(std::string_view name) {
+  for (ConvDirection d : kConvDirections)
+    if (name == convDirectionName(d))
+      return d;
+  return std::nullopt;
+}
+
+std::string ConvProblem::shapeKey() const {
+  const ConvGeometry &g = geometry;
+  std::ostringstream os;
+  os << convDirectionName(direction) << " n" << g.batch << " c" << g.channels << " k"
+     << g.numOutput << " g" << g.group;
+  auto list = [&](const char *tag, const std::vector<int64_t> &v) {
+    os << ' ' << tag;
+    for (size_t i = 0; i < v.size(); ++i)
+      os << (i ? "x" : "") << v[i];
+  };
+  list("in", g.input);
+  list("k", g.kernel);
+  list("s", g.stride);
+  list("p", g.pad);
+  list("d", g.dilation);
+  os << " b" << block;
+  if (fusedPostOps)
+    os << " post" << fusedPostOps;
+  return os.str();
+}
+
+ConvCostOracle::~ConvCostOracle() = default;
+
+namespace {
+
+bool is2d(const ConvProblem &p) {
+  return p.geometry.numSpatial() == 2 && !p.geometry.deconv;
+}
+
+std::string common(const ConvProblem &p) {
+  if (p.geometry.deconv)
+    return "it is a deconvolution";
+  if (p.geometry.numSpatial() != 2)
+    return "it has " + std::to_string(p.geometry.numSpatial()) + " spatial axes (needs 2)";
+  return "";
+}
+
+int64_t prod(const std::vector<int64_t> &v) {
+  int64_t r = 1;
+  for (int64_t x : v)
+    r *= x;
+  return r;
+}
+
+/// Multiply-adds of the convolution itself, the same in every direction.
+double macs(const ConvGeometry &g) {
+  return double(g.batch) * double(g.numOutput) * double(prod(g.output)) *
+         double(g.channels / g.group) * double(prod(g.kernel));
+}
+
+/// Bytes of the tensors a direction reads and writes.
+double tensorBytes(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  double x = double(g.batch) * double(g.channels) * double(prod(g.input));
+  double y = double(g.batch) * double(g.numOutput) * double(prod(g.output));
+  double w = double(g.numOutput) * double(g.channels / g.group) * double(prod(g.kernel));
+  return 4.0 * (x + y + w);
+}
+
+std::string noReason(const ConvProblem &p, const MachineRates &) { return common(p); }
+
+ConvWork directWork(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  ConvWork w;
+  w.gemmFlops = 2 * macs(g);
+  // Small channel counts leave the JIT kernel's vector lanes and registers
+  // idle, as they do a GEMM's.
+  w.gemmMinDim = double(std::min(g.channels / g.group * prod(g.kernel), g.numOutput / g.group));
+  w.gemmCalls = 1;
+  w.bytes = tensorBytes(p);
+  return w;
+}
+
+ConvWork gemmWork(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  ConvWork w;
+  const int64_t kdim = g.channels / g.group * prod(g.kernel);
+  const int64_t ohw = prod(g.output);
+  const bool plain1x1 = prod(g.kernel) == 1 && prod(g.stride) == 1 &&
+                        std::all_of(g.pad.begin(), g.pad.end(), [](int64_t x) { return x == 0; });
+  w.gemmFlops = 2 * macs(g);
+  w.gemmMinDim = double(std::min({kdim, g.numOutput / g.group, ohw}));
+  w.gemmCalls = double(g.batch);
+  const double col = double(g.batch) * double(g.group) * double(kdim) * double(ohw);
+  w.bytes = tensorBytes(p) + (plain1x1 ? 0.0 : 4.0 * 2 * col);
+  w.otherFlops = plain1x1 ? 0.0 : col;
+  if (p.direction == ConvDirection::BackwardWeights)
+    w.otherFlops += double(g.batch) * double(g.numOutput) * double(ohw); // bias sum
+  w.workspaceBytes = plain1x1 ? 0 : int64_t(4 * g.group * kdim * ohw);
+  // The im2col kernels run on plain data: blocked tensors are reordered.
+  if (p.block)
+    w.bytes += 2 * tensorBytes(p);
+  return w;
+}
+
+std::string onednnWinogradWhyNot(const ConvProblem &p, const MachineRates &m) {
+  std::string why = common(p);
+  if (!why.empty())
+    return why;
+  const ConvGeometry &g = p.geometry;
+  if (g.kernel[0] != 3 || g.kernel[1] != 3)
+    return "the kernel is " + std::to_string(g.kernel[0]) + "x" + std::to_string(g.kernel[1]) +
+           " (oneDNN's Winograd needs 3x3)";
+  if (g.stride[0] != 1 || g.stride[1] != 1)
+    return "the stride is not 1";
+  if (g.dilation[0] != 1 || g.dilation[1] != 1)
+    return "the convolution is dilated";
+  if (g.group != 1)
+    return "the convolution is grouped";
+  if (!m.onednnWinograd)
+    return "oneDNN 2.6 has no Winograd convolution on this machine";
+  return "";
+}
+
+ConvWork onednnWinogradWork(const ConvProblem &p) {
+  ConvWork w = directWork(p);
+  // F(4x4,3x3): 2.25x fewer multiplies than direct, plus transforms.
+  w.gemmFlops /= 2.25;
+  w.otherFlops = 2 * tensorBytes(p);
+  w.bytes = 3 * tensorBytes(p);
+  return w;
+}
+
+std::string winogradWhyNot(const ConvProblem &p, int m) {
+  std::string why = common(p);
+  return why.empty() ? winogradPlan(p, m).whyNot : why;
+}
+std::string winograd2WhyNot(const ConvProblem &p, const MachineRates &) {
+  return winogradWhyNot(p, 2);
+}
+std::string winograd4WhyNot(const ConvProblem &p, const MachineRates &) {
+  return winogradWhyNot(p, 4);
+}
+ConvWork winograd2Work(const ConvProblem &p) { return winogradPlan(p, 2).work; }
+ConvWork winograd4Work(const ConvProblem &p) { return winogradPlan(p, 4).work; }
+
+std::string fftWhyNot(const ConvProblem &p, const MachineRates &) {
+  std::string why = common(p);
+  return why.empty() ? fftPlan(p).whyNot : why;
+}
+ConvWork fftWork(const ConvProblem &p) { return fftPlan(p).work; }
+
+} // namespace
+
+const std::vector<ConvAlgorithmInfo> &convAlgorithms() {
+  // Tolerances: max |error| / max |output| against float64 on unit-scale
+  // random data, with margin (docs/convolution.md has the measured values).
+  static const std::vector<ConvAlgorithmInfo> algorithms = {
+      {"direct", "oneDNN's direct convolution (JIT kernels on this CPU's ISA)", noReason,
+       directWork, 1e-5},
+      {"gemm", "im2col (col2im) + SGEMM; 1x1 stride-1 convolutions without im2col", noReason,
+       gemmWork, 1e-5},
+      {"fft", "dlc's FFT convolution (kissfft; per-frequency complex GEMMs)", fftWhyNot, fftWork,
+       1e-4},
+      {"winograd2", "dlc's Winograd F(2x2,3x3) (F(3x3,2x2) for the weight gradient)",
+       winograd2WhyNot, winograd2Work, 1e-4},
+      {"winograd4", "dlc's Winograd F(4x4,3x3) (F(3x3,4x4) for the weight gradient)",
+       winograd4WhyNot, winograd4Work, 1e-3},
+      {"onednn-winograd", "oneDNN's Winograd convolution", onednnWinogradWhyNot,
+       onednnWinogradWork, 1e-3},
+  };
+  return algorithms;
+}
+
+const ConvAlgorithmInfo *findConvAlgorithm(std::string_view name) {
+  if (name == "winograd")
+    name = "winograd4";
+  for (const ConvAlgorithmInfo &a : convAlgorithms())
+    if (a.name == name)
+      return &a;
+  return nullptr;
+}
+
+std::string convAlgorithmNames() {
+  std::string s;
+  for (const ConvAlgorithmInfo &a : convAlgorithms())
+    s += (s.empty() ? "" : ", ") + std::string(a.name);
+  return s + " (winograd = winograd4)";
+}
+
+double estimateSeconds(const ConvWork &w, const MachineRates &r) {
+  // A GEMM whose smallest dimension is below ~64 cannot fill the register
+  // blocking of an AVX2/AVX-512 SGEMM kernel.
+  double eff = std::min(1.0, std::max(w.gemmMinDim, 1.0) / 64.0);
+  eff = std::sqrt(eff);
+  double s = w.gemmFlops / (r.gemmGflops * 1e9 * eff);
+  s += w.otherFlops / (r.vectorGflops * 1e9);
+  s += w.bytes / (r.bandwidthGBs * 1e9);
+  s += w.gemmCalls * r.callSeconds;
+  return s;
+}
+
+std::vector<ConvCandidate> convCandidates(const ConvProblem &p, const MachineRates &m) {
+  std::vector<ConvCandidate> out;
+  for (const ConvAlgorithmInfo &a : convAlgorithms()) {
+    ConvCandidate c;
+    c.algorithm = std::string(a.name);
+    c.whyNot = a.whyNot(p, m);
+    if (c.whyNot.empty()) {
+      c.work = a.work(p);
+      // A fused forward keeps its post-ops inside oneDNN's direct kernel;
+      // any other algorithm runs them as separate passes over the output.
+      if (p.direction == ConvDirection::Forward && p.fusedPostOps > 0 && a.name != "direct") {
+        const ConvGeometry &g = p.geometry;
+        double y = 4.0 * double(g.batch) * double(g.numOutput) * double(prod(g.output));
+        c.work.bytes += 2.0 * y * p.fusedPostOps;
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+namespace {
+
+class CostModelOracle : public ConvCostOracle {
+public:
+  explicit CostModelOracle(MachineRates r) : rates_(std::move(r)) {
+    if (rates_.directEfficiency <= 0)
+      rates_.directEfficiency = 0.6;
+  }
+  std::string evaluate(const ConvProblem &, std::vector<ConvCandidate> &cs) override {
+    for (ConvCandidate &c : cs) {
+      if (!c.whyNot.empty())
+        continue;
+      ConvWork w = c.work;
+      if (c.algorithm == "direct" || c.algorithm == "onednn-winograd")
+        w.gemmFlops /= rates_.directEfficiency;
+      c.seconds = estimateSeconds(w, rates_);
+      c.source = "model";
+    }
+    return "";
+  }
+  std::string describe() const override {
+    std::ostringstream os;
+    os << "cost model (rates: " << rates_.source << "; SGEMM " << rates_.gemmGflops
+       << " GFLOP/s, vector " << rates_.vectorGflops << " GFLOP/s, bandwidth "
+       << rates_.bandwidthGBs << " GB/s)";
+    return os.str();
+  }
+  const MachineRates &rates() const override { return rates_; }
+
+private:
+  MachineRates rates_;
+};
+
+struct TableEntry {
+  std::string layer, direction, algorithm;
+  double ms;
+};
+
+class TableOracle : public ConvCostOracle {
+public:
+  explicit TableOracle(std::vector<TableEntry> e) : entries_(std::move(e)) {
+    rates_.source = "table";
+  }
+  std::string evaluate(const ConvProblem &p, std::vector<ConvCandidate> &cs) override {
+    for (ConvCandidate &c : cs) {
+      if (!c.whyNot.empty())
+        continue;
+      for (const TableEntry &e : entries_) {
+        if ((e.layer == "*" || e.layer == p.layer) &&
+            (e.direction == "*" || e.direction == convDirectionName(p.direction)) &&
+            (e.algorithm == c.algorithm)) {
+          c.seconds = e.ms * 1e-3;
+          c.source = "table";
+          break;
+        }
+      }
+    }
+    return "";
+  }
+  std::string describe() const override { return "cost table given on the command line"; }
+  const MachineRates &rates() const override { return rates_; }
+
+private:
+  std::vector<TableEntry> entries_;
+  MachineRates rates_;
+};
+
+} // namespace
+
+std::unique_ptr<ConvCostOracle> createCostModelOracle(const MachineRates &rates) {
+  return std::make_unique<CostModelOracle>(rates);
+}
+
+std::unique_ptr<ConvCostOracle> createTableOracle(std::string_view table, std::string &error) {
+  std::vector<TableEntry> entries;
+  size_t pos = 0;
+  while (pos <= table.size()) {
+    size_t end = table.find(',', pos);
+    if (end == std::string_view::npos)
+      end = table.size();
+    std::string item(table.substr(pos, end - pos));
+    pos = end + 1;
+    if (item.empty())
+      continue;
+    size_t eq = item.find('='), s1 = item.find('/'),
+           s2 = s1 == std::string::npos ? s1 : item.find('/', s1 + 1);
+    if (eq == std::string::npos || s2 == std::string::npos || s2 > eq) {
+      error = "cost table entry '" + item + "' is not LAYER/DIRECTION/ALGORITHM=MS";
+      return nullptr;
+    }
+    TableEntry e{item.substr(0, s1), item.substr(s1 + 1, s2 - s1 - 1),
+                 item.substr(s2 + 1, eq - s2 - 1), 0};
+    if (const ConvAlgorithmInfo *a = findConvAlgorithm(e.algorithm))
+      e.algorithm = std::string(a->name);
+    else {
+      error = "cost table entry '" + item + "': unknown algorithm '" + e.algorithm +
+              "' (known: " + convAlgorithmNames() + ")";
+      return nullptr;
+    }
+    if (e.direction != "*" && !parseConvDirection(e.direction)) {
+      error = "cost table entry '" + item + "': unknown direction '" + e.direction +
+              "' (forward, backward-data, backward-weights or *)";
+      return nullptr;
+    }
+    char *endp = nullptr;
+    std::string num = item.substr(eq + 1);
+    e.ms = std::strtod(num.c_str(), &endp);
+    if (num.empty() || *endp != '\0' || !(e.ms >= 0)) {
+      error = "cost table entry '" + item + "': '" + num + "' is not a time in milliseconds";
+      return nullptr;
+    }
+    entries.push_back(std::move(e));
+  }
+  return std::make_unique<TableOracle>(std::move(entries));
+}
+
+} // namespace dlc::ops

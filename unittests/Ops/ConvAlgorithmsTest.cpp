@@ -1,0 +1,155 @@
+//===- ConvAlgorithmsTest.cpp - The convolution algorithm catalog ---------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+#include "dlc/Ops/ConvAlgorithms.h"
+
+#include <gtest/gtest.h>
+
+using namespace dlc::ops;
+
+namespace {
+
+ConvProblem problem(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t kernel, int64_t stride,
+                    int64_t pad, int64_t group = 1,
+                    ConvDirection d = ConvDirection::Forward) {
+  ConvProblem p;
+  p.layer = "conv";
+  p.direction = d;
+  Shape x{n, c, hw, hw};
+  EXPECT_TRUE(convGeometry(false, k, {kernel, kernel}, {stride, stride}, {pad, pad}, {1, 1},
+                           group, Arg::of(x), Arg::unknown(), Arg(), p.geometry)
+                  .ok());
+  return p;
+}
+
+const ConvCandidate &find(const std::vector<ConvCandidate> &cs, const std::string &name) {
+  for (const ConvCandidate &c : cs)
+    if (c.algorithm == name)
+      return c;
+  static ConvCandidate none;
+  ADD_FAILURE() << "no candidate " << name;
+  return none;
+}
+
+TEST(ConvAlgorithms, CatalogNamesAndAliases) {
+  ASSERT_FALSE(convAlgorithms().empty());
+  EXPECT_EQ(convAlgorithms()[0].name, "direct");
+  ASSERT_NE(findConvAlgorithm("winograd"), nullptr);
+  EXPECT_EQ(findConvAlgorithm("winograd")->name, "winograd4");
+  EXPECT_EQ(findConvAlgorithm("auto"), nullptr);
+  EXPECT_EQ(findConvAlgorithm("bogus"), nullptr);
+  EXPECT_NE(convAlgorithmNames().find("onednn-winograd"), std::string::npos);
+  for (ConvDirection d : kConvDirections)
+    EXPECT_EQ(parseConvDirection(convDirectionName(d)), d);
+  EXPECT_FALSE(parseConvDirection("sideways"));
+}
+
+TEST(ConvAlgorithms, WhereEachApplies) {
+  MachineRates m;
+  // 3x3 stride 1: everything but oneDNN's Winograd on a machine without it.
+  auto cs = convCandidates(problem(2, 16, 12, 16, 3, 1, 1), m);
+  EXPECT_EQ(find(cs, "direct").whyNot, "");
+  EXPECT_EQ(find(cs, "gemm").whyNot, "");
+  EXPECT_EQ(find(cs, "fft").whyNot, "");
+  EXPECT_EQ(find(cs, "winograd2").whyNot, "");
+  EXPECT_EQ(find(cs, "winograd4").whyNot, "");
+  EXPECT_NE(find(cs, "onednn-winograd").whyNot.find("no Winograd convolution on this machine"),
+            std::string::npos);
+  m.onednnWinograd = true;
+  EXPECT_EQ(find(convCandidates(problem(2, 16, 12, 16, 3, 1, 1), m), "onednn-winograd").whyNot,
+            "");
+  // 11x11 stride 4 (AlexNet conv1): direct and gemm only.
+  cs = convCandidates(problem(2, 3, 227, 96, 11, 4, 0), m);
+  EXPECT_NE(find(cs, "fft").whyNot.find("stride"), std::string::npos);
+  EXPECT_NE(find(cs, "winograd4").whyNot.find("11x11"), std::string::npos);
+  EXPECT_NE(find(cs, "onednn-winograd").whyNot.find("11x11"), std::string::npos);
+  // Grouped 3x3: oneDNN's Winograd refuses groups.
+  cs = convCandidates(problem(2, 16, 12, 16, 3, 1, 1, 2), m);
+  EXPECT_NE(find(cs, "onednn-winograd").whyNot.find("grouped"), std::string::npos);
+  // Applicable candidates declare their work and workspace.
+  cs = convCandidates(problem(2, 16, 12, 16, 3, 1, 1), m);
+  for (const ConvCandidate &c : cs) {
+    if (!c.whyNot.empty())
+      continue;
+    EXPECT_GT(c.work.gemmFlops, 0) << c.algorithm;
+    EXPECT_GE(c.work.workspaceBytes, 0) << c.algorithm;
+  }
+  EXPECT_GT(find(cs, "gemm").work.workspaceBytes, 0);
+}
+
+TEST(ConvAlgorithms, ShapeKeysTellProblemsApart) {
+  ConvProblem a = problem(2, 16, 12, 16, 3, 1, 1);
+  ConvProblem b = problem(2, 16, 12, 16, 3, 1, 1, 1, ConvDirection::BackwardData);
+  ConvProblem c = a;
+  c.block = 16;
+  ConvProblem d = a;
+  d.layer = "other";
+  EXPECT_NE(a.shapeKey(), b.shapeKey());
+  EXPECT_NE(a.shapeKey(), c.shapeKey());
+  EXPECT_EQ(a.shapeKey(), d.shapeKey()); // the layer name is not part of it
+  EXPECT_NE(a.shapeKey(), problem(4, 16, 12, 16, 3, 1, 1).shapeKey());
+}
+
+TEST(ConvAlgorithms, CostModel) {
+  MachineRates m;
+  auto model = createCostModelOracle(m);
+  ConvProblem p = problem(16, 64, 28, 64, 3, 1, 1);
+  auto cs = convCandidates(p, m);
+  ASSERT_EQ(model->evaluate(p, cs), "");
+  for (const ConvCandidate &c : cs) {
+    if (c.whyNot.empty()) {
+      EXPECT_GT(c.seconds, 0) << c.algorithm;
+      EXPECT_EQ(c.source, "model");
+    } else {
+      EXPECT_LT(c.seconds, 0) << c.algorithm;
+    }
+  }
+  // Fused post-ops are free for direct only.
+  ConvProblem fused = p;
+  fused.fusedPostOps = 2;
+  auto fc = convCandidates(fused, m);
+  ASSERT_EQ(model->evaluate(fused, fc), "");
+  EXPECT_DOUBLE_EQ(find(fc, "direct").seconds, find(cs, "direct").seconds);
+  EXPECT_GT(find(fc, "gemm").seconds, find(cs, "gemm").seconds);
+  // Twice the batch, about twice the time.
+  ConvProblem big = problem(32, 64, 28, 64, 3, 1, 1);
+  auto bc = convCandidates(big, m);
+  ASSERT_EQ(model->evaluate(big, bc), "");
+  EXPECT_NEAR(find(bc, "direct").seconds / find(cs, "direct").seconds, 2.0, 0.2);
+  // Small GEMMs run below the peak: the same flops in 8-channel layers cost more.
+  ConvWork w;
+  w.gemmFlops = 1e9;
+  w.gemmMinDim = 64;
+  double full = estimateSeconds(w, m);
+  w.gemmMinDim = 8;
+  EXPECT_GT(estimateSeconds(w, m), 2 * full);
+}
+
+TEST(ConvAlgorithms, CostTable) {
+  std::string error;
+  auto t = createTableOracle("conv/forward/fft=1.5,*/*/direct=2,conv/backward-data/gemm=0.5",
+                             error);
+  ASSERT_TRUE(t) << error;
+  MachineRates m;
+  ConvProblem p = problem(2, 16, 12, 16, 3, 1, 1);
+  auto cs = convCandidates(p, m);
+  ASSERT_EQ(t->evaluate(p, cs), "");
+  EXPECT_DOUBLE_EQ(find(cs, "fft").seconds, 1.5e-3);
+  EXPECT_DOUBLE_EQ(find(cs, "direct").seconds, 2e-3);
+  EXPECT_LT(find(cs, "gemm").seconds, 0); // another direction
+  EXPECT_EQ(find(cs, "fft").source, "table");
+
+  for (const char *bad : {"conv/forward/fft", "conv/fft=1", "conv/forward/bogus=1",
+                          "conv/upward/fft=1", "conv/forward/fft=x", "conv/forward/fft=-1"}) {
+    error.clear();
+    EXPECT_FALSE(createTableOracle(bad, error)) << bad;
+    EXPECT_NE(error.find("cost table entry"), std::string::npos) << bad << ": " << error;
+  }
+  error.clear();
+  createTableOracle("conv/forward/bogus=1", error);
+  EXPECT_NE(error.find("unknown algorithm 'bogus'"), std::string::npos) << error;
+}
+
+} // namespace
