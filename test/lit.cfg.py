@@ -20,6 +20,9 @@ config.environment["PATH"] = os.pathsep.join(
     [config.dlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 # Keep benchmarks and tests deterministic and light on a 2-core machine.
 config.environment["OMP_NUM_THREADS"] = "1"
+# Machine rates and tuning results go to the build tree, never to the user's
+# cache directory (docs/convolution.md); tests of the cache pass their own.
+config.environment["DLC_TUNING_CACHE"] = os.path.join(config.test_exec_root, "tuning-cache.json")
 
 config.substitutions.append(("%zoo", config.dlc_zoo_dir))
 config.substitutions.append(("%caffe_proto_dir", os.path.join(config.dlc_source_dir, "lib", "Caffe")))

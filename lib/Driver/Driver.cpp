@@ -15,6 +15,7 @@
 #include "dlc/Frontend/Weights.h"
 #include "dlc/Runtime/Module.h"
 #include "dlc/Target/ModuleEmitter.h"
+#include "dlc/Tuning/Tuner.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -150,6 +151,43 @@ int runImport(const ImportOptions &options) {
   return kExitOk;
 }
 
+namespace {
+
+/// The convolution cost oracle of a compilation, created on first use so
+/// that a net without convolutions never measures the machine: the cost
+/// model at this machine's measured rates, or with --tune the tuner
+/// (docs/convolution.md).
+class LazyOracle : public dlc::ops::ConvCostOracle {
+public:
+  explicit LazyOracle(tuning::TunerOptions o) : options_(std::move(o)) {}
+  std::string evaluate(const dlc::ops::ConvProblem &p,
+                       std::vector<dlc::ops::ConvCandidate> &cs) override {
+    if (!get())
+      return error_;
+    return oracle_->evaluate(p, cs);
+  }
+  std::string describe() const override {
+    return oracle_ ? oracle_->describe() : "cost model (not used)";
+  }
+  const dlc::ops::MachineRates &rates() const override {
+    const_cast<LazyOracle *>(this)->get();
+    return oracle_ ? oracle_->rates() : fallback_;
+  }
+
+private:
+  dlc::ops::ConvCostOracle *get() {
+    if (!oracle_ && error_.empty())
+      oracle_ = tuning::createOracle(options_, error_);
+    return oracle_.get();
+  }
+  tuning::TunerOptions options_;
+  std::shared_ptr<dlc::ops::ConvCostOracle> oracle_;
+  std::string error_;
+  dlc::ops::MachineRates fallback_;
+};
+
+} // namespace
+
 int runCompile(const CompileOptions &options) {
   DialectRegistry registry;
   registry.insert<mlir::dl::DLDialect, func::FuncDialect>();
@@ -183,6 +221,19 @@ int runCompile(const CompileOptions &options) {
   pipeline.seed = options.seed;
   pipeline.gradient = options.gradient;
   pipeline.convAlgorithm = options.convAlgorithm;
+  pipeline.costTable = options.costTable;
+  pipeline.workspaceLimit = options.workspaceLimit;
+  if (options.impl != "ref") {
+    tuning::TunerOptions tuner;
+    tuner.tune = options.tune || options.requireCache;
+    tuner.budgetSeconds = options.tuneBudget;
+    tuner.cachePath = options.tuningCache;
+    tuner.requireCache = options.requireCache;
+    tuner.measureErrors = options.explain;
+    tuner.threads = options.tuneThreads;
+    tuner.progress = [](const std::string &line) { llvm::errs() << "dlc: tune " << line << "\n"; };
+    pipeline.convOracle = std::make_shared<LazyOracle>(std::move(tuner));
+  }
   pipeline.impl = options.impl;
   pipeline.planBuffers = options.planBuffers;
   pipeline.fuse = options.fuse;

@@ -7,7 +7,8 @@
 // `dlc compile --explain`: a report of the compiled IR for the user: which
 // layers were fused into which kernels, which layers run alone, the memory
 // plan (planned arena against every blob in its own buffer, in-place
-// results) and the layouts (blocked blobs, every reorder left and why).
+// results), the layouts (blocked blobs, every reorder left and why) and the
+// convolution algorithms (ExplainConv.cpp).
 // Read from the IR the pipeline produced, so it describes exactly what the
 // module will run.
 //
@@ -196,6 +197,7 @@ void explainModule(ModuleOp module, llvm::raw_ostream &os, StringRef layoutOptio
       os << "  memory plan: none (dlc compile --no-mem-plan): every blob in its own buffer\n";
     }
     explainLayouts(func, os, layoutOption);
+    explainConvAlgorithms(func, os);
   }
 }
 

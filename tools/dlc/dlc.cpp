@@ -65,8 +65,34 @@ int main(int argc, char **argv) {
                       "trained weights: a binary .caffemodel, or a .npz whose arrays are "
                       "named after the parameters (conv1/0, conv1/1, ...)");
   compile->add_option("--conv-algo", compileOpts.convAlgorithm,
-                      "convolution algorithm: auto, direct, gemm, winograd")
-      ->check(CLI::IsMember({"auto", "direct", "gemm", "winograd"}));
+                      "convolution algorithms: auto (default: chosen per layer and direction), "
+                      "or comma-separated ALGO (every layer), LAYER=ALGO, "
+                      "LAYER/DIRECTION=ALGO, fallback=auto|ALGO; ALGO: direct, gemm, fft, "
+                      "winograd2, winograd4 (= winograd), onednn-winograd");
+  compile->add_flag("--tune", compileOpts.tune,
+                    "time every applicable convolution algorithm on the real shapes and "
+                    "keep the fastest (results kept in the tuning cache)");
+  compile->add_option("--tune-budget", compileOpts.tuneBudget,
+                      "seconds of timing at most; the rest use the cost model (default: no "
+                      "limit)")
+      ->check(CLI::NonNegativeNumber);
+  compile->add_option("--tuning-cache", compileOpts.tuningCache,
+                      "tuning cache file (default: $DLC_TUNING_CACHE, else "
+                      "$XDG_CACHE_HOME/dlc/tuning.json or ~/.cache/dlc/tuning.json)");
+  compile->add_flag("--require-cache", compileOpts.requireCache,
+                    "fail when a convolution is not in the tuning cache (implies --tune "
+                    "from the cache only)");
+  compile->add_option("--conv-cost-table", compileOpts.costTable,
+                      "fixed times instead of the cost model: LAYER/DIRECTION/ALGO=MS,... "
+                      "(LAYER and DIRECTION may be *)");
+  compile->add_option("--workspace-limit", compileOpts.workspaceLimit,
+                      "largest scratch memory a convolution algorithm may use, in bytes "
+                      "(default: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  compile->add_option("--threads", compileOpts.tuneThreads,
+                      "threads the convolutions are timed with (default: all; use dlrun's "
+                      "--threads)")
+      ->check(CLI::NonNegativeNumber);
   compile->add_option("--impl", compileOpts.impl,
                       "kernels: auto (optimized where available) or ref (reference only)")
       ->check(CLI::IsMember({"auto", "ref"}));

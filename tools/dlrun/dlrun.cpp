@@ -135,6 +135,15 @@ json summary(const Executor &ex, int t) {
   return j;
 }
 
+/// Width of the "algorithm" column (the convolution algorithms chosen per
+/// direction, docs/convolution.md), 0 when no layer has one.
+int algorithmWidth(const std::vector<LayerTiming> &layers) {
+  size_t w = 0;
+  for (const LayerTiming &l : layers)
+    w = std::max(w, l.algorithms.size());
+  return w ? int(std::max<size_t>(w, 9) + 2) : 0;
+}
+
 void printForwardTiming(const BenchResult &r) {
   if (!r.layers.empty()) {
     std::printf("Per-layer forward time (ms; %d runs in a separate timed pass, %d thread%s):\n",
@@ -145,13 +154,14 @@ void printForwardTiming(const BenchResult &r) {
       wo = std::max(wo, l.op.size());
       wi = std::max(wi, l.impl.size());
     }
-    std::printf("  %-*s  %-*s  %10s  %10s  %10s  %6s  %s\n", int(wl), "layer", int(wo), "op",
-                "median", "min", "max", "%", "impl");
+    const int wa = algorithmWidth(r.layers);
+    std::printf("  %-*s  %-*s  %10s  %10s  %10s  %6s  %-*s%s\n", int(wl), "layer", int(wo), "op",
+                "median", "min", "max", "%", wa, wa ? "algorithm" : "", "impl");
     for (const LayerTiming &l : r.layers) {
       double pct = r.sumLayerMedians > 0 ? 100.0 * l.stats.median / r.sumLayerMedians : 0;
-      std::printf("  %-*s  %-*s  %10.4f  %10.4f  %10.4f  %6.2f  %s\n", int(wl), l.layer.c_str(),
-                  int(wo), l.op.c_str(), l.stats.median, l.stats.min, l.stats.max, pct,
-                  l.impl.c_str());
+      std::printf("  %-*s  %-*s  %10.4f  %10.4f  %10.4f  %6.2f  %-*s%s\n", int(wl), l.layer.c_str(),
+                  int(wo), l.op.c_str(), l.stats.median, l.stats.min, l.stats.max, pct, wa,
+                  l.algorithms.c_str(), l.impl.c_str());
     }
   }
   std::printf("Network forward (%d runs after %d warmup, %d thread%s): median %.4f ms, min %.4f ms, "
@@ -195,14 +205,15 @@ void printGradientTiming(const BenchResult *fwd, const BenchResult *grad) {
       wo = std::max(wo, l.op.size());
       wi = std::max(wi, l.impl.size());
     }
-    std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6s  %s\n", int(wl), "layer", int(wo), "op",
-                "fwd ms", "bwd-data ms", "bwd-weights ms", "%", "impl");
+    const int wa = algorithmWidth(table->layers);
+    std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6s  %-*s%s\n", int(wl), "layer", int(wo), "op",
+                "fwd ms", "bwd-data ms", "bwd-weights ms", "%", wa, wa ? "algorithm" : "", "impl");
     for (const LayerTiming &l : table->layers) {
       double sum = l.forward.median + l.backwardData.median + l.backwardWeights.median;
       double pct = table->sumLayerMedians > 0 ? 100.0 * sum / table->sumLayerMedians : 0;
-      std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6.2f  %s\n", int(wl), l.layer.c_str(), int(wo),
-                  l.op.c_str(), ms(l.forward).c_str(), ms(l.backwardData).c_str(),
-                  ms(l.backwardWeights).c_str(), pct, l.impl.c_str());
+      std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6.2f  %-*s%s\n", int(wl), l.layer.c_str(),
+                  int(wo), l.op.c_str(), ms(l.forward).c_str(), ms(l.backwardData).c_str(),
+                  ms(l.backwardWeights).c_str(), pct, wa, l.algorithms.c_str(), l.impl.c_str());
     }
     if (grad) {
       double f = 0, d = 0, w = 0;
@@ -231,6 +242,8 @@ void printGradientTiming(const BenchResult *fwd, const BenchResult *grad) {
 
 json layerJson(const LayerTiming &l, bool withRoles) {
   json j = {{"layer", l.layer}, {"op", l.op}, {"impl", l.impl}, {"stats", statsJson(l.stats)}};
+  if (!l.algorithms.empty())
+    j["algorithms"] = l.algorithms;
   if (withRoles) {
     auto role = [](const Stats &s) { return s.count ? statsJson(s) : json(nullptr); };
     j["forward"] = role(l.forward);

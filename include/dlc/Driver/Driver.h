@@ -60,8 +60,24 @@ struct CompileOptions {
   bool debugInfo = false;
   uint64_t seed = 1;              ///< filler seed stored in the module
   std::string weights;            ///< .caffemodel (binary NetParameter) or .npz
-  /// Convolution algorithm: auto, direct, gemm, winograd.
+  /// Convolution algorithms (docs/convolution.md): "auto" (chosen per layer
+  /// and direction), or comma-separated ALGO, LAYER=ALGO,
+  /// LAYER/DIRECTION=ALGO and fallback=auto|ALGO entries.
   std::string convAlgorithm = "auto";
+  /// Time every applicable algorithm on the real shapes (--tune) instead of
+  /// the cost model; at most tuneBudget seconds of timing (0: no limit).
+  bool tune = false;
+  double tuneBudget = 0;
+  /// The tuning cache ("" = the user's cache directory); requireCache fails
+  /// when a convolution is not in it.
+  std::string tuningCache;
+  bool requireCache = false;
+  /// Fixed times instead of the model ("LAYER/DIRECTION/ALGO=MS,...").
+  std::string costTable;
+  /// Largest workspace an algorithm may use, in bytes (0: no limit).
+  int64_t workspaceLimit = 0;
+  /// Threads the convolutions are timed with (0: OpenMP's default).
+  int tuneThreads = 0;
   /// Kernel implementation: auto (optimized where available) or ref.
   std::string impl = "auto";
   bool planBuffers = true;        ///< share activation memory by liveness

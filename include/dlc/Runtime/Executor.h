@@ -116,6 +116,9 @@ struct LayerTiming {
   /// layer with backward kernels only, their distinct ops.
   std::string op;
   std::string impl; ///< distinct implementation names, "+"-joined, in kernel order
+  /// The convolution algorithms chosen per direction ("fwd:winograd4
+  /// data:fft weights:direct"), or "" for a layer without a convolution.
+  std::string algorithms;
   Stats stats;      ///< per run: sum over the layer's kernels in the entry
   /// Per run, the layer's kernels of one role; count == 0 when the layer has
   /// no kernel of that role in the entry (always so for backward roles in the
@@ -170,6 +173,10 @@ struct ExecutorOptions {
 struct KernelInfo {
   std::string op, layer, loc;
   std::string requestedImpl; ///< Kernel.impl from the module
+  /// The convolution algorithm the compiler chose for this kernel, or for
+  /// the convolution inside a fused kernel (docs/convolution.md); "" for
+  /// other ops.
+  std::string convAlgorithm;
   std::string impl;          ///< Kernel::implName() of what was created
   std::string backend;       ///< the registry backend that created it ("onednn", "ref")
   /// A preferred backend was passed over (e.g. oneDNN for stochastic pooling).

@@ -14,10 +14,10 @@
 
 namespace dlc::rt::dnnlk {
 
-FftTransforms::FftTransforms(int64_t fftH, int64_t fftW, int threads)
+FftTransforms::FftTransforms(int64_t fftH, int64_t fftW, int slots)
     : fftH_(fftH), fftW_(fftW), half_(fftW / 2 + 1), dft_(usesDft(fftH, fftW)) {
+  const int64_t H = fftH, W = fftW, hf = half_;
   if (dft_) {
-    const int64_t H = fftH, W = fftW, hf = half_;
     const double pi2 = 2 * M_PI;
     colF_m.resize(size_t(2 * H * H));
     colIr.resize(size_t(2 * H * H));
@@ -35,7 +35,6 @@ FftTransforms::FftTransforms(int64_t fftH, int64_t fftW, int threads)
         colIi[size_t(u * 2 * H + H + r)] = c;
       }
     rowF1.resize(size_t(W * 2 * hf));
-    rowF2.resize(size_t(W * 2 * hf));
     rowIr.resize(size_t(hf * W));
     rowIi.resize(size_t(hf * W));
     const double scale = 1.0 / double(H * W);
@@ -45,42 +44,69 @@ FftTransforms::FftTransforms(int64_t fftH, int64_t fftW, int threads)
         const float co = float(std::cos(a)), sn = float(std::sin(a));
         rowF1[size_t(c * 2 * hf + v)] = co;
         rowF1[size_t(c * 2 * hf + hf + v)] = -sn;
-        rowF2[size_t(c * 2 * hf + v)] = sn;
-        rowF2[size_t(c * 2 * hf + hf + v)] = co;
         const double w = (v == 0 || 2 * v == W) ? scale : 2 * scale;
         rowIr[size_t(v * W + c)] = float(w * std::cos(a));
         rowIi[size_t(v * W + c)] = float(-w * std::sin(a));
       }
+  } else {
+    // kiss_fft keeps no scratch in its state for out-of-place transforms:
+    // the column transforms are shared by the threads.
+    colF_ = kiss_fft_alloc(int(fftH), 0, nullptr, nullptr);
+    colI_ = kiss_fft_alloc(int(fftH), 1, nullptr, nullptr);
   }
-  // kiss_fft keeps no scratch in its state for out-of-place transforms: the
-  // column transforms are shared by the threads.
-  colF_ = kiss_fft_alloc(int(fftH), 0, nullptr, nullptr);
-  colI_ = kiss_fft_alloc(int(fftH), 1, nullptr, nullptr);
-  scratch_.resize(size_t(std::max(threads, 1)));
+  scratch_.resize(size_t(std::max(slots, 1)));
   for (Scratch &s : scratch_) {
-    s.grid.resize(size_t(fftH * half_));
-    s.spec.resize(size_t(kBatch * fftH * half_));
-    s.col.resize(size_t(fftH));
-    s.row.resize(size_t(fftW));
-    s.rowF = kiss_fftr_alloc(int(fftW), 0, nullptr, nullptr);
-    s.rowI = kiss_fftr_alloc(int(fftW), 1, nullptr, nullptr);
     if (dft_) {
-      const size_t big = size_t(2 * kBatch * fftH * std::max(fftW, 2 * half_));
-      s.m1.resize(big);
-      s.m2.resize(big);
-      s.m3.resize(big);
+      // Forward: windows (<= H x B*W), row spectra (H x B*2half), column
+      // spectra (2H x B*2half); inverse: the gathered spectra (2H x
+      // B*half), column inverses (2 rows x B*half), rows (rows*B x cols).
+      s.m1.resize(size_t(kBatch * 2 * H * hf));
+      s.m2.resize(size_t(kBatch * 2 * H * hf));
+      s.m3.resize(size_t(kBatch * 4 * H * hf));
+    } else {
+      s.grid.resize(size_t(H * hf));
+      s.spec.resize(size_t(kBatch * H * hf));
+      s.col.resize(size_t(H));
+      s.row.resize(size_t(W));
+      s.rowF = kiss_fftr_alloc(int(fftW), 0, nullptr, nullptr);
+      s.rowI = kiss_fftr_alloc(int(fftW), 1, nullptr, nullptr);
     }
   }
 }
 
 FftTransforms::~FftTransforms() {
-  kiss_fft_free(colF_);
-  kiss_fft_free(colI_);
+  if (colF_)
+    kiss_fft_free(colF_);
+  if (colI_)
+    kiss_fft_free(colI_);
   for (Scratch &s : scratch_) {
-    kiss_fftr_free(s.rowF);
-    kiss_fftr_free(s.rowI);
+    if (s.rowF)
+      kiss_fftr_free(s.rowF);
+    if (s.rowI)
+      kiss_fftr_free(s.rowI);
   }
 }
+
+int64_t FftTransforms::scratchBytes() const {
+  size_t n = 4 * (colF_m.size() + rowF1.size() + colIr.size() + colIi.size() + rowIr.size() +
+                  rowIi.size());
+  for (const Scratch &s : scratch_)
+    n += sizeof(kiss_fft_cpx) * (s.grid.size() + s.spec.size() + s.col.size()) +
+         4 * (s.row.size() + s.m1.size() + s.m2.size() + s.m3.size());
+  return int64_t(n);
+}
+
+namespace {
+/// dst[i] = src[i * step] for i in [0, n).
+inline void copyRow(float *dst, const float *src, int64_t n, int64_t step) {
+  if (step == 1) {
+    std::memcpy(dst, src, sizeof(float) * size_t(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = src[i * step];
+}
+} // namespace
 
 void FftTransforms::forward(int t, const FftWindow *in, int count, float *dst, int64_t fStride,
                             int64_t imOff) {
@@ -106,7 +132,7 @@ void FftTransforms::forward(int t, const FftWindow *in, int count, float *dst, i
       any = true;
       float *row = s.row.data();
       std::fill(row, row + cLo, 0.f);
-      std::memcpy(row + cLo, w.src + sr * w.w + w.c0 + cLo, sizeof(float) * size_t(cHi - cLo));
+      copyRow(row + cLo, w.src + sr * w.ld + (w.c0 + cLo) * w.cs, cHi - cLo, w.cs);
       std::fill(row + cHi, row + fftW_, 0.f);
       kiss_fftr(s.rowF, row, g);
     }
@@ -128,11 +154,11 @@ void FftTransforms::forward(int t, const FftWindow *in, int count, float *dst, i
 }
 
 void FftTransforms::inverse(int t, const FftProduct &p, int count, int64_t rs, int64_t rows,
-                            int64_t cs, int64_t cols, float *dst, int64_t dstStride, int64_t ld,
+                            int64_t cs, int64_t cols, float *const *dst, int64_t ld, int64_t step,
                             const float *add) {
   Scratch &s = scratch_[size_t(t)];
   if (dft_)
-    return dftInverse(s, p, count, rs, rows, cs, cols, dst, dstStride, ld, add);
+    return dftInverse(s, p, count, rs, rows, cs, cols, dst, ld, step, add);
   const int64_t F = fftH_ * half_;
   // Gather the spectra, each column-major ([b][v][u]) so the column
   // transforms read them contiguously.
@@ -162,9 +188,9 @@ void FftTransforms::inverse(int t, const FftProduct &p, int count, int64_t rs, i
     const float a = add ? add[b] : 0.f;
     for (int64_t r = 0; r < rows; ++r) {
       kiss_fftri(s.rowI, g + r * half_, row);
-      float *d = dst + b * dstStride + r * ld;
+      float *d = dst[b] + r * ld;
       for (int64_t c = 0; c < cols; ++c)
-        d[c] = row[cs + c] * scale + a;
+        d[c * step] = row[cs + c] * scale + a;
     }
   }
 }
@@ -181,46 +207,53 @@ void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const fl
 void FftTransforms::dftForward(Scratch &s, const FftWindow *in, int count, float *dst,
                                int64_t fStride, int64_t imOff) {
   const int64_t H = fftH_, W = fftW_, hf = half_, B = count;
-  // x: [r][b][c] (H x B*W), the zero-padded windows.
+  // Only the windows' first R rows and Cc columns can be non-zero.
+  int64_t R = 1, Cc = 1;
+  for (int b = 0; b < count; ++b) {
+    R = std::max(R, std::min(in[b].rows, H));
+    Cc = std::max(Cc, std::min(in[b].cols, W));
+  }
+  // x: [r][b][c] (R*B x Cc), the zero-padded windows.
   float *x = s.m1.data();
   for (int b = 0; b < count; ++b) {
     const FftWindow &w = in[b];
     const int64_t rows = std::min(w.rows, H), cols = std::min(w.cols, W);
     const int64_t cLo = std::clamp<int64_t>(-w.c0, 0, cols);
     const int64_t cHi = std::clamp<int64_t>(w.w - w.c0, cLo, cols);
-    for (int64_t r = 0; r < H; ++r) {
-      float *row = x + (r * B + b) * W;
+    for (int64_t r = 0; r < R; ++r) {
+      float *row = x + (r * B + b) * Cc;
       const int64_t sr = w.r0 + r;
       if (r >= rows || sr < 0 || sr >= w.h || cLo >= cHi) {
-        std::fill(row, row + W, 0.f);
+        std::fill(row, row + Cc, 0.f);
         continue;
       }
       std::fill(row, row + cLo, 0.f);
-      std::memcpy(row + cLo, w.src + sr * w.w + w.c0 + cLo, sizeof(float) * size_t(cHi - cLo));
-      std::fill(row + cHi, row + W, 0.f);
+      copyRow(row + cLo, w.src + sr * w.ld + (w.c0 + cLo) * w.cs, cHi - cLo, w.cs);
+      std::fill(row + cHi, row + Cc, 0.f);
     }
   }
-  // Columns: [Ur; Ui] = [C; -S] x (2H x B*W).
-  float *u = s.m2.data();
-  gemm(2 * H, B * W, H, colF_m.data(), H, x, B * W, 0.f, u, B * W);
-  // Rows: [Zr | Zi] = Ur [C | -S] + Ui [S | C] ((H*B) x 2half).
-  float *z = s.m3.data();
-  gemm(H * B, 2 * hf, W, u, W, rowF1.data(), 2 * hf, 0.f, z, 2 * hf);
-  gemm(H * B, 2 * hf, W, u + H * B * W, W, rowF2.data(), 2 * hf, 1.f, z, 2 * hf);
+  // Rows (real input): [Zr | Zi] = x [C | -S] (R*B x 2half).
+  float *z = s.m2.data();
+  gemm(R * B, 2 * hf, Cc, x, Cc, rowF1.data(), 2 * hf, 0.f, z, 2 * hf);
+  // Columns: [Tc; Ts] = [C; -S] Z (2H x B*2half); the spectrum is
+  // (Tc_r - Ts_i) + i (Tc_i + Ts_r).
+  float *y = s.m3.data();
+  gemm(2 * H, B * 2 * hf, R, colF_m.data(), H, z, B * 2 * hf, 0.f, y, B * 2 * hf);
+  const int64_t half = H * B * 2 * hf;
   for (int64_t uu = 0; uu < H; ++uu)
     for (int64_t v = 0; v < hf; ++v) {
       float *d = dst + (uu * hf + v) * fStride;
-      const float *zr = z + uu * B * 2 * hf + v;
+      const float *tc = y + uu * B * 2 * hf + v, *ts = tc + half;
       for (int b = 0; b < count; ++b) {
-        d[b] = zr[b * 2 * hf];
-        d[imOff + b] = zr[b * 2 * hf + hf];
+        d[b] = tc[b * 2 * hf] - ts[b * 2 * hf + hf];
+        d[imOff + b] = tc[b * 2 * hf + hf] + ts[b * 2 * hf];
       }
     }
 }
 
 void FftTransforms::dftInverse(Scratch &s, const FftProduct &p, int count, int64_t rs,
-                               int64_t rows, int64_t cs, int64_t cols, float *dst,
-                               int64_t dstStride, int64_t ld, const float *add) {
+                               int64_t rows, int64_t cs, int64_t cols, float *const *dst,
+                               int64_t ld, int64_t step, const float *add) {
   const int64_t H = fftH_, W = fftW_, hf = half_, B = count, F = H * hf;
   // Gather [Sr; Si] (2H x B*half), element [u][b][v].
   float *sp = s.m1.data();
@@ -249,15 +282,28 @@ void FftTransforms::dftInverse(Scratch &s, const FftProduct &p, int count, int64
   float *o = s.m3.data();
   gemm(rows * B, cols, hf, y, hf, rowIr.data() + cs, W, 0.f, o, cols);
   gemm(rows * B, cols, hf, y + rows * B * hf, hf, rowIi.data() + cs, W, 1.f, o, cols);
-  for (int b = 0; b < count; ++b) {
-    const float a = add ? add[b] : 0.f;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float *src = o + (r * B + b) * cols;
-      float *d = dst + b * dstStride + r * ld;
-      for (int64_t c = 0; c < cols; ++c)
-        d[c] = src[c] + a;
+  if (step == 1) {
+    for (int b = 0; b < count; ++b) {
+      const float a = add ? add[b] : 0.f;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float *src = o + (r * B + b) * cols;
+        float *d = dst[b] + r * ld;
+        for (int64_t c = 0; c < cols; ++c)
+          d[c] = src[c] + a;
+      }
     }
+    return;
   }
+  // Channel-blocked: neighbouring planes are neighbouring floats.
+  float a[kBatch];
+  for (int b = 0; b < count; ++b)
+    a[b] = add ? add[b] : 0.f;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const float *src = o + r * B * cols + c;
+      for (int b = 0; b < count; ++b)
+        dst[b][r * ld + c * step] = src[b * cols] + a[b];
+    }
 }
 
 } // namespace dlc::rt::dnnlk

@@ -76,7 +76,7 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
   std::vector<int> layerOf(static_cast<size_t>(K));
   std::map<std::string, int> layerIndex;
   struct Names {
-    std::vector<std::string> fwdOps, bwdOps, impls;
+    std::vector<std::string> fwdOps, bwdOps, impls, algorithms;
   };
   std::vector<Names> names;
   auto addUnique = [](std::vector<std::string> &v, const std::string &x) {
@@ -99,6 +99,10 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
     else
       addUnique(n.bwdOps, info.op);
     addUnique(n.impls, info.impl);
+    if (!info.convAlgorithm.empty()) {
+      static const char *const roleTag[] = {"fwd:", "data:", "weights:"};
+      addUnique(n.algorithms, roleTag[size_t(info.role)] + info.convAlgorithm);
+    }
     layerOf[k] = it->second;
   }
   auto join = [](const std::vector<std::string> &v) {
@@ -110,6 +114,8 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
   for (size_t l = 0; l < r.layers.size(); ++l) {
     r.layers[l].op = join(names[l].fwdOps.empty() ? names[l].bwdOps : names[l].fwdOps);
     r.layers[l].impl = join(names[l].impls);
+    for (const std::string &a : names[l].algorithms)
+      r.layers[l].algorithms += (r.layers[l].algorithms.empty() ? "" : " ") + a;
   }
 
   // samples[l][role]: per run, the sum over the layer's kernels of that role;

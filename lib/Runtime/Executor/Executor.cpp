@@ -210,6 +210,12 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     info.loc = kern.loc();
     info.requestedImpl = kern.impl();
     info.role = roleOf(kern);
+    auto convAlgo = [](const std::string &impl) { return impl.empty() ? "auto" : impl; };
+    if (kern.op() == "convolution" || kern.op() == "convolution_grad")
+      info.convAlgorithm = convAlgo(kern.impl());
+    for (const pb::Kernel &body : kern.body())
+      if (body.op() == "convolution" && info.convAlgorithm.empty())
+        info.convAlgorithm = convAlgo(body.impl());
     std::string where = "kernel #" + std::to_string(k) + " (" + kern.op() +
                         (kern.layer().empty() ? "" : " '" + kern.layer() + "'") + ")";
     if (!kern.loc().empty())

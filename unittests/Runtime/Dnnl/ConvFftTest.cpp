@@ -27,6 +27,7 @@
 #include "DnnlTestUtil.h"
 
 #include "dlc/Ops/ConvAlgorithms.h"
+#include "dlc/Ops/Layout.h"
 
 #include <gtest/gtest.h>
 
@@ -36,6 +37,7 @@
 #include <cmath>
 #include <iostream>
 #include <random>
+#include <cstdlib>
 #include <sstream>
 
 using namespace dlc::rt;
@@ -298,48 +300,234 @@ TEST(ConvFft, WeightTransformCachedUntilParamsChanged) {
   }
 }
 
-/// Times "fft" against oneDNN's "direct" on AlexNet's conv2 (N = 16, C = 96
-/// in 2 groups, K = 256, 27x27, 5x5, pad 2) in the three directions. Not a
-/// check: run with --gtest_also_run_disabled_tests --gtest_filter='*Timing*'.
-TEST(ConvFft, DISABLED_TimingAlexNetConv2) {
-  FftCase c{16, 96, 27, 27, 256, 5, 5, 2, 2, 2, true};
-  auto time = [&](const std::string &impl, const std::vector<int64_t> &wrt) {
-    KernelDesc f = fftDesc(c);
-    f.attrs.set("impl", impl);
-    KernelDesc d = wrt.empty() ? f : gradOf(f, wrt);
-    std::vector<std::vector<float>> in;
-    for (const Shape &s : d.inputs)
-      in.push_back(randomValues(rng(), s));
-    auto k = createDnnlKernel(d, ctx());
-    std::vector<const float *> ip;
-    for (const auto &v : in)
-      ip.push_back(v.data());
-    std::vector<std::vector<float>> outs;
-    std::vector<float *> op;
-    for (const Shape &s : d.outputs)
-      outs.emplace_back(size_t(numElements(s)));
-    for (auto &v : outs)
-      op.push_back(v.data());
-    k->forward(ip.data(), op.data()); // warm up (and the weight transform)
-    // The best of several runs, wall and process CPU time (the machine may
-    // be shared; run with OMP_WAIT_POLICY=passive so that idle threads do
-    // not count).
-    double ms = 1e30, cpu = 1e30;
-    for (int i = 0; i < 7; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      std::clock_t c0 = std::clock();
-      k->forward(ip.data(), op.data());
-      cpu = std::min(cpu, 1e3 * double(std::clock() - c0) / CLOCKS_PER_SEC);
-      ms = std::min(ms, std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count());
-    }
-    std::cout << "  " << (wrt.empty() ? "forward" : wrt[0] == 0 ? "backward data" : "backward weights")
-              << " " << impl << ": " << ms << " ms (cpu " << cpu << " ms) [" << k->implName() << "]\n";
+std::vector<float> blocked(const std::vector<float> &plain, const Shape &s, int block) {
+  if (!block)
+    return plain;
+  std::vector<float> v(plain.size());
+  dlc::ops::toBlocked(s, block, plain.data(), v.data());
+  return v;
+}
+std::vector<float> plainOf(const std::vector<float> &v, const Shape &s, int block) {
+  if (!block)
+    return v;
+  std::vector<float> p(v.size());
+  dlc::ops::toPlain(s, block, v.data(), p.data());
+  return p;
+}
+
+/// Runs `d` with the activation layouts inBlocks / outBlocks on the plain
+/// values `in` (converted) against the reference on the plain ones.
+void checkBlocked(const KernelDesc &d, const std::vector<std::vector<float>> &in,
+                  std::vector<int> inBlocks, std::vector<int> outBlocks) {
+  auto ref = createReferenceKernel(d);
+  auto want = run(*ref, d, in);
+  KernelDesc b = d;
+  b.inBlocks = std::move(inBlocks);
+  b.outBlocks = std::move(outBlocks);
+  std::vector<std::vector<float>> bin;
+  for (size_t i = 0; i < in.size(); ++i)
+    bin.push_back(blocked(in[i], d.inputs[i], b.inBlock(i)));
+  auto k = create(b);
+  if (!k)
+    return;
+  auto got = run(*k, b, bin);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_LE(relError(plainOf(got[i], d.outputs[i], b.outBlock(i)), want[i]), tolerance())
+        << d.op << " [" << k->implName() << "] output " << i;
+  EXPECT_EQ(run(*k, b, bin), got) << "second run differs";
+}
+
+// Channel-blocked activations: x, y, dy, dx in nChw8c / nChw16c, read and
+// written by the transforms directly (a plain 3-channel input with a
+// blocked output, groups whose channels straddle blocks, blocks of 8 and
+// 16, different blocks for x and y).
+TEST(ConvFftBlocked, AllDirections) {
+  struct B {
+    FftCase c;
+    int xb, yb;
   };
-  for (const auto &wrt : std::vector<std::vector<int64_t>>{{}, {0}, {1}})
-    for (const char *impl : {"direct", "fft"})
-      time(impl, wrt);
+  const std::vector<B> cases = {
+      {{2, 16, 9, 11, 16, 5, 5, 2, 2, 1, true}, 16, 16},
+      {{1, 24, 7, 8, 8, 3, 3, 1, 1, 1, false}, 8, 8},
+      {{1, 3, 10, 9, 16, 5, 5, 2, 2, 1, true}, 0, 16},
+      {{1, 32, 6, 7, 16, 3, 3, 1, 1, 2, true}, 16, 8},
+      {{2, 48, 9, 9, 32, 5, 5, 2, 2, 4, true}, 16, 16}, // 12 channels per group
+      {{1, 24, 8, 8, 24, 3, 3, 0, 0, 2, false}, 8, 0},  // 12 per group, 8-blocks
+  };
+  for (const B &b : cases) {
+    SCOPED_TRACE(caseName(b.c) + " blocks " + std::to_string(b.xb) + "/" + std::to_string(b.yb));
+    KernelDesc f = fftDesc(b.c);
+    std::vector<std::vector<float>> in;
+    for (const Shape &s : f.inputs)
+      in.push_back(randomValues(rng(), s));
+    std::vector<int> fin(f.inputs.size(), 0);
+    fin[0] = b.xb;
+    checkBlocked(f, in, fin, {b.yb});
+    auto gin = gradInputs(rng(), f);
+    for (const auto &wrt : std::vector<std::vector<int64_t>>{
+             {0}, {1}, b.c.bias ? std::vector<int64_t>{0, 1, 2} : std::vector<int64_t>{0, 1}}) {
+      KernelDesc g = gradOf(f, wrt);
+      std::vector<int> gb(g.inputs.size(), 0);
+      gb[0] = b.xb;
+      gb[g.inputs.size() - 2] = b.yb; // y
+      gb[g.inputs.size() - 1] = b.yb; // dy
+      std::vector<int> ob(g.outputs.size(), 0);
+      if (wrt[0] == 0)
+        ob[0] = b.xb; // dx in x's layout; dW, db plain
+      checkBlocked(g, gin, gb, ob);
+    }
+  }
+}
+
+// The batched GEMM on several chunks of the images x tiles (the last one
+// shorter; backward weights accumulates over them), with the chunk bound
+// lowered so that a small case needs them; and the workspace bounded in N.
+TEST(ConvFft, ChunksOfTheBatch) {
+  ::setenv("DLC_FFT_CHUNK_BYTES", "120000", 1);
+  FftCase c{5, 16, 12, 12, 16, 5, 5, 2, 2, 2, true};
+  const std::string impl = checkCase(c);
+  EXPECT_NE(impl.find("chunks"), std::string::npos) << impl;
+  auto gk = createDnnlKernel(gradOf(fftDesc(c), {0, 1}), ctx());
+  ASSERT_NE(gk, nullptr);
+  EXPECT_NE(gk->implName().find("chunks"), std::string::npos) << gk->implName();
+  ::unsetenv("DLC_FFT_CHUNK_BYTES");
+  // AlexNet conv2 at N = 64 and 1024: the workspace grows by far less than
+  // the batch.
+  for (dlc::ops::ConvDirection d : dlc::ops::kConvDirections) {
+    int64_t ws[2];
+    for (int i = 0; i < 2; ++i) {
+      dlc::ops::ConvProblem p;
+      p.direction = d;
+      dlc::ops::ConvGeometry &g = p.geometry;
+      g.batch = i ? 1024 : 64;
+      g.channels = 96, g.numOutput = 256, g.group = 2;
+      g.input = {27, 27}, g.output = {27, 27}, g.kernel = {5, 5}, g.stride = {1, 1};
+      g.pad = {2, 2}, g.dilation = {1, 1};
+      dlc::ops::FftPlan plan = dlc::ops::fftPlan(p);
+      ASSERT_TRUE(plan.whyNot.empty()) << plan.whyNot;
+      ws[i] = plan.work.workspaceBytes;
+    }
+    EXPECT_LT(ws[1], 2 * ws[0]) << dlc::ops::convDirectionName(d) << ": " << ws[0] << " "
+                                << ws[1];
+  }
+}
+
+/// Times "fft" against oneDNN's "direct" on nChw16c activations (plain
+/// where C is not a multiple of 16) at the threads OpenMP has, on AlexNet's
+/// conv2, GoogLeNet's 5x5 layers, LeNet's conv2 and a 7x7 layer, in the
+/// three directions: the kernels run interleaved, median of 9. Not a check:
+/// run with --gtest_also_run_disabled_tests --gtest_filter='*Timing*'.
+/// DLC_FFT_SIZES="32x32,18x18" adds fft with those transform sizes forced
+/// (DLC_FFT_FORCE, read by the plan); DLC_FFT_LAYERS="alexnet,lenet"
+/// selects layers.
+TEST(ConvFft, DISABLED_Timing) {
+  struct L {
+    const char *name;
+    FftCase c;
+  };
+  const std::vector<L> layers = {
+      {"alexnet-conv2", {16, 96, 27, 27, 256, 5, 5, 2, 2, 2, true}},
+      {"inception-3b-5x5", {16, 32, 28, 28, 96, 5, 5, 2, 2, 1, true}},
+      {"inception-4a-5x5", {16, 16, 14, 14, 48, 5, 5, 2, 2, 1, true}},
+      {"lenet-conv2", {64, 20, 12, 12, 50, 5, 5, 0, 0, 1, true}},
+      {"7x7-28x28", {16, 64, 28, 28, 64, 7, 7, 3, 3, 1, true}},
+  };
+  const char *only = std::getenv("DLC_FFT_LAYERS");
+  std::vector<std::string> forced;
+  if (const char *e = std::getenv("DLC_FFT_SIZES")) {
+    std::stringstream ss(e);
+    for (std::string t; std::getline(ss, t, ',');)
+      forced.push_back(t);
+  }
+  for (const L &l : layers) {
+    if (only && std::string(only).find(std::string(l.name).substr(0, 5)) == std::string::npos)
+      continue;
+    const FftCase &c = l.c;
+    for (const auto &wrt : std::vector<std::vector<int64_t>>{{}, {0}, {1}}) {
+      struct K {
+        std::string label;
+        std::unique_ptr<Kernel> k;
+        std::vector<std::vector<float>> in, out;
+        std::vector<double> ms;
+      };
+      std::vector<K> ks;
+      std::vector<std::pair<std::string, std::string>> variants{{"direct", ""}, {"fft", ""}};
+      for (const std::string &f : forced)
+        variants.push_back({"fft", f});
+      for (const auto &[impl, force] : variants) {
+        KernelDesc f = fftDesc(c);
+        f.attrs.set("impl", impl);
+        KernelDesc d = wrt.empty() ? f : gradOf(f, wrt);
+        const int xb = c.c % 16 ? 0 : 16, yb = c.o % 16 ? 0 : 16;
+        d.inBlocks.assign(d.inputs.size(), 0);
+        d.inBlocks[0] = xb;
+        if (wrt.empty()) {
+          d.outBlocks = {yb};
+        } else {
+          d.inBlocks[d.inputs.size() - 2] = d.inBlocks[d.inputs.size() - 1] = yb;
+          d.outBlocks.assign(d.outputs.size(), 0);
+          if (wrt[0] == 0)
+            d.outBlocks[0] = xb;
+        }
+        if (!force.empty())
+          ::setenv("DLC_FFT_FORCE", force.c_str(), 1);
+        K k;
+        k.k = createDnnlKernel(d, ctx());
+        ::unsetenv("DLC_FFT_FORCE");
+        k.label = impl + (force.empty() ? "" : " " + force);
+        if (impl == "fft") { // the plan's estimate at the default rates
+          dlc::ops::ConvProblem p;
+          p.direction = wrt.empty()    ? dlc::ops::ConvDirection::Forward
+                        : wrt[0] == 0 ? dlc::ops::ConvDirection::BackwardData
+                                      : dlc::ops::ConvDirection::BackwardWeights;
+          dlc::ops::ConvGeometry &g = p.geometry;
+          g.batch = c.n, g.channels = c.c, g.numOutput = c.o, g.group = c.g;
+          g.input = {c.h, c.w}, g.output = {f.outputs[0][2], f.outputs[0][3]};
+          g.kernel = {c.kh, c.kw}, g.stride = {1, 1}, g.pad = {c.ph, c.pw}, g.dilation = {1, 1};
+          if (!force.empty())
+            ::setenv("DLC_FFT_FORCE", force.c_str(), 1);
+          const dlc::ops::ConvWork w = dlc::ops::fftPlan(p).work;
+          ::unsetenv("DLC_FFT_FORCE");
+          std::ostringstream os;
+          os << " (model " << 1e3 * dlc::ops::estimateSeconds(w, dlc::ops::MachineRates{})
+             << " ms: gemm " << w.gemmFlops * 1e-9 << " GF min " << w.gemmMinDim << ", other "
+             << w.otherFlops * 1e-9 << " GF, " << w.bytes * 1e-6 << " MB, " << w.gemmCalls
+             << " calls)";
+          k.label += os.str();
+        }
+        for (const Shape &sh : d.inputs)
+          k.in.push_back(randomValues(rng(), sh));
+        for (const Shape &sh : d.outputs)
+          k.out.emplace_back(size_t(numElements(sh)));
+        ks.push_back(std::move(k));
+      }
+      auto once = [](K &k) {
+        std::vector<const float *> ip;
+        for (const auto &v : k.in)
+          ip.push_back(v.data());
+        std::vector<float *> op;
+        for (auto &v : k.out)
+          op.push_back(v.data());
+        auto t0 = std::chrono::steady_clock::now();
+        k.k->forward(ip.data(), op.data());
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+            .count();
+      };
+      for (K &k : ks)
+        once(k); // warm up (and the weight transform)
+      for (int i = 0; i < 9; ++i)
+        for (K &k : ks)
+          k.ms.push_back(once(k));
+      for (K &k : ks) {
+        std::sort(k.ms.begin(), k.ms.end());
+        std::cout << "  " << l.name << " "
+                  << (wrt.empty() ? "fwd" : wrt[0] == 0 ? "bwd-data" : "bwd-weights") << " "
+                  << k.label << ": " << k.ms[k.ms.size() / 2] << " ms (min " << k.ms[0]
+                  << ") [" << k.k->implName() << "]\n";
+      }
+    }
+  }
 }
 
 /// Prints the largest errors of the tests above after the last test (for

@@ -18,7 +18,9 @@
 #include "dlc/Ops/ConvAlgorithms.h"
 #include "dlc/Ops/Layout.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -389,9 +391,10 @@ TEST(WinogradPlan, WhyNotAndWork) {
   EXPECT_EQ(w.tilesH, 4);
   EXPECT_EQ(w.tilesW, 4);
   EXPECT_EQ(w.tileBatch, 32); // all 2 * 16 tiles in one batch
-  EXPECT_DOUBLE_EQ(w.work.gemmFlops, 2.0 * 36 * 32 * 3 * 4 * 2);
-  // U, V and M: 36 * 2 groups * (3 * 4 + 32 * (3 + 4)) floats.
-  EXPECT_EQ(w.work.workspaceBytes, 4 * 36 * 2 * (12 + 32 * 7));
+  // Channels padded to 16 in the transform domain (3 -> 16, 4 -> 16).
+  EXPECT_DOUBLE_EQ(w.work.gemmFlops, 2.0 * 36 * 32 * 16 * 16 * 2);
+  // U, V and M: 36 * 2 groups * (16 * 16 + 32 * (16 + 16)) floats.
+  EXPECT_EQ(w.work.workspaceBytes, 4 * 36 * 2 * (16 * 16 + 32 * 32));
   p.direction = ops::ConvDirection::BackwardWeights;
   w = ops::winogradPlan(p, 2);
   EXPECT_EQ(w.whyNot, "");
@@ -421,41 +424,116 @@ TEST(WinogradTolerance, DetectsSmallErrors) {
   EXPECT_GT(relError(got, ref), tolerance(2, 64 * 9) * 10);
 }
 
-// A timing, not a test: run with --gtest_also_run_disabled_tests. A
-// ResNet-like 3x3 layer (N=16, C=K=64, 56x56, pad 1), each direction, dlc's
-// Winograd against oneDNN's direct convolution ("direct").
-TEST(WinogradBench, DISABLED_ResNetLayer) {
-  WCase c{16, 64, 56, 56, 64, 1, 1, true};
-  for (const char *impl : {"direct", "winograd2", "winograd4"}) {
-    KernelDesc f = wDesc(c, impl);
+// Timings, not tests: run with --gtest_also_run_disabled_tests and
+// OMP_NUM_THREADS. The 3x3 stride-1 layers of ResNet-50 (N=16), ResNet-56
+// (N=128), AlexNet (N=16) and a VGG-like layer, each direction, activations
+// in nChw16c (the compiler's layout) or plain (DLC_WINO_BENCH_PLAIN=1),
+// oneDNN's direct convolution against dlc's Winograd, interleaved (direct,
+// winograd2, winograd4, direct, ...) so that a busy machine hurts all
+// alike; medians. DLC_WINO_BENCH_LAYERS=a,b selects layers by name.
+struct BenchLayer {
+  const char *name;
+  WCase c;
+};
+double medianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+TEST(WinogradBench, DISABLED_Layers) {
+  const std::vector<BenchLayer> layers = {
+      {"r50-64x56", {16, 64, 56, 56, 64, 1, 1, true}},
+      {"r50-128x28", {16, 128, 28, 28, 128, 1, 1, true}},
+      {"r50-256x14", {16, 256, 14, 14, 256, 1, 1, true}},
+      {"r50-512x7", {16, 512, 7, 7, 512, 1, 1, true}},
+      {"r56-16x32", {128, 16, 32, 32, 16, 1, 1, true}},
+      {"r56-32x16", {128, 32, 16, 16, 32, 1, 1, true}},
+      {"r56-64x8", {128, 64, 8, 8, 64, 1, 1, true}},
+      {"alex-conv3", {16, 256, 13, 13, 384, 1, 1, true}},
+      {"alex-conv4", {16, 384, 13, 13, 384, 1, 2, true}},
+      {"alex-conv5", {16, 384, 13, 13, 256, 1, 2, true}},
+      {"vgg-128x56", {16, 128, 56, 56, 128, 1, 1, true}},
+  };
+  const char *sel = std::getenv("DLC_WINO_BENCH_LAYERS");
+  const char *plainEnv = std::getenv("DLC_WINO_BENCH_PLAIN");
+  const int blk = plainEnv && *plainEnv == '1' ? 0 : 16;
+  std::vector<const char *> impls = {"direct", "winograd2", "winograd4"};
+  if (const char *only = std::getenv("DLC_WINO_BENCH_IMPL"))
+    impls = {only};
+  const char *dirEnv = std::getenv("DLC_WINO_BENCH_DIR");
+  const char *threads = std::getenv("OMP_NUM_THREADS");
+  std::cout << "layout " << (blk ? "nChw16c" : "plain") << ", OMP_NUM_THREADS "
+            << (threads ? threads : "unset") << "\n";
+  for (const BenchLayer &l : layers) {
+    if (sel && std::string(",") .append(sel).append(",").find(std::string(",") + l.name + ",") ==
+                   std::string::npos)
+      continue;
+    const WCase &c = l.c;
+    KernelDesc f0 = wDesc(c, "direct");
     std::vector<std::vector<float>> in;
-    for (const Shape &s : f.inputs)
+    for (const Shape &s : f0.inputs)
       in.push_back(randomValues(rng(), s));
-    in.push_back(randomValues(rng(), f.outputs[0])); // y
-    in.push_back(randomValues(rng(), f.outputs[0])); // dy
-    for (const auto &wrt : std::vector<std::vector<int64_t>>{{}, {0}, {1, 2}}) {
-      KernelDesc d = wrt.empty() ? f : gradOf(f, wrt);
-      auto k = createDnnlKernel(d, ctx());
-      ASSERT_NE(k, nullptr);
-      std::vector<const float *> ip;
-      for (size_t i = 0; i < d.inputs.size(); ++i)
-        ip.push_back(in[i].data()); // x, w, b, then y, dy for the backward
-      std::vector<std::vector<float>> outs;
-      std::vector<float *> op;
-      for (const Shape &s : d.outputs)
-        outs.emplace_back(size_t(numElements(s)));
-      for (auto &o : outs)
-        op.push_back(o.data());
-      k->forward(ip.data(), op.data());
-      const int reps = 5;
-      auto t0 = std::chrono::steady_clock::now();
-      for (int r = 0; r < reps; ++r)
-        k->forward(ip.data(), op.data());
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                            t0).count() / reps;
-      std::cout << impl << " " << (wrt.empty() ? "forward" : wrt[0] == 0 ? "backward-data"
-                                                                         : "backward-weights")
-                << ": " << ms << " ms  [" << k->implName() << "]\n";
+    in.push_back(randomValues(rng(), f0.outputs[0])); // y
+    in.push_back(randomValues(rng(), f0.outputs[0])); // dy
+    const double flops = 2.0 * c.n * c.o * (c.c / c.g) * 9 * f0.outputs[0][2] * f0.outputs[0][3];
+    for (int dir = 0; dir < 3; ++dir) {
+      if (dirEnv && std::atoi(dirEnv) != dir)
+        continue;
+      std::vector<std::unique_ptr<Kernel>> ks;
+      std::vector<std::vector<const float *>> ips;
+      std::vector<std::vector<std::vector<float>>> outs;
+      std::vector<std::vector<float *>> ops;
+      for (const char *impl : impls) {
+        KernelDesc f = wDesc(c, impl);
+        KernelDesc d = dir == 0 ? f : gradOf(f, {dir == 1 ? 0 : 1});
+        if (blk) {
+          d.inBlocks.assign(d.inputs.size(), 0);
+          d.outBlocks.assign(d.outputs.size(), 0);
+          d.inBlocks[0] = blk;
+          if (dir == 0) {
+            d.outBlocks[0] = blk;
+          } else {
+            d.inBlocks[d.inputs.size() - 1] = blk; // dy
+            d.inBlocks[d.inputs.size() - 2] = blk; // y
+            if (dir == 1)
+              d.outBlocks[0] = blk; // dx
+          }
+        }
+        ks.push_back(createDnnlKernel(d, ctx()));
+        ASSERT_NE(ks.back(), nullptr);
+        ips.emplace_back();
+        for (size_t i = 0; i < d.inputs.size(); ++i)
+          ips.back().push_back(in[i].data()); // x, w, b, then y, dy
+        outs.emplace_back();
+        ops.emplace_back();
+        for (const Shape &s : d.outputs)
+          outs.back().emplace_back(size_t(numElements(s)));
+        for (auto &o : outs.back())
+          ops.back().push_back(o.data());
+        ks.back()->forward(ips.back().data(), ops.back().data());
+      }
+      std::vector<std::vector<double>> ms(ks.size());
+      int inner = 1;
+      for (int r = 0; r < 11; ++r)
+        for (size_t i = 0; i < ks.size(); ++i) {
+          auto t0 = std::chrono::steady_clock::now();
+          for (int q = 0; q < inner; ++q)
+            ks[i]->forward(ips[i].data(), ops[i].data());
+          double t = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - t0).count() / inner;
+          if (r == 0 && i == 0)
+            inner = std::max(1, int(3.0 / std::max(t, 1e-3)));
+          else
+            ms[i].push_back(t);
+        }
+      std::cout << l.name << " " << (dir == 0 ? "fwd" : dir == 1 ? "bwd-data" : "bwd-weights");
+      for (size_t i = 0; i < ks.size(); ++i) {
+        const double t = medianOf(ms[i]);
+        std::cout << "  " << impls[i] << " " << t << " ms (min "
+                  << *std::min_element(ms[i].begin(), ms[i].end()) << ", "
+                  << int(flops / t * 1e-6) << " GF/s)";
+      }
+      std::cout << "\n";
     }
   }
 }

@@ -52,9 +52,16 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
   layouts.block = resolveLayoutBlock(options.layout, options.cpu);
   pm.addPass(createDLPropagateLayouts(layouts));
   DLSelectKernelsOptions select;
-  select.convAlgorithm = options.convAlgorithm;
   select.impl = options.impl;
   pm.addPass(createDLSelectKernels(select));
+  // Per layer and direction (docs/convolution.md); ops with impl=ref are
+  // left alone.
+  DLSelectConvAlgorithmsOptions conv;
+  conv.convAlgorithm = options.convAlgorithm;
+  conv.costTable = options.costTable;
+  conv.workspaceLimit = options.workspaceLimit;
+  conv.rates = options.rates;
+  pm.addPass(createDLSelectConvAlgorithms(conv, options.convOracle));
   if (options.planBuffers)
     pm.addPass(createDLPlanBuffers());
   // Native code for element-wise fused ops (docs/codegen.md); the
@@ -75,7 +82,7 @@ void mlir::dl::registerDLPipelines() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "dl-compile",
       "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
-      "[dl-fuse-ops], dl-propagate-layouts, dl-select-kernels, [dl-plan-buffers], "
-      "[dl-codegen-pointwise, dl-codegen-compile]",
+      "[dl-fuse-ops], dl-propagate-layouts, dl-select-kernels, dl-select-conv-algorithms, "
+      "[dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile]",
       buildCompilePipeline);
 }

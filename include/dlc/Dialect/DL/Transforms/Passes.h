@@ -15,10 +15,21 @@
 
 #include <memory>
 
+namespace dlc::ops {
+class ConvCostOracle;
+} // namespace dlc::ops
+
 namespace mlir::dl {
 
 #define GEN_PASS_DECL
 #include "dlc/Dialect/DL/Transforms/Passes.h.inc"
+
+/// dl-select-conv-algorithms with a cost oracle given in C++ (dlc compile:
+/// measured machine rates, the tuner): used unless `options.costTable` is
+/// set; nullptr: the cost model at `options.rates`.
+std::unique_ptr<Pass>
+createDLSelectConvAlgorithms(const DLSelectConvAlgorithmsOptions &options,
+                             std::shared_ptr<dlc::ops::ConvCostOracle> oracle);
 
 /// Runs Caffe shape inference over `func` (what dl-shape-inference does per
 /// function). Emits the failing op's diagnostic and returns failure on
@@ -48,9 +59,29 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
   Option<bool> gradient{*this, "gradient",
                         llvm::cl::desc("Append the backward graph (dl-autodiff)"),
                         llvm::cl::init(false)};
-  Option<std::string> convAlgorithm{*this, "conv-algorithm",
-                                    llvm::cl::desc("auto, direct, gemm or winograd"),
-                                    llvm::cl::init("auto")};
+  Option<std::string> convAlgorithm{
+      *this, "conv-algorithm",
+      llvm::cl::desc("Convolution algorithms (dl-select-conv-algorithms): ALGO, LAYER=ALGO, "
+                     "LAYER/DIRECTION=ALGO, fallback=auto|ALGO, comma-separated"),
+      llvm::cl::init("auto")};
+  Option<std::string> costTable{
+      *this, "cost-table",
+      llvm::cl::desc("Fixed convolution times LAYER/DIRECTION/ALGO=MS,... instead of the "
+                     "cost model (dl-select-conv-algorithms)"),
+      llvm::cl::init("")};
+  Option<int64_t> workspaceLimit{
+      *this, "workspace-limit",
+      llvm::cl::desc("Largest convolution workspace in bytes (0: no limit)"),
+      llvm::cl::init(0)};
+  Option<std::string> rates{
+      *this, "rates",
+      llvm::cl::desc("Machine rates of the convolution cost model: gemm=GFLOPS,vector=GFLOPS,"
+                     "bandwidth=GBS,onednn-winograd=0|1"),
+      llvm::cl::init("")};
+  /// Not an option (C++ only): the cost oracle dl-select-conv-algorithms
+  /// uses unless `costTable` is given (dlc compile: measured rates, --tune);
+  /// nullptr: the cost model at `rates`.
+  std::shared_ptr<dlc::ops::ConvCostOracle> convOracle;
   Option<std::string> impl{*this, "impl", llvm::cl::desc("auto or ref"),
                            llvm::cl::init("auto")};
   Option<bool> fuse{*this, "fuse", llvm::cl::desc("Fuse layers into dl.fused ops (dl-fuse-ops)"),
@@ -81,7 +112,7 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
 /// Adds the passes of `dl-compile` to `pm`: dl-seed-dropout,
 /// dl-shape-inference, [dl-autodiff], [dl-fuse-ops], dl-propagate-layouts
 /// (the block from `layout` and `cpu`), dl-select-kernels,
-/// [dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile] (with
+/// dl-select-conv-algorithms (with `convOracle`), [dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile] (with
 /// `codegen`, unless `impl` is ref; docs/codegen.md).
 void buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options);
 

@@ -39,17 +39,63 @@ def DLSelectKernels : Pass<"dl-select-kernels", "::mlir::ModuleOp"> {
   let summary = "Choose the runtime implementation of every dl op";
   let description = [{
     Sets `dl.impl` on every dl op (except `dl.param`): "ref" for the reference
-    interpreter, "auto" for the optimized library's own choice, or, for
-    `dl.convolution`, the algorithm given by `conv-algorithm` ("direct",
-    "gemm" = im2col + GEMM, "winograd"). Winograd applies only to 3x3,
-    stride-1, undilated, ungrouped convolutions; other layers keep "auto" with
-    a warning at the layer.
+    interpreter, "auto" for the optimized library's own choice. The
+    algorithms of convolutions are chosen afterwards, per layer and
+    direction, by dl-select-conv-algorithms.
+  }];
+  let options = [
+    Option<"impl", "impl", "std::string", /*default=*/"\"auto\"",
+           "Kernel implementation: auto (optimized where available) or ref">,
+  ];
+}
+
+def DLSelectConvAlgorithms : Pass<"dl-select-conv-algorithms", "::mlir::ModuleOp"> {
+  let summary = "Choose the algorithm of every direction of every 2-D convolution";
+  let description = [{
+    Visits every direction of every 2-D convolution layer: `dl.convolution`
+    (forward, also inside `dl.fused` bodies, whose later steps are post-ops),
+    `dl.backward_data "convolution"` (backward data) and
+    `dl.backward_weights "convolution"` (backward weights), all named after
+    the forward layer. For each, the candidates are the algorithms of the
+    catalog (include/dlc/Ops/ConvAlgorithms.h: direct, gemm, fft, winograd2,
+    winograd4, onednn-winograd) with why each does not apply to the
+    problem (its geometry, and the channel block of its input);
+    candidates whose workspace is over `workspace-limit` are excluded. A
+    cost oracle times the rest: the `cost-table` when given, else the
+    oracle dlc compile hands over (measured rates, the tuner), else the
+    analytic cost model at `rates`.
+
+    `conv-algorithm` forces algorithms: comma-separated entries `ALGO` (the
+    whole net), `LAYER=ALGO` (every direction of a layer),
+    `LAYER/DIRECTION=ALGO` (DIRECTION: forward, backward-data,
+    backward-weights; the most specific entry wins) and `fallback=ALGO`
+    (`auto` or an algorithm: what a layer gets where the whole-net ALGO does
+    not apply). ALGO `auto` chooses the fastest. Forcing an algorithm that
+    does not apply (or is over the workspace limit) is an error at the op,
+    naming the layer, direction, algorithm and reason; every such error is
+    reported. Unknown algorithms, layers or directions are errors.
+    Otherwise the fastest timed candidate wins (ties: catalog order;
+    "direct" when none has a time).
+
+    Sets `dl.impl` to the algorithm's name and `dl.conv_selection` to the
+    decision, a dictionary of algorithm, reason, source and candidates (per
+    algorithm: seconds, -1 when unknown; workspace in bytes; max_error, -1
+    when not measured; source; why_not), which dlc compile --explain prints. Ops whose `dl.impl` is
+    "ref", deconvolutions and convolutions of other ranks keep their
+    `dl.impl`. Runs after dl-select-kernels.
   }];
   let options = [
     Option<"convAlgorithm", "conv-algorithm", "std::string", /*default=*/"\"auto\"",
-           "Convolution algorithm: auto, direct, gemm or winograd">,
-    Option<"impl", "impl", "std::string", /*default=*/"\"auto\"",
-           "Kernel implementation: auto (optimized where available) or ref">,
+           "Forced algorithms: ALGO, LAYER=ALGO, LAYER/DIRECTION=ALGO, fallback=auto|ALGO "
+           "(comma-separated)">,
+    Option<"costTable", "cost-table", "std::string", /*default=*/"\"\"",
+           "Fixed times instead of the cost model: LAYER/DIRECTION/ALGO=MS,... (LAYER and "
+           "DIRECTION may be *)">,
+    Option<"workspaceLimit", "workspace-limit", "int64_t", /*default=*/"0",
+           "Largest workspace in bytes an algorithm may use (0: no limit)">,
+    Option<"rates", "rates", "std::string", /*default=*/"\"\"",
+           "Machine rates of the cost model: gemm=GFLOPS,vector=GFLOPS,bandwidth=GBS,"
+           "onednn-winograd=0|1 (unset: defaults)">,
   ];
 }
 
