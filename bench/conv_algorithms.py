@@ -56,7 +56,7 @@ def env_for(threads):
 
 
 def compile_net(dlc, net, batch, out, extra, threads, cache):
-    cmd = [dlc, "compile", net, "--gradient", "-o", out, "--threads", str(threads),
+    cmd = [dlc, "compile", net, "--gradient", "--loss", "auto", "-o", out, "--threads", str(threads),
            "--tuning-cache", cache] + extra
     if batch:
         cmd += ["--batch", str(batch)]
