@@ -93,19 +93,6 @@ double tolerance() {
 /// printed after the last test for the record.
 double kMeasured[4] = {0, 0, 0, 0};
 
-/// max |got - ref| / max |ref|; infinity when got has a NaN (the outputs
-/// start as NaN: an element never written shows here).
-double relError(const std::vector<float> &got, const std::vector<float> &ref) {
-  double err = 0, mag = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(got[i]))
-      return INFINITY;
-    err = std::max(err, std::fabs(double(got[i]) - double(ref[i])));
-    mag = std::max(mag, std::fabs(double(ref[i])));
-  }
-  return err / std::max(mag, 1e-30);
-}
-
 /// Runs kernel `k` of `d` twice (the second run reuses the cached weight
 /// transform) and the reference once; checks each output. `slot[i]`: the
 /// kMeasured entry of output i.

@@ -85,20 +85,6 @@ double tolerance(int m, double reduction) {
   return eps * std::sqrt(std::max(reduction, 9.0)) * kappa;
 }
 
-/// max |got - ref| / max |ref|; infinite for a NaN or a size mismatch.
-double relError(const std::vector<float> &got, const std::vector<float> &ref) {
-  if (got.size() != ref.size())
-    return INFINITY;
-  double err = 0, mag = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(got[i]))
-      return INFINITY;
-    err = std::max(err, std::fabs(double(got[i]) - double(ref[i])));
-    mag = std::max(mag, std::fabs(double(ref[i])));
-  }
-  return err / std::max(mag, 1e-30);
-}
-
 /// The largest error seen per "winogradM direction", printed at exit.
 std::map<std::string, double> &measured() {
   static std::map<std::string, double> m;

@@ -55,6 +55,21 @@ inline KernelDesc makeDesc(const std::string &op, Attrs attrs, std::vector<Shape
   return d;
 }
 
+/// max |got - ref| / max |ref|; infinite for a NaN (outputs start as NaN:
+/// an element never written shows here) or a size mismatch.
+inline double relError(const std::vector<float> &got, const std::vector<float> &ref) {
+  if (got.size() != ref.size())
+    return INFINITY;
+  double err = 0, mag = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(got[i]))
+      return INFINITY;
+    err = std::max(err, std::fabs(double(got[i]) - double(ref[i])));
+    mag = std::max(mag, std::fabs(double(ref[i])));
+  }
+  return err / std::max(mag, 1e-30);
+}
+
 /// Why the convolution algorithm `impl` does not apply to direction `d` of
 /// the convolution `fwd` according to the catalog (dlc/Ops/ConvAlgorithms.h),
 /// or "" (also for "" and "auto", oneDNN's own choice).
