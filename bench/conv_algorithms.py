@@ -106,7 +106,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--algos", default=",".join(ALGOS[:5]),
+    ap.add_argument("--algos", default=",".join(ALGOS),
                     help="algorithms forced end to end (default: %(default)s)")
     ap.add_argument("--no-e2e", action="store_true", help="per-layer table only")
     ap.add_argument("--dlc")

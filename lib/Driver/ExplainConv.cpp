@@ -126,6 +126,9 @@ void explainConvAlgorithms(func::FuncOp func, llvm::raw_ostream &os) {
      << " in " << layers.size() << (layers.size() == 1 ? " layer" : " layers") << ":";
   for (auto &[algo, n] : count)
     os << " " << algo << " x" << n;
+  if (auto m = func->getParentOfType<ModuleOp>())
+    if (auto o = m->getAttrOfType<StringAttr>("dl.conv_oracle"))
+      os << "\n    chosen by: " << o.getValue();
   os << "\n    (times: model = cost model, table = --conv-cost-table, measured = timed by "
         "--tune, cache = tuning cache; max error: against direct, when measured)\n";
   for (const std::string &layer : layers) {

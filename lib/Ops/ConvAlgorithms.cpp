@@ -65,10 +65,6 @@ ConvCostOracle::~ConvCostOracle() = default;
 
 namespace {
 
-bool is2d(const ConvProblem &p) {
-  return p.geometry.numSpatial() == 2 && !p.geometry.deconv;
-}
-
 std::string common(const ConvProblem &p) {
   if (p.geometry.deconv)
     return "it is a deconvolution";
@@ -232,6 +228,71 @@ double estimateSeconds(const ConvWork &w, const MachineRates &r) {
   return s;
 }
 
+double analyticSeconds(std::string_view algorithm, const ConvWork &work,
+                       const MachineRates &r) {
+  ConvWork w = work;
+  if ((algorithm == "direct" || algorithm == "onednn-winograd") && r.directEfficiency > 0)
+    w.gemmFlops /= r.directEfficiency;
+  return estimateSeconds(w, r);
+}
+
+std::vector<ConvProblem> convCalibrationProblems(int block) {
+  // Batch and image size keep each run at a few milliseconds.
+  struct Probe {
+    int64_t channels, batch, size;
+  };
+  static const Probe probes[] = {{16, 32, 32}, {64, 8, 28}, {256, 4, 14}};
+  std::vector<ConvProblem> out;
+  for (const Probe &q : probes) {
+    ConvProblem p;
+    p.layer = "calibration-c" + std::to_string(q.channels);
+    p.block = block;
+    const Shape x{q.batch, q.channels, q.size, q.size};
+    if (!convGeometry(false, q.channels, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, Arg::of(x),
+                      Arg::unknown(), Arg(), p.geometry)
+             .ok())
+      continue;
+    for (ConvDirection d : kConvDirections) {
+      p.direction = d;
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+double convCalibrationChannels(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  const double g1 = double(std::max<int64_t>(g.group, 1));
+  return std::sqrt(double(g.channels) / g1 * double(g.numOutput) / g1);
+}
+
+double calibrationFactor(const MachineRates &rates, std::string_view algorithm,
+                         const ConvProblem &p) {
+  std::vector<std::pair<double, double>> pts; // log channels, log factor
+  for (const ConvCalibration &c : rates.calibration)
+    if (c.algorithm == algorithm && c.direction == p.direction && c.channels > 0 &&
+        c.factor > 0)
+      pts.emplace_back(std::log(c.channels), std::log(c.factor));
+  if (pts.empty())
+    return 1.0;
+  std::sort(pts.begin(), pts.end());
+  const double x = std::log(std::max(convCalibrationChannels(p), 1.0));
+  double y = pts.front().second;
+  if (x >= pts.back().first) {
+    y = pts.back().second;
+  } else {
+    for (size_t i = 1; i < pts.size(); ++i) {
+      if (x > pts[i].first)
+        continue;
+      const auto &[x0, y0] = pts[i - 1];
+      const auto &[x1, y1] = pts[i];
+      y = x <= x0 ? y0 : x1 > x0 ? y0 + (y1 - y0) * (x - x0) / (x1 - x0) : y1;
+      break;
+    }
+  }
+  return std::exp(y);
+}
+
 std::vector<ConvCandidate> convCandidates(const ConvProblem &p, const MachineRates &m) {
   std::vector<ConvCandidate> out;
   for (const ConvAlgorithmInfo &a : convAlgorithms()) {
@@ -261,14 +322,12 @@ public:
     if (rates_.directEfficiency <= 0)
       rates_.directEfficiency = 0.6;
   }
-  std::string evaluate(const ConvProblem &, std::vector<ConvCandidate> &cs) override {
+  std::string evaluate(const ConvProblem &p, std::vector<ConvCandidate> &cs) override {
     for (ConvCandidate &c : cs) {
       if (!c.whyNot.empty())
         continue;
-      ConvWork w = c.work;
-      if (c.algorithm == "direct" || c.algorithm == "onednn-winograd")
-        w.gemmFlops /= rates_.directEfficiency;
-      c.seconds = estimateSeconds(w, rates_);
+      c.seconds = analyticSeconds(c.algorithm, c.work, rates_) *
+                  calibrationFactor(rates_, c.algorithm, p);
       c.source = "model";
     }
     return "";
@@ -277,7 +336,10 @@ public:
     std::ostringstream os;
     os << "cost model (rates: " << rates_.source << "; SGEMM " << rates_.gemmGflops
        << " GFLOP/s, vector " << rates_.vectorGflops << " GFLOP/s, bandwidth "
-       << rates_.bandwidthGBs << " GB/s)";
+       << rates_.bandwidthGBs << " GB/s";
+    if (!rates_.calibration.empty())
+      os << "; calibrated on " << rates_.calibration.size() << " measurements";
+    os << ")";
     return os.str();
   }
   const MachineRates &rates() const override { return rates_; }

@@ -236,8 +236,10 @@ ops::MachineRates measureMachineRates() {
   ops::ConvProblem p;
   p.layer = "machine-probe";
   const Shape x{8, 64, 28, 28};
-  ops::convGeometry(false, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, ops::Arg::of(x),
-                    ops::Arg::unknown(), ops::Arg(), p.geometry);
+  if (!ops::convGeometry(false, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, ops::Arg::of(x),
+                         ops::Arg::unknown(), ops::Arg(), p.geometry)
+           .ok())
+    return r;
   try {
     ProblemBench bench(p);
     double s = bench.time("direct", 0.2);
@@ -251,6 +253,25 @@ ops::MachineRates measureMachineRates() {
     r.onednnWinograd = true;
   } catch (...) {
     r.onednnWinograd = false;
+  }
+  // Calibration: every applicable algorithm on a few fixed problems in the
+  // activation layout the compiler picks here, measured against the model.
+  const int block = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core ? 16 : 8;
+  for (const ops::ConvProblem &c : ops::convCalibrationProblems(block)) {
+    ProblemBench bench(c);
+    for (const ops::ConvCandidate &cand : ops::convCandidates(c, r)) {
+      if (!cand.whyNot.empty())
+        continue;
+      try {
+        const double measured = bench.time(cand.algorithm, 0.05);
+        const double model = ops::analyticSeconds(cand.algorithm, cand.work, r);
+        if (measured > 0 && model > 0)
+          r.calibration.push_back({cand.algorithm, c.direction,
+                                   ops::convCalibrationChannels(c), measured / model});
+      } catch (...) {
+        // The kernel cannot run here: the model keeps its estimate.
+      }
+    }
   }
   return r;
 }

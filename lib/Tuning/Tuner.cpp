@@ -42,6 +42,9 @@ constexpr int kFormatVersion = 1;
 /// Bumped when the kernels or the timing method change what a measurement
 /// means; older entries are then stale.
 constexpr int kTunerVersion = 1;
+/// Bumped when the machine rates gain or change a measurement (2: the
+/// calibration); older rates are measured again, timed entries are kept.
+constexpr int kRatesVersion = 2;
 
 std::string fmtMs(double s) {
   char buf[32];
@@ -123,14 +126,22 @@ std::string machineKey(const TunerOptions &o) {
 }
 
 json ratesJson(const ops::MachineRates &r) {
+  json cal = json::array();
+  for (const ops::ConvCalibration &c : r.calibration)
+    cal.push_back(json{{"algorithm", c.algorithm},
+                       {"direction", ops::convDirectionName(c.direction)},
+                       {"channels", c.channels},
+                       {"factor", c.factor}});
   return json{{"gemm_gflops", r.gemmGflops},       {"vector_gflops", r.vectorGflops},
               {"bandwidth_gbs", r.bandwidthGBs},   {"call_seconds", r.callSeconds},
               {"direct_efficiency", r.directEfficiency}, {"onednn_winograd", r.onednnWinograd},
-              {"tuner", kTunerVersion}};
+              {"calibration", std::move(cal)},     {"tuner", kTunerVersion},
+              {"rates", kRatesVersion}};
 }
 
 bool ratesFrom(const json &j, ops::MachineRates &r) {
-  if (!j.is_object() || j.value("tuner", 0) != kTunerVersion)
+  if (!j.is_object() || j.value("tuner", 0) != kTunerVersion ||
+      j.value("rates", 1) != kRatesVersion)
     return false;
   r.gemmGflops = j.value("gemm_gflops", r.gemmGflops);
   r.vectorGflops = j.value("vector_gflops", r.vectorGflops);
@@ -138,6 +149,18 @@ bool ratesFrom(const json &j, ops::MachineRates &r) {
   r.callSeconds = j.value("call_seconds", r.callSeconds);
   r.directEfficiency = j.value("direct_efficiency", r.directEfficiency);
   r.onednnWinograd = j.value("onednn_winograd", false);
+  r.calibration.clear();
+  if (j.contains("calibration") && j["calibration"].is_array()) {
+    for (const json &c : j["calibration"]) {
+      if (!c.is_object())
+        return false;
+      auto d = ops::parseConvDirection(c.value("direction", std::string()));
+      if (!d)
+        return false;
+      r.calibration.push_back({c.value("algorithm", std::string()), *d,
+                               c.value("channels", 0.0), c.value("factor", 0.0)});
+    }
+  }
   return r.gemmGflops > 0 && r.vectorGflops > 0 && r.bandwidthGBs > 0;
 }
 

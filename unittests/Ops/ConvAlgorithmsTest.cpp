@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace dlc::ops;
 
 namespace {
@@ -153,3 +155,53 @@ TEST(ConvAlgorithms, CostTable) {
 }
 
 } // namespace
+
+TEST(ConvAlgorithms, CalibrationProblemsCoverEveryAlgorithm) {
+  MachineRates m;
+  m.onednnWinograd = true;
+  std::vector<ConvProblem> ps = convCalibrationProblems(16);
+  ASSERT_EQ(ps.size(), 9u); // three channel counts, three directions
+  std::vector<double> channels;
+  for (const ConvProblem &p : ps) {
+    EXPECT_EQ(p.block, 16);
+    for (const ConvCandidate &c : convCandidates(p, m))
+      EXPECT_EQ(c.whyNot, "") << p.layer << " " << c.algorithm;
+    if (p.direction == ConvDirection::Forward)
+      channels.push_back(convCalibrationChannels(p));
+  }
+  EXPECT_EQ(channels, (std::vector<double>{16, 64, 256}));
+  // Grouped: channels per group.
+  EXPECT_DOUBLE_EQ(convCalibrationChannels(problem(2, 96, 27, 256, 5, 1, 2, 2)),
+                   std::sqrt(48.0 * 128.0));
+}
+
+TEST(ConvAlgorithms, CalibrationFactorInterpolatesInLogChannels) {
+  MachineRates m;
+  ConvProblem p16 = problem(2, 16, 8, 16, 3, 1, 1);
+  EXPECT_EQ(calibrationFactor(m, "fft", p16), 1.0); // uncalibrated
+  m.calibration = {{"fft", ConvDirection::Forward, 64, 2.0},
+                   {"fft", ConvDirection::Forward, 16, 8.0},
+                   {"fft", ConvDirection::BackwardData, 16, 100.0},
+                   {"direct", ConvDirection::Forward, 16, 50.0}};
+  EXPECT_NEAR(calibrationFactor(m, "fft", p16), 8.0, 1e-12);
+  // 32 channels: halfway between 16 and 64 in log space, so sqrt(8 * 2).
+  EXPECT_NEAR(calibrationFactor(m, "fft", problem(2, 32, 8, 32, 3, 1, 1)), 4.0, 1e-12);
+  // Constant beyond the calibrated range.
+  EXPECT_NEAR(calibrationFactor(m, "fft", problem(2, 4, 8, 4, 3, 1, 1)), 8.0, 1e-12);
+  EXPECT_NEAR(calibrationFactor(m, "fft", problem(2, 512, 8, 512, 3, 1, 1)), 2.0, 1e-12);
+  // Another direction or algorithm has its own factors.
+  EXPECT_NEAR(calibrationFactor(m, "fft", problem(2, 16, 8, 16, 3, 1, 1, 1,
+                                                  ConvDirection::BackwardData)),
+              100.0, 1e-9);
+  EXPECT_EQ(calibrationFactor(m, "gemm", p16), 1.0);
+
+  // The cost model applies the factors: calibrating fft 8x slower at 16
+  // channels makes it lose to direct there.
+  MachineRates plain;
+  std::vector<ConvCandidate> a = convCandidates(p16, plain), b = a;
+  createCostModelOracle(plain)->evaluate(p16, a);
+  m.calibration = {{"fft", ConvDirection::Forward, 16, 8.0}};
+  createCostModelOracle(m)->evaluate(p16, b);
+  EXPECT_NEAR(find(b, "fft").seconds, 8.0 * find(a, "fft").seconds, 1e-15);
+  EXPECT_EQ(find(b, "direct").seconds, find(a, "direct").seconds);
+}

@@ -69,6 +69,15 @@ struct ConvProblem {
   std::string shapeKey() const;
 };
 
+/// How an algorithm's measured time compared with the analytic estimate on
+/// one calibration problem (convCalibrationProblems) of this machine.
+struct ConvCalibration {
+  std::string algorithm;
+  ConvDirection direction = ConvDirection::Forward;
+  double channels = 0;        ///< convCalibrationChannels of the problem
+  double factor = 1;          ///< measured seconds / analyticSeconds
+};
+
 /// A machine's rates that the cost model uses (measured and stored per
 /// machine by the tuner; defaults when unmeasured).
 struct MachineRates {
@@ -81,6 +90,10 @@ struct MachineRates {
   /// oneDNN has a Winograd convolution on this machine (probed; oneDNN 2.6
   /// has none on AVX2 and on some AVX-512 CPUs).
   bool onednnWinograd = false;
+  /// Per algorithm and direction, measured / estimated time on the
+  /// calibration problems; the model scales its estimates by these,
+  /// interpolated over the channel count (empty: unscaled).
+  std::vector<ConvCalibration> calibration;
   std::string source = "default";
 };
 /// What an algorithm declares about itself.
@@ -107,6 +120,23 @@ std::string convAlgorithmNames();
 
 /// The analytic estimate of `w`'s time in seconds.
 double estimateSeconds(const ConvWork &w, const MachineRates &rates);
+/// The analytic estimate of `algorithm` doing `w` (oneDNN's kernels at the
+/// machine's measured direct-convolution efficiency), before calibration.
+double analyticSeconds(std::string_view algorithm, const ConvWork &w, const MachineRates &rates);
+
+/// The problems the cost model is calibrated on, once per machine: 3x3
+/// stride-1 convolutions with few (16), some (64) and many (256) channels,
+/// in activation layout `block`, in every direction.
+std::vector<ConvProblem> convCalibrationProblems(int block);
+/// The channel count calibration interpolates over: the geometric mean of
+/// the input and output channels per group.
+double convCalibrationChannels(const ConvProblem &p);
+/// The factor by which `rates` scales the analytic estimate of `algorithm`
+/// in `p`'s direction: the calibration factors of that algorithm and
+/// direction, interpolated linearly in log(channels) and log(factor),
+/// constant beyond the calibrated range; 1 when there are none.
+double calibrationFactor(const MachineRates &rates, std::string_view algorithm,
+                         const ConvProblem &p);
 
 /// One algorithm's evaluation for one problem.
 struct ConvCandidate {

@@ -458,6 +458,8 @@ void SelectConvAlgorithms::runOnOperation() {
                                      b.getNamedAttr("source", b.getStringAttr(source)),
                                      b.getNamedAttr("candidates", b.getArrayAttr(list))}));
   }
+  if (!sites.empty())
+    module->setAttr("dl.conv_oracle", b.getStringAttr(oracle->describe()));
   if (!wholeFailures.empty())
     module.emitError() << "--conv-algo " << spec.net->text << " does not apply to "
                        << (wholeFailures.size() == 1 ? "layer " : "layers ")
