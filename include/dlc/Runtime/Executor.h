@@ -333,7 +333,15 @@ struct BlobCheck {
   KernelRole role = KernelRole::Forward; ///< of the producing kernel
   int64_t elements = 0;
   double maxAbs = 0, maxRel = 0;
+  double scale = 1; ///< max |reference|, the floor of the relative error is 1e-2 * scale
   int64_t worstIndex = -1; ///< flat index of the largest relative error
+  /// The convolution algorithm of the producing kernel when it declares an
+  /// error bound looser than the tolerance (FFT, Winograd: rounding in the
+  /// transformed domain spreads over the whole output, so the error scales
+  /// with max |b| rather than with each element); such a blob also passes
+  /// when max abs <= algorithmBound * scale. "" and 0 otherwise.
+  std::string algorithm;
+  double algorithmBound = 0;
   bool pass = true;
 };
 
@@ -358,6 +366,10 @@ struct CheckResult {
 /// Element-wise comparison as documented on BlobCheck.
 BlobCheck compareBlob(const std::string &name, const float *a, const float *b, int64_t n,
                       double tolerance);
+/// Records on `c` the error bound the convolution algorithm `algorithm` (the
+/// producing kernel's, "" for none) declares in the catalog, when it is
+/// looser than `tolerance`, and passes `c` when within it.
+void applyConvAlgorithmBound(BlobCheck &c, std::string_view algorithm, double tolerance);
 
 /// Copies the graph inputs and params of `optimized` into `reference`, runs
 /// `entry` on both, and compares every blob right after the kernel producing

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Executor.h"
+#include "dlc/Ops/ConvAlgorithms.h"
 #include "dlc/Ops/Layout.h"
 
 #include <algorithm>
@@ -45,8 +46,23 @@ BlobCheck dlc::rt::compareBlob(const std::string &name, const float *a, const fl
       c.maxRel = relErr;
     }
   }
+  c.scale = scale;
   c.pass = c.maxRel <= tolerance;
   return c;
+}
+
+void dlc::rt::applyConvAlgorithmBound(BlobCheck &c, std::string_view algorithm,
+                                      double tolerance) {
+  const ops::ConvAlgorithmInfo *alg = ops::findConvAlgorithm(algorithm);
+  // The bound is relative to max |b|, and the relative error's floor is
+  // 1e-2 * max |b|: a bound no looser than the tolerance in those units
+  // changes nothing.
+  if (!alg || alg->tolerance * 1e2 <= tolerance)
+    return;
+  c.algorithm = std::string(alg->name);
+  c.algorithmBound = alg->tolerance;
+  if (!c.pass && c.maxAbs <= alg->tolerance * c.scale)
+    c.pass = true;
 }
 
 const char *dlc::rt::checkModeName(CheckMode mode) {
@@ -113,7 +129,9 @@ CheckResult dlc::rt::checkAgainstReference(Executor &optimized, Executor &refere
         c.worstIndex = ops::plainIndex(optimized.tensorShape(out), m.tensors(out).block(),
                                        c.worstIndex);
       c.layer = m.kernels(k).layer();
-      c.role = optimized.kernelInfo(k).role;
+      const KernelInfo &info = optimized.kernelInfo(k);
+      c.role = info.role;
+      applyConvAlgorithmBound(c, info.convAlgorithm, tolerance);
       if (!c.pass) {
         r.pass = false;
         ++r.failures;

@@ -487,6 +487,34 @@ TEST(Check, CompareBlobDefinition) {
   EXPECT_TRUE(compareBlob("same", b, b, 4, 0).pass);
 }
 
+TEST(Check, ConvAlgorithmBoundIsRelativeToTheLargestMagnitude) {
+  // An error of 2e-3 on an element at the floor (1e-2 * 100): 2e-3 relative
+  // per element, 2e-5 of max |b|.
+  float b[3] = {100, 1, -50};
+  float a[3] = {100, 1.002f, -50};
+  BlobCheck c = compareBlob("x", a, b, 3, 1e-3);
+  ASSERT_FALSE(c.pass);
+  EXPECT_DOUBLE_EQ(c.scale, 100);
+  BlobCheck direct = c;
+  applyConvAlgorithmBound(direct, "direct", 1e-3); // its 1e-5 is no looser
+  EXPECT_FALSE(direct.pass);
+  EXPECT_TRUE(direct.algorithm.empty());
+  BlobCheck none = c;
+  applyConvAlgorithmBound(none, "", 1e-3);
+  EXPECT_FALSE(none.pass);
+  BlobCheck w4 = c; // 1e-3 * 100 = 0.1 >= 2e-3
+  applyConvAlgorithmBound(w4, "winograd4", 1e-3);
+  EXPECT_TRUE(w4.pass);
+  EXPECT_EQ(w4.algorithm, "winograd4");
+  EXPECT_DOUBLE_EQ(w4.algorithmBound, 1e-3);
+  // Beyond the bound: 0.5 > 1e-4 * 100 fails for fft.
+  a[1] = 1.5f;
+  BlobCheck far = compareBlob("x", a, b, 3, 1e-3);
+  applyConvAlgorithmBound(far, "fft", 1e-3);
+  EXPECT_FALSE(far.pass);
+  EXPECT_EQ(far.algorithm, "fft");
+}
+
 //===----------------------------------------------------------------------===//
 // .npy
 //===----------------------------------------------------------------------===//
