@@ -229,10 +229,39 @@ class LayerHandlers:
     def _l_SoftmaxWithLoss(self, l, where, shapes, M):
         if len(shapes) != 2:
             raise CaffeError(f"{where}: expects logits and label")
-        if _canon_axis(l.softmax_param.axis, len(shapes[0]), where) != 1:
-            raise CaffeError(f"{where}: only axis 1 is supported")
+        x = shapes[0]
+        axis = _canon_axis(l.softmax_param.axis, len(x), where)
+        if _numel(shapes[1]) != _numel(x) // x[axis]:
+            raise CaffeError(f"{where}: label {shapes[1]} does not match logits {x} outside axis {axis}")
+        if l.loss_param.HasField("ignore_label"):
+            raise CaffeError(f"{where}: ignore_label is not supported")
         w = l.loss_weight[0] if len(l.loss_weight) else 1.0
-        return M["SoftmaxWithLoss"](shapes[0][1], w), [[]], 0
+        self._input_role(l.bottom[1], ("label", x[axis]))
+        return M["SoftmaxWithLoss"](x[axis], w, axis), [[]], 0
+
+    def _l_Embed(self, l, where, shapes, M):
+        p = l.embed_param
+        if len(shapes) != 1:
+            raise CaffeError(f"{where}: expects 1 bottom")
+        if p.num_output <= 0 or p.input_dim <= 0:
+            raise CaffeError(f"{where}: num_output and input_dim must be positive")
+        self._input_role(l.bottom[0], ("index", p.input_dim))
+        return M["Embed"](p.input_dim, p.num_output, p.bias_term), [shapes[0] + [p.num_output]], 0
+
+    def _l_LSTM(self, l, where, shapes, M):
+        p = l.recurrent_param
+        if len(shapes) != 2:
+            raise CaffeError(f"{where}: x_static (a third bottom) is not supported on the torch side")
+        if p.expose_hidden:
+            raise CaffeError(f"{where}: expose_hidden is not supported")
+        x, cont = shapes
+        if len(x) < 2 or list(cont) != x[:2]:
+            raise CaffeError(f"{where}: x {x} must be [T, N, ...] and cont {cont} [T, N]")
+        h, i = p.num_output, _numel(x[2:])
+        self._input_role(l.bottom[1], ("cont",))
+        # input projections, recurrent products (4H x (I + H) per step and stream)
+        macs = x[0] * x[1] * 4 * h * (i + h)
+        return M["LSTM"](i, h), [x[:2] + [h]], macs
 
     def _l_EuclideanLoss(self, l, where, shapes, M):
         if len(shapes) != 2 or _numel(shapes[0]) != _numel(shapes[1]):
@@ -268,6 +297,10 @@ class LayerHandlers:
         p = l.scale_param
         if len(shapes) not in (1, 2):
             raise CaffeError(f"{where}: expects 1 or 2 bottoms")
+        if len(shapes) == 2 and self._produced_by(l.bottom[0]) == "LSTM" and p.axis == 0:
+            # An LSTM's [T, N, H] output scaled per step and stream: the
+            # sequence mask of a padded batch (models/lstm-imdb.prototxt).
+            self._input_role(l.bottom[1], ("mask",))
         pshape, view = self._param_view(l, where, shapes, p.axis, p.num_axes)
         mod = M["Scale"](pshape, view, p.bias_term, len(shapes) == 2)
         mod._fusable = len(shapes) == 1 and view[:2] == [1, shapes[0][1]] and all(v == 1 for v in view[2:])

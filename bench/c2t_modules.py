@@ -117,18 +117,103 @@ def _build_modules():
             return torch.softmax(x, self.axis)
 
     class SoftmaxWithLoss(nn.Module):
-        """Caffe SoftmaxWithLoss over axis 1 (VALID normalization = mean over
-        the batch). The random float label in [-1, 1) from make_inputs is
-        mapped to a class index, as dlrun draws integer labels."""
+        """Caffe SoftmaxWithLoss over `axis` (VALID normalization = the mean
+        over every position outside the class axis). The label holds class
+        indices as floats (make_inputs draws them, as dlrun does)."""
 
-        def __init__(self, classes, weight):
+        def __init__(self, classes, weight, axis=1):
             super().__init__()
-            self.classes, self.weight = classes, weight
+            self.classes, self.weight, self.axis = classes, weight, axis
 
         def forward(self, x, label):
-            idx = (label.abs() * self.classes).long().clamp_(0, self.classes - 1)
-            return F.cross_entropy(x.reshape(x.shape[0], self.classes, -1),
-                                   idx.reshape(x.shape[0], -1)) * self.weight
+            outer = 1
+            for d in x.shape[:self.axis]:
+                outer *= d
+            idx = label.long().clamp_(0, self.classes - 1)
+            return F.cross_entropy(x.reshape(outer, self.classes, -1),
+                                   idx.reshape(outer, -1)) * self.weight
+
+    class Embed(nn.Module):
+        """Caffe Embed: row `index` of weight [input_dim, num_output]
+        (nn.Embedding's layout), plus the bias."""
+
+        def __init__(self, input_dim, num_output, bias):
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(input_dim, num_output).uniform_(-0.1, 0.1))
+            self.bias = nn.Parameter(torch.zeros(num_output)) if bias else None
+
+        def forward(self, idx):
+            y = F.embedding(idx.long(), self.weight)
+            return y + self.bias if self.bias is not None else y
+
+    class LSTM(nn.Module):
+        """Caffe LSTM (lstm_layer.cpp) as torch.nn.LSTM, time-major.
+
+        Weights: Caffe's W_xc [4H, I], b_c [4H], W_hc [4H, H] stack the gates
+        i, f, o, g; torch's weight_ih_l0 / bias_ih_l0 / weight_hh_l0 stack
+        i, f, g, o: rows [2H, 3H) and [3H, 4H) swap (CAFFE_TO_TORCH_GATES),
+        and bias_hh_l0 is 0 (Caffe has one bias). load_caffe() does it.
+
+        cont [T, N] must follow Caffe's padded-batch convention: 0 at t = 0,
+        1 on the rest of the sequence, 0 on the padding after it, which
+        gives each sequence's length. Full-length batches run nn.LSTM on the
+        tensor; others run it on a PackedSequence, so the padding costs
+        nothing, and the padded steps' outputs are 0 (Caffe computes them
+        from a reset state; the nets mask them out). A sequence restarting
+        mid-batch (cont back to 1 after a 0) has no nn.LSTM equivalent and
+        raises ValueError."""
+
+        CAFFE_TO_TORCH_GATES = (0, 1, 3, 2)
+
+        def __init__(self, input_size, hidden):
+            super().__init__()
+            self.hidden = hidden
+            self.lstm = nn.LSTM(input_size, hidden)
+            with torch.no_grad():
+                self.lstm.bias_hh_l0.zero_()
+            self.lstm.bias_hh_l0.requires_grad_(False)
+            self._lengths_of = None  # (cont tensor id, lengths) cache
+
+        def load_caffe(self, w_xc, b_c, w_hc):
+            """Copies Caffe's blobs (tensors or arrays) into nn.LSTM."""
+            h = self.hidden
+
+            def reorder(w):
+                w = torch.as_tensor(w, dtype=torch.float32)
+                return torch.cat([w[g * h:(g + 1) * h] for g in self.CAFFE_TO_TORCH_GATES])
+
+            with torch.no_grad():
+                self.lstm.weight_ih_l0.copy_(reorder(w_xc))
+                self.lstm.bias_ih_l0.copy_(reorder(b_c))
+                self.lstm.weight_hh_l0.copy_(reorder(w_hc))
+                self.lstm.bias_hh_l0.zero_()
+
+        @staticmethod
+        def lengths(cont):
+            T = cont.shape[0]
+            c = cont.reshape(T, -1) != 0
+            if bool(c[0].any()):
+                raise ValueError("LSTM: cont must be 0 at t = 0 (each stream starts a sequence)")
+            # length = 1 + the run of ones after t = 0
+            run = torch.cumprod(c[1:].int(), 0).sum(0) if T > 1 else torch.zeros(c.shape[1], dtype=torch.long)
+            lengths = run + 1
+            if int(c.sum()) != int(run.sum()):
+                raise ValueError("LSTM: a sequence restarts mid-batch (cont back to 1 after a 0); "
+                                 "torch.nn.LSTM has no equivalent")
+            return lengths
+
+        def forward(self, x, cont):
+            T, N = x.shape[0], x.shape[1]
+            x = x.reshape(T, N, -1)
+            key = (cont.data_ptr(), cont._version)
+            if self._lengths_of is None or self._lengths_of[0] != key:
+                self._lengths_of = (key, self.lengths(cont))
+            lengths = self._lengths_of[1]
+            if bool((lengths == T).all()):
+                return self.lstm(x)[0]
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+            y, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], total_length=T)
+            return y
 
     class EuclideanLoss(nn.Module):
         """Caffe EuclideanLoss: sum((a - b)^2) / (2 N)."""
@@ -231,6 +316,6 @@ def _build_modules():
             return x
 
     return dict(Conv=Conv, InnerProduct=InnerProduct, Pool=Pool, LRNWithin=LRNWithin, Act=Act,
-                PReLU=PReLU, Softmax=Softmax, SoftmaxWithLoss=SoftmaxWithLoss,
+                PReLU=PReLU, Softmax=Softmax, SoftmaxWithLoss=SoftmaxWithLoss, Embed=Embed, LSTM=LSTM,
                 EuclideanLoss=EuclideanLoss, BatchNorm=BatchNorm, Scale=Scale, Bias=Bias,
                 Eltwise=Eltwise, Concat=Concat, Reshape=Reshape, Dropout=Dropout)

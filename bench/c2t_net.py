@@ -7,7 +7,7 @@ Scale fusion, the in-place and freeing plan, and build().
 import functools
 import os
 
-from c2t_layers import LayerHandlers
+from c2t_layers import LayerHandlers, _numel
 from c2t_modules import _build_modules, _torch
 from c2t_proto import DEFAULT_PROTO, CaffeError, caffe_pb2, layer_included, parse_prototxt, upgrade_v1
 
@@ -16,7 +16,7 @@ SUPPORTED = sorted([
     "Input", "Convolution", "Pooling", "LRN", "ReLU", "Sigmoid", "TanH", "AbsVal", "ELU", "BNLL",
     "Power", "PReLU", "InnerProduct", "Softmax", "Dropout", "BatchNorm", "Scale", "Bias",
     "Eltwise", "Concat", "Flatten", "Reshape", "Split", "Silence", "SoftmaxWithLoss",
-    "EuclideanLoss"])
+    "EuclideanLoss", "Embed", "LSTM"])
 
 
 class Step:
@@ -57,6 +57,8 @@ def _make_net_class():
             self._current = {}      # blob name -> current value id
             self._available = {}    # Caffe's available blobs (ordered), for the net outputs
             self._batch = batch
+            self._producer_type = {}  # value id -> type of the layer producing it
+            self.input_roles = {}     # input name -> ("index", n) | ("label", n) | ("cont",) | ("mask",)
             self._build(net, batch, fuse_bn_scale, phase_train)
 
         # -- building ------------------------------------------------------
@@ -133,6 +135,16 @@ def _make_net_class():
                 self._fuse_bn_scale()
             self._plan()
 
+        def _input_role(self, blob, role):
+            """Records what a graph input is for make_inputs (a no-op for
+            blobs that are not graph inputs)."""
+            v = self._current.get(blob)
+            if v in self._input_ids:
+                self.input_roles.setdefault(self.value_names[v], role)
+
+        def _produced_by(self, blob):
+            return self._producer_type.get(self._current.get(blob))
+
         def _add_step(self, layer, module, ins, outs):
             if module is not None:
                 self._mods.append(module)
@@ -184,6 +196,13 @@ def _make_net_class():
             module, out_shapes, macs = handler(l, where, shapes, M)
             tops = self._tops(l, len(out_shapes))
             outs = [self._new_value(top, s) for top, s in zip(tops, out_shapes)]
+            for v in outs:
+                self._producer_type[v] = t
+            # lr_mult 0: a constant (Caffe computes no gradient for it).
+            own = [q for n, q in module.named_parameters(recurse=False)]
+            for spec, q in zip(l.param, own):
+                if spec.HasField("lr_mult") and spec.lr_mult == 0:
+                    q.requires_grad_(False)
             if macs:
                 self.macs += macs
                 self.layer_macs[l.name] = macs
@@ -267,9 +286,42 @@ def _make_net_class():
             outs = [env[v] for v in self._output_ids]
             return outs[0] if len(outs) == 1 else tuple(outs)
 
-        def make_inputs(self, seed=0):
+        def make_inputs(self, seed=0, lengths=None):
+            """One batch of inputs, by role (input_roles): uniform [-1, 1)
+            data; integer class labels and word indices; Caffe's `cont`
+            (0 at each sequence's first step and on its padding, else 1);
+            the sequence mask (1/length on the real steps, 0 on padding).
+            Sequences have full length unless the net has a mask: then their
+            lengths are drawn uniformly from [T/5, T], one of them T (a batch
+            padded to its longest sequence), or given as `lengths`."""
             g = torch.Generator().manual_seed(seed)
-            return [torch.rand(*s, generator=g) * 2 - 1 for s in self.input_shapes]
+            roles = [self.input_roles.get(n, ("data",)) for n in self.input_names]
+            T = N = None
+            for r, shp in zip(roles, self.input_shapes):
+                if r[0] in ("cont", "mask"):
+                    T, N = shp[0], _numel(shp[1:])
+            if T is not None:
+                if lengths is None:
+                    if any(r[0] == "mask" for r in roles):
+                        lo = max(1, T // 5)
+                        lengths = torch.randint(lo, T + 1, (N,), generator=g)
+                        lengths[int(torch.randint(0, N, (1,), generator=g))] = T
+                    else:
+                        lengths = torch.full((N,), T)
+                lengths = torch.as_tensor(lengths).reshape(N)
+                steps = torch.arange(T).reshape(T, 1)
+                real = steps < lengths.reshape(1, N)
+            out = []
+            for r, shp in zip(roles, self.input_shapes):
+                if r[0] in ("index", "label"):
+                    out.append(torch.randint(0, r[1], tuple(shp), generator=g).float())
+                elif r[0] == "cont":
+                    out.append(((steps > 0) & real).float().reshape(shp))
+                elif r[0] == "mask":
+                    out.append((real.float() / lengths.reshape(1, N).float()).reshape(shp))
+                else:
+                    out.append(torch.rand(*shp, generator=g) * 2 - 1)
+            return out
 
         def output_shapes(self):
             return [self.blob_shapes[v] for v in self._output_ids]

@@ -204,11 +204,12 @@ def dlc_compile(dlc, prototxt, batch, out, mode="forward", extra=()):
     return cmd
 
 
-def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout, mode="forward"):
+def dlrun_bench(dlrun, module, threads, iterations, warmup, json_path, timeout, mode="forward",
+                inputs=()):
     entry = "gradient" if mode == "grad" else "forward"
     cmd = [dlrun, module, "--bench", "--no-per-layer", "--quiet", "--threads", str(threads),
            "--iterations", str(iterations), "--warmup", str(warmup), "--json", json_path,
-           "--entry", entry]
+           "--entry", entry] + [f"--input={i}" for i in inputs]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=child_env(threads))
     except subprocess.TimeoutExpired:
@@ -338,6 +339,15 @@ def run(args):
         batch_eff = model.input_shapes[0][0] if model.input_shapes else None
         inputs = model.make_inputs()
         step = c2t.make_step(model, inputs, args.mode)
+        # Nets with word indices, labels or sequences: dlrun gets the very
+        # batch torch runs (the same lengths and padding), as .npy files.
+        dlrun_inputs = []
+        if model.input_roles:
+            import numpy as np
+            for n, x in zip(model.input_names, inputs):
+                f = os.path.join(tmp, re.sub(r"[^\w.-]", "_", f"{name}-{n}") + ".npy")
+                np.save(f, x.numpy().astype(np.float32))
+                dlrun_inputs.append(f"{n}={f}")
         with torch.no_grad():
             out = model(*inputs)
         outs = out if isinstance(out, tuple) else (out,)
@@ -397,7 +407,7 @@ def run(args):
                         try:
                             ms, _ = dlrun_bench(dlrun, variant_modules[side], threads, args.iterations,
                                                 args.warmup, os.path.join(tmp, "dlrun.json"),
-                                                args.timeout, args.mode)
+                                                args.timeout, args.mode, dlrun_inputs)
                         except BenchError as e:
                             error = str(e)
                             break
@@ -406,7 +416,7 @@ def run(args):
                         try:
                             ms, report = dlrun_bench(dlrun, module, threads, args.iterations, args.warmup,
                                                      os.path.join(tmp, "dlrun.json"), args.timeout,
-                                                     args.mode)
+                                                     args.mode, dlrun_inputs)
                         except BenchError as e:
                             error = str(e)
                             break

@@ -256,10 +256,10 @@ class Errors(unittest.TestCase):
         path = write_net("""
             layer { name: "data" type: "Input" top: "data"
                     input_param { shape { dim: 1 dim: 2 } } }
-            layer { name: "x" type: "Embed" bottom: "data" top: "x" }
-            layer { name: "y" type: "LSTM" bottom: "x" top: "y" }
+            layer { name: "x" type: "Threshold" bottom: "data" top: "x" }
+            layer { name: "y" type: "RNN" bottom: "x" top: "y" }
             """)
-        with self.assertRaisesRegex(c2t.CaffeError, r"'x' \(Embed\), 'y' \(LSTM\)"):
+        with self.assertRaisesRegex(c2t.CaffeError, r"'x' \(Threshold\), 'y' \(RNN\)"):
             c2t.build(path)
 
     def test_syntax_error_has_position(self):
@@ -318,6 +318,101 @@ class ZooNets(unittest.TestCase):
         m = self.run_net(os.path.join(c2t.REPO_ROOT, "models", "lenet.prototxt"), [64, 10], batch=64)
         # 64 * (20*24*24*25 + 50*8*8*500 + 800*500 + 500*10)
         self.assertEqual(m.macs, 64 * (288000 + 1600000 + 400000 + 5000))
+
+
+def caffe_lstm_ref(x, cont, w_xc, b_c, w_hc):
+    """Direct transcription of Caffe's LSTMLayer (the unrolled net of
+    lstm_layer.cpp with LSTMUnit), float64; gate order i, f, o, g."""
+    T, N = cont.shape
+    H = w_hc.shape[1]
+    x, w_xc, b_c, w_hc = x.double().reshape(T, N, -1), w_xc.double(), b_c.double(), w_hc.double()
+    h, c = torch.zeros(N, H, dtype=torch.float64), torch.zeros(N, H, dtype=torch.float64)
+    ys = []
+    for t in range(T):
+        k = cont[t].double().reshape(N, 1)
+        a = x[t] @ w_xc.T + b_c + (k * h) @ w_hc.T
+        i, f, o, g = a[:, :H].sigmoid(), a[:, H:2 * H].sigmoid(), a[:, 2 * H:3 * H].sigmoid(), a[:, 3 * H:].tanh()
+        c = k * f * c + i * g
+        h = o * c.tanh()
+        ys.append(h)
+    return torch.stack(ys)
+
+
+class Recurrent(unittest.TestCase):
+    def lstm_net(self, T, N, I, H, mask=False):
+        return write_net(f"""
+            layer {{ name: "in" type: "Input" top: "x" top: "cont" {'top: "mask"' if mask else ''}
+                    input_param {{ shape {{ dim: {T} dim: {N} dim: {I} }} shape {{ dim: {T} dim: {N} }}
+                                  {f'shape {{ dim: {T} dim: {N} }}' if mask else ''} }} }}
+            layer {{ name: "lstm" type: "LSTM" bottom: "x" bottom: "cont" top: "h"
+                    recurrent_param {{ num_output: {H} }} }}
+            {'layer { name: "m" type: "Scale" bottom: "h" bottom: "mask" top: "hm" scale_param { axis: 0 } }'
+             if mask else ''}
+            """)
+
+    def test_lstm_gate_order_matches_caffe(self):
+        T, N, I, H = 5, 3, 4, 6
+        m = c2t.build(self.lstm_net(T, N, I, H))
+        self.assertEqual(m.input_roles, {"cont": ("cont",)})
+        g = torch.Generator().manual_seed(1)
+        w_xc, b_c, w_hc = (torch.randn(4 * H, I, generator=g), torch.randn(4 * H, generator=g),
+                           torch.randn(4 * H, H, generator=g))
+        lstm = m.steps[0].module
+        lstm.load_caffe(w_xc, b_c, w_hc)
+        x = torch.randn(T, N, I, generator=g)
+        cont = torch.ones(T, N)
+        cont[0] = 0
+        with torch.no_grad():
+            y = m(x, cont)
+        ref = caffe_lstm_ref(x, cont, w_xc, b_c, w_hc)
+        self.assertLess(float((y.double() - ref).abs().max()), 1e-5)
+        # The mapping matters: Caffe's order loaded as torch's differs.
+        with torch.no_grad():
+            lstm.lstm.weight_ih_l0.copy_(w_xc)
+            lstm.lstm.bias_ih_l0.copy_(b_c)
+            lstm.lstm.weight_hh_l0.copy_(w_hc)
+            self.assertGreater(float((m(x, cont).double() - ref).abs().max()), 1e-2)
+
+    def test_padded_batch_equals_caffe_on_the_real_steps(self):
+        T, N, I, H = 6, 4, 3, 5
+        m = c2t.build(self.lstm_net(T, N, I, H, mask=True))
+        self.assertEqual(m.input_roles, {"cont": ("cont",), "mask": ("mask",)})
+        x, cont, mask = m.make_inputs(seed=3, lengths=[6, 2, 4, 1])
+        self.assertEqual(cont[:, 1].tolist(), [0, 1, 0, 0, 0, 0])
+        self.assertAlmostEqual(float(mask[:, 2].sum()), 1.0, places=6)
+        self.assertEqual(c2t.build(self.lstm_net(T, N, I, H)).steps[0].module.lengths(cont).tolist(),
+                         [6, 2, 4, 1])
+        lstm = m.steps[0].module
+        g = torch.Generator().manual_seed(2)
+        w = [torch.randn(4 * H, I, generator=g), torch.randn(4 * H, generator=g),
+             torch.randn(4 * H, H, generator=g)]
+        lstm.load_caffe(*w)
+        with torch.no_grad():
+            y = m(x, cont, mask)
+        ref = caffe_lstm_ref(x, cont, *w) * mask.double().reshape(T, N, 1)
+        self.assertLess(float((y.double() - ref).abs().max()), 1e-5)
+
+    def test_restart_mid_batch_is_refused(self):
+        m = c2t.build(self.lstm_net(4, 1, 2, 3))
+        cont = torch.tensor([[0.], [1.], [0.], [1.]])
+        with self.assertRaisesRegex(ValueError, "restarts mid-batch"):
+            m(torch.zeros(4, 1, 2), cont)
+
+    def test_benchmark_nets(self):
+        imdb = c2t.build(os.path.join(c2t.REPO_ROOT, "models", "lstm-imdb.prototxt"))
+        self.assertEqual(imdb.input_roles, {"data": ("index", 10000), "cont": ("cont",),
+                                            "mask": ("mask",), "label": ("label", 2)})
+        data, cont, mask, label = imdb.make_inputs()
+        lengths = imdb.steps[1].module.lengths(cont)
+        self.assertEqual(int(lengths.max()), 100)
+        self.assertLess(int(lengths.min()), 100)
+        self.assertTrue(torch.allclose(mask.sum(0), torch.ones(16)))
+        lm = c2t.build(os.path.join(c2t.REPO_ROOT, "models", "lstm-lm.prototxt"))
+        params = sum(p.numel() for p in lm.parameters() if p.requires_grad)
+        self.assertEqual(params, 13300240)  # models/README.md
+        with torch.no_grad():
+            loss = lm(*lm.make_inputs())
+        self.assertAlmostEqual(float(loss), math.log(10000), delta=0.05)
 
 
 if __name__ == "__main__":

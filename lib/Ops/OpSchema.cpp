@@ -77,6 +77,8 @@ const char *roleName(Role role) {
     return "binary";
   case Role::Cont:
     return "cont";
+  case Role::SequenceMask:
+    return "mask";
   case Role::ShapeOnly:
     return "shape";
   case Role::Constant:
@@ -125,56 +127,69 @@ Status resolveOperands(const OpSchema &op, size_t count, std::vector<OperandSpan
       return fail("operand segments cover ", at, " input(s), got ", count);
     return Status();
   }
-  size_t required = 0, optional = 0, variadic = 0;
+  // Without segments: optional operands are all present or all absent,
+  // except a sequence mask (Role::SequenceMask), which a pass adds on its
+  // own (dl-skip-masked-steps); a variadic operand takes the rest.
+  size_t required = 0, grouped = 0, independent = 0, variadic = 0;
   for (size_t i = 0; i < op.numOperands; ++i) {
     switch (op.operands[i].arity) {
     case Arity::Single:
       ++required;
       break;
     case Arity::Optional:
-      ++optional;
+      ++(op.operands[i].role == Role::SequenceMask ? independent : grouped);
       break;
     case Arity::Variadic:
       ++variadic;
       break;
     }
   }
-  // How many optional operands are present, how many inputs the variadic
-  // one takes.
-  size_t presentOptional = 0, variadicSize = 0;
+  bool groupedPresent = false, independentPresent = false;
+  size_t variadicSize = 0;
   bool ok = count >= required;
-  if (ok && variadic) {
-    // Ops with a variadic operand have no optional ones (checked by the
-    // generator's users: none has both).
-    variadicSize = count - required;
-  } else if (ok) {
-    size_t extra = count - required;
-    if (extra == optional)
-      presentOptional = optional;
-    else if (extra == 0)
-      presentOptional = 0;
-    else if (optional == 1 && extra == 1)
-      presentOptional = 1;
-    else
-      ok = false;
+  std::vector<size_t> valid; // the counts that resolve, for the message
+  if (variadic) {
+    // Ops with a variadic operand have no optional ones (none has both).
+    variadicSize = ok ? count - required : 0;
+  } else {
+    int matches = 0;
+    for (bool g : {false, true})
+      for (bool i : {false, true}) {
+        if ((g && !grouped) || (i && !independent))
+          continue;
+        const size_t n = required + (g ? grouped : 0) + (i ? independent : 0);
+        if (std::find(valid.begin(), valid.end(), n) == valid.end())
+          valid.push_back(n);
+        if (n == count) {
+          ++matches;
+          groupedPresent = g;
+          independentPresent = i;
+        }
+      }
+    ok = matches == 1;
   }
   if (!ok) {
     std::string want;
-    if (variadic)
+    if (variadic) {
       want = "at least " + std::to_string(required);
-    else if (optional == 0)
-      want = std::to_string(required);
-    else if (optional == 1)
-      want = std::to_string(required) + " to " + std::to_string(required + 1);
-    else
-      want = std::to_string(required) + " or " + std::to_string(required + optional);
+    } else {
+      std::sort(valid.begin(), valid.end());
+      const bool range = valid.size() == 2 && valid[1] == valid[0] + 1;
+      for (size_t k = 0; k < valid.size(); ++k)
+        want += std::string(k == 0                  ? ""
+                            : range                 ? " to "
+                            : k + 1 == valid.size() ? " or "
+                                                    : ", ") +
+                std::to_string(valid[k]);
+    }
     return fail("expected ", want, " input(s), got ", count);
   }
   size_t at = 0;
   for (size_t i = 0; i < op.numOperands; ++i) {
     size_t n = 1;
     if (op.operands[i].arity == Arity::Optional)
-      n = presentOptional ? 1 : 0;
+      n = (op.operands[i].role == Role::SequenceMask ? independentPresent : groupedPresent) ? 1
+                                                                                           : 0;
     else if (op.operands[i].arity == Arity::Variadic)
       n = variadicSize;
     spans[i] = {at, n};

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RuleUtil.h"
+#include "dlc/Ops/Geometry.h"
 
 namespace dlc::ops {
 using namespace rules;
@@ -57,6 +58,8 @@ Status infer(const LSTMAttrs &a, const LSTMOperands &o, Results &r) {
     DLC_TRY(expect(o.w_xc_static, {4 * h, sin}, "lstm w_xc_static",
                    " (4 * num_output, static input size)"));
   }
+  if (o.mask.present())
+    DLC_TRY(expect(o.mask, {t, n}, "lstm mask", " (#timesteps, #streams)"));
   if (!o.x)
     return r.addUnknown();
   return r.add({t, n, h});
@@ -95,6 +98,63 @@ Status infer(const RNNAttrs &a, const RNNOperands &o, Results &r) {
   if (!o.x)
     return r.addUnknown();
   return r.add({t, n, h});
+}
+
+namespace {
+/// The present operands: x, cont, [x_static], nWeights weights of which the
+/// second-to-last static one is present with x_static, [mask].
+Status recurrentGeometry(const std::vector<Shape> &ops, int64_t h, int nWeights, bool maskAllowed,
+                         RecurrentGeometry &g) {
+  const size_t base = size_t(2 + nWeights);
+  const size_t extra = ops.size() < base ? 0 : ops.size() - base;
+  g = RecurrentGeometry();
+  g.numOperands = int(ops.size());
+  // extra: 0 none, 1 mask, 2 x_static + its weight, 3 all three.
+  if (ops.size() < base || extra > (maskAllowed ? 3u : 2u) || extra == (maskAllowed ? 4u : 1u))
+    return fail("recurrent op with ", ops.size(), " operands");
+  const bool hasStatic = extra >= 2, hasMask = maskAllowed && extra % 2 == 1;
+  if (ops[0].size() < 2)
+    return fail("recurrent x must have at least 2 axes, got rank ", ops[0].size());
+  g.t = ops[0][0];
+  g.n = ops[0][1];
+  g.in = product(ops[0], 2);
+  g.h = h;
+  if (hasStatic) {
+    g.xStatic = 2;
+    g.firstWeight = 3;
+    g.wStatic = 3 + 2; // after w_xc and b_c (LSTM) / w_xh and b_h (RNN)
+    g.inStatic = product(ops[2], 1);
+  }
+  if (hasMask)
+    g.mask = int(ops.size()) - 1;
+  return Status();
+}
+} // namespace
+
+Status lstmGeometry(const LSTMAttrs &a, const std::vector<Shape> &operands, RecurrentGeometry &g) {
+  return recurrentGeometry(operands, a.num_output, 3, true, g);
+}
+
+Status rnnGeometry(const RNNAttrs &a, const std::vector<Shape> &operands, RecurrentGeometry &g) {
+  return recurrentGeometry(operands, a.num_output, 5, false, g);
+}
+
+void lstmLiveSteps(const float *cont, const float *mask, int64_t t, int64_t n,
+                   std::vector<uint8_t> &live) {
+  live.assign(size_t(t * n), 1);
+  if (!mask)
+    return;
+  for (int64_t s = 0; s < n; ++s) {
+    // Walking back: a step is live when it or a later step of its sequence
+    // has a nonzero mask; cont == 0 at t + 1 ends the sequence at t.
+    bool laterLive = false;
+    for (int64_t i = t; i-- > 0;) {
+      if (i + 1 < t && cont[(i + 1) * n + s] == 0.0f)
+        laterLive = false;
+      laterLive = laterLive || mask[i * n + s] != 0.0f;
+      live[size_t(i * n + s)] = laterLive ? 1 : 0;
+    }
+  }
 }
 
 } // namespace dlc::ops

@@ -128,6 +128,9 @@ LogicalResult recordInputRole(Value arg, dlc::module::Tensor &t) {
     case ops::Role::Cont:
       t.set_role(dlc::module::Tensor::CONT);
       return success();
+    case ops::Role::SequenceMask:
+      t.set_role(dlc::module::Tensor::MASK);
+      return success();
     default:
       continue;
     }

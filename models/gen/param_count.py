@@ -10,7 +10,7 @@ Usage:
   python3 models/gen/param_count.py --shapes models/alexnet.prototxt  # every blob
 Exit status 1 if a file does not parse or a shape rule fails.
 
-Counted: parameter blobs (Convolution/InnerProduct weights and biases,
+Counted: parameter blobs (Convolution/InnerProduct/Embed/LSTM/RNN weights and biases,
 Scale's scale and bias), each blob shared through param { name } once;
 "trained" (printed when different) leaves out blobs with lr_mult 0.
 BatchNorm's mean/variance/factor statistics are not learnable and are
@@ -211,12 +211,44 @@ class Net:
             if one(p, "bias_term", "true") not in (False, "false"):
                 counts.append(n)
             self.add_params(L, counts)
+        elif t == "Embed":
+            p = one(L, "embed_param", {})
+            n, k = one(p, "num_output"), one(p, "input_dim")
+            out = x + [n]
+            counts = [k * n]
+            if one(p, "bias_term", "true") not in (False, "false"):
+                counts.append(n)
+            self.add_params(L, counts)
+        elif t in ("LSTM", "RNN"):
+            p = one(L, "recurrent_param", {})
+            h, i = one(p, "num_output"), prod(x[2:])
+            if len(bottoms) > 2:
+                raise ParseError("layer %s: x_static is not handled" % name)
+            out = x[:2] + [h]
+            # Caffe's blobs: LSTM W_xc [4H, I], b_c [4H], W_hc [4H, H];
+            # RNN W_xh [H, I], b_h [H], W_hh [H, H], W_ho [H, H], b_o [H].
+            counts = ([4 * h * i, 4 * h, 4 * h * h] if t == "LSTM"
+                      else [h * i, h, h * h, h * h, h])
+            self.add_params(L, counts)
+        elif t == "Reshape":
+            p = one(L, "reshape_param", {})
+            dims = list(one(p, "shape", {}).get("dim", []))
+            axis, num = one(p, "axis", 0), one(p, "num_axes", -1)
+            axis = axis if axis >= 0 else len(x) + 1 + axis
+            end = len(x) if num == -1 else axis + num
+            new = [x[axis + j] if d == 0 else d for j, d in enumerate(dims)]
+            if -1 in new:
+                known = prod([d for d in new if d != -1]) * prod(x[:axis]) * prod(x[end:])
+                new[new.index(-1)] = prod(x) // known
+            out = x[:axis] + new + x[end:]
         elif t in ("ReLU", "Sigmoid", "TanH", "Dropout", "LRN", "Softmax", "Power",
                    "AbsVal", "BNLL", "ELU"):
             out = x
         elif t == "BatchNorm":
             out = x
             self.stats += 2 * x[1] + 1
+        elif t == "Scale" and len(bottoms) == 2:
+            out = x  # the scale is the second bottom
         elif t == "Scale":
             out = x
             p = one(L, "scale_param", {})
@@ -239,7 +271,8 @@ class Net:
                 raise ParseError("layer %s: loss inputs differ: %s" % (name, bottoms))
             out = []
         elif t == "SoftmaxWithLoss":
-            if bottoms[1] != bottoms[0][:1]:
+            axis = one(one(L, "softmax_param", {}), "axis", 1)
+            if prod(bottoms[1]) != prod(bottoms[0][:axis]) * prod(bottoms[0][axis + 1:]):
                 raise ParseError("layer %s: label shape %s for logits %s" % (name, bottoms[1], bottoms[0]))
             out = []
         else:

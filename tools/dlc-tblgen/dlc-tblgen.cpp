@@ -98,6 +98,8 @@ std::string roleEnum(StringRef role) {
     return "Binary";
   if (role == "cont")
     return "Cont";
+  if (role == "mask")
+    return "SequenceMask";
   if (role == "shape")
     return "ShapeOnly";
   if (role == "constant")

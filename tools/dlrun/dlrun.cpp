@@ -144,6 +144,14 @@ int algorithmWidth(const std::vector<LayerTiming> &layers) {
   return w ? int(std::max<size_t>(w, 9) + 2) : 0;
 }
 
+/// The parts a layer's kernels time themselves (LayerTiming::phases), one
+/// indented line each under the layer's row.
+void printPhases(const LayerTiming &l) {
+  for (const LayerTiming::Phase &p : l.phases)
+    std::printf("      %s: median %.4f ms, min %.4f, max %.4f\n", p.name.c_str(), p.stats.median,
+                p.stats.min, p.stats.max);
+}
+
 void printForwardTiming(const BenchResult &r) {
   if (!r.layers.empty()) {
     std::printf("Per-layer forward time (ms; %d runs in a separate timed pass, %d thread%s):\n",
@@ -162,6 +170,7 @@ void printForwardTiming(const BenchResult &r) {
       std::printf("  %-*s  %-*s  %10.4f  %10.4f  %10.4f  %6.2f  %-*s%s\n", int(wl), l.layer.c_str(),
                   int(wo), l.op.c_str(), l.stats.median, l.stats.min, l.stats.max, pct, wa,
                   l.algorithms.c_str(), l.impl.c_str());
+      printPhases(l);
     }
   }
   std::printf("Network forward (%d runs after %d warmup, %d thread%s): median %.4f ms, min %.4f ms, "
@@ -214,6 +223,7 @@ void printGradientTiming(const BenchResult *fwd, const BenchResult *grad) {
       std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6.2f  %-*s%s\n", int(wl), l.layer.c_str(),
                   int(wo), l.op.c_str(), ms(l.forward).c_str(), ms(l.backwardData).c_str(),
                   ms(l.backwardWeights).c_str(), pct, wa, l.algorithms.c_str(), l.impl.c_str());
+      printPhases(l);
     }
     if (grad) {
       double f = 0, d = 0, w = 0;
@@ -244,6 +254,12 @@ json layerJson(const LayerTiming &l, bool withRoles) {
   json j = {{"layer", l.layer}, {"op", l.op}, {"impl", l.impl}, {"stats", statsJson(l.stats)}};
   if (!l.algorithms.empty())
     j["algorithms"] = l.algorithms;
+  if (!l.phases.empty()) {
+    json phases = json::array();
+    for (const LayerTiming::Phase &p : l.phases)
+      phases.push_back({{"name", p.name}, {"stats", statsJson(p.stats)}});
+    j["phases"] = phases;
+  }
   if (withRoles) {
     auto role = [](const Stats &s) { return s.count ? statsJson(s) : json(nullptr); };
     j["forward"] = role(l.forward);

@@ -101,6 +101,28 @@ Status broadcastGeometry(const Shape &x, const Shape &operand, int64_t axis, int
 double lossNormalizer(const std::string &normalization, int64_t outer, int64_t inner,
                       int64_t valid);
 
+/// LSTM and RNN (Caffe's RecurrentLayer): x [T, N, ...] viewed as
+/// [T, N, in], optional x_static [N, ...] viewed as [N, inStatic], hidden
+/// size h, and where the optional operands are among the present ones
+/// (-1 when absent): the weights follow x_static in Caffe's blob order.
+struct RecurrentGeometry {
+  int64_t t = 0, n = 0, in = 0, inStatic = 0, h = 0;
+  int xStatic = -1;    ///< index of x_static
+  int firstWeight = 2; ///< index of w_xc (LSTM) / w_xh (RNN)
+  int wStatic = -1;    ///< index of w_xc_static / w_xh_static
+  int mask = -1;       ///< index of the LSTM's mask (set by dl-skip-masked-steps)
+  int numOperands = 0;
+};
+/// `operands`: the shapes of the present operands, in order.
+Status lstmGeometry(const LSTMAttrs &a, const std::vector<Shape> &operands, RecurrentGeometry &g);
+Status rnnGeometry(const RNNAttrs &a, const std::vector<Shape> &operands, RecurrentGeometry &g);
+
+/// dl.lstm's dead steps: live[t * n + s] is 1 unless mask[t][s] is 0 and so
+/// is the mask of every later step of sequence s before cont starts a new
+/// one. Without a mask every step is live.
+void lstmLiveSteps(const float *cont, const float *mask, int64_t t, int64_t n,
+                   std::vector<uint8_t> &live);
+
 } // namespace dlc::ops
 
 #endif // DLC_OPS_GEOMETRY_H

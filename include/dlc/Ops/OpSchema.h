@@ -142,11 +142,12 @@ enum class Role : uint8_t {
   Index,
   Binary,
   Cont,
+  SequenceMask,
   ShapeOnly,
   Constant
 };
 /// "data", "weight", "statistic", "label", "index", "binary", "cont",
-/// "shape", "constant".
+/// "mask", "shape", "constant".
 const char *roleName(Role role);
 /// Data and weights get gradients; the other roles never do.
 inline bool isDifferentiable(Role role) { return role == Role::Data || role == Role::Weight; }

@@ -124,6 +124,14 @@ struct LayerTiming {
   /// no kernel of that role in the entry (always so for backward roles in the
   /// forward entry).
   Stats forward, backwardData, backwardWeights;
+  /// What the layer's kernels time of their own parts (Kernel::phases), per
+  /// run, named "<role>: <part>" ("forward: recurrence") in order of
+  /// appearance; empty for most layers.
+  struct Phase {
+    std::string name;
+    Stats stats;
+  };
+  std::vector<Phase> phases;
 };
 
 struct BenchResult {

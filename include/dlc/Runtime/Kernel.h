@@ -187,6 +187,15 @@ public:
   /// forward() produced, which the executor reads after every run. The
   /// buffers are sized for the shapes of the KernelDesc, the largest.
   virtual std::vector<Shape> producedShapes() const { return {}; }
+  /// The parts of its work a kernel times itself (an LSTM: input
+  /// projection, recurrence, weight gradients), as the names and times of
+  /// the last forward() call, in order; empty for most kernels. dlrun
+  /// --bench shows them under the layer's row.
+  struct Phase {
+    std::string name;
+    double ms = 0;
+  };
+  virtual std::vector<Phase> phases() const { return {}; }
 };
 
 /// The reference implementation of every op (plain loops, float64

@@ -84,8 +84,9 @@ FailureOr<Operation *> importLSTM(LayerContext &L) {
   if (failed(recurrentBlobs(L, shapes, {1}, w)))
     return failure();
   Value xStatic = s.inStatic ? L.bottom(2) : Value(), wStatic = s.inStatic ? w[2] : Value();
+  // No mask: dl-skip-masked-steps sets it.
   return L.create<mlir::dl::LSTMOp>(L.bottom(0), L.bottom(1), xStatic, w[0], w[1], wStatic,
-                                    w.back(), L.i64(s.h), L.boolean(false));
+                                    w.back(), /*mask=*/Value(), L.i64(s.h), L.boolean(false));
 }
 
 /// Caffe's RNN blobs (rnn_layer.cpp, in the order its unrolled net creates

@@ -125,6 +125,10 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
   for (int k = 0; k < K; ++k)
     hasRole[size_t(layerOf[k])][size_t(I.infos[k].role)] = true;
   std::vector<std::array<std::vector<double>, 4>> samples(L);
+  // Kernel::phases: per layer, "<role>: <part>" -> per-run samples.
+  static const char *const roleNames[] = {"forward", "backward-data", "backward-weights"};
+  std::vector<std::vector<std::pair<std::string, std::vector<double>>>> phaseSamples(L);
+  std::vector<std::map<std::string, double>> phaseRun(L);
   std::vector<std::array<double, 4>> perRun(L);
   std::vector<clock::time_point> stamps(static_cast<size_t>(K) + 1);
   for (int i = 0; i < iterations; ++i) {
@@ -136,11 +140,24 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
       I.runStep(size_t(k));
       stamps[size_t(k) + 1] = clock::now();
     }
+    for (auto &m : phaseRun)
+      m.clear();
     for (int k = 0; k < K; ++k) {
       double ms = msSince(stamps[size_t(k)], stamps[size_t(k) + 1]);
-      perRun[size_t(layerOf[k])][size_t(I.infos[k].role)] += ms;
-      perRun[size_t(layerOf[k])][3] += ms;
+      const size_t l = size_t(layerOf[k]);
+      perRun[l][size_t(I.infos[k].role)] += ms;
+      perRun[l][3] += ms;
+      for (const Kernel::Phase &p : I.steps[size_t(k)].kernel->phases()) {
+        std::string name = std::string(roleNames[size_t(I.infos[k].role)]) + ": " + p.name;
+        auto &v = phaseSamples[l];
+        if (std::none_of(v.begin(), v.end(), [&](const auto &e) { return e.first == name; }))
+          v.emplace_back(name, std::vector<double>());
+        phaseRun[l][name] += p.ms;
+      }
     }
+    for (size_t l = 0; l < L; ++l)
+      for (auto &[name, v] : phaseSamples[l])
+        v.push_back(phaseRun[l][name]);
     for (size_t l = 0; l < L; ++l)
       for (size_t j = 0; j < 4; ++j)
         if (j == 3 || hasRole[l][j])
@@ -152,6 +169,8 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
     lt.backwardData = Stats::of(std::move(samples[l][1]));
     lt.backwardWeights = Stats::of(std::move(samples[l][2]));
     lt.stats = Stats::of(std::move(samples[l][3]));
+    for (auto &[name, v] : phaseSamples[l])
+      lt.phases.push_back({name, Stats::of(std::move(v))});
     r.sumLayerMedians += lt.forward.median + lt.backwardData.median + lt.backwardWeights.median;
   }
   r.ratio = r.total.median > 0 ? r.sumLayerMedians / r.total.median : 0;

@@ -187,6 +187,19 @@ std::vector<InputFill> dlc::rt::fillDefaultInputs(Executor &ex, uint64_t seed,
       fill.how = "sequence continuation (0 at t=0, then 1)";
       break;
     }
+    case pb::Tensor::MASK: {
+      // A padded batch: lengths uniform in [T/5, T], the first one T.
+      const Shape &s = ex.tensorShape(t);
+      const int64_t T = s.empty() ? 1 : s[0], N = T > 0 ? n / T : 0;
+      for (int64_t j = 0; j < N; ++j) {
+        int64_t lo = std::max<int64_t>(1, T / 5);
+        int64_t len = j == 0 ? T : lo + std::min<int64_t>(T - lo, int64_t(rng.uniform() * double(T - lo + 1)));
+        for (int64_t i = 0; i < T; ++i)
+          p[i * N + j] = i < len ? float(1.0 / double(len)) : 0.0f;
+      }
+      fill.how = "sequence mask (1/length, lengths uniform in [T/5, T])";
+      break;
+    }
     }
     fills.push_back(fill);
   }

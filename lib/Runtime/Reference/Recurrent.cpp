@@ -22,8 +22,13 @@
 // walks t = T-1 .. 0 carrying dh and dc to the previous step. cont gets no
 // gradient.
 //
+// With dl.lstm's mask (dl-skip-masked-steps), dead steps
+// (ops::lstmLiveSteps) are skipped: their output is 0 and so is everything
+// that flows through them, forward and backward.
+//
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
+#include "dlc/Ops/Geometry.h"
 
 #include <cmath>
 #include <optional>
@@ -102,15 +107,18 @@ private:
 
 class LstmKernel : public RefKernel {
 public:
-  LstmKernel(int64_t t, int64_t n, int64_t in, int64_t inStatic, int64_t h, bool hasStatic)
-      : t_(t), n_(n), i_(in), is_(inStatic), h_(h), static_(hasStatic) {}
+  explicit LstmKernel(const ops::RecurrentGeometry &g) : g_(g) {}
 
   void forward(const float *const *in, float *const *out) override {
+    const int64_t t_ = g_.t, n_ = g_.n, i_ = g_.in, is_ = g_.inStatic, h_ = g_.h;
+    const bool static_ = g_.xStatic >= 0;
     const float *x = in[0], *cont = in[1];
-    const float *xs = static_ ? in[2] : nullptr;
-    const float *wxc = in[static_ ? 3 : 2], *bc = in[static_ ? 4 : 3];
-    const float *wxs = static_ ? in[5] : nullptr;
-    const float *whc = in[static_ ? 6 : 4];
+    const float *xs = static_ ? in[g_.xStatic] : nullptr;
+    const float *wxc = in[g_.firstWeight], *bc = in[g_.firstWeight + 1];
+    const float *wxs = static_ ? in[g_.wStatic] : nullptr;
+    const float *whc = in[static_ ? g_.wStatic + 1 : g_.firstWeight + 2];
+    std::vector<uint8_t> live;
+    ops::lstmLiveSteps(cont, g_.mask >= 0 ? in[g_.mask] : nullptr, t_, n_, live);
     float *y = out[0];
     int64_t g4 = 4 * h_;
     // Constant per-sequence contribution: b_c + W_xc_static x_static.
@@ -129,6 +137,13 @@ public:
         double ct = cont[t * n_ + n];
         const float *xt = x + (t * n_ + n) * i_;
         double *hn = &h[n * h_], *cn = &c[n * h_];
+        if (!live[size_t(t * n_ + n)]) {
+          // A dead step (dl.lstm's mask): output and state 0.
+          std::fill(hn, hn + h_, 0.0);
+          std::fill(cn, cn + h_, 0.0);
+          std::fill(y + (t * n_ + n) * h_, y + (t * n_ + n + 1) * h_, 0.0f);
+          continue;
+        }
         for (int64_t r = 0; r < g4; ++r) {
           double acc = base[n * g4 + r];
           for (int64_t k = 0; k < i_; ++k)
@@ -150,33 +165,34 @@ public:
   }
 
 private:
-  int64_t t_, n_, i_, is_, h_;
-  bool static_;
+  ops::RecurrentGeometry g_;
 };
 
 /// Gradients of lstm with respect to x, x_static, w_xc, b_c, w_xc_static and
 /// w_hc (any subset). Inputs: the forward operands, y, dy.
 class LstmGradKernel : public RefKernel {
 public:
-  LstmGradKernel(int64_t t, int64_t n, int64_t in, int64_t inStatic, int64_t h,
-                 bool hasStatic, const GradDesc &gd)
-      : t_(t), n_(n), i_(in), is_(inStatic), h_(h), static_(hasStatic) {
+  LstmGradKernel(const ops::RecurrentGeometry &g, const GradDesc &gd)
+      : t_(g.t), n_(g.n), i_(g.in), is_(g.inStatic), h_(g.h), static_(g.xStatic >= 0), g_(g) {
     outX_ = gd.outputOf(0);
-    outXs_ = hasStatic ? gd.outputOf(2) : -1;
-    outWxc_ = gd.outputOf(hasStatic ? 3 : 2);
-    outBc_ = gd.outputOf(hasStatic ? 4 : 3);
-    outWxs_ = hasStatic ? gd.outputOf(5) : -1;
-    outWhc_ = gd.outputOf(hasStatic ? 6 : 4);
+    outXs_ = static_ ? gd.outputOf(g.xStatic) : -1;
+    outWxc_ = gd.outputOf(g.firstWeight);
+    outBc_ = gd.outputOf(g.firstWeight + 1);
+    outWxs_ = static_ ? gd.outputOf(g.wStatic) : -1;
+    outWhc_ = gd.outputOf(static_ ? g.wStatic + 1 : g.firstWeight + 2);
     dyIdx_ = gd.gradIn(0);
   }
 
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *cont = in[1];
-    const float *xs = static_ ? in[2] : nullptr;
-    const float *wxc = in[static_ ? 3 : 2], *bc = in[static_ ? 4 : 3];
-    const float *wxs = static_ ? in[5] : nullptr;
-    const float *whc = in[static_ ? 6 : 4];
+    const float *xs = static_ ? in[g_.xStatic] : nullptr;
+    const float *wxc = in[g_.firstWeight], *bc = in[g_.firstWeight + 1];
+    const float *wxs = static_ ? in[g_.wStatic] : nullptr;
+    const float *whc = in[static_ ? g_.wStatic + 1 : g_.firstWeight + 2];
     const float *dy = in[dyIdx_];
+    // Dead steps (dl.lstm's mask) are constant 0: no work, no gradient.
+    std::vector<uint8_t> live;
+    ops::lstmLiveSteps(cont, g_.mask >= 0 ? in[g_.mask] : nullptr, t_, n_, live);
     int64_t g4 = 4 * h_, nh = n_ * h_;
 
     // Forward in double, keeping per step: activated gates [T, N, 4H]
@@ -198,6 +214,8 @@ public:
         const double *hp = t > 0 ? &hs[((t - 1) * n_ + n) * h_] : nullptr;
         const double *cp = t > 0 ? &cs[((t - 1) * n_ + n) * h_] : nullptr;
         double *gt = &gates[(t * n_ + n) * g4];
+        if (!live[size_t(t * n_ + n)])
+          continue; // gates, c and h stay 0
         for (int64_t r = 0; r < g4; ++r) {
           double acc = base[n * g4 + r];
           for (int64_t k = 0; k < i_; ++k)
@@ -228,6 +246,8 @@ public:
     for (int64_t t = t_; t-- > 0;) {
       std::fill(dhPrev.begin(), dhPrev.end(), 0.0);
       for (int64_t n = 0; n < n_; ++n) {
+        if (!live[size_t(t * n_ + n)])
+          continue; // nothing flows into or out of a dead step
         double ct = cont[t * n_ + n];
         const double *gt = &gates[(t * n_ + n) * g4];
         const double *hp = t > 0 ? &hs[((t - 1) * n_ + n) * h_] : nullptr;
@@ -290,6 +310,7 @@ private:
 
   int64_t t_, n_, i_, is_, h_;
   bool static_;
+  ops::RecurrentGeometry g_;
   int outX_, outXs_, outWxc_, outBc_, outWxs_, outWhc_;
   size_t dyIdx_;
 };
@@ -428,22 +449,20 @@ std::unique_ptr<Kernel> makeEmbedGrad(const KernelDesc &desc) {
                                            gd.outputOf(1), gd.outputOf(2));
 }
 
+ops::RecurrentGeometry lstmGeometryOf(const KernelDesc &fwd) {
+  ops::RecurrentGeometry g;
+  if (Status st = ops::lstmGeometry(attrsOf<ops::LSTMAttrs>(fwd), fwd.inputs, g); st.failed())
+    fwd.fail(st.message());
+  return g;
+}
+
 std::unique_ptr<Kernel> makeLstm(const KernelDesc &desc) {
-  bool hasStatic = desc.inputs.size() == 7;
-  const Shape &x = desc.inputs[0];
-  int64_t inStatic = hasStatic ? countFrom(desc.inputs[2], 1) : 0;
-  return std::make_unique<LstmKernel>(x[0], x[1], countFrom(x, 2), inStatic,
-                                      attrsOf<ops::LSTMAttrs>(desc).num_output, hasStatic);
+  return std::make_unique<LstmKernel>(lstmGeometryOf(desc));
 }
 
 std::unique_ptr<Kernel> makeLstmGrad(const KernelDesc &desc) {
   GradDesc gd = gradDesc(desc);
-  const Shape &x = gd.fwd.inputs[0];
-  bool hasStatic = gd.numOperands == 7;
-  int64_t inStatic = hasStatic ? countFrom(gd.fwd.inputs[2], 1) : 0;
-  return std::make_unique<LstmGradKernel>(x[0], x[1], countFrom(x, 2), inStatic,
-                                          attrsOf<ops::LSTMAttrs>(gd.fwd).num_output,
-                                          hasStatic, gd);
+  return std::make_unique<LstmGradKernel>(lstmGeometryOf(gd.fwd), gd);
 }
 
 std::unique_ptr<Kernel> makeRnn(const KernelDesc &desc) {

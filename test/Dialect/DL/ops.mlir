@@ -151,9 +151,11 @@ func.func @crop_embed(%x: tensor<1x3x8x8xf32>, %r: tensor<1x3x6x6xf32>, %i: tens
 // CHECK-LABEL: func.func @lstm
 // CHECK: dl.lstm %[[X:.*]], %[[C:.*]], %[[WXC:.*]], %[[BC:.*]], %[[WHC:.*]] {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x8xf32>) -> tensor<4x2x8xf32>
 // CHECK: dl.lstm %[[X]], %[[C]], x_static %{{.*}}, %[[WXC]], %[[BC]], w_xc_static %{{.*}}, %[[WHC]] {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<2x3xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x3xf32>, tensor<32x8xf32>) -> tensor<4x2x8xf32>
+// CHECK: dl.lstm %[[X]], %[[C]], %[[WXC]], %[[BC]], %[[WHC]] mask %[[C]] {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x8xf32>, tensor<4x2xf32>) -> tensor<4x2x8xf32>
 func.func @lstm(%x: tensor<4x2x5xf32>, %c: tensor<4x2xf32>, %xs: tensor<2x3xf32>, %wxc: tensor<32x5xf32>, %bc: tensor<32xf32>, %wxs: tensor<32x3xf32>, %whc: tensor<32x8xf32>) {
   %0 = dl.lstm %x, %c, %wxc, %bc, %whc {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x8xf32>) -> tensor<4x2x8xf32>
   %1 = dl.lstm %x, %c, x_static %xs, %wxc, %bc, w_xc_static %wxs, %whc {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<2x3xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x3xf32>, tensor<32x8xf32>) -> tensor<4x2x8xf32>
+  %2 = dl.lstm %x, %c, %wxc, %bc, %whc mask %c {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x8xf32>, tensor<4x2xf32>) -> tensor<4x2x8xf32>
   return
 }
 

@@ -232,6 +232,6 @@ func.func @generic(%x: tensor<2x3x8x8xf32>, %seq: tensor<3x2x5xf32>, %cont: tens
   %wxc = "dl.param"() {name = "wxc", filler = {type = "uniform"}} : () -> tensor<16x5xf32>
   %bc = "dl.param"() {name = "bc", filler = {type = "constant"}} : () -> tensor<16xf32>
   %whc = "dl.param"() {name = "whc", filler = {type = "uniform"}} : () -> tensor<16x4xf32>
-  %l = "dl.lstm"(%seq, %cont, %wxc, %bc, %whc) {num_output = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 1, 1, 0, 1>} : (tensor<3x2x5xf32>, tensor<3x2xf32>, tensor<16x5xf32>, tensor<16xf32>, tensor<16x4xf32>) -> tensor<*xf32>
+  %l = "dl.lstm"(%seq, %cont, %wxc, %bc, %whc) {num_output = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 1, 1, 0, 1, 0>} : (tensor<3x2x5xf32>, tensor<3x2xf32>, tensor<16x5xf32>, tensor<16xf32>, tensor<16x4xf32>) -> tensor<*xf32>
   return %c, %l : tensor<*xf32>, tensor<*xf32>
 }

@@ -525,7 +525,8 @@ TEST(DnnlActivation, MatchesReference) {
 }
 
 TEST(DnnlActivation, UnknownOpHasNoKernel) {
-  EXPECT_FALSE(hasDnnlKernel("lstm"));
+  EXPECT_FALSE(hasDnnlKernel("threshold"));
+  EXPECT_TRUE(hasDnnlKernel("lstm"));
   EXPECT_TRUE(hasDnnlKernel("convolution"));
   EXPECT_TRUE(hasDnnlKernel("bnll"));
   EXPECT_EQ(createDnnlKernel(makeDesc("crop", {}, {{1, 2}, {1, 1}}, {{1, 1}}), ctx()), nullptr);

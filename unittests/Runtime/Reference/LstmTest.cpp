@@ -95,10 +95,18 @@ TEST(Lstm, Errors) {
   auto badCont = good;
   badCont.inputs[1] = {1, 2};
   expectCreateError(badCont, "cont");
-  auto six = good;
-  six.inputs.insert(six.inputs.begin() + 2, Shape{1, 2});
-  six.isParam.push_back(true);
-  expectCreateError(six, "got 6");
+  // x_static and w_xc_static come together; the mask (dl-skip-masked-steps)
+  // on its own: 5 to 8 operands.
+  auto nine = good;
+  for (int i = 0; i < 4; ++i) {
+    nine.inputs.insert(nine.inputs.begin() + 2, Shape{1, 2});
+    nine.isParam.push_back(true);
+  }
+  expectCreateError(nine, "expected 5, 6, 7 or 8 input(s), got 9");
+  auto badMask = good;
+  badMask.inputs.push_back({2, 2});
+  badMask.isParam.push_back(false);
+  expectCreateError(badMask, "lstm mask shape [2, 2] does not match expected [2, 1]");
   auto exposed = good;
   exposed.attrs.set("expose_hidden", int64_t(1));
   expectCreateError(exposed, "expose_hidden");

@@ -230,7 +230,10 @@ LogicalResult Autodiff::differentiate(func::FuncOp func) {
       Value v = op->getOperand(i);
       if (!wanted.contains(v) || !mayPropagate(op, i))
         continue;
-      (v.getDefiningOp<dl::ParamOp>() ? weightWrt : dataWrt).push_back(i);
+      // DL_JointBackward: one op for all gradients (role backward_data).
+      (v.getDefiningOp<dl::ParamOp>() && !op->hasTrait<dl::OpTrait::JointBackward>() ? weightWrt
+                                                                                     : dataWrt)
+          .push_back(i);
     }
     std::string forwardName = op->getName().getStringRef().drop_front(3).str();
     for (auto [wrt, opName, role] :

@@ -42,6 +42,7 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
   seed.seed = options.seed;
   pm.addPass(createDLSeedDropout(seed));
   pm.addPass(createDLShapeInference());
+  pm.addPass(createDLSkipMaskedSteps());
   if (options.gradient)
     pm.addPass(createDLAutodiff());
   if (options.fuse)

@@ -19,6 +19,14 @@ func.func @lstm_cont(%x: tensor<4x2x5xf32>, %c: tensor<4x3xf32>, %wxc: tensor<32
 
 // -----
 
+func.func @lstm_mask(%x: tensor<4x2x5xf32>, %c: tensor<4x2xf32>, %wxc: tensor<32x5xf32>, %bc: tensor<32xf32>, %whc: tensor<32x8xf32>, %m: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{lstm mask shape [4, 2, 1] does not match expected [4, 2] (#timesteps, #streams)}}
+  %0 = dl.lstm %x, %c, %wxc, %bc, %whc mask %m {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x8xf32>, tensor<4x2x1xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
 func.func @lstm_w_hc(%x: tensor<4x2x5xf32>, %c: tensor<4x2xf32>, %wxc: tensor<32x5xf32>, %bc: tensor<32xf32>, %whc: tensor<32x4xf32>) {
   // expected-error @+1 {{lstm w_hc shape [32, 4] does not match expected [32, 8] (4 * num_output, num_output)}}
   %0 = dl.lstm %x, %c, %wxc, %bc, %whc {num_output = 8 : i64} : (tensor<4x2x5xf32>, tensor<4x2xf32>, tensor<32x5xf32>, tensor<32xf32>, tensor<32x4xf32>) -> tensor<*xf32>

@@ -47,6 +47,8 @@ def DL_Dialect : Dialect {
 //   index      row indices                                   DL_Index<of, axis>
 //   binary     0/1 values (targets, similarity, selectors)   DL_Binary
 //   cont       sequence continuation (0 starts a sequence)   DL_Cont
+//   mask       per-step weights of a padded batch [T, N]:    DL_SequenceMask
+//              1/length on real steps, 0 on padding
 //   shape      only its shape is read (Crop's reference)     DL_ShapeOnly
 //   constant   read, never differentiated (InfogainLoss's H)  DL_Constant
 // Labels and indices are integers in [0, R): with `of` an operand name, R is
@@ -69,6 +71,7 @@ class DL_Label<string of, string axis> : DL_RoleTensor<"label", of, axis>;
 class DL_Index<string of, string axis> : DL_RoleTensor<"index", of, axis>;
 def DL_Binary : DL_RoleTensor<"binary">;
 def DL_Cont : DL_RoleTensor<"cont">;
+def DL_SequenceMask : DL_RoleTensor<"mask">;
 def DL_ShapeOnly : DL_RoleTensor<"shape">;
 def DL_Constant : DL_RoleTensor<"constant">;
 
@@ -123,6 +126,13 @@ def DL_Pointwise : NativeOpTrait<"Pointwise"> {
   let cppNamespace = "::mlir::dl::OpTrait";
 }
 def DL_DataDependentShape : NativeOpTrait<"DataDependentShape"> {
+  let cppNamespace = "::mlir::dl::OpTrait";
+}
+// The gradients of the data operands and of the weights come out of one
+// computation (backpropagation through time): dl-autodiff emits one
+// dl.backward_data op for all of them rather than a backward_data and a
+// backward_weights op that would each redo it.
+def DL_JointBackward : NativeOpTrait<"JointBackward"> {
   let cppNamespace = "::mlir::dl::OpTrait";
 }
 

@@ -30,6 +30,9 @@ class DataDependentShape : public ::mlir::OpTrait::TraitBase<ConcreteType, DataD
 /// DL_Pointwise: element-wise unary op.
 template <typename ConcreteType>
 class Pointwise : public ::mlir::OpTrait::TraitBase<ConcreteType, Pointwise> {};
+/// DL_JointBackward: one backward op computes every gradient (dl-autodiff).
+template <typename ConcreteType>
+class JointBackward : public ::mlir::OpTrait::TraitBase<ConcreteType, JointBackward> {};
 } // namespace mlir::dl::OpTrait
 
 namespace mlir::dl::detail {

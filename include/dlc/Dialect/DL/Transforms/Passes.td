@@ -22,6 +22,20 @@ def DLSeedDropout : Pass<"dl-seed-dropout", "::mlir::ModuleOp"> {
   ];
 }
 
+def DLSkipMaskedSteps : Pass<"dl-skip-masked-steps", "::mlir::ModuleOp"> {
+  let summary = "Let LSTMs skip the padded steps of a masked batch";
+  let description = [{
+    Sets the `mask` operand of every `dl.lstm` whose output is read only by
+    `dl.scale` ops multiplying it, along axes 0 and 1, by one and the same
+    `[T, N]` tensor that is not a parameter (the sequence mask of a padded
+    batch, models/lstm-imdb.prototxt). The LSTM then writes 0 at its dead
+    steps and its kernels skip them (see `dl.lstm`); the products, the loss
+    and every gradient are unchanged. Not applied in a function with
+    `dl.force_backward` (the mask's own gradient would read the dead steps).
+    Runs before `dl-autodiff`, so that `lstm_grad` sees the mask too.
+  }];
+}
+
 def DLShapeInference : Pass<"dl-shape-inference", "::mlir::ModuleOp"> {
   let summary = "Propagate static shapes through a dl graph with Caffe's rules";
   let description = [{

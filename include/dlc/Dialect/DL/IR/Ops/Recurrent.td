@@ -16,7 +16,7 @@ def DL_EmbedOp : DL_LayerOp<"embed"> {
   let results = (outs DL_Tensor:$output);
 }
 
-def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments]> {
+def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments, DL_JointBackward]> {
   let summary = "Caffe LSTM layer";
   let description = [{
     Caffe's `LSTMLayer` (lstm_layer.cpp, recurrent_layer.cpp): `x` is
@@ -25,21 +25,28 @@ def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments]> {
     `[4H]`, `w_xc_static` `[4H, prod(x_static.shape[1:])]` (with `x_static`),
     `w_hc` `[4H, H]`; gate order i, f, o, g. Output `[T, N, num_output]`.
     `expose_hidden` (extra h0/c0 inputs and hT/cT outputs) is not supported.
+
+    `mask` `[T, N]` is never imported: `dl-skip-masked-steps` sets it to the
+    per-step scale the output is multiplied by (the sequence mask of a padded
+    batch). A step (t, n) is *dead* when mask[t][n] is 0 and so is the mask
+    of every later step of the same sequence (up to the next cont = 0): no
+    result reads it. The output of a dead step is 0 and kernels do not
+    compute it, forward or backward; every other value is Caffe's.
   }];
   let arguments = (ins DL_Tensor:$x, DL_Cont:$cont,
                        Optional<DL_Tensor>:$x_static, DL_Weight:$w_xc,
                        DL_Weight:$b_c, Optional<DL_Weight>:$w_xc_static,
-                       DL_Weight:$w_hc,
+                       DL_Weight:$w_hc, Optional<DL_SequenceMask>:$mask,
                        I64Attr:$num_output, DL_Bool<"false">:$expose_hidden);
   let results = (outs DL_Tensor:$output);
   let assemblyFormat = [{
     $x `,` $cont `,` (`x_static` $x_static^ `,`)? $w_xc `,` $b_c `,`
-    (`w_xc_static` $w_xc_static^ `,`)? $w_hc attr-dict `:`
+    (`w_xc_static` $w_xc_static^ `,`)? $w_hc (`mask` $mask^)? attr-dict `:`
     functional-type(operands, results)
   }];
 }
 
-def DL_RNNOp : DL_LayerOp<"rnn", [AttrSizedOperandSegments]> {
+def DL_RNNOp : DL_LayerOp<"rnn", [AttrSizedOperandSegments, DL_JointBackward]> {
   let summary = "Caffe RNN layer";
   let description = [{
     Caffe's `RNNLayer` (rnn_layer.cpp, recurrent_layer.cpp), the unrolled

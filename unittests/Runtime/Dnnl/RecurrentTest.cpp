@@ -1,0 +1,713 @@
+//===- RecurrentTest.cpp - oneDNN-backend lstm, rnn, embed ----------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The optimized lstm, rnn and embed kernels (lib/Runtime/Dnnl/Recurrent*.cpp)
+// against the float64 reference kernels, forward and every gradient
+// (including descriptions that want only some gradients), with sequence
+// resets (cont = 0 at t > 0), a non-binary cont, with and without x_static,
+// with and without dl.lstm's mask (dead steps of a padded batch), odd and
+// larger sizes.
+//
+// Tolerance: max |got - ref| <= kTol * max |ref|, per blob, kTol = 1e-5.
+// The kernels compute in float32 (SGEMM reductions over at most a few
+// hundred terms, with accumulated errors ~sqrt(K) * 6e-8 relative to the
+// terms, plus sigmoid / tanh approximations within ~3e-7 relative), so the
+// observed errors are ~1e-7..1e-6; 1e-5 leaves a margin for the errors
+// carried through 32 steps. The wrong results a bug gives (a gate order
+// mixed up, a missing cont reset, w_hh and w_ho swapped) are 1e-2 or more
+// away: each test checks this on its own data (sensitivity checks), so a
+// test that passes with a broken kernel cannot happen silently.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DnnlTestUtil.h"
+#include "dlc/Ops/Geometry.h"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <sstream>
+
+using namespace dlc::rt;
+using namespace dlc::rt::dnnltest;
+
+namespace {
+
+constexpr double kTol = 1e-5;
+/// A deliberately broken input must move the reference at least this much.
+constexpr double kSensitive = 1e-2;
+
+std::mt19937 &rng() {
+  static std::mt19937 r(5150731u);
+  return r;
+}
+
+std::vector<float> uniform(const Shape &s, float lo, float hi) {
+  return randomValues(rng(), s, lo, hi);
+}
+
+std::string wrtString(const std::vector<int64_t> &wrt) {
+  std::ostringstream os;
+  os << "wrt [";
+  for (int64_t i : wrt)
+    os << " " << i;
+  os << " ]";
+  return os.str();
+}
+
+/// Runs the reference and the optimized kernel of `d` on `in`: every output
+/// within kTol (relative to the reference blob's max |value|; NaN fails),
+/// the optimized kernel's implementation dlc's, a second run bitwise equal.
+void compare(const KernelDesc &d, const std::vector<std::vector<float>> &in) {
+  auto ref = createReferenceKernel(d);
+  std::unique_ptr<Kernel> dn = createDnnlKernel(d, ctx());
+  ASSERT_TRUE(dn) << "no oneDNN-backend kernel for " << d.op;
+  EXPECT_EQ(dn->implName().rfind("dlc:", 0), 0u) << dn->implName();
+  auto want = run(*ref, d, in);
+  auto got = run(*dn, d, in);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_LE(relError(got[i], want[i]), kTol) << d.op << " output " << i;
+  EXPECT_EQ(run(*dn, d, in), got) << d.op << ": second run differs";
+}
+
+/// The outputs of the reference kernel of `d`.
+std::vector<std::vector<float>> reference(const KernelDesc &d,
+                                          const std::vector<std::vector<float>> &in) {
+  return run(*createReferenceKernel(d), d, in);
+}
+
+/// Forward and the `_grad` kernel for each set in `wrts`.
+void compareForwardAndGrads(const KernelDesc &f, const std::vector<std::vector<float>> &in,
+                            const std::vector<std::vector<int64_t>> &wrts) {
+  {
+    SCOPED_TRACE("forward");
+    compare(f, in);
+  }
+  auto gin = gradInputs(rng(), f, in);
+  for (const auto &wrt : wrts) {
+    SCOPED_TRACE(wrtString(wrt));
+    compare(gradOf(f, wrt), gin);
+  }
+}
+
+/// Singletons, all, and `extra` sets of `ops`.
+std::vector<std::vector<int64_t>> wrtSets(const std::vector<int64_t> &ops,
+                                          std::vector<std::vector<int64_t>> extra = {}) {
+  for (int64_t i : ops)
+    extra.push_back({i});
+  extra.push_back(ops);
+  return extra;
+}
+
+/// Every non-empty subset of `ops`.
+std::vector<std::vector<int64_t>> allSubsets(const std::vector<int64_t> &ops) {
+  std::vector<std::vector<int64_t>> r;
+  for (unsigned m = 1; m < (1u << ops.size()); ++m) {
+    std::vector<int64_t> s;
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (m & (1u << i))
+        s.push_back(ops[i]);
+    r.push_back(s);
+  }
+  return r;
+}
+
+/// A recurrent layer's geometry: x [T, N, xTail...] (I = its product),
+/// x_static [N, sTail...] when sTail is not empty.
+struct SeqCase {
+  int64_t T, N;
+  Shape xTail;
+  int64_t H;
+  Shape sTail;
+  bool fractionalCont = false; ///< some cont values 0.5 (Caffe allows any)
+  /// lstm only: no mask operand, a mask without zeros (every step live), or
+  /// a padded batch's mask (dead steps, docs/recurrent.md).
+  enum Mask { None, AllLive, Padded } mask = None;
+};
+
+int64_t elems(const Shape &s) {
+  int64_t p = 1;
+  for (int64_t d : s)
+    p *= d;
+  return p;
+}
+
+std::string describe(const SeqCase &c) {
+  std::ostringstream os;
+  os << "T=" << c.T << " N=" << c.N << " I=" << elems(c.xTail) << " H=" << c.H;
+  if (!c.sTail.empty())
+    os << " Is=" << elems(c.sTail);
+  if (c.fractionalCont)
+    os << " fractional cont";
+  if (c.mask != SeqCase::None)
+    os << (c.mask == SeqCase::AllLive ? " mask (all live)" : " mask (padded)");
+  return os.str();
+}
+
+/// cont [T, N]: 0 at t = 0, then mostly 1 with resets (0) at t > 0; stream 0
+/// is reset at T/2 whenever T > 1; optionally some 0.5.
+std::vector<float> makeCont(const SeqCase &c) {
+  std::vector<float> cont(size_t(c.T * c.N), 1.f);
+  std::uniform_int_distribution<int> d(0, 5);
+  for (int64_t t = 0; t < c.T; ++t)
+    for (int64_t n = 0; n < c.N; ++n) {
+      float &v = cont[size_t(t * c.N + n)];
+      int r = d(rng());
+      v = t == 0 || r == 0 ? 0.f : c.fractionalCont && r == 1 ? 0.5f : 1.f;
+    }
+  if (c.T > 1)
+    cont[size_t(c.T / 2 * c.N)] = 0.f;
+  return cont;
+}
+
+// ---------------------------------------------------------------------------
+// LSTM
+// ---------------------------------------------------------------------------
+
+/// A padded batch's mask for `cont`: in every sequence (from one cont = 0
+/// to the next) a random tail of zeros, which makes those steps dead, and
+/// here and there a zero before a nonzero (still live); 0.25 elsewhere.
+std::vector<float> makeMask(const SeqCase &c, const std::vector<float> &cont) {
+  std::vector<float> mask(cont.size(), c.mask == SeqCase::AllLive ? 0.5f : 0.25f);
+  if (c.mask != SeqCase::Padded)
+    return mask;
+  for (int64_t n = 0; n < c.N; ++n)
+    for (int64_t s = 0; s < c.T;) {
+      int64_t e = s + 1;
+      while (e < c.T && cont[size_t(e * c.N + n)] != 0.f)
+        ++e;
+      // Sequence [s, e): the last k steps are padding.
+      int64_t k = std::uniform_int_distribution<int64_t>(0, e - s)(rng());
+      for (int64_t t = s; t < e; ++t)
+        if (t >= e - k || std::uniform_int_distribution<int>(0, 4)(rng()) == 0)
+          mask[size_t(t * c.N + n)] = 0.f;
+      s = e;
+    }
+  // Stream 0 (reset at T/2): the first sequence ends with a dead step, the
+  // second starts live.
+  if (c.T > 1) {
+    mask[size_t((c.T / 2 - 1) * c.N)] = 0.f;
+    mask[size_t(c.T / 2 * c.N)] = 0.25f;
+  }
+  return mask;
+}
+
+/// Operands x, cont, [x_static], w_xc, b_c, [w_xc_static], w_hc, [mask].
+KernelDesc lstmDesc(const SeqCase &c) {
+  const int64_t I = elems(c.xTail), H = c.H;
+  Shape x = {c.T, c.N};
+  x.insert(x.end(), c.xTail.begin(), c.xTail.end());
+  std::vector<Shape> in = {x, {c.T, c.N}};
+  std::vector<bool> param = {false, false};
+  const bool st = !c.sTail.empty();
+  if (st) {
+    Shape xs = {c.N};
+    xs.insert(xs.end(), c.sTail.begin(), c.sTail.end());
+    in.push_back(xs);
+    param.push_back(false);
+  }
+  in.push_back({4 * H, I});
+  in.push_back({4 * H});
+  if (st)
+    in.push_back({4 * H, elems(c.sTail)});
+  in.push_back({4 * H, H});
+  param.resize(in.size(), true);
+  if (c.mask != SeqCase::None) {
+    in.push_back({c.T, c.N});
+    param.push_back(false);
+  }
+  Attrs a;
+  a.set("num_output", H);
+  return makeDesc("lstm", a, in, {{c.T, c.N, H}}, param);
+}
+
+/// Random forward inputs of lstmDesc(c): weights of scale 1/sqrt(fan-in)
+/// (gates neither saturated nor linear), biases in [-0.5, 0.5].
+std::vector<std::vector<float>> lstmInputs(const SeqCase &c, const KernelDesc &d) {
+  const bool st = !c.sTail.empty();
+  const float s = 1.f / std::sqrt(float(elems(c.xTail) + c.H + (st ? elems(c.sTail) : 0)));
+  std::vector<std::vector<float>> in;
+  for (size_t i = 0; i < d.inputs.size(); ++i) {
+    const Shape &sh = d.inputs[i];
+    if (i == 1)
+      in.push_back(makeCont(c));
+    else if (c.mask != SeqCase::None && i + 1 == d.inputs.size())
+      in.push_back(makeMask(c, in[1]));
+    else if (!d.param(i))
+      in.push_back(uniform(sh, -1, 1));
+    else if (sh.size() == 1)
+      in.push_back(uniform(sh, -0.5f, 0.5f));
+    else
+      in.push_back(uniform(sh, -2 * s, 2 * s));
+  }
+  return in;
+}
+
+/// Swaps gate blocks a and b (of H rows each) of every lstm weight.
+std::vector<std::vector<float>> swapGates(const KernelDesc &d, std::vector<std::vector<float>> in,
+                                          int64_t H, int a, int b) {
+  for (size_t i = 2; i < in.size(); ++i) {
+    if (!d.param(i))
+      continue;
+    const int64_t cols = d.inputs[i].size() > 1 ? d.inputs[i][1] : 1;
+    for (int64_t r = 0; r < H * cols; ++r)
+      std::swap(in[i][size_t(a * H * cols + r)], in[i][size_t(b * H * cols + r)]);
+  }
+  return in;
+}
+
+/// The data of `c` tells a correct LSTM from one with two gates swapped or
+/// without the cont resets.
+void expectLstmSensitive(const SeqCase &c, const KernelDesc &d,
+                         const std::vector<std::vector<float>> &in) {
+  auto want = reference(d, in)[0];
+  for (auto [a, b] : std::vector<std::pair<int, int>>{{0, 1}, {1, 2}, {2, 3}, {0, 3}})
+    EXPECT_GT(relError(reference(d, swapGates(d, in, c.H, a, b))[0], want), kSensitive)
+        << "gates " << a << " and " << b << " swapped";
+  if (c.T > 1) {
+    auto noReset = in;
+    for (int64_t t = 1; t < c.T; ++t)
+      for (int64_t n = 0; n < c.N; ++n)
+        noReset[1][size_t(t * c.N + n)] = 1.f;
+    EXPECT_GT(relError(reference(d, noReset)[0], want), kSensitive) << "cont resets ignored";
+  }
+}
+
+/// A padded mask has dead steps, live steps, and (T > 1) a stream that is
+/// live again after a dead step (a new sequence).
+void expectMaskMatters(const SeqCase &c, const std::vector<std::vector<float>> &in) {
+  std::vector<uint8_t> live;
+  dlc::ops::lstmLiveSteps(in[1].data(), in.back().data(), c.T, c.N, live);
+  int64_t dead = 0, revived = 0;
+  for (int64_t t = 0; t < c.T; ++t)
+    for (int64_t n = 0; n < c.N; ++n) {
+      dead += !live[size_t(t * c.N + n)];
+      revived += t > 0 && live[size_t(t * c.N + n)] && !live[size_t((t - 1) * c.N + n)];
+    }
+  EXPECT_GT(dead, 0);
+  EXPECT_LT(dead, c.T * c.N);
+  if (c.T > 1) {
+    EXPECT_GT(revived, 0);
+  }
+}
+
+void checkLstm(const SeqCase &c, bool everySubset) {
+  SCOPED_TRACE("lstm " + describe(c));
+  KernelDesc d = lstmDesc(c);
+  auto in = lstmInputs(c, d);
+  expectLstmSensitive(c, d, in);
+  if (c.mask == SeqCase::Padded)
+    expectMaskMatters(c, in);
+  // Differentiable operands: x, [x_static], w_xc, b_c, [w_xc_static], w_hc.
+  std::vector<int64_t> ops = c.sTail.empty() ? std::vector<int64_t>{0, 2, 3, 4}
+                                             : std::vector<int64_t>{0, 2, 3, 4, 5, 6};
+  std::vector<int64_t> data = {0}, weights = {2, 3, 4};
+  if (!c.sTail.empty()) {
+    data = {0, 2};
+    weights = {3, 4, 5, 6};
+  }
+  auto sets = everySubset ? allSubsets(ops) : wrtSets(ops, {data, weights});
+  compareForwardAndGrads(d, in, sets);
+}
+
+constexpr auto kAllLive = SeqCase::AllLive;
+constexpr auto kPadded = SeqCase::Padded;
+
+TEST(LstmDnnl, TinyEverySubset) {
+  checkLstm({1, 1, {5}, 3, {}}, true);
+  checkLstm({1, 1, {5}, 3, {2}}, true);
+  checkLstm({2, 1, {1}, 1, {}}, true);
+  checkLstm({1, 1, {5}, 3, {2}, false, kAllLive}, true);
+}
+
+TEST(LstmDnnl, OddSizesEverySubset) {
+  checkLstm({7, 3, {5}, 13, {}}, true);
+  checkLstm({7, 3, {5}, 13, {4}}, true);
+  checkLstm({5, 2, {2, 3}, 9, {2, 2}}, true); // x and x_static of rank > 2
+  checkLstm({7, 3, {5}, 13, {4}, false, kAllLive}, false);
+}
+
+TEST(LstmDnnl, FractionalCont) {
+  checkLstm({6, 4, {3}, 7, {}, true}, false);
+  checkLstm({6, 4, {3}, 7, {3}, true}, false);
+  checkLstm({6, 4, {3}, 7, {3}, true, kAllLive}, false);
+}
+
+TEST(LstmDnnl, PaddedMask) {
+  checkLstm({7, 3, {5}, 13, {}, false, kPadded}, true);
+  checkLstm({7, 3, {5}, 13, {4}, false, kPadded}, true);
+  checkLstm({12, 6, {5}, 9, {2}, true, kPadded}, false);
+  checkLstm({32, 16, {64}, 128, {}, false, kPadded}, false);
+  checkLstm({32, 16, {64}, 128, {16}, false, kPadded}, false);
+  // Every step dead: output and gradients 0.
+  SeqCase c{4, 3, {5}, 6, {2}, false, kPadded};
+  KernelDesc d = lstmDesc(c);
+  auto in = lstmInputs(c, d);
+  std::fill(in.back().begin(), in.back().end(), 0.f);
+  compareForwardAndGrads(d, in, {{0, 2, 3, 4, 5, 6}});
+}
+
+/// dl.lstm's mask on a padded batch (docs/recurrent.md): the output and
+/// every gradient equal those of the sequences run one by one without
+/// padding, and the padded steps are 0 and read nothing, not even a
+/// nonzero dy (the net multiplies them by the mask's 0). Both the reference
+/// and the oneDNN-backend kernel.
+TEST(LstmDnnl, PaddedBatchEqualsSequencesOneByOne) {
+  const int64_t T = 6, N = 3, I = 4, H = 5;
+  const std::vector<int64_t> len = {6, 2, 4};
+  auto desc = [&](int64_t t, int64_t n, bool mask) {
+    std::vector<Shape> in = {{t, n, I}, {t, n}, {4 * H, I}, {4 * H}, {4 * H, H}};
+    std::vector<bool> param = {false, false, true, true, true};
+    if (mask) {
+      in.push_back({t, n});
+      param.push_back(false);
+    }
+    Attrs a;
+    a.set("num_output", H);
+    return makeDesc("lstm", a, in, {{t, n, H}}, param);
+  };
+  const KernelDesc batch = desc(T, N, true);
+  auto x = uniform({T, N, I}, -1.f, 1.f), dy = uniform({T, N, H}, -1.f, 1.f);
+  auto wxc = uniform({4 * H, I}, -0.5f, 0.5f), bc = uniform({4 * H}, -0.5f, 0.5f),
+       whc = uniform({4 * H, H}, -0.5f, 0.5f);
+  std::vector<float> cont(size_t(T * N), 1.f), mask(size_t(T * N), 0.f);
+  for (int64_t s = 0; s < N; ++s) {
+    cont[size_t(s)] = 0.f;
+    for (int64_t t = 0; t < len[size_t(s)]; ++t)
+      mask[size_t(t * N + s)] = 1.f / float(len[size_t(s)]);
+  }
+  const std::vector<int64_t> wrt = {0, 2, 3, 4};
+  for (bool optimized : {false, true}) {
+    SCOPED_TRACE(optimized ? "onednn backend" : "reference");
+    auto make = [&](const KernelDesc &d) {
+      return optimized ? createDnnlKernel(d, ctx()) : createReferenceKernel(d);
+    };
+    auto fwd = make(batch);
+    ASSERT_TRUE(fwd);
+    auto y = run(*fwd, batch, {x, cont, wxc, bc, whc, mask})[0];
+    auto grad = run(*make(gradOf(batch, wrt)), gradOf(batch, wrt),
+                    {x, cont, wxc, bc, whc, mask, y, dy});
+    std::vector<std::vector<float>> sumW(3);
+    for (int64_t s = 0; s < N; ++s) {
+      const int64_t L = len[size_t(s)];
+      const KernelDesc one = desc(L, 1, false);
+      std::vector<float> xs, c1(size_t(L), 1.f), dys;
+      c1[0] = 0.f;
+      for (int64_t t = 0; t < L; ++t) {
+        xs.insert(xs.end(), x.begin() + (t * N + s) * I, x.begin() + (t * N + s + 1) * I);
+        dys.insert(dys.end(), dy.begin() + (t * N + s) * H, dy.begin() + (t * N + s + 1) * H);
+      }
+      auto ys = run(*make(one), one, {xs, c1, wxc, bc, whc})[0];
+      auto gs = run(*make(gradOf(one, wrt)), gradOf(one, wrt), {xs, c1, wxc, bc, whc, ys, dys});
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t k = 0; k < H; ++k) {
+          const float got = y[size_t((t * N + s) * H + k)];
+          if (t < L)
+            EXPECT_NEAR(got, ys[size_t(t * H + k)], 1e-5f) << "h at t=" << t << " s=" << s;
+          else
+            EXPECT_EQ(got, 0.f) << "padded h at t=" << t << " s=" << s;
+        }
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t k = 0; k < I; ++k) {
+          const float got = grad[0][size_t((t * N + s) * I + k)];
+          EXPECT_NEAR(got, t < L ? gs[0][size_t(t * I + k)] : 0.f, 1e-5f)
+              << "dx at t=" << t << " s=" << s;
+        }
+      for (size_t w = 0; w < 3; ++w) {
+        sumW[w].resize(gs[w + 1].size(), 0.f);
+        for (size_t i = 0; i < gs[w + 1].size(); ++i)
+          sumW[w][i] += gs[w + 1][i];
+      }
+    }
+    for (size_t w = 0; w < 3; ++w)
+      EXPECT_LE(relError(grad[w + 1], sumW[w]), 1e-5) << "weight gradient " << w;
+  }
+}
+
+TEST(LstmDnnl, Larger) {
+  checkLstm({32, 16, {64}, 128, {}}, false);
+  checkLstm({32, 16, {64}, 128, {16}}, false);
+  checkLstm({9, 37, {20}, 70, {}}, false); // rows split across threads
+}
+
+TEST(LstmDnnl, Registered) {
+  EXPECT_TRUE(hasDnnlKernel("lstm"));
+  EXPECT_TRUE(hasDnnlKernel("rnn"));
+  EXPECT_TRUE(hasDnnlKernel("embed"));
+}
+
+/// Rough timing (not run by default): --gtest_also_run_disabled_tests
+/// --gtest_filter='*LstmTiming*'.
+TEST(LstmDnnl, DISABLED_LstmTiming) {
+  SeqCase c{32, 128, {650}, 650, {}};
+  KernelDesc d = lstmDesc(c);
+  auto in = lstmInputs(c, d);
+  auto fwd = createDnnlKernel(d, ctx());
+  auto gin = in;
+  gin.push_back(std::vector<float>(size_t(numElements(d.outputs[0]))));
+  gin.push_back(uniform(d.outputs[0], -1, 1));
+  auto gd = gradOf(d, {0, 2, 3, 4});
+  auto bwd = createDnnlKernel(gd, ctx());
+  ASSERT_TRUE(fwd && bwd);
+  auto time = [&](Kernel &k, const KernelDesc &kd, const std::vector<std::vector<float>> &x) {
+    run(k, kd, x);
+    double best = 1e30;
+    for (int r = 0; r < 5; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      run(k, kd, x);
+      best = std::min(best, std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - t0)
+                                .count());
+    }
+    return best;
+  };
+  gin[d.inputs.size()] = run(*fwd, d, in)[0];
+  double tf = time(*fwd, d, in), tb = time(*bwd, gd, gin);
+  std::printf("lstm T=32 N=128 I=H=650, %d threads: forward %.1f ms, backward (all "
+              "gradients, recomputes the forward) %.1f ms\n",
+              omp_get_max_threads(), tf, tb);
+  for (Kernel *k : {fwd.get(), bwd.get()})
+    for (const Kernel::Phase &p : k->phases())
+      std::printf("  %s: %s %.1f ms\n", k->implName().c_str(), p.name.c_str(), p.ms);
+}
+
+// ---------------------------------------------------------------------------
+// RNN
+// ---------------------------------------------------------------------------
+
+/// Operands x, cont, [x_static], w_xh, b_h, [w_xh_static], w_hh, w_ho, b_o.
+KernelDesc rnnDesc(const SeqCase &c) {
+  const int64_t I = elems(c.xTail), H = c.H;
+  Shape x = {c.T, c.N};
+  x.insert(x.end(), c.xTail.begin(), c.xTail.end());
+  std::vector<Shape> in = {x, {c.T, c.N}};
+  const bool st = !c.sTail.empty();
+  if (st) {
+    Shape xs = {c.N};
+    xs.insert(xs.end(), c.sTail.begin(), c.sTail.end());
+    in.push_back(xs);
+  }
+  std::vector<bool> param(in.size(), false);
+  in.push_back({H, I});
+  in.push_back({H});
+  if (st)
+    in.push_back({H, elems(c.sTail)});
+  in.push_back({H, H});
+  in.push_back({H, H});
+  in.push_back({H});
+  param.resize(in.size(), true);
+  Attrs a;
+  a.set("num_output", H);
+  return makeDesc("rnn", a, in, {{c.T, c.N, H}}, param);
+}
+
+std::vector<std::vector<float>> rnnInputs(const SeqCase &c, const KernelDesc &d) {
+  return lstmInputs(c, d); // the same scales (fan-in I + H + Is)
+}
+
+void checkRnn(const SeqCase &c, bool everySubset) {
+  SCOPED_TRACE("rnn " + describe(c));
+  KernelDesc d = rnnDesc(c);
+  auto in = rnnInputs(c, d);
+  const bool st = !c.sTail.empty();
+  const size_t whh = st ? 6 : 4, who = whh + 1;
+  auto want = reference(d, in)[0];
+  if (c.T > 1) {
+    auto swapped = in;
+    std::swap(swapped[whh], swapped[who]);
+    EXPECT_GT(relError(reference(d, swapped)[0], want), kSensitive) << "w_hh, w_ho swapped";
+    auto noReset = in;
+    for (int64_t t = 1; t < c.T; ++t)
+      for (int64_t n = 0; n < c.N; ++n)
+        noReset[1][size_t(t * c.N + n)] = 1.f;
+    EXPECT_GT(relError(reference(d, noReset)[0], want), kSensitive) << "cont resets ignored";
+  }
+  std::vector<int64_t> ops = st ? std::vector<int64_t>{0, 2, 3, 4, 5, 6, 7, 8}
+                                : std::vector<int64_t>{0, 2, 3, 4, 5, 6};
+  // Only w_ho / b_o (no backpropagation through time), data, weights.
+  std::vector<std::vector<int64_t>> extra;
+  if (st)
+    extra = {{7, 8}, {0, 2}, {3, 4, 5, 6, 7, 8}, {2, 5}};
+  else
+    extra = {{5, 6}, {2, 3, 4, 5, 6}, {0, 4}};
+  compareForwardAndGrads(d, in, everySubset ? allSubsets(ops) : wrtSets(ops, extra));
+}
+
+TEST(RnnDnnl, TinyAndOdd) {
+  checkRnn({1, 1, {5}, 3, {}}, true);
+  checkRnn({2, 1, {1}, 2, {}}, true);
+  checkRnn({7, 3, {5}, 13, {}}, true);
+  checkRnn({7, 3, {5}, 13, {4}}, false);
+  checkRnn({5, 2, {2, 3}, 9, {2, 2}}, false);
+  checkRnn({6, 4, {3}, 7, {3}, true}, false);
+}
+
+TEST(RnnDnnl, Larger) {
+  checkRnn({32, 16, {64}, 128, {}}, false);
+  checkRnn({32, 16, {64}, 128, {16}}, false);
+}
+
+// ---------------------------------------------------------------------------
+// Embed
+// ---------------------------------------------------------------------------
+
+KernelDesc embedDesc(const Shape &idx, int64_t k, int64_t n, bool bias) {
+  Attrs a;
+  a.set("num_output", n);
+  a.set("input_dim", k);
+  std::vector<Shape> in = {idx, {k, n}};
+  if (bias)
+    in.push_back({n});
+  Shape y = idx;
+  y.push_back(n);
+  std::vector<bool> param(in.size(), true);
+  param[0] = false;
+  return makeDesc("embed", a, in, {y}, param);
+}
+
+std::vector<float> indices(const Shape &s, int64_t k) {
+  std::uniform_int_distribution<int64_t> d(0, k - 1);
+  std::vector<float> v(size_t(numElements(s)));
+  for (float &x : v)
+    x = float(d(rng()));
+  return v;
+}
+
+std::vector<std::vector<float>> embedInputs(const KernelDesc &d, int64_t k) {
+  std::vector<std::vector<float>> in = {indices(d.inputs[0], k)};
+  for (size_t i = 1; i < d.inputs.size(); ++i)
+    in.push_back(uniform(d.inputs[i], -1, 1));
+  return in;
+}
+
+struct EmbedCase {
+  Shape idx;
+  int64_t k, n;
+  bool bias;
+};
+
+TEST(EmbedDnnl, ForwardAndGradients) {
+  // Few rows and many positions: most rows are picked several times.
+  for (const EmbedCase &c : std::vector<EmbedCase>{{{1}, 1, 1, true},
+                                                   {{4, 5}, 7, 19, true},
+                                                   {{4, 5}, 7, 19, false},
+                                                   {{200}, 5, 33, true},
+                                                   {{10, 30}, 50, 300, true},
+                                                   {{3, 2, 2}, 1000, 17, false}}) {
+    SCOPED_TRACE("embed " + shapeToString(c.idx) + " K=" + std::to_string(c.k) +
+                 " N=" + std::to_string(c.n) + (c.bias ? " bias" : ""));
+    KernelDesc d = embedDesc(c.idx, c.k, c.n, c.bias);
+    auto in = embedInputs(d, c.k);
+    // A gather plus at most one float addition: exact.
+    auto dn = createDnnlKernel(d, ctx());
+    ASSERT_TRUE(dn);
+    EXPECT_EQ(run(*dn, d, in), reference(d, in));
+    auto gin = gradInputs(rng(), d, in);
+    std::vector<std::vector<int64_t>> wrts = {{1}};
+    if (c.bias)
+      wrts.insert(wrts.end(), {{2}, {1, 2}});
+    for (const auto &wrt : wrts) {
+      SCOPED_TRACE(wrtString(wrt));
+      KernelDesc g = gradOf(d, wrt);
+      compare(g, gin);
+      // Rows no index picks get exact zeros.
+      if (wrt[0] == 1) {
+        auto dw = run(*createDnnlKernel(g, ctx()), g, gin)[0];
+        std::vector<bool> used(size_t(c.k), false);
+        for (float v : in[0])
+          used[size_t(v)] = true;
+        for (int64_t r = 0; r < c.k; ++r)
+          if (!used[size_t(r)]) {
+            for (int64_t j = 0; j < c.n; ++j)
+              ASSERT_EQ(dw[size_t(r * c.n + j)], 0.f) << "row " << r;
+          }
+      }
+    }
+  }
+}
+
+TEST(EmbedDnnl, RepeatedIndicesSum) {
+  // Every position picks row 2: dW[2] = the column sums of dy, other rows 0.
+  KernelDesc d = embedDesc({6}, 4, 5, true);
+  std::vector<std::vector<float>> in = {std::vector<float>(6, 2.f), uniform({4, 5}, -1, 1),
+                                        uniform({5}, -1, 1)};
+  auto gin = gradInputs(rng(), d, in);
+  KernelDesc g = gradOf(d, {1, 2});
+  auto out = run(*createDnnlKernel(g, ctx()), g, gin);
+  const std::vector<float> &dy = gin.back();
+  for (int64_t j = 0; j < 5; ++j) {
+    double s = 0;
+    for (int64_t i = 0; i < 6; ++i)
+      s += dy[size_t(i * 5 + j)];
+    EXPECT_NEAR(out[0][size_t(2 * 5 + j)], s, 1e-6);
+    EXPECT_NEAR(out[1][size_t(j)], s, 1e-6);
+    for (int64_t r : {0, 1, 3})
+      EXPECT_EQ(out[0][size_t(r * 5 + j)], 0.f);
+  }
+}
+
+TEST(EmbedDnnl, GradientDoesNotDependOnThreads) {
+  KernelDesc d = embedDesc({64, 8}, 37, 129, true);
+  auto in = embedInputs(d, 37);
+  auto gin = gradInputs(rng(), d, in);
+  KernelDesc g = gradOf(d, {1, 2});
+  auto k = createDnnlKernel(g, ctx());
+  ASSERT_TRUE(k);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  auto one = run(*k, g, gin);
+  omp_set_num_threads(2);
+  auto two = run(*k, g, gin);
+  omp_set_num_threads(3);
+  auto three = run(*k, g, gin);
+  omp_set_num_threads(saved);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, three);
+  compare(g, gin);
+}
+
+/// The message of the Error `k` throws on `in`, or "".
+std::string errorOf(Kernel &k, const KernelDesc &d, const std::vector<std::vector<float>> &in) {
+  try {
+    run(k, d, in);
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(EmbedDnnl, BadIndexThrowsTheReferenceError) {
+  KernelDesc d = embedDesc({2, 3}, 7, 4, true);
+  for (float bad : {7.f, -1.f, 2.5f, NAN}) {
+    auto in = embedInputs(d, 7);
+    in[0][4] = bad;
+    SCOPED_TRACE("index " + std::to_string(bad));
+    auto dn = createDnnlKernel(d, ctx());
+    auto ref = createReferenceKernel(d);
+    std::string got = errorOf(*dn, d, in);
+    EXPECT_NE(got.find("at position 4 is not an integer in [0, 7)"), std::string::npos) << got;
+    EXPECT_EQ(got, errorOf(*ref, d, in));
+    // The weight gradient reads the indices too; the bias gradient does not.
+    auto gin = in;
+    gin.push_back(uniform(d.outputs[0], -1, 1));
+    gin.push_back(uniform(d.outputs[0], -1, 1));
+    for (const auto &wrt : std::vector<std::vector<int64_t>>{{1}, {2}}) {
+      KernelDesc g = gradOf(d, wrt);
+      auto gdn = createDnnlKernel(g, ctx());
+      auto gref = createReferenceKernel(g);
+      std::string e = errorOf(*gdn, g, gin);
+      EXPECT_EQ(e, errorOf(*gref, g, gin));
+      EXPECT_EQ(e.empty(), wrt[0] == 2) << e;
+    }
+  }
+}
+
+} // namespace
