@@ -25,6 +25,8 @@
 
 #include <optional>
 #include <string>
+#include <map>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -37,6 +39,20 @@ public:
   DnnlContext() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
   dnnl::engine engine;
   dnnl::stream stream;
+  /// State that kernels of one executor share, one object per key, created
+  /// on first use (an LSTM's forward hands its gates to its backward:
+  /// RecurrentLstm.cpp). Users must check the state is theirs: the key is
+  /// only a hint.
+  template <typename T>
+  std::shared_ptr<T> shared(const std::string &key) {
+    std::shared_ptr<void> &p = shared_[key];
+    if (!p)
+      p = std::make_shared<T>();
+    return std::static_pointer_cast<T>(p);
+  }
+
+private:
+  std::map<std::string, std::shared_ptr<void>> shared_;
 };
 
 namespace dnnlk {

@@ -16,8 +16,9 @@
 //     then one fused loop: i, f, o = sigmoid, g = tanh of G_t + B,
 //     c_t = (cont_t == 0 ? 0 : cont_t f) c_{t-1} + i g, h_t = o tanh(c_t),
 //     Hp_{t+1} = cont_{t+1} h_t.
-// Backward: the forward again, keeping the activated gates (in G), c and
-// Hp of every step; then t = T-1 .. 0: one fused loop turns G_t into the
+// Backward: the activated gates (in G), c and Hp of every step, as the
+// forward kernel of the same layer left them when it ran last with these
+// operands (LstmSaved), else the forward again; then t = T-1 .. 0: one fused loop turns G_t into the
 // pre-activation gradients dG_t (carrying dc to t-1) and one SGEMM gives
 // dh_{t-1} = cont_t (dG_t w_hc) (the cont factor is applied by the loop of
 // step t-1). The parameter and input gradients are then SGEMMs over all
@@ -141,33 +142,72 @@ struct LstmIn {
 /// Fills [p, p + len) with 0.
 inline void zero(float *p, int64_t len) { std::fill(p, p + len, 0.f); }
 
+/// What an lstm forward kernel hands to the lstm_grad kernel of its layer
+/// (DnnlContext::shared, by layer and sizes): the activated gates, c and Hp
+/// of every step, so that the backward does not run the forward again. The
+/// forward keeps them only when a backward kernel was created for the
+/// layer (consumers > 0). `stamp` identifies the run that wrote them: the
+/// operand and result addresses and a sample of their values; the backward
+/// uses them only when its own operands give the same stamp, and then
+/// consumes them (it turns G into dG in place).
+struct LstmSaved {
+  Buffer G, C, Hp;
+  int consumers = 0;
+  bool valid = false;
+  uint64_t stamp = 0;
+};
+
+/// FNV-1a over the operand addresses and 16 sampled values of x and y.
+uint64_t runStamp(const LstmIn &o, const float *y, int64_t xLen, int64_t yLen) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](uint64_t v) {
+    for (int b = 0; b < 8; ++b)
+      h = (h ^ ((v >> (8 * b)) & 0xff)) * 1099511628211ull;
+  };
+  for (const float *p : {o.x, o.cont, o.xs, o.wxc, o.bc, o.wxs, o.whc, o.mask, y})
+    mix(uint64_t(reinterpret_cast<uintptr_t>(p)));
+  for (auto [p, n] : {std::pair<const float *, int64_t>{o.x, xLen}, {y, yLen}})
+    for (int64_t k = 0; k < 16 && n > 0; ++k) {
+      uint32_t bits;
+      std::memcpy(&bits, p + (k * 7919) % n, sizeof bits);
+      mix(bits);
+    }
+  return h;
+}
+
 /// lstm (gd == nullptr) and lstm_grad.
 class LstmKernel : public DnnlKernelBase {
 public:
   LstmKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc *gd)
       : DnnlKernelBase(desc, ctx), prefix_(desc.errorPrefix()),
         g_(lstmGeometry(gd ? gd->fwd : desc)), backward_(gd),
-        clock_(gd ? std::vector<std::string>{"forward again", "backpropagation through time",
+        clock_(gd ? std::vector<std::string>{"forward steps", "backpropagation through time",
                                              "gradients"}
                   : std::vector<std::string>{"input projection", "recurrence"}) {
     const int64_t T = g_.t, N = g_.n, H = g_.h, NH = N * H, G4 = 4 * H;
-    G_.resize(size_t(T * N * G4));
     if (g_.xStatic >= 0)
       base_.resize(size_t(N * G4));
     live_.reserve(size_t(T * N));
     first_.assign(size_t(T), 0);
     end_.assign(size_t(T), N);
+    zeros_.assign(size_t(NH), 0.f);
+    dummy_.resize(size_t(NH));
+    saved_ = ctx.shared<LstmSaved>("lstm:" + desc.layer + ":" + std::to_string(T) + "x" +
+                                   std::to_string(N) + "x" + std::to_string(g_.in) + "x" +
+                                   std::to_string(H) + "x" + std::to_string(g_.inStatic) +
+                                   (g_.mask >= 0 ? "m" : ""));
     if (!gd) {
+      G_.resize(size_t(T * N * G4));
       C_.resize(size_t(NH));
       hp_.resize(size_t(NH));
       impl_ = "dlc:lstm+sgemm";
       return;
     }
     impl_ = "dlc:lstm-bptt+sgemm";
-    C_.resize(size_t(T * NH));
-    hp_.resize(size_t(T * NH));
-    zeros_.assign(size_t(NH), 0.f);
-    dummy_.resize(size_t(NH));
+    ++saved_->consumers;
+    saved_->G.resize(size_t(T * N * G4));
+    saved_->C.resize(size_t(T * NH));
+    saved_->Hp.resize(size_t(T * NH));
     dhn_.resize(size_t(NH));
     dc_.resize(size_t(NH));
     const bool s = g_.xStatic >= 0;
@@ -178,6 +218,7 @@ public:
     outWxs_ = s ? gd->outputOf(g_.wStatic) : -1;
     outWhc_ = gd->outputOf(s ? g_.wStatic + 1 : g_.firstWeight + 2);
     dyIdx_ = gd->gradIn(0);
+    yIdx_ = gd->resultIn(0);
     if (outXs_ >= 0 || outWxs_ >= 0)
       S_.resize(size_t(N * G4));
   }
@@ -186,11 +227,22 @@ public:
     LstmIn o(in, g_);
     clock_.start();
     liveSteps(o);
+    const int64_t xLen = g_.t * g_.n * g_.in, yLen = g_.t * g_.n * g_.h;
+    LstmSaved &sv = *saved_;
     if (!backward_) {
-      pass(o, out[0]);
+      if (sv.consumers > 0) { // keep every step for the backward
+        pass(o, out[0], sv.G.data(), sv.C.data(), sv.Hp.data());
+        sv.valid = true;
+        sv.stamp = runStamp(o, out[0], xLen, yLen);
+      } else {
+        pass(o, out[0], G_.data(), C_.data(), hp_.data());
+      }
       return;
     }
-    pass(o, nullptr);
+    const float *y = in[yIdx_];
+    if (!(sv.valid && sv.stamp == runStamp(o, y, xLen, yLen)))
+      pass(o, nullptr, sv.G.data(), sv.C.data(), sv.Hp.data());
+    sv.valid = false; // G becomes dG
     clock_.next(0);
     backwardThroughTime(o, in[dyIdx_]);
     clock_.next(1);
@@ -239,26 +291,27 @@ private:
     return {b, G4};
   }
 
-  /// The forward pass over the steps before tEnd_. y != nullptr: the
-  /// forward kernel (c in place, h into y, Hp_t in one [N, H] buffer; y is 0
-  /// from tEnd_ on); otherwise keeps c and Hp of every step and the
-  /// activated gates in G_.
-  void pass(const LstmIn &o, float *y) {
+  /// The forward pass over the steps before tEnd_, h into y (0 from tEnd_
+  /// on) unless y is null, the gates into G [T*N, 4H]. C and Hp are [N, H]
+  /// (c in place, one Hp) when they are the forward kernel's own buffers,
+  /// else [T, N, H]: c and Hp of every step, the activated gates kept in G,
+  /// for the backward.
+  void pass(const LstmIn &o, float *y, float *G, float *C, float *Hp) {
     const int64_t T = g_.t, N = g_.n, H = g_.h, I = g_.in, NH = N * H, G4 = 4 * H;
     const int64_t tEnd = tEnd_;
-    const bool keep = !y;
+    const bool keep = !(!backward_ && C == C_.data());
     const std::pair<const float *, int64_t> rowsOfB = biasRows(o);
     const float *bias = rowsOfB.first;
     const int64_t bstride = rowsOfB.second;
-    float *G = G_.data(), *C = C_.data(), *Hp = hp_.data();
     sgemm(prefix_, 'N', 'T', tEnd * N, G4, I, o.x, I, o.wxc, I, 0.f, G, G4);
     if (!backward_)
       clock_.next(0);
     if (!keep) {
       zero(C, NH);
       zero(Hp, NH);
-      zero(y + tEnd * NH, (T - tEnd) * NH);
     }
+    if (y)
+      zero(y + tEnd * NH, (T - tEnd) * NH);
     for (int64_t t = 0; t < tEnd; ++t) {
       float *Gt = G + t * N * G4;
       const int64_t a = first_[size_t(t)], b = end_[size_t(t)];
@@ -269,7 +322,7 @@ private:
       const float *cn = t + 1 < T ? o.cont + (t + 1) * N : nullptr;
       float *cOut = keep ? C + t * NH : C;
       const float *cIn = !keep ? C : t > 0 ? C + (t - 1) * NH : zeros_.data();
-      float *hOut = keep ? dummy_.data() : y + t * NH;
+      float *hOut = y ? y + t * NH : dummy_.data();
       float *hpOut = !keep ? Hp : t + 1 < T ? Hp + (t + 1) * NH : dummy_.data();
       forRows(N, H, [&](int64_t n, int64_t lo, int64_t hi) {
         const int64_t r = n * H + lo;
@@ -290,8 +343,8 @@ private:
   /// Turns G_ (activated gates) into dG, t = tEnd_-1 .. 0.
   void backwardThroughTime(const LstmIn &o, const float *dy) {
     const int64_t T = g_.t, N = g_.n, H = g_.h, NH = N * H, G4 = 4 * H;
-    float *G = G_.data(), *dhn = dhn_.data(), *dc = dc_.data();
-    const float *C = C_.data();
+    float *G = saved_->G.data(), *dhn = dhn_.data(), *dc = dc_.data();
+    const float *C = saved_->C.data();
     zero(dhn, NH);
     zero(dc, NH);
     for (int64_t t = tEnd_; t-- > 0;) {
@@ -319,10 +372,10 @@ private:
   void gradients(const LstmIn &o, float *const *out) {
     const int64_t T = g_.t, N = g_.n, H = g_.h, I = g_.in, Is = g_.inStatic, G4 = 4 * H;
     const int64_t rows = tEnd_ * N;
-    const float *dG = G_.data();
+    const float *dG = saved_->G.data();
     if (outWhc_ >= 0)
       sgemm(prefix_, 'T', 'N', G4, H, std::max<int64_t>(rows - N, 0), dG + N * G4, G4,
-            hp_.data() + N * H, H, 0.f, out[outWhc_], H);
+            saved_->Hp.data() + N * H, H, 0.f, out[outWhc_], H);
     if (outWxc_ >= 0)
       sgemm(prefix_, 'T', 'N', G4, I, rows, dG, G4, o.x, I, 0.f, out[outWxc_], I);
     if (outBc_ >= 0)
@@ -346,17 +399,18 @@ private:
   ops::RecurrentGeometry g_;
   bool backward_;
   PhaseClock clock_;
-  /// G: gates [T*N, 4H]; base_: bias rows with x_static; C_: c ([N, H] in
-  /// the forward kernel, [T, N, H] in the backward one); hp_: Hp ([N, H] /
-  /// [T, N, H]); the rest backward only.
+  /// The forward kernel's own G [T*N, 4H], c and Hp [N, H] (when no
+  /// backward kernel wants its steps); base_: bias rows with x_static;
+  /// dhn_, dc_, S_: backward only. Every step's G, c and Hp live in saved_.
   Buffer G_, base_, C_, hp_, zeros_, dummy_, dhn_, dc_, S_;
+  std::shared_ptr<LstmSaved> saved_;
   /// With a mask: the live steps, the steps with work [0, tEnd_), per step
   /// the streams [first_, end_) around the live ones.
   std::vector<uint8_t> live_;
   std::vector<int64_t> first_, end_;
   int64_t tEnd_ = 0;
   int outX_ = -1, outXs_ = -1, outWxc_ = -1, outBc_ = -1, outWxs_ = -1, outWhc_ = -1;
-  size_t dyIdx_ = 0;
+  size_t dyIdx_ = 0, yIdx_ = 0;
 };
 
 std::unique_ptr<Kernel> createLstm(const KernelDesc &desc, DnnlContext &ctx) {

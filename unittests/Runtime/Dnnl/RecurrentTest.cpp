@@ -432,6 +432,70 @@ TEST(LstmDnnl, PaddedBatchEqualsSequencesOneByOne) {
   }
 }
 
+/// The backward takes the forward kernel's steps when the forward ran last
+/// on the same operands (LstmSaved), and runs the forward again otherwise:
+/// the same gradients either way, and after other operands.
+TEST(LstmDnnl, BackwardReusesTheForwardSteps) {
+  const int64_t T = 5, N = 3, I = 4, H = 6;
+  std::vector<Shape> shapes = {{T, N, I}, {T, N}, {4 * H, I}, {4 * H}, {4 * H, H}};
+  Attrs a;
+  a.set("num_output", H);
+  KernelDesc f = makeDesc("lstm", a, shapes, {{T, N, H}}, {false, false, true, true, true});
+  f.layer = "reuse";
+  const KernelDesc g = gradOf(f, {0, 2, 3, 4});
+  std::shared_ptr<DnnlContext> ownCtx = createDnnlContext(); // as one executor has
+  DnnlContext &own = *ownCtx;
+  auto fwd = createDnnlKernel(f, own), bwd = createDnnlKernel(g, own);
+  ASSERT_TRUE(fwd && bwd);
+  std::vector<std::vector<float>> in;
+  for (const Shape &s : shapes)
+    in.push_back(uniform(s, -0.4f, 0.4f));
+  in[1] = std::vector<float>(size_t(T * N), 1.f);
+  std::fill(in[1].begin(), in[1].begin() + N, 0.f);
+  auto want = [&](const std::vector<std::vector<float>> &x) {
+    auto gin = x;
+    gin.push_back(run(*createReferenceKernel(f), f, x)[0]);
+    gin.push_back(std::vector<float>(size_t(T * N * H), 0.5f));
+    return std::make_pair(gin, run(*createReferenceKernel(g), g, gin));
+  };
+  // Kernels read their operands through fixed buffers, as in an executor.
+  std::vector<std::vector<float>> buf = in;
+  std::vector<float> y(size_t(T * N * H)), dy(size_t(T * N * H), 0.5f);
+  std::vector<std::vector<float>> outs;
+  for (const Shape &s : g.outputs)
+    outs.emplace_back(size_t(numElements(s)));
+  auto runBoth = [&](bool forwardFirst) {
+    std::vector<const float *> ip;
+    for (auto &v : buf)
+      ip.push_back(v.data());
+    float *yp = y.data();
+    if (forwardFirst)
+      fwd->forward(ip.data(), &yp);
+    ip.push_back(y.data());
+    ip.push_back(dy.data());
+    std::vector<float *> op;
+    for (auto &v : outs)
+      op.push_back(v.data());
+    bwd->forward(ip.data(), op.data());
+  };
+  auto expectGradients = [&](const char *what) {
+    auto [gin, ref] = want(buf);
+    EXPECT_LE(relError(y, gin[5]), kTol) << what << ": y";
+    for (size_t i = 0; i < ref.size(); ++i)
+      EXPECT_LE(relError(outs[i], ref[i]), kTol) << what << ": gradient " << i;
+  };
+  runBoth(true);
+  expectGradients("reused steps");
+  EXPECT_LT(bwd->phases()[0].ms, 1e9); // the phase exists
+  runBoth(false); // consumed: the forward again
+  expectGradients("recomputed steps");
+  // New values in the same buffers, the forward first: the new steps.
+  for (float &v : buf[0])
+    v = -v;
+  runBoth(true);
+  expectGradients("new operands");
+}
+
 TEST(LstmDnnl, Larger) {
   checkLstm({32, 16, {64}, 128, {}}, false);
   checkLstm({32, 16, {64}, 128, {16}}, false);
