@@ -337,6 +337,11 @@ def run(args):
             continue
         name = model.name
         batch_eff = model.input_shapes[0][0] if model.input_shapes else None
+        # Time-major sequence nets (Caffe's recurrent layers): the batch is
+        # the number of streams, dimension 1 of a `cont` input.
+        for n, s in zip(model.input_names, model.input_shapes):
+            if model.input_roles.get(n, ("",))[0] == "cont":
+                batch_eff = s[1]
         inputs = model.make_inputs()
         step = c2t.make_step(model, inputs, args.mode)
         # Nets with word indices, labels or sequences: dlrun gets the very
@@ -625,7 +630,7 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=20, help="timed iterations per round and side (default 20)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed iterations per round and side (default 3)")
     ap.add_argument("--mode", choices=["forward", "grad"], default="forward",
-                    help="forward (default); grad = forward + backward, no update (torch side only so far)")
+                    help="forward (default); grad = forward + backward, no update (dlrun --entry gradient)")
     ap.add_argument("--torch-only", action="store_true",
                     help="time only the PyTorch side (and ONNX Runtime with --ort), no dlc")
     ap.add_argument("--ort", action="store_true",
