@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RefCommon.h"
+#include "dlc/Runtime/Reference/LossLabels.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -19,34 +20,6 @@
 
 namespace dlc::rt::ref {
 namespace {
-
-/// Converts a float label as Caffe does (static_cast<int>), rejecting
-/// values that are not finite.
-int64_t labelOf(const std::string &prefix, float v) {
-  if (!std::isfinite(v) || std::fabs(v) > 1e15f)
-    throw Error(prefix + "label " + std::to_string(v) + " is not a valid class index");
-  return static_cast<int64_t>(v);
-}
-
-/// How a loss reads its labels: labelOf, then the ignore_label (if any),
-/// then a check against [0, classes) (Caffe leaves out-of-range labels
-/// undefined).
-struct Labels {
-  std::string prefix;
-  int64_t classes = 0;
-  std::optional<int64_t> ignore;
-  /// The class of label[at], or -1 for the ignore_label.
-  int64_t operator()(const float *label, int64_t at) const {
-    int64_t l = labelOf(prefix, label[at]);
-    if (ignore && l == *ignore)
-      return -1;
-    if (l < 0 || l >= classes)
-      throw Error(prefix + "label " + std::to_string(l) + " at position " +
-                  std::to_string(at) + " is out of range [0, " + std::to_string(classes) +
-                  ")");
-    return l;
-  }
-};
 
 /// The softmax over `channels` values xs[c * stride], shifted by their max:
 /// e[c] = exp(xs[c * stride] - max); returns the sum of e.
