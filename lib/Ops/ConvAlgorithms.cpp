@@ -239,17 +239,25 @@ double analyticSeconds(std::string_view algorithm, const ConvWork &work,
 std::vector<ConvProblem> convCalibrationProblems(int block) {
   // Batch and image size keep each run at a few milliseconds.
   struct Probe {
-    int64_t channels, batch, size;
+    int64_t channels, outputs, kernel, batch, h, w;
   };
-  static const Probe probes[] = {{16, 32, 32}, {64, 8, 28}, {256, 4, 14}};
+  // The narrow one: oneDNN's direct 1x1 kernel at batch 1 with a channel
+  // count that is not a multiple of 16 ran 35x slower than a GEMM
+  // (models/lstm-imdb.prototxt's sum over time).
+  static const Probe probes[] = {{16, 16, 3, 32, 32, 32},
+                                 {64, 64, 3, 8, 28, 28},
+                                 {256, 256, 3, 4, 14, 14},
+                                 {100, 1, 1, 1, 16, 128}};
   std::vector<ConvProblem> out;
   for (const Probe &q : probes) {
     ConvProblem p;
-    p.layer = "calibration-c" + std::to_string(q.channels);
+    p.layer = q.outputs == q.channels ? "calibration-c" + std::to_string(q.channels)
+                                      : "calibration-narrow-c" + std::to_string(q.channels);
     p.block = block;
-    const Shape x{q.batch, q.channels, q.size, q.size};
-    if (!convGeometry(false, q.channels, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, Arg::of(x),
-                      Arg::unknown(), Arg(), p.geometry)
+    const Shape x{q.batch, q.channels, q.h, q.w};
+    const int64_t pad = q.kernel / 2;
+    if (!convGeometry(false, q.outputs, {q.kernel, q.kernel}, {1, 1}, {pad, pad}, {1, 1}, 1,
+                      Arg::of(x), Arg::unknown(), Arg(), p.geometry)
              .ok())
       continue;
     for (ConvDirection d : kConvDirections) {
@@ -266,13 +274,20 @@ double convCalibrationChannels(const ConvProblem &p) {
   return std::sqrt(double(g.channels) / g1 * double(g.numOutput) / g1);
 }
 
+bool isNarrowConv(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  return g.numOutput / std::max<int64_t>(g.group, 1) < 8;
+}
+
 double calibrationFactor(const MachineRates &rates, std::string_view algorithm,
                          const ConvProblem &p) {
   std::vector<std::pair<double, double>> pts; // log channels, log factor
-  for (const ConvCalibration &c : rates.calibration)
-    if (c.algorithm == algorithm && c.direction == p.direction && c.channels > 0 &&
-        c.factor > 0)
-      pts.emplace_back(std::log(c.channels), std::log(c.factor));
+  const bool narrow = isNarrowConv(p);
+  for (int pass = 0; pass < 2 && pts.empty(); ++pass) // pass 1: any kind
+    for (const ConvCalibration &c : rates.calibration)
+      if (c.algorithm == algorithm && c.direction == p.direction && c.channels > 0 &&
+          c.factor > 0 && (pass == 1 || c.narrow == narrow))
+        pts.emplace_back(std::log(c.channels), std::log(c.factor));
   if (pts.empty())
     return 1.0;
   std::sort(pts.begin(), pts.end());

@@ -267,7 +267,8 @@ ops::MachineRates measureMachineRates() {
         const double model = ops::analyticSeconds(cand.algorithm, cand.work, r);
         if (measured > 0 && model > 0)
           r.calibration.push_back({cand.algorithm, c.direction,
-                                   ops::convCalibrationChannels(c), measured / model});
+                                   ops::convCalibrationChannels(c), measured / model,
+                                   ops::isNarrowConv(c)});
       } catch (...) {
         // The kernel cannot run here: the model keeps its estimate.
       }

@@ -43,8 +43,9 @@ constexpr int kFormatVersion = 1;
 /// means; older entries are then stale.
 constexpr int kTunerVersion = 1;
 /// Bumped when the machine rates gain or change a measurement (2: the
-/// calibration); older rates are measured again, timed entries are kept.
-constexpr int kRatesVersion = 2;
+/// calibration; 3: its narrow probe); older rates are measured again, timed
+/// entries are kept.
+constexpr int kRatesVersion = 3;
 
 std::string fmtMs(double s) {
   char buf[32];
@@ -131,7 +132,8 @@ json ratesJson(const ops::MachineRates &r) {
     cal.push_back(json{{"algorithm", c.algorithm},
                        {"direction", ops::convDirectionName(c.direction)},
                        {"channels", c.channels},
-                       {"factor", c.factor}});
+                       {"factor", c.factor},
+                       {"narrow", c.narrow}});
   return json{{"gemm_gflops", r.gemmGflops},       {"vector_gflops", r.vectorGflops},
               {"bandwidth_gbs", r.bandwidthGBs},   {"call_seconds", r.callSeconds},
               {"direct_efficiency", r.directEfficiency}, {"onednn_winograd", r.onednnWinograd},
@@ -158,7 +160,8 @@ bool ratesFrom(const json &j, ops::MachineRates &r) {
       if (!d)
         return false;
       r.calibration.push_back({c.value("algorithm", std::string()), *d,
-                               c.value("channels", 0.0), c.value("factor", 0.0)});
+                               c.value("channels", 0.0), c.value("factor", 0.0),
+                               c.value("narrow", false)});
     }
   }
   return r.gemmGflops > 0 && r.vectorGflops > 0 && r.bandwidthGBs > 0;

@@ -160,16 +160,23 @@ TEST(ConvAlgorithms, CalibrationProblemsCoverEveryAlgorithm) {
   MachineRates m;
   m.onednnWinograd = true;
   std::vector<ConvProblem> ps = convCalibrationProblems(16);
-  ASSERT_EQ(ps.size(), 9u); // three channel counts, three directions
+  ASSERT_EQ(ps.size(), 12u); // four problems, three directions
   std::vector<double> channels;
+  int narrow = 0;
   for (const ConvProblem &p : ps) {
     EXPECT_EQ(p.block, 16);
+    if (isNarrowConv(p)) { // 1x1: no Winograd
+      EXPECT_EQ(p.geometry.kernel[0] * p.geometry.kernel[1], 1);
+      ++narrow;
+      continue;
+    }
     for (const ConvCandidate &c : convCandidates(p, m))
       EXPECT_EQ(c.whyNot, "") << p.layer << " " << c.algorithm;
     if (p.direction == ConvDirection::Forward)
       channels.push_back(convCalibrationChannels(p));
   }
   EXPECT_EQ(channels, (std::vector<double>{16, 64, 256}));
+  EXPECT_EQ(narrow, 3);
   // Grouped: channels per group.
   EXPECT_DOUBLE_EQ(convCalibrationChannels(problem(2, 96, 27, 256, 5, 1, 2, 2)),
                    std::sqrt(48.0 * 128.0));
@@ -194,6 +201,15 @@ TEST(ConvAlgorithms, CalibrationFactorInterpolatesInLogChannels) {
                                                   ConvDirection::BackwardData)),
               100.0, 1e-9);
   EXPECT_EQ(calibrationFactor(m, "gemm", p16), 1.0);
+  // Narrow problems (fewer than 8 outputs) have their own factors; without
+  // any, they take the others.
+  ConvProblem narrow = problem(2, 64, 8, 1, 1, 1, 0);
+  ASSERT_TRUE(isNarrowConv(narrow));
+  EXPECT_FALSE(isNarrowConv(p16));
+  EXPECT_NEAR(calibrationFactor(m, "fft", narrow), 8.0, 1e-12); // sqrt(64 * 1) = 8 channels
+  m.calibration.push_back({"fft", ConvDirection::Forward, 8, 30.0, true});
+  EXPECT_NEAR(calibrationFactor(m, "fft", narrow), 30.0, 1e-12);
+  EXPECT_NEAR(calibrationFactor(m, "fft", p16), 8.0, 1e-12); // not a narrow one
 
   // The cost model applies the factors: calibrating fft 8x slower at 16
   // channels makes it lose to direct there.

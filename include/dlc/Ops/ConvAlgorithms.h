@@ -76,6 +76,9 @@ struct ConvCalibration {
   ConvDirection direction = ConvDirection::Forward;
   double channels = 0;        ///< convCalibrationChannels of the problem
   double factor = 1;          ///< measured seconds / analyticSeconds
+  /// Measured on a narrow problem (isNarrowConv): those calibrate narrow
+  /// problems only, the others the rest.
+  bool narrow = false;
 };
 
 /// A machine's rates that the cost model uses (measured and stored per
@@ -126,15 +129,22 @@ double analyticSeconds(std::string_view algorithm, const ConvWork &w, const Mach
 
 /// The problems the cost model is calibrated on, once per machine: 3x3
 /// stride-1 convolutions with few (16), some (64) and many (256) channels,
-/// in activation layout `block`, in every direction.
+/// and a narrow 1x1 one (100 channels in, 1 out, batch 1, 16x128), in
+/// activation layout `block`, in every direction.
 std::vector<ConvProblem> convCalibrationProblems(int block);
+/// Fewer output channels per group than a vector block of 8: oneDNN's
+/// direct kernels leave most lanes idle there, a regime of its own for the
+/// calibration (docs/convolution.md).
+bool isNarrowConv(const ConvProblem &p);
 /// The channel count calibration interpolates over: the geometric mean of
 /// the input and output channels per group.
 double convCalibrationChannels(const ConvProblem &p);
 /// The factor by which `rates` scales the analytic estimate of `algorithm`
 /// in `p`'s direction: the calibration factors of that algorithm and
-/// direction, interpolated linearly in log(channels) and log(factor),
-/// constant beyond the calibrated range; 1 when there are none.
+/// direction measured on problems as narrow as `p` or not (isNarrowConv;
+/// all of them when there are none of `p`'s kind), interpolated linearly in
+/// log(channels) and log(factor), constant beyond the calibrated range; 1
+/// when there are none.
 double calibrationFactor(const MachineRates &rates, std::string_view algorithm,
                          const ConvProblem &p);
 
