@@ -368,8 +368,11 @@ std::string unknownAttribute(const OpSchema &op, const AttrMap &attrs,
   for (const auto &[name, value] : attrs.all()) {
     if (op.findAttr(name))
       continue;
-    if (std::any_of(allowed.begin(), allowed.end(),
-                    [&](const char *a) { return name == a; }))
+    if (std::any_of(allowed.begin(), allowed.end(), [&](const char *a) {
+          std::string_view s(a);
+          return !s.empty() && s.back() == '*' ? name.rfind(s.substr(0, s.size() - 1), 0) == 0
+                                               : name == s;
+        }))
       continue;
     return name;
   }

@@ -6,7 +6,9 @@
 
 #include "dlc/Target/ModuleEmitter.h"
 
+#include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/DL/IR/DLOps.h"
+#include "dlc/Ops/RecurrentCells.h"
 #include "dlc/Runtime/Module.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -300,6 +302,14 @@ LogicalResult Emitter::describeKernel(Operation *op, dlc::module::Kernel &k) {
   }
   for (NamedAttribute na : op->getAttrs()) {
     StringRef n = na.getName().getValue();
+    // Generated cell functions (dl-codegen-recurrent, docs/codegen.md):
+    // `dl.codegen_<name>` becomes the kernel attribute `gen_<name>`.
+    if (n.consume_front(mlir::dl::kCodegenCellAttrPrefix)) {
+      auto *a = k.add_attrs();
+      a->set_name(std::string(dlc::ops::kCellAttrPrefix) + n.str());
+      a->set_s(cast<StringAttr>(na.getValue()).str());
+      continue;
+    }
     if (n.starts_with("dl.") || n == "operandSegmentSizes")
       continue;
     if (backward && n == "forward")
@@ -364,7 +374,7 @@ LogicalResult Emitter::emitFused(mlir::dl::FusedOp fused, dlc::module::Kernel &k
   k.set_loc(locString(fused.getLoc()));
   // Native code for the body (dl-codegen-pointwise, docs/codegen.md): the
   // kernel names its function.
-  if (auto sym = fused->getAttrOfType<StringAttr>("dl.codegen")) {
+  if (auto sym = fused->getAttrOfType<StringAttr>(mlir::dl::kCodegenSymbolAttr)) {
     auto *a = k.add_attrs();
     a->set_name("gen_symbol");
     a->set_s(sym.str());

@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// dl-codegen-pointwise and dl-codegen-compile: native code for element-wise
-// fused bodies (docs/codegen.md).
+// dl-codegen-pointwise, dl-codegen-recurrent and dl-codegen-compile: native
+// code for element-wise fused bodies and recurrent gates (docs/codegen.md).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CONVERSION_PASSES_H
@@ -28,6 +28,9 @@ inline constexpr const char kCodegenModuleName[] = "dl_codegen";
 inline constexpr const char kCodegenModuleAttr[] = "dl.codegen_kernels";
 /// On a dl.fused op: the symbol of its generated kernel.
 inline constexpr const char kCodegenSymbolAttr[] = "dl.codegen";
+/// On a dl.lstm / dl.rnn op or its backward op: `dl.codegen_<name>` is the
+/// symbol of its generated cell function <name> (dlc/Ops/RecurrentCells.h).
+inline constexpr const char kCodegenCellAttrPrefix[] = "dl.codegen_";
 /// On the module: the compiled code, {object, triple, cpu, features, symbols}.
 inline constexpr const char kNativeCodeAttr[] = "dl.native_code";
 

@@ -1,7 +1,7 @@
 // Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
 //
 // Conversions out of the dl dialect: native code for fused element-wise
-// bodies (docs/codegen.md).
+// bodies and the gates of recurrent layers (docs/codegen.md).
 
 #ifndef DLC_CONVERSION_PASSES_TD
 #define DLC_CONVERSION_PASSES_TD
@@ -36,6 +36,38 @@ def DLCodegenPointwise : Pass<"dl-codegen-pointwise", "::mlir::ModuleOp"> {
            "Lanes of a vector (0: 16 with AVX-512, 8 with AVX, else 4)">,
     Option<"unroll", "unroll", "int64_t", /*default=*/"0",
            "Vectors per iteration of the main loop (0: 8 with AVX-512, else 4)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
+def DLCodegenRecurrent : Pass<"dl-codegen-recurrent", "::mlir::ModuleOp"> {
+  let summary = "Generate the gate functions of every LSTM and RNN layer";
+  let description = [{
+    For each `dl.lstm` and `dl.rnn` op and their backward ops (except those
+    with `dl.impl = "ref"`), writes the element-wise step functions their
+    kernels call once per stream and time step: the fused gate
+    nonlinearities, cell and hidden update of the LSTM forward and backward
+    (`@dlc_cell_lstm_forward_h<H>`, `@dlc_cell_lstm_backward_h<H>`,
+    specialized for the hidden size H), and the RNN's hidden and output
+    tanh steps forward and backward (`@dlc_cell_rnn_*`). The signatures
+    and formulas are those of `dlc/Ops/RecurrentCells.h`. Each function is
+    generated once per module (and hidden size) into the nested module
+    `@dl_codegen`, with the loops of `dl-codegen-pointwise`: `unroll`
+    vectors of `vector-width` lanes (at most 2 vectors for the LSTM's,
+    whose formulas are long), single vectors, a scalar tail. Every op
+    names its layer's functions in the string attributes
+    `dl.codegen_<name>` (`dl.codegen_lstm_forward`, ...).
+    `dl-codegen-compile` turns the nested module into native code.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "Target CPU (LLVM name, e.g. x86-64-v3, skylake-avx512); empty: this machine's">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
+           "Lanes of a vector (0: 16 with AVX-512, 8 with AVX, else 4)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"0",
+           "Vectors per iteration of the main loop (0: 8 with AVX-512, else 4; LSTM at most 2)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect",

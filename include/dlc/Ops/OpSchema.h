@@ -251,7 +251,8 @@ Status inferShapes(const OpSchema &op, const AttrMap &attrs,
                    const std::vector<int32_t> *segments = nullptr);
 
 /// Attributes of `attrs` that `op` does not declare (names in `allowed` are
-/// accepted too); returns the first one, or "".
+/// accepted too; an entry ending in '*' accepts every name it begins);
+/// returns the first one, or "".
 std::string unknownAttribute(const OpSchema &op, const AttrMap &attrs,
                              std::initializer_list<const char *> allowed = {});
 

@@ -80,7 +80,9 @@ struct KernelDesc {
   std::string layer; ///< prototxt layer name, for messages and per-layer timings
   /// The op's attributes; a backward kernel also has `wrt`. Reserved:
   /// `impl` (an implementation the compiler asked for, e.g. a convolution
-  /// algorithm).
+  /// algorithm), `gen_symbol` (a fused kernel's generated function) and
+  /// `gen_<cell>` (a recurrent layer's generated cell functions,
+  /// dlc/Ops/RecurrentCells.h), both naming functions of nativeCode.
   Attrs attrs;
   std::vector<Shape> inputs;  ///< operand shapes, in the dl op's operand order
   std::vector<Shape> outputs; ///< result shapes
@@ -102,7 +104,9 @@ struct KernelDesc {
   std::vector<int> results;
   /// The module's native code when it has some (docs/codegen.md): a fused
   /// kernel whose attribute `gen_symbol` names one of its functions can run
-  /// the body with it (the "generated" backend). Null otherwise.
+  /// the body with it (the "generated" backend); the lstm and rnn kernels
+  /// call the cell functions their `gen_<cell>` attributes name. Null
+  /// otherwise.
   std::shared_ptr<const NativeCode> nativeCode;
 
   /// True for "<op>_grad".

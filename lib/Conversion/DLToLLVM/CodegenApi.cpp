@@ -39,6 +39,9 @@ bool compileModuleText(const std::string &mlirText, const std::string &cpu, Nati
   mlir::dl::DLCodegenPointwiseOptions gen;
   gen.cpu = cpu;
   pm.addPass(mlir::dl::createDLCodegenPointwise(gen));
+  mlir::dl::DLCodegenRecurrentOptions cells;
+  cells.cpu = cpu;
+  pm.addPass(mlir::dl::createDLCodegenRecurrent(cells));
   mlir::dl::DLCodegenCompileOptions compile;
   compile.cpu = cpu;
   pm.addPass(mlir::dl::createDLCodegenCompile(compile));

@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Target.h"
+#include "CodeBuilder.h"
 
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/DL/IR/DLOps.h"
@@ -196,109 +196,23 @@ std::string planFused(dl::FusedOp fused, Plan &plan) {
 // The kernel function
 //===----------------------------------------------------------------------===//
 
-class KernelBuilder {
+class KernelBuilder : public dlc::codegen::CodeBuilder {
 public:
   KernelBuilder(func::FuncOp fn, const Plan &plan, int64_t width, int64_t unroll)
-      : fn(fn), plan(plan), loc(fn.getLoc()), b(fn.getContext()),
-        f32(Float32Type::get(fn.getContext())), i64(IntegerType::get(fn.getContext(), 64)),
-        ptr(LLVM::LLVMPointerType::get(fn.getContext())),
-        vec(VectorType::get({width}, f32)), width(width), unroll(unroll) {}
+      : CodeBuilder(fn), plan(plan), width(width), unroll(unroll) {}
 
   void build();
 
 private:
-  Value index(int64_t v) { return constant(i64, b.getI64IntegerAttr(v)); }
-  /// `v` as a value of `t` (f32 or the vector type, splat).
-  Value cst(Type t, double v) {
-    APFloat f{float(v)};
-    if (std::isnan(v))
-      f = APFloat::getNaN(APFloat::IEEEsingle());
-    if (auto vt = dyn_cast<VectorType>(t))
-      return constant(t, DenseElementsAttr::get(vt, ArrayRef<APFloat>(f)));
-    return constant(t, b.getFloatAttr(f32, f));
-  }
-  /// Constants live at the function entry, one per value.
-  Value constant(Type t, TypedAttr attr) {
-    auto key = std::make_pair(t.getAsOpaquePointer(), attr.getAsOpaquePointer());
-    auto it = constants.find(key);
-    if (it != constants.end())
-      return it->second;
-    OpBuilder::InsertionGuard guard(b);
-    if (lastConstant)
-      b.setInsertionPointAfter(lastConstant);
-    else
-      b.setInsertionPointToStart(&fn.getBody().front());
-    lastConstant = b.create<arith::ConstantOp>(loc, t, attr);
-    return constants[key] = lastConstant->getResult(0);
-  }
-  /// The pointer in[k] (or out[k]) of the C signature.
-  Value pointerAt(Value array, int64_t k) {
-    Value p = b.create<LLVM::GEPOp>(loc, ptr, ptr, array, ValueRange{index(k)});
-    return b.create<LLVM::LoadOp>(loc, ptr, p, /*alignment=*/8);
-  }
-  Value elementAddress(Value base, Value i) {
-    return b.create<LLVM::GEPOp>(loc, ptr, f32, base, ValueRange{i});
-  }
-
-  // Caffe's formulas on a value of type t.
-  Value add(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
-  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(loc, x, y); }
-  Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
-  Value less(Value x, Value y) {
-    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, y);
-  }
-  Value select(Value c, Value x, Value y) { return b.create<arith::SelectOp>(loc, c, x, y); }
-  /// std::max(x, y) = x < y ? y : x;  std::min(x, y) = y < x ? y : x.
-  Value stdMax(Value x, Value y) { return select(less(x, y), y, x); }
-  Value stdMin(Value x, Value y) { return select(less(y, x), y, x); }
-  /// a * x, with a == 1 omitted.
-  Value scaled(Value x, double a) { return a == 1.0 ? x : mul(cst(x.getType(), a), x); }
-  /// shift + scale * x, the trivial parts omitted.
-  Value affine(Value x, double scale, double shift) {
-    Value v = scaled(x, scale);
-    return shift == 0.0 ? v : add(cst(x.getType(), shift), v);
-  }
-  Value exp(Value x) { return b.create<math::ExpOp>(loc, x); }
-  /// exp(x) - 1 without the cancellation near 0: for |x| < 1/2 its Taylor
-  /// polynomial to x^8 (truncation below 6e-9 of the value), else exp(x) - 1
-  /// (at least 0.39 in magnitude there). Cheaper than math.expm1's
-  /// approximation, which needs a log and a division.
-  Value expm1(Value x) {
-    Type t = x.getType();
-    double inverseFactorial[] = {1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120,
-                                 1.0 / 24,    1.0 / 6,    1.0 / 2};
-    Value p = cst(t, inverseFactorial[0]);
-    for (double c : ArrayRef<double>(inverseFactorial).drop_front())
-      p = b.create<math::FmaOp>(loc, p, x, cst(t, c));
-    Value taylor = b.create<math::FmaOp>(loc, mul(x, x), p, x);
-    Value small = less(b.create<math::AbsFOp>(loc, x), cst(t, 0.5));
-    return select(small, taylor, b.create<arith::SubFOp>(loc, exp(x), cst(t, 1.0)));
-  }
-  Value sigmoid(Value x) {
-    Type t = x.getType();
-    return div(cst(t, 1.0), add(cst(t, 1.0), exp(b.create<arith::NegFOp>(loc, x))));
-  }
   Value power(Value v, double p);
   Value emitStep(const Step &s, ArrayRef<Value> args);
-  /// Elements [lo, hi): unrolled vector loop, vector loop, scalar tail.
-  void emitRange(Value lo, Value hi, ArrayRef<Value> channel);
-  /// The whole steps of [lo, hi) with values of type t; returns where the
-  /// loop stopped.
-  Value emitLoop(Value lo, Value hi, int64_t step, Type t, ArrayRef<Value> channel);
-  /// The elements at i as values of type t (f32 or the vector type).
+  /// The elements at i as values of type t (f32 or a vector type).
   void emitElements(Value i, Type t, ArrayRef<Value> channel);
 
-  func::FuncOp fn;
   const Plan &plan;
-  Location loc;
-  OpBuilder b;
-  Type f32, i64, ptr;
-  VectorType vec;
   int64_t width, unroll;
   SmallVector<Value> bases; ///< in[k]
   Value outBase;
-  std::map<std::pair<const void *, const void *>, Value> constants;
-  Operation *lastConstant = nullptr;
 };
 
 /// pow(v, p) as the reference computes it (std::pow): exact products for
@@ -427,10 +341,9 @@ void KernelBuilder::emitElements(Value i, Type t, ArrayRef<Value> channel) {
   SmallVector<Value> values(plan.numInputs + plan.steps.size());
   for (unsigned k = 0; k < plan.numInputs; ++k) {
     if (plan.perElement[k])
-      values[k] = b.create<LLVM::LoadOp>(loc, t, elementAddress(bases[k], i), /*alignment=*/4);
+      values[k] = load(t, bases[k], i);
     else if (plan.perChannel[k])
-      values[k] = isa<VectorType>(t) ? Value(b.create<vector::BroadcastOp>(loc, t, channel[k]))
-                                     : channel[k];
+      values[k] = splat(t, channel[k]);
   }
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     SmallVector<Value> args;
@@ -438,44 +351,21 @@ void KernelBuilder::emitElements(Value i, Type t, ArrayRef<Value> channel) {
       args.push_back(values[size_t(a)]);
     values[plan.numInputs + s] = emitStep(plan.steps[s], args);
   }
-  b.create<LLVM::StoreOp>(loc, values[size_t(plan.result)], elementAddress(outBase, i),
-                          /*alignment=*/4);
-}
-
-Value KernelBuilder::emitLoop(Value lo, Value hi, int64_t step, Type t,
-                              ArrayRef<Value> channel) {
-  Value end = hi;
-  if (step > 1) {
-    Value len = b.create<arith::SubIOp>(loc, hi, lo);
-    end = b.create<arith::SubIOp>(loc, hi, b.create<arith::RemSIOp>(loc, len, index(step)));
-  }
-  auto loop = b.create<scf::ForOp>(loc, lo, end, index(step));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  emitElements(loop.getInductionVar(), t, channel);
-  return end;
-}
-
-void KernelBuilder::emitRange(Value lo, Value hi, ArrayRef<Value> channel) {
-  // `unroll` vectors per iteration: independent chains for the out-of-order
-  // core (each formula is a long dependent chain); then single vectors.
-  Value next = lo;
-  if (unroll > 1)
-    next = emitLoop(lo, hi, unroll * width, VectorType::get({unroll * width}, f32), channel);
-  next = emitLoop(next, hi, width, vec, channel);
-  emitLoop(next, hi, 1, f32, channel);
+  store(values[size_t(plan.result)], outBase, i);
 }
 
 void KernelBuilder::build() {
-  Block *entry = fn.addEntryBlock();
-  b.setInsertionPointToEnd(entry);
+  Block *entry = beginBody();
   Value in = entry->getArgument(0), out = entry->getArgument(1);
   Value begin = entry->getArgument(2), end = entry->getArgument(3);
   for (unsigned k = 0; k < plan.numInputs; ++k)
     bases.push_back(plan.perElement[k] || plan.perChannel[k] ? pointerAt(in, k) : Value());
   outBase = pointerAt(out, 0);
+  auto elements = [&](ArrayRef<Value> channel) {
+    return [this, channel](Value i, Type t) { emitElements(i, t, channel); };
+  };
   if (plan.dim == 0) {
-    emitRange(begin, end, {});
+    emitRange(begin, end, width, unroll, elements({}));
   } else {
     // Row by row: a row is `inner` elements of one channel.
     auto loop = b.create<scf::WhileOp>(loc, TypeRange{i64}, ValueRange{begin});
@@ -493,8 +383,8 @@ void KernelBuilder::build() {
     SmallVector<Value> channel(plan.numInputs);
     for (unsigned k = 0; k < plan.numInputs; ++k)
       if (plan.perChannel[k])
-        channel[k] = b.create<LLVM::LoadOp>(loc, f32, elementAddress(bases[k], ch), 4);
-    emitRange(i, rowEnd, channel);
+        channel[k] = load(f32, bases[k], ch);
+    emitRange(i, rowEnd, width, unroll, elements(channel));
     b.create<scf::YieldOp>(loc, ValueRange{rowEnd});
     b.setInsertionPointAfter(loop);
   }
@@ -521,43 +411,15 @@ struct CodegenPointwise : public mlir::dl::impl::DLCodegenPointwiseBase<CodegenP
     if (todo.empty())
       return;
     int64_t width = vectorWidth, unrollBy = unroll;
-    if (width <= 0 || unrollBy <= 0) {
-      dlc::codegen::TargetSpec spec;
-      std::string error;
-      if (!dlc::codegen::resolveTarget(cpu, spec, error)) {
-        if (cpu.empty()) {
-          // This machine has no code generator: the fused ops run as before.
-          top.emitWarning() << "dl-codegen-pointwise: " << error << "; no code generated";
-          return;
-        }
-        top.emitError() << "dl-codegen-pointwise: " << error;
-        return signalPassFailure();
-      }
-      width = width > 0 ? width : spec.vectorWidth;
-      unrollBy = unrollBy > 0 ? unrollBy : spec.unroll;
+    bool failed = false;
+    if (!dlc::codegen::vectorShape(top, "dl-codegen-pointwise", cpu, width, unrollBy, failed)) {
+      if (failed)
+        signalPassFailure();
+      return;
     }
-    if (width > 64 || (width & (width - 1)) != 0 || unrollBy > 16) {
-      top.emitError() << "dl-codegen-pointwise: vector-width must be a power of two up to 64 "
-                         "and unroll at most 16, got "
-                      << width << " and " << unrollBy;
-      return signalPassFailure();
-    }
-
-    ModuleOp kernels;
-    for (auto m : top.getOps<ModuleOp>())
-      if (m->hasAttr(mlir::dl::kCodegenModuleAttr))
-        kernels = m;
-    int next = 0;
+    ModuleOp kernels = dlc::codegen::codegenModule(top);
     for (auto &[fused, plan] : todo) {
-      if (!kernels) {
-        OpBuilder b = OpBuilder::atBlockEnd(top.getBody());
-        kernels = b.create<ModuleOp>(top.getLoc(), StringRef(mlir::dl::kCodegenModuleName));
-        kernels->setAttr(mlir::dl::kCodegenModuleAttr, UnitAttr::get(ctx));
-      }
-      std::string name;
-      do
-        name = "dlc_gen_" + std::to_string(next++);
-      while (SymbolTable::lookupSymbolIn(kernels, name));
+      std::string name = dlc::codegen::freshSymbol(kernels, "dlc_gen_");
       OpBuilder b = OpBuilder::atBlockEnd(kernels.getBody());
       Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = b.getI64Type();
       auto fn = b.create<func::FuncOp>(fused.getLoc(), name,

@@ -24,7 +24,7 @@ Status validateForward(const ops::OpSchema &schema, const Attrs &attrs,
       if (d < 0)
         return fail("input ", i, " has a negative dimension (", shapeToString(inputs[i]), ")");
   std::string unknown =
-      ops::unknownAttribute(schema, attrs, {"impl", "wrt", "num_forward_operands"});
+      ops::unknownAttribute(schema, attrs, {"impl", "wrt", "num_forward_operands", "gen_*"});
   if (!unknown.empty())
     return fail("attribute '", unknown, "' is not an attribute of ", schema.name);
   std::vector<std::optional<Shape>> in(inputs.begin(), inputs.end()), results;

@@ -93,6 +93,26 @@ struct RnnBackwardStep {
 };
 DLC_REC_CLONES void rnnCellBackward(int64_t len, const RnnBackwardStep &s) { chunks(len, s); }
 
+// The built-in cells with the signatures of dlc/Ops/RecurrentCells.h: what
+// the kernel calls when the module has no generated ones.
+void builtinRnnForward(float *a, const float *b, float *hp, float ctNext, int64_t len) {
+  rnnCellForward(len, {a, b, hp, ctNext});
+}
+void builtinRnnBackward(float *d, const float *h, const float *dhn, float ctNext, int64_t len) {
+  rnnCellBackward(len, {d, h, dhn, ctNext});
+}
+void builtinRnnOutput(float *y, const float *b, int64_t len) { tanhBias(len, {y, b}); }
+void builtinRnnOutputGrad(const float *dy, const float *y, float *d, int64_t len) {
+  tanhGrad(len, {dy, y, d});
+}
+
+/// The generated cell `c` the kernel of `desc` names, else `builtin`.
+template <typename Fn>
+Fn cellOr(const KernelDesc &desc, ops::Cell c, Fn builtin, std::string &impl) {
+  Fn f = generatedCell<Fn>(desc, c, impl);
+  return f ? f : builtin;
+}
+
 /// The shared geometry of a validated rnn description.
 ops::RecurrentGeometry rnnGeometry(const KernelDesc &fwd) {
   ops::RecurrentGeometry g;
@@ -152,12 +172,15 @@ public:
       base_.resize(size_t(N_ * H_));
     const int64_t TNH = T_ * N_ * H_, NH = N_ * H_;
     A_.resize(size_t(TNH));
+    impl_ = gd ? "dlc:rnn-bptt+sgemm" : "dlc:rnn+sgemm";
+    cellForward_ = cellOr(desc, ops::Cell::RnnForward, &builtinRnnForward, impl_);
     if (!gd) {
+      cellOutput_ = cellOr(desc, ops::Cell::RnnOutput, &builtinRnnOutput, impl_);
       hp_.resize(size_t(NH));
-      impl_ = "dlc:rnn+sgemm";
       return;
     }
-    impl_ = "dlc:rnn-bptt+sgemm";
+    cellBackward_ = cellOr(desc, ops::Cell::RnnBackward, &builtinRnnBackward, impl_);
+    cellOutputGrad_ = cellOr(desc, ops::Cell::RnnOutputGrad, &builtinRnnOutputGrad, impl_);
     outX_ = gd->outputOf(0);
     outXs_ = hasStatic_ ? gd->outputOf(ops_.xs) : -1;
     outWxh_ = gd->outputOf(ops_.wxh);
@@ -192,7 +215,7 @@ public:
       float *y = out[0];
       sgemm(prefix_, 'N', 'T', TN, H, H, A_.data(), H, o.who, H, 0.f, y, H);
       forRows(TN, H, [&](int64_t r, int64_t lo, int64_t hi) {
-        tanhBias(hi - lo, {y + r * H + lo, o.bo + lo});
+        cellOutput_(y + r * H + lo, o.bo + lo, hi - lo);
       });
       clock_.next(2);
       return;
@@ -202,7 +225,7 @@ public:
     float *dO = dO_.data();
     forRows(TN, H, [&](int64_t r, int64_t lo, int64_t hi) {
       const int64_t k = r * H + lo;
-      tanhGrad(hi - lo, {dy + k, y + k, dO + k});
+      cellOutputGrad_(dy + k, y + k, dO + k, hi - lo);
     });
     if (outBo_ >= 0)
       columnSums(dO, TN, H, H, out[outBo_]);
@@ -248,7 +271,7 @@ private:
       const float *cn = t + 1 < T ? o.cont + (t + 1) * N : nullptr;
       forRows(N, H, [&](int64_t n, int64_t lo, int64_t hi) {
         const int64_t r = n * H + lo;
-        rnnCellForward(hi - lo, {At + r, bias + n * bstride + lo, hpOut + r, cn ? cn[n] : 0.f});
+        cellForward_(At + r, bias + n * bstride + lo, hpOut + r, cn ? cn[n] : 0.f, hi - lo);
       });
     }
     if (!backward_)
@@ -266,7 +289,7 @@ private:
       const float *cn = t + 1 < T ? o.cont + (t + 1) * N : nullptr;
       forRows(N, H, [&](int64_t n, int64_t lo, int64_t hi) {
         const int64_t r = n * H + lo;
-        rnnCellBackward(hi - lo, {Dt + r, A + t * NH + r, dhn + r, cn ? cn[n] : 0.f});
+        cellBackward_(Dt + r, A + t * NH + r, dhn + r, cn ? cn[n] : 0.f, hi - lo);
       });
       if (t > 0)
         sgemm(prefix_, 'N', 'N', N, H, H, Dt, H, o.whh, H, 0.f, dhn, H);
@@ -304,6 +327,12 @@ private:
   ops::RecurrentGeometry g_;
   RnnOperands ops_;
   PhaseClock clock_;
+  /// The gate loops: the module's generated functions (dl-codegen-recurrent)
+  /// or the built-in ones.
+  ops::RnnForwardCell cellForward_ = nullptr;
+  ops::RnnBackwardCell cellBackward_ = nullptr;
+  ops::RnnOutputCell cellOutput_ = nullptr;
+  ops::RnnOutputGradCell cellOutputGrad_ = nullptr;
   bool hasStatic_ = false, bptt_ = false;
   int64_t T_ = 0, N_ = 0, I_ = 0, Is_ = 0, H_ = 0;
   /// A_: h of every step [T*N, H]; base_: bias rows with x_static; hp_:

@@ -27,6 +27,10 @@
 // S^T x_static, dx_static = S w_xc_static. Only the wanted gradients are
 // computed. All buffers are allocated at kernel creation.
 //
+// The gate loops are the module's generated functions when it has them
+// (dl-codegen-recurrent, dlc/Ops/RecurrentCells.h: the same formulas),
+// else the built-in ones below.
+//
 // With dl.lstm's mask (dl-skip-masked-steps, docs/recurrent.md), dead steps
 // (ops::lstmLiveSteps) get output 0 and no work: no steps after the last
 // live one, per step the recurrent SGEMM only on the streams from the first
@@ -196,14 +200,15 @@ public:
                                    std::to_string(N) + "x" + std::to_string(g_.in) + "x" +
                                    std::to_string(H) + "x" + std::to_string(g_.inStatic) +
                                    (g_.mask >= 0 ? "m" : ""));
+    impl_ = gd ? "dlc:lstm-bptt+sgemm" : "dlc:lstm+sgemm";
+    genForward_ = generatedCell<ops::LstmForwardCell>(desc, ops::Cell::LstmForward, impl_);
     if (!gd) {
       G_.resize(size_t(T * N * G4));
       C_.resize(size_t(NH));
       hp_.resize(size_t(NH));
-      impl_ = "dlc:lstm+sgemm";
       return;
     }
-    impl_ = "dlc:lstm-bptt+sgemm";
+    genBackward_ = generatedCell<ops::LstmBackwardCell>(desc, ops::Cell::LstmBackward, impl_);
     ++saved_->consumers;
     saved_->G.resize(size_t(T * N * G4));
     saved_->C.resize(size_t(T * NH));
@@ -332,8 +337,13 @@ private:
           zero(hpOut + r, hi - lo);
           return;
         }
-        lstmCellForward(hi - lo, {H, Gt + n * G4 + lo, bias + n * bstride + lo, ct[n], cIn + r,
-                                  cOut + r, hOut + r, hpOut + r, cn ? cn[n] : 0.f});
+        float *g = Gt + n * G4 + lo;
+        const float *bn = bias + n * bstride + lo, ctn = cn ? cn[n] : 0.f;
+        if (genForward_)
+          genForward_(g, bn, cIn + r, cOut + r, hOut + r, hpOut + r, ct[n], ctn, hi - lo);
+        else
+          lstmCellForward(hi - lo,
+                          {H, g, bn, ct[n], cIn + r, cOut + r, hOut + r, hpOut + r, ctn});
       });
     }
     if (!backward_)
@@ -360,8 +370,15 @@ private:
           zero(dc + r, hi - lo);
           return;
         }
-        lstmCellBackward(hi - lo, {H, Gt + n * G4 + lo, C + t * NH + r, cIn + r, dy + t * NH + r,
-                                   dhn + r, cn ? cn[n] : 0.f, dc + r, ct[n]});
+        float *g = Gt + n * G4 + lo;
+        const float ctn = cn ? cn[n] : 0.f;
+        if (genBackward_)
+          genBackward_(g, C + t * NH + r, cIn + r, dy + t * NH + r, dhn + r, dc + r, ct[n], ctn,
+                       hi - lo);
+        else
+          lstmCellBackward(hi - lo,
+                           {H, g, C + t * NH + r, cIn + r, dy + t * NH + r, dhn + r, ctn, dc + r,
+                            ct[n]});
       });
       if (t > 0)
         sgemm(prefix_, 'N', 'N', N, H, G4, Gt, G4, o.whc, H, 0.f, dhn, H);
@@ -397,6 +414,10 @@ private:
 
   std::string prefix_;
   ops::RecurrentGeometry g_;
+  /// The module's generated gate functions (dl-codegen-recurrent), else
+  /// null: the built-in loops lstmCellForward / lstmCellBackward.
+  ops::LstmForwardCell genForward_ = nullptr;
+  ops::LstmBackwardCell genBackward_ = nullptr;
   bool backward_;
   PhaseClock clock_;
   /// The forward kernel's own G [T*N, 4H], c and Hp [N, H] (when no

@@ -14,6 +14,7 @@
 #define DLC_LIB_RUNTIME_DNNL_RECURRENTUTIL_H
 
 #include "DnnlCommon.h"
+#include "dlc/Ops/RecurrentCells.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
@@ -166,6 +167,26 @@ inline void columnSums(const float *a, int64_t rows, int64_t cols, int64_t lda, 
     for (int64_t j = 0; j < w; ++j)
       out[c0 + j] = float(acc[j]);
   }
+}
+
+/// The generated cell function `c` (dlc/Ops/RecurrentCells.h) the kernel
+/// of `desc` names (attribute gen_<name>, dl-codegen-recurrent), or null
+/// when it names none or the module has no native code: the kernel then
+/// runs its built-in loop. `impl` gets "+generated:<cpu>" appended when
+/// there is one.
+template <typename Fn>
+Fn generatedCell(const KernelDesc &desc, ops::Cell c, std::string &impl) {
+  const std::string attr = std::string(ops::kCellAttrPrefix) + ops::cellInfo(c).name;
+  if (!desc.nativeCode || !desc.attrs.has(attr))
+    return nullptr;
+  const std::string symbol = desc.attrs.getString(attr, "");
+  void *f = desc.nativeCode->function(symbol);
+  if (!f)
+    desc.fail("the module's native code has no function '" + symbol + "'");
+  const std::string tag = "+generated:" + desc.nativeCode->cpu();
+  if (impl.find(tag) == std::string::npos)
+    impl += tag;
+  return reinterpret_cast<Fn>(f);
 }
 
 /// Scratch buffer of floats, allocated once (at kernel creation).

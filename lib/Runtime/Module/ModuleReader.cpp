@@ -6,6 +6,7 @@
 
 #include "dlc/Runtime/Module.h"
 #include "dlc/Ops/Layout.h"
+#include "dlc/Ops/RecurrentCells.h"
 
 #include <algorithm>
 #include <cctype>
@@ -220,15 +221,29 @@ bool validateNativeCode(const pb::Module &m, std::string &why) {
       if (!plainName(s, "") || !symbols.insert(s).second)
         return fail(cat("native code: empty, malformed or duplicate symbol '", s, "'"));
   }
+  // gen_symbol on fused kernels; gen_<cell> (dlc/Ops/RecurrentCells.h) on
+  // the kernels of the cell's layer.
+  auto cellOf = [](const std::string &attr) -> const dlc::ops::CellInfo * {
+    for (const dlc::ops::CellInfo &c : dlc::ops::kCells)
+      if (attr == std::string(dlc::ops::kCellAttrPrefix) + c.name)
+        return &c;
+    return nullptr;
+  };
   for (int k = 0; k < m.kernels_size(); ++k)
     for (const pb::Attr &a : m.kernels(k).attrs()) {
-      if (a.name() != "gen_symbol")
+      if (a.name().rfind(dlc::ops::kCellAttrPrefix, 0) != 0)
         continue;
       const std::string kn = kernelName(m.kernels(k), k);
-      if (m.kernels(k).op() != "fused" || a.value_case() != pb::Attr::kS)
-        return fail(cat(kn, ": gen_symbol must be a string on a fused kernel"));
+      const std::string &op = m.kernels(k).op();
+      const dlc::ops::CellInfo *cell = cellOf(a.name());
+      if (a.name() == "gen_symbol" ? op != "fused"
+                                   : !cell || (op != cell->op && op != cat(cell->op, "_grad")))
+        return fail(cat(kn, ": attribute '", a.name(), "' names no generated function of a ",
+                        op, " kernel"));
+      if (a.value_case() != pb::Attr::kS)
+        return fail(cat(kn, ": ", a.name(), " must be a string"));
       if (!symbols.count(a.s()))
-        return fail(cat(kn, ": gen_symbol '", a.s(), "' is not a symbol of the module's "
+        return fail(cat(kn, ": ", a.name(), " '", a.s(), "' is not a symbol of the module's "
                              "native code"));
     }
   return true;

@@ -96,6 +96,20 @@ inline const std::vector<std::string> &convImpls() {
   return v;
 }
 
+/// Every non-empty subset of `ops`, ascending (the `wrt` sets of a
+/// gradient kernel).
+inline std::vector<std::vector<int64_t>> allSubsets(const std::vector<int64_t> &ops) {
+  std::vector<std::vector<int64_t>> r;
+  for (unsigned m = 1; m < (1u << ops.size()); ++m) {
+    std::vector<int64_t> s;
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (m & (1u << i))
+        s.push_back(ops[i]);
+    r.push_back(s);
+  }
+  return r;
+}
+
 /// The `<op>_grad` description of a (single-result) forward description:
 /// operands, result and its gradient; one output per `wrt` operand.
 inline KernelDesc gradOf(const KernelDesc &f, const std::vector<int64_t> &wrt = {0}) {

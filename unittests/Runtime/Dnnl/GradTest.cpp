@@ -41,19 +41,6 @@ std::vector<std::vector<float>> gradInputs(const KernelDesc &f,
   return dnnltest::gradInputs(rng(), f, std::move(fwdIn));
 }
 
-/// Every non-empty subset of `ops`, ascending.
-std::vector<std::vector<int64_t>> subsets(const std::vector<int64_t> &ops) {
-  std::vector<std::vector<int64_t>> r;
-  for (unsigned m = 1; m < (1u << ops.size()); ++m) {
-    std::vector<int64_t> s;
-    for (size_t i = 0; i < ops.size(); ++i)
-      if (m & (1u << i))
-        s.push_back(ops[i]);
-    r.push_back(s);
-  }
-  return r;
-}
-
 // ---------------------------------------------------------------------------
 // Convolution / deconvolution
 // ---------------------------------------------------------------------------
@@ -131,7 +118,7 @@ TEST_P(ConvGradTest, MatchesReference) {
   KernelDesc f = convDesc(c, impl);
   auto in = gradInputs(f);
   std::vector<int64_t> ops = c.bias ? std::vector<int64_t>{0, 1, 2} : std::vector<int64_t>{0, 1};
-  for (const auto &wrt : subsets(ops)) {
+  for (const auto &wrt : allSubsets(ops)) {
     // The catalog's reason when a requested direction does not apply.
     std::string why;
     if (std::find(wrt.begin(), wrt.end(), 0) != wrt.end())
@@ -246,7 +233,7 @@ TEST(DnnlDeconvGrad, MatchesReference) {
     auto in = gradInputs(f);
     std::vector<int64_t> ops =
         c.bias ? std::vector<int64_t>{0, 1, 2} : std::vector<int64_t>{0, 1};
-    for (const auto &wrt : subsets(ops))
+    for (const auto &wrt : allSubsets(ops))
       compareGrad(f, wrt, in, double(numElements(f.outputs[0]) / c.o));
   }
 }
@@ -288,7 +275,7 @@ TEST(DnnlInnerProductGrad, MatchesReference) {
     auto in = gradInputs(f);
     std::vector<int64_t> ops =
         c.bias ? std::vector<int64_t>{0, 1, 2} : std::vector<int64_t>{0, 1};
-    for (const auto &wrt : subsets(ops))
+    for (const auto &wrt : allSubsets(ops))
       compareGrad(f, wrt, in, double(std::max(M, c.n)));
   }
 }
@@ -478,13 +465,13 @@ TEST(DnnlScaleBiasGrad, MatchesReference) {
         ins.push_back(c.p);
       KernelDesc f = makeDesc("scale", a, ins, {c.x});
       auto in = gradInputs(f);
-      for (const auto &wrt : subsets(bias ? std::vector<int64_t>{0, 1, 2}
+      for (const auto &wrt : allSubsets(bias ? std::vector<int64_t>{0, 1, 2}
                                           : std::vector<int64_t>{0, 1}))
         compareGrad(f, wrt, in, red);
     }
     KernelDesc f = makeDesc("bias", a, {c.x, c.p}, {c.x});
     auto in = gradInputs(f);
-    for (const auto &wrt : subsets({0, 1}))
+    for (const auto &wrt : allSubsets({0, 1}))
       compareGrad(f, wrt, in, red);
   }
 }
@@ -497,13 +484,13 @@ TEST(DnnlEltwiseGrad, SumMatchesReference) {
   Attrs plain;
   KernelDesc f = makeDesc("eltwise", plain, {x, x, x}, {x});
   auto in = gradInputs(f);
-  for (const auto &wrt : subsets({0, 1, 2}))
+  for (const auto &wrt : allSubsets({0, 1, 2}))
     compareGrad(f, wrt, in, 1);
   Attrs a;
   a.set("coeff", std::vector<double>{0.5, -2.0});
   f = makeDesc("eltwise", a, {x, x}, {x});
   in = gradInputs(f);
-  for (const auto &wrt : subsets({0, 1}))
+  for (const auto &wrt : allSubsets({0, 1}))
     compareGrad(f, wrt, in, 1);
 }
 
@@ -525,7 +512,7 @@ TEST(DnnlConcatGrad, MatchesReference) {
   {
     KernelDesc f = makeDesc("concat", Attrs(), {{2, 3, 4}, {2, 5, 4}, {2, 1, 4}}, {{2, 9, 4}});
     auto in = gradInputs(f);
-    for (const auto &wrt : subsets({0, 1, 2}))
+    for (const auto &wrt : allSubsets({0, 1, 2}))
       compareGrad(f, wrt, in, 1);
   }
   {
@@ -533,7 +520,7 @@ TEST(DnnlConcatGrad, MatchesReference) {
     a.set("axis", int64_t(0));
     KernelDesc f = makeDesc("concat", a, {{3, 2, 5}, {1, 2, 5}}, {{4, 2, 5}});
     auto in = gradInputs(f);
-    for (const auto &wrt : subsets({0, 1}))
+    for (const auto &wrt : allSubsets({0, 1}))
       compareGrad(f, wrt, in, 1);
   }
   {
@@ -541,7 +528,7 @@ TEST(DnnlConcatGrad, MatchesReference) {
     a.set("axis", int64_t(-1));
     KernelDesc f = makeDesc("concat", a, {{2, 3, 2}, {2, 3, 7}}, {{2, 3, 9}});
     auto in = gradInputs(f);
-    for (const auto &wrt : subsets({0, 1}))
+    for (const auto &wrt : allSubsets({0, 1}))
       compareGrad(f, wrt, in, 1);
   }
 }

@@ -166,12 +166,24 @@ TEST(ModuleNativeCode, ReaderRefusesMalformedNativeCode) {
               "module's native code");
   expectError([](pb::Module &m) { m.clear_native_code(); }, "is not a symbol");
   expectError([](pb::Module &m) { m.mutable_kernels(0)->mutable_attrs(0)->set_i(3); },
-              "gen_symbol must be a string on a fused kernel");
+              "kernel #0 (fused 'bnll+tanh'): gen_symbol must be a string");
   expectError(
       [](pb::Module &m) {
         pb::Attr *a = m.mutable_kernels(1)->add_attrs();
         a->set_name("gen_symbol");
         a->set_s(m.native_code().symbols(0));
       },
-      "kernel #1 (relu 'relu'): gen_symbol must be a string on a fused kernel");
+      "kernel #1 (relu 'relu'): attribute 'gen_symbol' names no generated function of a "
+      "relu kernel");
+  // A recurrent cell (dlc/Ops/RecurrentCells.h) on another layer's kernel,
+  // and a gen_ attribute that names no cell.
+  for (const char *name : {"gen_lstm_forward", "gen_other"})
+    expectError(
+        [&](pb::Module &m) {
+          pb::Attr *a = m.mutable_kernels(1)->add_attrs();
+          a->set_name(name);
+          a->set_s(m.native_code().symbols(0));
+        },
+        std::string("kernel #1 (relu 'relu'): attribute '") + name +
+            "' names no generated function of a relu kernel");
 }

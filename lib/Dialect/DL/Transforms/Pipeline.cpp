@@ -65,12 +65,16 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
   pm.addPass(createDLSelectConvAlgorithms(conv, options.convOracle));
   if (options.planBuffers)
     pm.addPass(createDLPlanBuffers());
-  // Native code for element-wise fused ops (docs/codegen.md); the
+  // Native code for element-wise fused ops and recurrent gates
+  // (docs/codegen.md); the
   // reference implementation asked for with impl=ref needs none.
   if (options.codegen && options.impl != "ref") {
     DLCodegenPointwiseOptions gen;
     gen.cpu = options.cpu;
     pm.addPass(createDLCodegenPointwise(gen));
+    DLCodegenRecurrentOptions cells;
+    cells.cpu = options.cpu;
+    pm.addPass(createDLCodegenRecurrent(cells));
     DLCodegenCompileOptions compile;
     compile.cpu = options.cpu;
     pm.addPass(createDLCodegenCompile(compile));
@@ -84,6 +88,6 @@ void mlir::dl::registerDLPipelines() {
       "dl-compile",
       "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
       "[dl-fuse-ops], dl-propagate-layouts, dl-select-kernels, dl-select-conv-algorithms, "
-      "[dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile]",
+      "[dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-recurrent, dl-codegen-compile]",
       buildCompilePipeline);
 }

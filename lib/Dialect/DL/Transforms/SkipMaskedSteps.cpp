@@ -38,7 +38,8 @@ Value stepScaleOf(Operation *user, Value h) {
   auto st = dyn_cast<RankedTensorType>(s.getScale().getType());
   if (!ht || !st || ht.getRank() < 2 || st.getRank() != 2)
     return {};
-  int64_t axis = s.getAxis() < 0 ? s.getAxis() + ht.getRank() : s.getAxis();
+  const int64_t given = s.getAxisAttr().getInt();
+  const int64_t axis = given < 0 ? given + ht.getRank() : given;
   if (axis != 0 || st.getShape() != ht.getShape().take_front(2))
     return {};
   // A learned scale's gradient reads h at every step, dead ones included.
