@@ -6,6 +6,8 @@
 
 #include "dlc/Driver/Driver.h"
 
+#include "DlcVersion.h"
+
 #include "Explain.h"
 
 #include "dlc/Caffe/NetLoader.h"
@@ -308,7 +310,8 @@ int runCompile(const CompileOptions &options) {
   rt::ModuleWriter writer;
   target::EmitOptions eo;
   eo.seed = options.seed;
-  eo.producer = "dlc 0.1.0";
+  eo.producer = "dlc 0.1.0 (" DLC_GIT_COMMIT ")";
+  eo.compileCommand = options.commandLine;
   eo.weights = options.weights.empty() ? nullptr : &weights;
   if (failed(target::emitModule(*module, eo, writer)))
     return kExitUserError;

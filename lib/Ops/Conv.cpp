@@ -121,6 +121,36 @@ Status infer(const DeconvolutionAttrs &a, const DeconvolutionOperands &o, Result
   return o.input ? r.add(g.outputShape()) : r.addUnknown();
 }
 
+namespace {
+/// Multiply-adds of a convolution: every output element of the
+/// convolution direction (the deconvolution's input) takes (C / group) x
+/// kernel products. The data and weight gradients take as many.
+Work convWork(const ConvGeometry &g) {
+  double macs = double(g.batch);
+  macs *= double(g.deconv ? g.channels : g.numOutput);
+  for (int64_t d : g.deconv ? g.input : g.output)
+    macs *= double(d);
+  macs *= double(g.deconv ? g.numOutput : g.channels) / double(g.group);
+  for (int64_t k : g.kernel)
+    macs *= double(k);
+  return {macs, macs, macs};
+}
+} // namespace
+
+Status work(const ConvolutionAttrs &a, const ConvolutionOperands &o, Work &w) {
+  ConvGeometry g;
+  DLC_TRY(convGeometry(a, *o.input, g));
+  w = convWork(g);
+  return Status();
+}
+
+Status work(const DeconvolutionAttrs &a, const DeconvolutionOperands &o, Work &w) {
+  ConvGeometry g;
+  DLC_TRY(convGeometry(a, *o.input, g));
+  w = convWork(g);
+  return Status();
+}
+
 Status im2colGeometry(const Im2colAttrs &a, const Arg &input, ConvGeometry &g) {
   // A convolution with one output channel per column row and no groups.
   int64_t rows = 1;
@@ -191,6 +221,14 @@ Status infer(const InnerProductAttrs &a, const InnerProductOperands &o, Results 
   Shape out(o.input->begin(), o.input->begin() + g.axis);
   out.push_back(g.n);
   return r.add(out);
+}
+
+Status work(const InnerProductAttrs &a, const InnerProductOperands &o, Work &w) {
+  InnerProductGeometry g;
+  DLC_TRY(innerProductGeometry(a, *o.input, g));
+  const double macs = double(g.m) * double(g.n) * double(g.k);
+  w = {macs, macs, macs};
+  return Status();
 }
 
 } // namespace dlc::ops

@@ -363,6 +363,20 @@ Status inferShapes(const OpSchema &op, const AttrMap &attrs,
   return Status();
 }
 
+Status layerWork(const OpSchema &op, const AttrMap &attrs, const std::vector<Shape> &operands,
+                 Work &work, const std::vector<int32_t> *segments) {
+  work = Work();
+  if (!op.work)
+    return Status();
+  std::vector<OperandSpan> spans;
+  DLC_TRY(resolveOperands(op, operands.size(), spans, segments));
+  std::vector<Arg> flat;
+  flat.reserve(operands.size());
+  for (const Shape &s : operands)
+    flat.push_back(Arg::of(s));
+  return op.work(attrs, flat, spans, work);
+}
+
 std::string unknownAttribute(const OpSchema &op, const AttrMap &attrs,
                              std::initializer_list<const char *> allowed) {
   for (const auto &[name, value] : attrs.all()) {

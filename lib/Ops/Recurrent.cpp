@@ -139,6 +139,45 @@ Status rnnGeometry(const RNNAttrs &a, const std::vector<Shape> &operands, Recurr
   return recurrentGeometry(operands, a.num_output, 5, false, g);
 }
 
+namespace {
+/// The shapes of the present operands, in order.
+std::vector<Shape> present(std::initializer_list<const Arg *> args) {
+  std::vector<Shape> v;
+  for (const Arg *a : args)
+    if (a->present())
+      v.push_back(**a);
+  return v;
+}
+} // namespace
+
+// Counted in full: steps a padded batch's mask makes dead (which the
+// kernels skip) are included. The joint backward (all gradients in the one
+// kernel of role backward-data) computes the recurrent products of every
+// step once more and two products per weight matrix: twice the forward's.
+Status work(const LSTMAttrs &a, const LSTMOperands &o, Work &w) {
+  RecurrentGeometry g;
+  DLC_TRY(lstmGeometry(a, present({&o.x, &o.cont, &o.x_static, &o.w_xc, &o.b_c, &o.w_xc_static,
+                                   &o.w_hc, &o.mask}),
+                       g));
+  const double gates = 4.0 * double(g.h);
+  const double steps = double(g.t) * double(g.n) * gates * double(g.in + g.h);
+  const double fwd = steps + double(g.n) * gates * double(g.inStatic);
+  w = {fwd, 2 * fwd, 0};
+  return Status();
+}
+
+Status work(const RNNAttrs &a, const RNNOperands &o, Work &w) {
+  RecurrentGeometry g;
+  DLC_TRY(rnnGeometry(a, present({&o.x, &o.cont, &o.x_static, &o.w_xh, &o.b_h, &o.w_xh_static,
+                                  &o.w_hh, &o.w_ho, &o.b_o}),
+                      g));
+  const double h = double(g.h);
+  const double fwd = double(g.t) * double(g.n) * h * double(g.in + 2 * g.h) +
+                     double(g.n) * h * double(g.inStatic);
+  w = {fwd, 2 * fwd, 0};
+  return Status();
+}
+
 void lstmLiveSteps(const float *cont, const float *mask, int64_t t, int64_t n,
                    std::vector<uint8_t> &live) {
   live.assign(size_t(t * n), 1);

@@ -427,6 +427,8 @@ LogicalResult Emitter::run(func::FuncOp func) {
   sizeBound = mlir::dl::dynamicSizeBound(func);
   m.set_seed(options.seed);
   m.set_producer(options.producer);
+  if (!options.compileCommand.empty())
+    m.set_compile_command(options.compileCommand);
   if (auto arena = func->getAttrOfType<IntegerAttr>("dl.arena_bytes"))
     m.set_arena_bytes(arena.getInt());
   Block &body = func.getBody().front();

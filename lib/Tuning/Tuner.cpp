@@ -336,6 +336,31 @@ std::string defaultCachePath() {
   return ".dlc-tuning.json";
 }
 
+bool cachedMachineRates(const TunerOptions &options, ops::MachineRates &rates) {
+  Cache cache(options.cachePath.empty() ? defaultCachePath() : options.cachePath);
+  if (!cache.load().empty())
+    return false;
+  json &machines = cache.root()["machines"];
+  const std::string key = machineKey(options);
+  if (!machines.contains(key) || !ratesFrom(machines[key], rates))
+    return false;
+  rates.source = "measured on this machine, cached in " + cache.path();
+  return true;
+}
+
+ops::MachineRates calibrateMachineRates(const TunerOptions &options, std::string &warning) {
+  Cache cache(options.cachePath.empty() ? defaultCachePath() : options.cachePath);
+  warning = cache.load();
+  json &machines = cache.root()["machines"];
+  if (machines.is_object())
+    machines.erase(machineKey(options));
+  std::string w2;
+  ops::MachineRates r = ratesWithCache(cache, options, w2);
+  if (warning.empty())
+    warning = w2;
+  return r;
+}
+
 ops::MachineRates machineRates(const TunerOptions &options, std::string &warning) {
   Cache cache(options.cachePath.empty() ? defaultCachePath() : options.cachePath);
   warning = cache.load();

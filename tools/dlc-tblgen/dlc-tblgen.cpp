@@ -15,9 +15,13 @@
 //                       declaration of its shape rule
 //                       `Status infer(const <Op>Attrs &, const <Op>Operands &,
 //                       Results &)`, written by hand in lib/Ops/<Family>.cpp;
+//                       and, for ops with dlWork set, of its work rule
+//                       `Status work(const <Op>Attrs &, const <Op>Operands &,
+//                       Work &)` (multiply-adds per direction);
 //  --gen-op-lib-defs    the read() functions and the op table (operand
 //                       roles, attribute kinds and defaults, loss and
-//                       no-gradient traits, the shape-rule entry point).
+//                       no-gradient traits, the shape- and work-rule entry
+//                       points).
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,6 +84,7 @@ struct OpInfo {
   int numResults = 1;    // -1: variadic
   bool isLoss = false, noGradient = false, segmented = false, dataDependent = false,
        pointwise = false;
+  bool work = false; // dlWork: a hand-written work rule (multiply-adds)
   std::string layout; // "Plain", "Any", "ChannelBlocked" (dlLayout)
 };
 
@@ -222,6 +227,7 @@ std::vector<OpInfo> collectOps(const RecordKeeper &records) {
     info.noGradient = hasTrait(op, "DL_NoGradient");
     info.dataDependent = hasTrait(op, "DL_DataDependentShape");
     info.pointwise = hasTrait(op, "DL_Pointwise");
+    info.work = def->getValueAsBit("dlWork");
     StringRef layout = def->getValueAsString("dlLayout");
     if (layout == "plain")
       info.layout = "Plain";
@@ -272,7 +278,13 @@ void emitDecls(const std::vector<OpInfo> &ops, raw_ostream &os) {
     os << "};\n";
     os << "/// The shape rule of dl." << op.name << " (lib/Ops).\n";
     os << "Status infer(const " << op.base << "Attrs &attrs, const " << op.base
-       << "Operands &operands, Results &results);\n\n";
+       << "Operands &operands, Results &results);\n";
+    if (op.work) {
+      os << "/// The work rule of dl." << op.name << " (lib/Ops): operands of known shape.\n";
+      os << "Status work(const " << op.base << "Attrs &attrs, const " << op.base
+         << "Operands &operands, Work &work);\n";
+    }
+    os << "\n";
   }
 }
 
@@ -316,21 +328,27 @@ void emitDefs(const std::vector<OpInfo> &ops, raw_ostream &os) {
     if (op.attrs.empty())
       os << "    {nullptr, AttrKind::Int, false, false, \"\", \"\"},\n";
     os << "};\n";
-    // The shape-rule entry point: typed attributes and operands.
-    os << "Status infer" << op.base
-       << "(const AttrMap &attrs, const std::vector<Arg> &flat, "
-          "const std::vector<OperandSpan> &spans, Results &results) {\n";
-    os << "  " << op.base << "Attrs a;\n";
-    os << "  if (Status s = " << op.base << "Attrs::read(attrs, a); s.failed())\n    return s;\n";
-    os << "  " << op.base << "Operands o;\n";
-    for (size_t i = 0; i < op.operands.size(); ++i) {
-      const OperandInfo &o = op.operands[i];
-      if (o.arity == "Variadic")
-        os << "  o." << o.name << " = detail::variadicArg(flat, spans[" << i << "]);\n";
-      else
-        os << "  o." << o.name << " = detail::singleArg(flat, spans[" << i << "]);\n";
-    }
-    os << "  return infer(a, o, results);\n}\n";
+    // The rules' entry points: typed attributes and operands, then the
+    // hand-written rule `rule(a, o, out)`.
+    auto entryPoint = [&](const char *rule, const char *outType) {
+      os << "Status " << rule << op.base
+         << "(const AttrMap &attrs, const std::vector<Arg> &flat, "
+            "const std::vector<OperandSpan> &spans, "
+         << outType << " &out) {\n";
+      os << "  " << op.base << "Attrs a;\n";
+      os << "  if (Status s = " << op.base << "Attrs::read(attrs, a); s.failed())\n    return s;\n";
+      os << "  " << op.base << "Operands o;\n";
+      for (size_t i = 0; i < op.operands.size(); ++i) {
+        const OperandInfo &o = op.operands[i];
+        os << "  o." << o.name << " = detail::"
+           << (o.arity == "Variadic" ? "variadicArg" : "singleArg") << "(flat, spans[" << i
+           << "]);\n";
+      }
+      os << "  return " << rule << "(a, o, out);\n}\n";
+    };
+    entryPoint("infer", "Results");
+    if (op.work)
+      entryPoint("work", "Work");
   }
   os << "} // namespace\n\n";
   os << "const OpSchema detail::kOpSchemas[] = {\n";
@@ -341,7 +359,7 @@ void emitDefs(const std::vector<OpInfo> &ops, raw_ostream &os) {
        << (op.noGradient ? "false" : "true") << ", " << (op.segmented ? "true" : "false")
        << ", " << (op.dataDependent ? "true" : "false") << ", "
        << (op.pointwise ? "true" : "false") << ", LayoutClass::" << op.layout << ", &infer"
-       << op.base << "},\n";
+       << op.base << ", " << (op.work ? "&work" + op.base : std::string("nullptr")) << "},\n";
   os << "};\n";
   os << "const size_t detail::kNumOpSchemas = " << ops.size() << ";\n";
 }

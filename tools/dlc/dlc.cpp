@@ -125,8 +125,12 @@ int main(int argc, char **argv) {
   try {
     if (*import)
       return runImport(importOpts);
-    if (*compile)
+    if (*compile) {
+      // Recorded in the module (dlrun's reports): the options it was built with.
+      for (int i = 0; i < argc; ++i)
+        compileOpts.commandLine += (i ? " " : "") + std::string(argv[i]);
       return runCompile(compileOpts);
+    }
   } catch (const std::exception &e) {
     std::fprintf(stderr, "dlc: internal error: %s\n", e.what());
     return kExitInternal;

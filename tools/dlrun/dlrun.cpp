@@ -25,9 +25,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BenchReport.h"
+
 #include "dlc/Runtime/Executor.h"
 #include "dlc/Runtime/Npy.h"
 #include "dlc/Support/ExitCodes.h"
+#include "dlc/Tuning/Tuner.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -51,6 +54,8 @@ using dlc::kExitInternal;
 using dlc::kExitOk;
 constexpr int kExitUser = dlc::kExitUserError;
 using json = nlohmann::json;
+using dlrun::BenchSettings;
+using dlrun::benchAndReport;
 
 namespace {
 
@@ -64,7 +69,13 @@ struct Options {
   bool bench = false;
   int iterations = 50;
   int warmup = 5;
-  int threads = 0;
+  double minTime = 0, warmupTime = 0; ///< seconds (--min-time, --warmup-time)
+  double cvWarnPercent = 100.0 * kNoisyCv;
+  int threads = 0;                    ///< the current run's (one of threadList)
+  std::vector<int> threadList;        ///< --threads N[,N...]; empty: OpenMP's default
+  std::string csvPath;
+  std::vector<std::string> compare;   ///< --compare a.json b.json ...
+  bool calibrate = false;
   std::optional<uint64_t> seed;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
@@ -103,11 +114,6 @@ std::string sanitize(const std::string &name) {
   return s.empty() ? "_" : s;
 }
 
-json statsJson(const Stats &s) {
-  return {{"median_ms", s.median}, {"min_ms", s.min},       {"max_ms", s.max},
-          {"mean_ms", s.mean},     {"stddev_ms", s.stddev}, {"count", s.count}};
-}
-
 /// JSON cannot hold inf/nan: use null for them.
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -131,140 +137,6 @@ json summary(const Executor &ex, int t) {
     j["max"] = number(mx);
     j["mean"] = number(sum / double(n));
     j["argmax"] = argmax;
-  }
-  return j;
-}
-
-/// Width of the "algorithm" column (the convolution algorithms chosen per
-/// direction, docs/convolution.md), 0 when no layer has one.
-int algorithmWidth(const std::vector<LayerTiming> &layers) {
-  size_t w = 0;
-  for (const LayerTiming &l : layers)
-    w = std::max(w, l.algorithms.size());
-  return w ? int(std::max<size_t>(w, 9) + 2) : 0;
-}
-
-/// The parts a layer's kernels time themselves (LayerTiming::phases), one
-/// indented line each under the layer's row.
-void printPhases(const LayerTiming &l) {
-  for (const LayerTiming::Phase &p : l.phases)
-    std::printf("      %s: median %.4f ms, min %.4f, max %.4f\n", p.name.c_str(), p.stats.median,
-                p.stats.min, p.stats.max);
-}
-
-void printForwardTiming(const BenchResult &r) {
-  if (!r.layers.empty()) {
-    std::printf("Per-layer forward time (ms; %d runs in a separate timed pass, %d thread%s):\n",
-                r.iterations, r.threads, r.threads == 1 ? "" : "s");
-    size_t wl = 5, wo = 2, wi = 4;
-    for (const LayerTiming &l : r.layers) {
-      wl = std::max(wl, l.layer.size());
-      wo = std::max(wo, l.op.size());
-      wi = std::max(wi, l.impl.size());
-    }
-    const int wa = algorithmWidth(r.layers);
-    std::printf("  %-*s  %-*s  %10s  %10s  %10s  %6s  %-*s%s\n", int(wl), "layer", int(wo), "op",
-                "median", "min", "max", "%", wa, wa ? "algorithm" : "", "impl");
-    for (const LayerTiming &l : r.layers) {
-      double pct = r.sumLayerMedians > 0 ? 100.0 * l.stats.median / r.sumLayerMedians : 0;
-      std::printf("  %-*s  %-*s  %10.4f  %10.4f  %10.4f  %6.2f  %-*s%s\n", int(wl), l.layer.c_str(),
-                  int(wo), l.op.c_str(), l.stats.median, l.stats.min, l.stats.max, pct, wa,
-                  l.algorithms.c_str(), l.impl.c_str());
-      printPhases(l);
-    }
-  }
-  std::printf("Network forward (%d runs after %d warmup, %d thread%s): median %.4f ms, min %.4f ms, "
-              "max %.4f ms, mean %.4f ms, stddev %.4f ms\n",
-              r.iterations, r.warmup, r.threads, r.threads == 1 ? "" : "s", r.total.median,
-              r.total.min, r.total.max, r.total.mean, r.total.stddev);
-  if (!r.layers.empty())
-    std::printf("Reconciliation: sum of per-layer medians %.4f ms vs network median %.4f ms "
-                "(ratio %.3f)\n",
-                r.sumLayerMedians, r.total.median, r.ratio);
-}
-
-void printEntry(const char *what, const BenchResult &r) {
-  std::printf("Network %s%d runs after %d warmup, %d thread%s): median %.4f ms, min %.4f ms, "
-              "max %.4f ms, mean %.4f ms, stddev %.4f ms\n",
-              what, r.iterations, r.warmup, r.threads, r.threads == 1 ? "" : "s", r.total.median,
-              r.total.min, r.total.max, r.total.mean, r.total.stddev);
-}
-
-std::string ms(const Stats &s) {
-  if (s.count == 0)
-    return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", s.median);
-  return buf;
-}
-
-/// Timing of a module with a gradient: one table of per-layer medians by role
-/// (from the gradient entry's per-layer pass when it was timed, else from the
-/// forward entry's), then each entry's end-to-end figures and reconciliation.
-void printGradientTiming(const BenchResult *fwd, const BenchResult *grad) {
-  const BenchResult *table = grad ? grad : fwd;
-  if (!table->layers.empty()) {
-    std::printf("Per-layer time (ms, medians; %s entry, %d runs in a separate timed pass, "
-                "%d thread%s):\n",
-                entryName(table->entry), table->iterations, table->threads,
-                table->threads == 1 ? "" : "s");
-    size_t wl = 5, wo = 2, wi = 4;
-    for (const LayerTiming &l : table->layers) {
-      wl = std::max(wl, l.layer.size());
-      wo = std::max(wo, l.op.size());
-      wi = std::max(wi, l.impl.size());
-    }
-    const int wa = algorithmWidth(table->layers);
-    std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6s  %-*s%s\n", int(wl), "layer", int(wo), "op",
-                "fwd ms", "bwd-data ms", "bwd-weights ms", "%", wa, wa ? "algorithm" : "", "impl");
-    for (const LayerTiming &l : table->layers) {
-      double sum = l.forward.median + l.backwardData.median + l.backwardWeights.median;
-      double pct = table->sumLayerMedians > 0 ? 100.0 * sum / table->sumLayerMedians : 0;
-      std::printf("  %-*s  %-*s  %10s  %12s  %15s  %6.2f  %-*s%s\n", int(wl), l.layer.c_str(),
-                  int(wo), l.op.c_str(), ms(l.forward).c_str(), ms(l.backwardData).c_str(),
-                  ms(l.backwardWeights).c_str(), pct, wa, l.algorithms.c_str(), l.impl.c_str());
-      printPhases(l);
-    }
-    if (grad) {
-      double f = 0, d = 0, w = 0;
-      for (const LayerTiming &l : grad->layers) {
-        f += l.forward.median;
-        d += l.backwardData.median;
-        w += l.backwardWeights.median;
-      }
-      std::printf("  %-*s  %-*s  %10.4f  %12.4f  %15.4f  %6.2f\n", int(wl), "total", int(wo), "",
-                  f, d, w, grad->sumLayerMedians > 0 ? 100.0 : 0.0);
-    }
-  }
-  if (fwd)
-    printEntry("forward (", *fwd);
-  if (grad)
-    printEntry("gradient (forward + backward; ", *grad);
-  if (fwd && !fwd->layers.empty())
-    std::printf("Reconciliation, forward entry: sum of per-layer forward medians %.4f ms vs "
-                "network forward median %.4f ms (ratio %.3f)\n",
-                fwd->sumLayerMedians, fwd->total.median, fwd->ratio);
-  if (grad && !grad->layers.empty())
-    std::printf("Reconciliation, gradient entry: sum of per-layer medians (fwd + bwd-data + "
-                "bwd-weights) %.4f ms vs network gradient median %.4f ms (ratio %.3f)\n",
-                grad->sumLayerMedians, grad->total.median, grad->ratio);
-}
-
-json layerJson(const LayerTiming &l, bool withRoles) {
-  json j = {{"layer", l.layer}, {"op", l.op}, {"impl", l.impl}, {"stats", statsJson(l.stats)}};
-  if (!l.algorithms.empty())
-    j["algorithms"] = l.algorithms;
-  if (!l.phases.empty()) {
-    json phases = json::array();
-    for (const LayerTiming::Phase &p : l.phases)
-      phases.push_back({{"name", p.name}, {"stats", statsJson(p.stats)}});
-    j["phases"] = phases;
-  }
-  if (withRoles) {
-    auto role = [](const Stats &s) { return s.count ? statsJson(s) : json(nullptr); };
-    j["forward"] = role(l.forward);
-    j["backward_data"] = role(l.backwardData);
-    j["backward_weights"] = role(l.backwardWeights);
   }
   return j;
 }
@@ -309,6 +181,9 @@ void load(Session &s) {
   s.report["module"] = o.module;
   s.report["name"] = ex.moduleName();
   s.report["producer"] = ex.producer();
+  if (!ex.compileCommand().empty())
+    s.report["compile_command"] = ex.compileCommand();
+  s.report["machine"] = dlrun::machineJson();
   s.report["seed"] = ex.seed();
   s.report["threads"] = omp_get_max_threads();
   s.report["impl"] = o.impl;
@@ -552,103 +427,38 @@ int check(Session &s) {
   return cr.pass ? kExitOk : kExitCheckFailed;
 }
 
-/// Kernels a preferred backend did not take, with the reason.
-void printFallbacks(const Executor &ex, const Entries &entries) {
-  const int K = ex.numKernels(entries.main());
-  bool any = false;
-  for (int k = 0; k < K; ++k) {
-    const KernelInfo &info = ex.kernelInfo(k);
-    if (!info.fellBack)
-      continue;
-    if (!any)
-      std::printf("Kernels on a fallback backend:\n");
-    any = true;
-    std::printf("  %s (%s): %s -> %s\n", info.layer.c_str(), info.op.c_str(),
-                info.fallbackReason.c_str(), info.backend.c_str());
-  }
-}
-
 /// --bench: each selected entry, printed and recorded.
 void bench(Session &s) {
-  Executor &ex = *s.ex;
   const Options &o = s.o;
-  std::optional<BenchResult> fwd, grad;
-  if (s.entries.forward)
-    fwd = ex.bench(Entry::Forward, o.warmup, o.iterations, o.perLayer);
-  if (s.entries.gradient)
-    grad = ex.bench(Entry::Gradient, o.warmup, o.iterations, o.perLayer);
-  const BenchResult &any = fwd ? *fwd : *grad;
-  if (!ex.hasGradient())
-    printForwardTiming(*fwd);
-  else
-    printGradientTiming(fwd ? &*fwd : nullptr, grad ? &*grad : nullptr);
-  printFallbacks(ex, s.entries);
-  const MemoryReport mem = ex.memory();
-  auto mib = [](uint64_t b) { return double(b) / (1024.0 * 1024.0); };
-  const uint64_t activations = mem.arena + mem.unplanned;
-  std::printf("Memory: params %.2f MiB, activations %.2f MiB planned (every blob in its own "
-              "buffer: %.2f MiB, %.0f%% saved; %d kernels in place), executor scratch %.2f MiB, "
-              "peak RSS %.1f MiB\n",
-              mib(mem.params), mib(activations), mib(mem.naive),
-              mem.naive ? 100.0 * (1.0 - double(activations) / double(mem.naive)) : 0.0,
-              mem.inPlace, mib(mem.scratch), mib(mem.peakRss));
-
-  json j = {{"warmup", any.warmup},
-            {"iterations", any.iterations},
-            {"threads", any.threads},
-            {"entries", json::array()}};
-  if (fwd)
-    j["entries"].push_back("forward");
-  if (grad)
-    j["entries"].push_back("gradient");
-  // bench.total and bench.layers[].stats: the forward entry, as for modules
-  // without a gradient. Per layer, forward / backward_data / backward_weights
-  // come from the gradient entry's per-layer pass when it was timed.
-  if (fwd) {
-    j["total"] = statsJson(fwd->total);
-    j["sum_layer_medians_ms"] = fwd->sumLayerMedians;
-    j["ratio"] = fwd->ratio;
+  BenchSettings set;
+  set.options.warmup = o.warmup;
+  set.options.warmupSeconds = o.warmupTime;
+  set.options.iterations = o.iterations;
+  set.options.minSeconds = o.minTime;
+  set.options.perLayer = o.perLayer;
+  set.forward = s.entries.forward;
+  set.gradient = s.entries.gradient;
+  set.progress = !o.quiet;
+  set.noisyCv = o.cvWarnPercent / 100.0;
+  // The roofline column: this machine's rates at this thread count, when
+  // dlrun --calibrate (or dlc compile's cost model) measured them.
+  dlc::tuning::TunerOptions to;
+  to.threads = omp_get_max_threads();
+  dlc::ops::MachineRates rates;
+  if (dlc::tuning::cachedMachineRates(to, rates)) {
+    set.haveRates = true;
+    set.peakGflops = rates.gemmGflops;
+    set.bandwidthGBs = rates.bandwidthGBs;
+  } else if (!o.quiet) {
+    std::printf("(no measured rates for %d thread%s on this machine: run dlrun --calibrate for "
+                "the roofline column)\n",
+                to.threads, to.threads == 1 ? "" : "s");
   }
-  if (grad) {
-    json g = statsJson(grad->total);
-    g["sum_layer_medians_ms"] = grad->sumLayerMedians;
-    g["ratio"] = grad->ratio;
-    j["gradient"] = g;
-  }
-  json layers = json::array();
-  if (grad) {
-    for (const LayerTiming &l : grad->layers) {
-      json lj = layerJson(l, true);
-      lj.erase("stats");
-      lj["gradient_stats"] = statsJson(l.stats);
-      if (fwd)
-        for (const LayerTiming &f : fwd->layers)
-          if (f.layer == l.layer)
-            lj["stats"] = statsJson(f.stats);
-      layers.push_back(lj);
-    }
-  } else {
-    for (const LayerTiming &l : fwd->layers)
-      layers.push_back(layerJson(l, ex.hasGradient()));
-  }
-  j["layers"] = layers;
-  j["memory"] = {{"params_bytes", mem.params},       {"arena_bytes", mem.arena},
-                 {"unplanned_bytes", mem.unplanned}, {"naive_bytes", mem.naive},
-                 {"scratch_bytes", mem.scratch},     {"in_place_kernels", mem.inPlace},
-                 {"peak_rss_bytes", mem.peakRss}};
-  s.report["bench"] = j;
+  s.report["bench"] = benchAndReport(*s.ex, set);
 }
 
-void writeReport(const Session &s) {
-  std::ofstream out(s.o.jsonPath);
-  if (!out)
-    throw UserError(s.o.jsonPath + ": error: cannot open for writing: " + std::strerror(errno));
-  out << s.report.dump(2) << "\n";
-  if (!out)
-    throw UserError(s.o.jsonPath + ": error: write failed");
-}
-
-int runTool(const Options &o) {
+/// One run of the module at o.threads; the JSON report.
+int runModule(const Options &o, json &report) {
   Session s(o);
   load(s);
   setInputs(s);
@@ -667,8 +477,91 @@ int runTool(const Options &o) {
   int rc = o.check ? check(s) : kExitOk;
   if (o.bench)
     bench(s);
+  report = std::move(s.report);
+  return rc;
+}
+
+void writeJson(const std::string &path, const json &report) {
+  std::ofstream out(path);
+  if (!out)
+    throw UserError(path + ": error: cannot open for writing: " + std::strerror(errno));
+  out << report.dump(2) << "\n";
+  if (!out)
+    throw UserError(path + ": error: write failed");
+}
+
+/// --calibrate: this machine's rates at each thread count, measured and cached.
+int calibrate(const Options &o) {
+  std::vector<int> counts = o.threadList;
+  if (counts.empty())
+    counts.push_back(omp_get_max_threads());
+  for (int n : counts) {
+    dlc::tuning::TunerOptions to;
+    to.threads = n;
+    std::string warning;
+    dlc::ops::MachineRates r = dlc::tuning::calibrateMachineRates(to, warning);
+    if (!warning.empty())
+      std::fprintf(stderr, "dlrun: warning: %s\n", warning.c_str());
+    std::printf("Machine rates, %d thread%s (%s, %s): SGEMM %.1f GFLOP/s, vector %.1f GFLOP/s, "
+                "memory bandwidth %.1f GB/s (%s)\n",
+                n, n == 1 ? "" : "s", dlc::tuning::isaName().c_str(),
+                dlc::tuning::onednnVersion().c_str(), r.gemmGflops, r.vectorGflops,
+                r.bandwidthGBs, r.source.c_str());
+  }
+  return kExitOk;
+}
+
+/// Runs the module once per --threads count (a sweep reports the scaling)
+/// and writes the JSON and CSV reports.
+int runTool(Options o) {
+  // The report files' errors (unreadable, not a report) are the user's.
+  auto userErrors = [](auto &&f) {
+    try {
+      return f();
+    } catch (const std::runtime_error &e) {
+      throw UserError(e.what());
+    }
+  };
+  if (!o.compare.empty())
+    return userErrors([&] { return dlrun::compareReports(o.compare); });
+  if (o.calibrate)
+    return calibrate(o);
+  if (o.module.empty())
+    throw UserError("a module is required (or --compare, --calibrate)");
+  std::vector<int> counts = o.threadList;
+  if (counts.empty())
+    counts.push_back(0);
+  json report;
+  std::vector<json> runs;
+  int rc = kExitOk;
+  for (int n : counts) {
+    o.threads = n;
+    if (counts.size() > 1 && !o.quiet)
+      std::printf("=== %d thread%s ===\n", n, n == 1 ? "" : "s");
+    json r;
+    rc = std::max(rc, runModule(o, r));
+    if (counts.size() == 1) {
+      report = std::move(r);
+      break;
+    }
+    if (runs.empty())
+      report = r; // module, machine, outputs of the first run
+    runs.push_back({{"threads", n}, {"bench", r.value("bench", json())}});
+  }
+  if (counts.size() > 1) {
+    report.erase("bench");
+    report["threads"] = counts;
+    report["runs"] = runs;
+    if (o.bench)
+      dlrun::printScaling(runs);
+  }
   if (!o.jsonPath.empty())
-    writeReport(s);
+    writeJson(o.jsonPath, report);
+  if (!o.csvPath.empty())
+    userErrors([&] {
+      dlrun::writeCsv(o.csvPath, report);
+      return 0;
+    });
   return rc;
 }
 
@@ -677,15 +570,24 @@ int runTool(const Options &o) {
 int main(int argc, char **argv) {
   Options o;
   CLI::App app{"dlrun: run, time and check a compiled dlc module (.dlcm)"};
-  app.add_option("module", o.module, "Compiled module (.dlcm)")->required();
+  app.add_option("module", o.module, "Compiled module (.dlcm)");
   app.add_flag("--bench", o.bench,
                "Time the network (end-to-end and per layer; each entry separately)");
   app.add_option("--iterations", o.iterations, "Timed runs for --bench (default 50)")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--warmup", o.warmup, "Untimed runs before timing (default 5)")
       ->check(CLI::Range(0, 1000000));
-  app.add_option("--threads", o.threads, "OpenMP threads (default: OpenMP's default)")
+  app.add_option("--threads", o.threadList,
+                 "OpenMP threads (default: OpenMP's default); several (--threads 1,2) run the "
+                 "module once per count and report the scaling")
+      ->delimiter(',')
       ->check(CLI::Range(1, 4096));
+  app.add_option("--min-time", o.minTime,
+                 "--bench: time for at least this many seconds (and --iterations runs)")
+      ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--warmup-time", o.warmupTime,
+                 "--bench: warm up for at least this many seconds (and --warmup runs)")
+      ->check(CLI::Range(0.0, 86400.0));
   app.add_option("--seed", o.seed,
                  "Seed for random inputs and filler-initialised params (default: the module's)");
   app.add_option("--input", o.inputs, "[name=]file.npy: value of a graph input (repeatable)");
@@ -702,7 +604,20 @@ int main(int argc, char **argv) {
   app.add_option("--tolerance", o.tolerance, "Relative tolerance for --check (default 1e-3)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--per-layer,!--no-per-layer", o.perLayer, "Per-layer timing with --bench (default on)");
+  app.add_option("--cv-warn", o.cvWarnPercent,
+                 "--bench: warn when an entry's coefficient of variation is above this many "
+                 "percent (default 5)")
+      ->check(CLI::Range(0.0, 1000.0));
   app.add_option("--json", o.jsonPath, "Write a JSON report");
+  app.add_option("--csv", o.csvPath,
+                 "Write the report as CSV (network and per-layer rows; '#' lines describe the "
+                 "machine and the module)");
+  app.add_option("--compare", o.compare,
+                 "Compare dlrun JSON reports (--bench --json) side by side: a.json b.json ...")
+      ->expected(2, 1000);
+  app.add_flag("--calibrate", o.calibrate,
+               "Measure this machine's SGEMM, vector and memory rates (per --threads count) and "
+               "cache them for the roofline column of --bench");
   app.add_option("--impl", o.impl, "auto: the module's implementations; ref: reference kernels only")
       ->check(CLI::IsMember({"auto", "ref"}));
   app.add_flag("--quiet,-q", o.quiet, "Print only timing and check tables");
@@ -718,6 +633,17 @@ int main(int argc, char **argv) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     app.exit(e);
+    return kExitUser;
+  }
+  if (o.module.empty() && o.compare.empty() && !o.calibrate) {
+    std::fprintf(stderr, "dlrun: error: module is required\n");
+    return kExitUser;
+  }
+  if ((app.count("--min-time") || app.count("--warmup-time") || app.count("--csv") ||
+       app.count("--cv-warn")) &&
+      !o.bench) {
+    std::fprintf(stderr,
+                 "dlrun: error: --min-time, --warmup-time, --cv-warn and --csv need --bench\n");
     return kExitUser;
   }
   if (app.count("--tolerance") && !o.check) {

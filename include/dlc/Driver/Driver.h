@@ -60,6 +60,7 @@ struct CompileOptions {
   bool debugInfo = false;
   uint64_t seed = 1;              ///< filler seed stored in the module
   std::string weights;            ///< .caffemodel (binary NetParameter) or .npz
+  std::string commandLine;        ///< the dlc invocation, stored in the module
   /// Convolution algorithms (docs/convolution.md): "auto" (chosen per layer
   /// and direction), or comma-separated ALGO, LAYER=ALGO,
   /// LAYER/DIRECTION=ALGO and fallback=auto|ALGO entries.

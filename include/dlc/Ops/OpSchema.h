@@ -104,6 +104,14 @@ private:
 /// True when every arg is known.
 bool allKnown(const std::vector<Arg> &args);
 
+/// The arithmetic of one run of a layer, in multiply-adds (a work rule's
+/// answer; dlrun --bench reports 2 x these / time as achieved GFLOP/s).
+/// `backwardData` covers the kernel of role backward-data (for ops with
+/// DL_JointBackward, one kernel computing every gradient, all of them).
+struct Work {
+  double forward = 0, backwardData = 0, backwardWeights = 0;
+};
+
 /// The result shapes a rule produces, in order.
 class Results {
 public:
@@ -210,6 +218,10 @@ struct OpSchema {
   LayoutClass layout;
   Status (*infer)(const AttrMap &, const std::vector<Arg> &,
                   const std::vector<OperandSpan> &, Results &);
+  /// The work rule (dlWork in ODS), or nullptr: the op counts no
+  /// multiply-adds (element-wise, data movement, reductions).
+  Status (*work)(const AttrMap &, const std::vector<Arg> &, const std::vector<OperandSpan> &,
+                 Work &);
 
   const AttrSchema *findAttr(std::string_view name) const;
 };
@@ -249,6 +261,12 @@ Status inferShapes(const OpSchema &op, const AttrMap &attrs,
                    const std::vector<std::optional<Shape>> &operands, int numResults,
                    std::vector<std::optional<Shape>> &results,
                    const std::vector<int32_t> *segments = nullptr);
+
+/// The multiply-adds of one run of `op` on operands of these shapes (every
+/// operand known, in operand order): the op's work rule, zeros without
+/// one.
+Status layerWork(const OpSchema &op, const AttrMap &attrs, const std::vector<Shape> &operands,
+                 Work &work, const std::vector<int32_t> *segments = nullptr);
 
 /// Attributes of `attrs` that `op` does not declare (names in `allowed` are
 /// accepted too; an entry ending in '*' accepts every name it begins);

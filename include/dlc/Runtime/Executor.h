@@ -104,9 +104,17 @@ const char *entryName(Entry entry);
 /// Summary of a series of timings in milliseconds.
 struct Stats {
   double median = 0, min = 0, max = 0, mean = 0, stddev = 0; ///< ms; stddev is the population one
+  /// Percentiles, linearly interpolated between the sorted samples (p50 is
+  /// the median).
+  double p90 = 0, p99 = 0;
+  /// Coefficient of variation: stddev / mean (0 for a single sample).
+  double cv = 0;
   int count = 0;
   static Stats of(std::vector<double> samplesMs);
 };
+
+/// Above this coefficient of variation a timing is noisy (dlrun warns).
+inline constexpr double kNoisyCv = 0.05;
 
 /// Per prototxt layer (kernels with the same layer name are aggregated;
 /// backward kernels carry their forward layer's name).
@@ -124,6 +132,12 @@ struct LayerTiming {
   /// no kernel of that role in the entry (always so for backward roles in the
   /// forward entry).
   Stats forward, backwardData, backwardWeights;
+  /// Multiply-adds per run of the layer's kernels of each role (the ops'
+  /// work rules, dlc/Ops/OpSchema.h; 0 for layers without one) and the bytes
+  /// their operands and results take (read and written once each: a lower
+  /// bound of the traffic).
+  double macsForward = 0, macsBackwardData = 0, macsBackwardWeights = 0;
+  double bytesForward = 0, bytesBackwardData = 0, bytesBackwardWeights = 0;
   /// What the layer's kernels time of their own parts (Kernel::phases), per
   /// run, named "<role>: <part>" ("forward: recurrence") in order of
   /// appearance; empty for most layers.
@@ -132,6 +146,21 @@ struct LayerTiming {
     Stats stats;
   };
   std::vector<Phase> phases;
+};
+
+/// How long Executor::bench runs.
+struct BenchOptions {
+  int warmup = 5;             ///< untimed runs, at least
+  double warmupSeconds = 0;   ///< ... and until this much time has passed
+  int iterations = 50;        ///< timed runs, at least
+  double minSeconds = 0;      ///< ... and until this much time has passed
+  int maxIterations = 1000000;
+  /// Also time each kernel, in a separate pass of as many runs as the timed
+  /// pass made.
+  bool perLayer = true;
+  /// Called after every run: the pass ("warmup", "timing", "per-layer"),
+  /// runs done, and the runs the pass will make at least.
+  std::function<void(const char *pass, int done, int planned)> progress;
 };
 
 struct BenchResult {
@@ -153,6 +182,9 @@ struct MemoryReport {
   /// Every activation and input in a buffer of its own (64-byte aligned):
   /// what arena + unplanned would be without the buffer plan.
   uint64_t naive = 0;
+  /// The parameters' gradients (tensors "<param>@grad" of the gradient
+  /// entry; they are activations, so part of arena + unplanned).
+  uint64_t gradients = 0;
   uint64_t scratch = 0;     ///< the executor's copies for unsupported aliasing
   int inPlace = 0;          ///< kernels writing over one of their inputs
   uint64_t peakRss = 0;     ///< the process's peak resident set so far
@@ -192,6 +224,9 @@ struct KernelInfo {
   /// Why the preferred backends were passed over ("onednn: ..."), or "".
   std::string fallbackReason;
   KernelRole role = KernelRole::Forward;
+  /// Multiply-adds of one run (kernelMacs, dlc/Runtime/KernelRegistry.h)
+  /// and the bytes of its operands and results, at creation's shapes.
+  double macs = 0, bytes = 0;
 };
 
 /// What a module tensor is.
@@ -285,12 +320,22 @@ public:
   /// The module's name (the net's) and the compiler that produced it.
   const std::string &moduleName() const;
   const std::string &producer() const;
+  /// The `dlc compile` command line that wrote the module ("" if unknown).
+  const std::string &compileCommand() const;
 
-  /// Timing of one entry: `warmup` untimed runs, then `iterations` timed
-  /// whole runs; when perLayer, another `iterations` runs with a timestamp
-  /// around each kernel (a separate pass, so the end-to-end figure carries no
-  /// timing overhead), aggregated per layer and role.
-  BenchResult bench(Entry entry, int warmup, int iterations, bool perLayer);
+  /// Timing of one entry: untimed warm-up runs, then timed whole runs (at
+  /// least `iterations`, and for at least `minSeconds`); when perLayer,
+  /// as many runs again with a timestamp around each kernel (a separate
+  /// pass, so the end-to-end figure carries no timing overhead), aggregated
+  /// per layer and role.
+  BenchResult bench(Entry entry, const BenchOptions &options);
+  BenchResult bench(Entry entry, int warmup, int iterations, bool perLayer) {
+    BenchOptions o;
+    o.warmup = warmup;
+    o.iterations = iterations;
+    o.perLayer = perLayer;
+    return bench(entry, o);
+  }
   /// Compatibility: the forward entry.
   BenchResult bench(int warmup, int iterations, bool perLayer) {
     return bench(Entry::Forward, warmup, iterations, perLayer);

@@ -138,6 +138,12 @@ void validateKernelDesc(const KernelDesc &desc);
 /// "<op>_grad" the shapes of the `wrt` operands. Throws Error as
 /// validateKernelDesc does.
 std::vector<Shape> inferKernelOutputs(const KernelDesc &desc);
+/// The multiply-adds of one run of the kernel `desc` describes: its op's
+/// work rule (dlc/Ops/OpSchema.h, ops::Work), the direction a backward
+/// kernel computes (weight gradients when every `wrt` operand is a weight),
+/// the sum over a fused body; 0 for ops without a rule or an invalid
+/// description.
+double kernelMacs(const KernelDesc &desc);
 /// For a fused kernel: recomputes the shapes of every step from the
 /// kernel's input shapes (after they changed at run time); no-op otherwise.
 void reshapeFusedBody(KernelDesc &desc);

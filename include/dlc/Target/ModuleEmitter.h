@@ -30,6 +30,7 @@ namespace dlc::target {
 struct EmitOptions {
   uint64_t seed = 1;
   std::string producer = "dlc";
+  std::string compileCommand; ///< Module.compile_command
   /// Stored weights by dl.param name (from --weights); others use fillers.
   const std::map<std::string, std::vector<float>> *weights = nullptr;
 };

@@ -55,6 +55,14 @@ std::string defaultCachePath();
 /// cache) the measured rates are still returned and `warning` says why.
 ops::MachineRates machineRates(const TunerOptions &options, std::string &warning);
 
+/// The rates the cache holds for this machine and options.threads, without
+/// measuring: false when it has none (or cannot be read).
+bool cachedMachineRates(const TunerOptions &options, ops::MachineRates &rates);
+
+/// Measures this machine's rates now and stores them in the cache,
+/// replacing what it held (dlrun --calibrate). `warning` as machineRates.
+ops::MachineRates calibrateMachineRates(const TunerOptions &options, std::string &warning);
+
 /// The oracle for `options`: with tune, measured times (cache first); else
 /// the cost model at this machine's rates (with measured errors when asked).
 /// nullptr and `error` set when the cache cannot be read.

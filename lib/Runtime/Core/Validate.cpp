@@ -201,6 +201,43 @@ void reshapeFusedBody(KernelDesc &desc) {
     checkFused(desc, &desc);
 }
 
+double kernelMacs(const KernelDesc &desc) {
+  if (desc.isFused()) {
+    double sum = 0;
+    for (const FusedStep &step : desc.body)
+      sum += kernelMacs(step.desc);
+    return sum;
+  }
+  const ops::OpSchema *schema = ops::lookupOp(desc.forwardOp());
+  if (!schema || !schema->work)
+    return 0;
+  std::vector<Shape> operands = desc.inputs;
+  std::vector<int64_t> wrt;
+  if (desc.isGradient()) {
+    size_t n = 0, r = 0;
+    if (forwardOperandCount(desc, *schema, n, r).failed() ||
+        ops::detail::readInts(desc.attrs, "wrt", true, wrt).failed())
+      return 0;
+    operands.resize(n);
+  }
+  ops::Work w;
+  if (ops::layerWork(*schema, desc.attrs, operands, w).failed())
+    return 0;
+  if (!desc.isGradient())
+    return w.forward;
+  // A kernel of weight gradients only, unless the op computes every
+  // gradient in its data-gradient kernel (DL_JointBackward: no separate
+  // weight work).
+  bool weightsOnly = !wrt.empty();
+  for (int64_t i : wrt) {
+    ops::Role role = ops::Role::Data;
+    if (ops::operandRole(*schema, operands.size(), size_t(i), role).failed() ||
+        role != ops::Role::Weight)
+      weightsOnly = false;
+  }
+  return weightsOnly && w.backwardWeights > 0 ? w.backwardWeights : w.backwardData;
+}
+
 std::vector<Shape> inferKernelOutputs(const KernelDesc &desc) {
   if (desc.isFused()) {
     KernelDesc copy = desc;

@@ -44,30 +44,54 @@ Stats Stats::of(std::vector<double> v) {
   for (double x : v)
     var += (x - s.mean) * (x - s.mean);
   s.stddev = std::sqrt(var / double(n));
+  s.cv = s.mean > 0 ? s.stddev / s.mean : 0;
+  auto percentile = [&](double q) {
+    const double pos = q * double(n - 1);
+    const size_t lo = size_t(pos), hi = std::min(lo + 1, n - 1);
+    return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
+  };
+  s.p90 = percentile(0.90);
+  s.p99 = percentile(0.99);
   return s;
 }
 
-BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLayer) {
-  if (warmup < 0 || iterations < 1)
-    throw Error("bench needs warmup >= 0 and iterations >= 1");
+BenchResult Executor::bench(Entry entry, const BenchOptions &o) {
+  if (o.warmup < 0 || o.iterations < 1 || o.warmupSeconds < 0 || o.minSeconds < 0 ||
+      o.maxIterations < o.iterations)
+    throw Error("bench needs warmup >= 0, iterations >= 1, times >= 0 and at most "
+                "maxIterations runs");
   const int K = numKernels(entry); // throws for a missing gradient entry
   using clock = std::chrono::steady_clock;
+  auto progress = [&](const char *pass, int done, int planned) {
+    if (o.progress)
+      o.progress(pass, done, planned);
+  };
   BenchResult r;
   r.entry = entry;
-  r.warmup = warmup;
-  r.iterations = iterations;
   r.threads = omp_get_max_threads();
-  for (int i = 0; i < warmup; ++i)
-    run(entry);
+  // Runs until both the count and the time are reached (at most
+  // maxIterations); returns the count.
+  auto repeat = [&](const char *pass, int count, double seconds, auto &&body) {
+    const clock::time_point start = clock::now();
+    int done = 0;
+    while (done < o.maxIterations &&
+           (done < count || std::chrono::duration<double>(clock::now() - start).count() < seconds)) {
+      body();
+      progress(pass, ++done, count);
+    }
+    return done;
+  };
+  r.warmup = repeat("warmup", o.warmup, o.warmupSeconds, [&] { run(entry); });
   std::vector<double> totals;
-  totals.reserve(size_t(iterations));
-  for (int i = 0; i < iterations; ++i) {
+  totals.reserve(size_t(o.iterations));
+  r.iterations = repeat("timing", o.iterations, o.minSeconds, [&] {
     auto t0 = clock::now();
     run(entry);
     totals.push_back(msSince(t0, clock::now()));
-  }
+  });
+  const int iterations = r.iterations;
   r.total = Stats::of(std::move(totals));
-  if (!perLayer)
+  if (!o.perLayer)
     return r;
 
   // Layers in order of first appearance; op from the forward kernels, impls
@@ -104,6 +128,11 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
       addUnique(n.algorithms, roleTag[size_t(info.role)] + info.convAlgorithm);
     }
     layerOf[k] = it->second;
+    LayerTiming &lt = r.layers[size_t(it->second)];
+    double *macs[] = {&lt.macsForward, &lt.macsBackwardData, &lt.macsBackwardWeights};
+    double *bytes[] = {&lt.bytesForward, &lt.bytesBackwardData, &lt.bytesBackwardWeights};
+    *macs[size_t(info.role)] += info.macs;
+    *bytes[size_t(info.role)] += info.bytes;
   }
   auto join = [](const std::vector<std::string> &v) {
     std::string s;
@@ -132,6 +161,7 @@ BenchResult Executor::bench(Entry entry, int warmup, int iterations, bool perLay
   std::vector<std::array<double, 4>> perRun(L);
   std::vector<clock::time_point> stamps(static_cast<size_t>(K) + 1);
   for (int i = 0; i < iterations; ++i) {
+    progress("per-layer", i + 1, iterations);
     for (auto &p : perRun)
       p.fill(0.0);
     I.stageInputs();

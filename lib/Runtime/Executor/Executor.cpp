@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <new>
 #include <sstream>
 
@@ -259,6 +260,10 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
       throw Error(prefix + where + ": " + e.what());
     }
     info.impl = kernel->implName();
+    info.macs = kernelMacs(desc);
+    for (const auto *shapes : {&desc.inputs, &desc.outputs})
+      for (const Shape &sh : *shapes)
+        info.bytes += 4.0 * double(numElements(sh));
 
     Impl::Step &step = I.steps[k];
     step.outputTensors.assign(kern.outputs().begin(), kern.outputs().end());
@@ -368,6 +373,12 @@ MemoryReport Executor::memory() const {
         r.unplanned += bytes;
     }
   }
+  std::set<std::string> gradientNames;
+  for (int p = 0; p < m.params_size(); ++p)
+    gradientNames.insert(m.tensors(m.params(p).tensor()).name() + "@grad");
+  for (int t = 0; t < m.tensors_size(); ++t)
+    if (gradientNames.count(m.tensors(t).name()))
+      r.gradients += aligned(4 * uint64_t(I.capacity[size_t(t)]));
   for (const Impl::Step &s : I.steps) {
     for (size_t i = 0; i < s.scratch.size(); ++i)
       r.scratch += aligned(4 * uint64_t(I.capacity[size_t(s.scratchTensor[i])]));
@@ -603,6 +614,9 @@ bool Executor::computedBy(Entry entry, int t) const {
 
 const std::string &Executor::moduleName() const { return module_->header.name(); }
 const std::string &Executor::producer() const { return module_->header.producer(); }
+const std::string &Executor::compileCommand() const {
+  return module_->header.compile_command();
+}
 const KernelInfo &Executor::kernelInfo(int k) const {
   if (k < 0 || k >= numKernels())
     throw Error("kernel index " + std::to_string(k) + " out of range");

@@ -153,6 +153,10 @@ class DL_Op<string mnemonic, list<Trait> traits = []>
   // layout), "channel_blocked" (rank-4 data may be nChw8c / nChw16c, each
   // operand and result in its own layout; weights stay plain).
   string dlLayout = "plain";
+  // The op has a work rule (lib/Ops, `work(<Op>Attrs, <Op>Operands, Work)`):
+  // the multiply-adds of its forward and backward directions, which dlrun
+  // --bench turns into achieved GFLOP/s. Ops without one count none.
+  bit dlWork = 0;
 }
 
 // Assembly used by most ops: `dl.op %a, %b {attrs} : (types) -> type`.

@@ -4,6 +4,7 @@
 // Shape rules: lib/Ops/Conv.cpp.
 
 def DL_ConvolutionOp : DL_LayerOp<"convolution"> {
+  let dlWork = 1;
   let dlLayout = "channel_blocked";
   let summary = "Caffe Convolution layer (N-D, grouped, dilated)";
   let description = [{
@@ -22,6 +23,7 @@ def DL_ConvolutionOp : DL_LayerOp<"convolution"> {
 }
 
 def DL_DeconvolutionOp : DL_LayerOp<"deconvolution"> {
+  let dlWork = 1;
   let dlLayout = "channel_blocked";
   let summary = "Caffe Deconvolution layer (transposed convolution)";
   let description = [{
@@ -38,6 +40,7 @@ def DL_DeconvolutionOp : DL_LayerOp<"deconvolution"> {
 }
 
 def DL_InnerProductOp : DL_LayerOp<"inner_product"> {
+  let dlWork = 1;
   let summary = "Caffe InnerProduct layer (fully connected)";
   let description = [{
     Caffe's `InnerProductLayer` (inner_product_layer.cpp): the input is

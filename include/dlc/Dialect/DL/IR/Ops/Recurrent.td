@@ -17,6 +17,7 @@ def DL_EmbedOp : DL_LayerOp<"embed"> {
 }
 
 def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments, DL_JointBackward]> {
+  let dlWork = 1;
   let summary = "Caffe LSTM layer";
   let description = [{
     Caffe's `LSTMLayer` (lstm_layer.cpp, recurrent_layer.cpp): `x` is
@@ -47,6 +48,7 @@ def DL_LSTMOp : DL_LayerOp<"lstm", [AttrSizedOperandSegments, DL_JointBackward]>
 }
 
 def DL_RNNOp : DL_LayerOp<"rnn", [AttrSizedOperandSegments, DL_JointBackward]> {
+  let dlWork = 1;
   let summary = "Caffe RNN layer";
   let description = [{
     Caffe's `RNNLayer` (rnn_layer.cpp, recurrent_layer.cpp), the unrolled
