@@ -255,14 +255,6 @@ void printFallbacks(const Executor &ex, Entry main) {
   }
 }
 
-/// The first field of /proc/loadavg, or -1.
-double loadAverage() {
-  std::ifstream in("/proc/loadavg");
-  double v = -1;
-  in >> v;
-  return in ? v : -1;
-}
-
 /// A warning on stderr for an entry whose end-to-end times vary by more
 /// than kNoisyCv, with what usually causes it.
 void warnIfNoisy(const BenchResult &r, double threshold) {
@@ -312,6 +304,13 @@ json entryJson(const BenchResult &r, double threshold) {
 }
 
 } // namespace
+
+double loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double v = -1;
+  in >> v;
+  return in ? v : -1;
+}
 
 json benchAndReport(Executor &ex, const BenchSettings &set) {
   BenchOptions o = set.options;

@@ -43,6 +43,9 @@ struct BenchSettings {
 /// memory report; returns the report's "bench" object.
 json benchAndReport(dlc::rt::Executor &ex, const BenchSettings &settings);
 
+/// The first field of /proc/loadavg, or -1.
+double loadAverage();
+
 /// The machine and the libraries (the report's "machine" object): CPU
 /// model, cores, the ISA oneDNN dispatches to, OpenMP threads, oneDNN's
 /// version, the load average.

@@ -109,8 +109,6 @@ json machineJson() {
   std::string kernel = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
   cpu_set_t set;
   int affinity = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
-  double load = -1;
-  std::ifstream("/proc/loadavg") >> load;
   return {{"cpu", cpuModel()},
           {"cpus_online", sysconf(_SC_NPROCESSORS_ONLN)},
           {"cpus_usable", affinity},
@@ -119,7 +117,7 @@ json machineJson() {
           {"omp_threads", omp_get_max_threads()},
           {"omp_wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : ""},
           {"kernel", kernel},
-          {"load_average", load}};
+          {"load_average", loadAverage()}};
 }
 
 void writeCsv(const std::string &path, const json &report) {

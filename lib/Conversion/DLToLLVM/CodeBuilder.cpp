@@ -152,9 +152,9 @@ ModuleOp codegenModule(ModuleOp top) {
   return kernels;
 }
 
-std::string freshSymbol(ModuleOp kernels, const std::string &prefix) {
-  for (int next = 0;; ++next) {
-    std::string name = prefix + std::to_string(next);
+std::string freshSymbol(ModuleOp kernels, const std::string &prefix, int &next) {
+  for (;;) {
+    std::string name = prefix + std::to_string(next++);
     if (!SymbolTable::lookupSymbolIn(kernels, name))
       return name;
   }

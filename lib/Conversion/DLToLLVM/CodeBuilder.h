@@ -101,8 +101,10 @@ private:
 /// `dl.codegen_kernels`), created at the end of `top` when there is none.
 mlir::ModuleOp codegenModule(mlir::ModuleOp top);
 
-/// A new symbol in `kernels`: `prefix` followed by the first free number.
-std::string freshSymbol(mlir::ModuleOp kernels, const std::string &prefix);
+/// A new symbol in `kernels`: `prefix` followed by the first free number
+/// from `next` on (which moves past it, so a pass numbers its functions in
+/// one sweep).
+std::string freshSymbol(mlir::ModuleOp kernels, const std::string &prefix, int &next);
 
 /// The vector shape of `pass`'s target: `width` and `unroll` keep values
 /// given as options (> 0), else the target's defaults (TargetSpec). Returns

@@ -418,8 +418,9 @@ struct CodegenPointwise : public mlir::dl::impl::DLCodegenPointwiseBase<CodegenP
       return;
     }
     ModuleOp kernels = dlc::codegen::codegenModule(top);
+    int next = 0;
     for (auto &[fused, plan] : todo) {
-      std::string name = dlc::codegen::freshSymbol(kernels, "dlc_gen_");
+      std::string name = dlc::codegen::freshSymbol(kernels, "dlc_gen_", next);
       OpBuilder b = OpBuilder::atBlockEnd(kernels.getBody());
       Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = b.getI64Type();
       auto fn = b.create<func::FuncOp>(fused.getLoc(), name,

@@ -312,14 +312,9 @@ private:
       else
         std::fill(out[outWhh_], out[outWhh_] + H * H, 0.f);
     }
-    if (outXs_ >= 0 || outWxs_ >= 0) {
-      float *S = S_.data();
-      columnSums(D, T, N * H, N * H, S);
-      if (outWxs_ >= 0)
-        sgemm(prefix_, 'T', 'N', H, Is, N, S, H, o.xs, Is, 0.f, out[outWxs_], Is);
-      if (outXs_ >= 0)
-        sgemm(prefix_, 'N', 'N', N, Is, H, S, H, o.wxs, Is, 0.f, out[outXs_], Is);
-    }
+    staticInputGradients(prefix_, D, T, N, H, Is, o.xs, o.wxs, S_.data(),
+                         outWxs_ >= 0 ? out[outWxs_] : nullptr,
+                         outXs_ >= 0 ? out[outXs_] : nullptr);
   }
 
   std::string prefix_;

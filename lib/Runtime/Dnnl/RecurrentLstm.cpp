@@ -401,15 +401,9 @@ private:
       sgemm(prefix_, 'N', 'N', rows, I, G4, dG, G4, o.wxc, I, 0.f, out[outX_], I);
       zero(out[outX_] + rows * I, (T * N - rows) * I);
     }
-    if (outXs_ >= 0 || outWxs_ >= 0) {
-      // S[n] = sum_t dG_t[n]: the column sums of dG seen as [T, N*4H].
-      float *S = S_.data();
-      columnSums(dG, tEnd_, N * G4, N * G4, S);
-      if (outWxs_ >= 0)
-        sgemm(prefix_, 'T', 'N', G4, Is, N, S, G4, o.xs, Is, 0.f, out[outWxs_], Is);
-      if (outXs_ >= 0)
-        sgemm(prefix_, 'N', 'N', N, Is, G4, S, G4, o.wxs, Is, 0.f, out[outXs_], Is);
-    }
+    staticInputGradients(prefix_, dG, tEnd_, N, G4, Is, o.xs, o.wxs, S_.data(),
+                         outWxs_ >= 0 ? out[outWxs_] : nullptr,
+                         outXs_ >= 0 ? out[outXs_] : nullptr);
   }
 
   std::string prefix_;

@@ -189,6 +189,23 @@ Fn generatedCell(const KernelDesc &desc, ops::Cell c, std::string &impl) {
   return reinterpret_cast<Fn>(f);
 }
 
+/// The gradients of a recurrent layer's static input and its weight, from
+/// the pre-activation gradients D [steps, N, width] (width: 4H for the
+/// LSTM, H for the RNN): S = sum over steps of D (into `S`, [N, width]),
+/// dW_static = S^T x_static, dx_static = S W_static; a null output is
+/// not wanted.
+inline void staticInputGradients(const std::string &prefix, const float *D, int64_t steps,
+                                 int64_t N, int64_t width, int64_t Is, const float *xs,
+                                 const float *ws, float *S, float *dWs, float *dXs) {
+  if (!dWs && !dXs)
+    return;
+  columnSums(D, steps, N * width, N * width, S);
+  if (dWs)
+    sgemm(prefix, 'T', 'N', width, Is, N, S, width, xs, Is, 0.f, dWs, Is);
+  if (dXs)
+    sgemm(prefix, 'N', 'N', N, Is, width, S, width, ws, Is, 0.f, dXs, Is);
+}
+
 /// Scratch buffer of floats, allocated once (at kernel creation).
 using Buffer = std::vector<float>;
 

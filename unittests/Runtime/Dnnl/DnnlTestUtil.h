@@ -140,6 +140,17 @@ inline std::vector<std::vector<float>> run(Kernel &k, const KernelDesc &d,
   return out;
 }
 
+/// The message of the Error `k` throws on `in`, or "".
+inline std::string errorOf(Kernel &k, const KernelDesc &d,
+                           const std::vector<std::vector<float>> &in) {
+  try {
+    run(k, d, in);
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// |a - b| <= tol * (1 + |ref|), tol = 1e-4 scaled by sqrt(reduction / 16);
 /// NaN only where the reference has NaN, infinities where it has the same.
 inline ::testing::AssertionResult closeTo(const std::vector<float> &got,

@@ -370,16 +370,6 @@ TEST(SoftmaxWithLossDnnl, ResultDoesNotDependOnThreads) {
   }
 }
 
-/// The message of the Error `k` throws on `in`, or "".
-std::string errorOf(Kernel &k, const KernelDesc &d, const std::vector<std::vector<float>> &in) {
-  try {
-    run(k, d, in);
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(SoftmaxWithLossDnnl, BadLabelThrowsTheReferenceError) {
   for (LossCase c : {LossCase{{64, 70}, 1, 255}, LossCase{{4, 70, 20}, 1, 255}})
     for (float bad : {70.f, -1.f, 1e20f, NAN, INFINITY, -3.5f}) {

@@ -402,16 +402,6 @@ TEST(EmbedDnnl, GradientDoesNotDependOnThreads) {
   compare(g, gin);
 }
 
-/// The message of the Error `k` throws on `in`, or "".
-std::string errorOf(Kernel &k, const KernelDesc &d, const std::vector<std::vector<float>> &in) {
-  try {
-    run(k, d, in);
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(EmbedDnnl, BadIndexThrowsTheReferenceError) {
   KernelDesc d = embedDesc({2, 3}, 7, 4, true);
   for (float bad : {7.f, -1.f, 2.5f, NAN}) {
