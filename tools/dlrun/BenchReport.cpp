@@ -7,6 +7,7 @@
 #include "BenchReport.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -79,12 +80,14 @@ std::string ms(const Stats &s) {
 }
 
 /// One role of a layer: its timing, work and roofline.
-json roleJson(const BenchSettings &set, const Stats &s, double macs, double bytes) {
+json roleJson(const BenchSettings &set, const Stats &s, double macs, double bytes,
+              uint64_t workspace) {
   if (s.count == 0)
     return nullptr;
   json j = statsJson(s);
   j["multiply_adds"] = macs;
   j["bytes"] = bytes;
+  j["workspace_bytes"] = workspace;
   j["gflops"] = gflops(macs, s.median);
   j["gbs"] = gbs(bytes, s.median);
   Roof r = roofOf(set, macs, bytes, s.median);
@@ -104,7 +107,12 @@ double layerMedians(const LayerTiming &l) {
 }
 
 json layerJson(const BenchSettings &set, const LayerTiming &l, bool withRoles) {
-  json j = {{"layer", l.layer}, {"op", l.op}, {"impl", l.impl}, {"stats", statsJson(l.stats)}};
+  json j = {{"layer", l.layer},
+            {"op", l.op},
+            {"impl", l.impl},
+            {"stats", statsJson(l.stats)},
+            {"workspace_bytes",
+             l.workspaceForward + l.workspaceBackwardData + l.workspaceBackwardWeights}};
   if (!l.algorithms.empty())
     j["algorithms"] = l.algorithms;
   if (!l.phases.empty()) {
@@ -113,11 +121,12 @@ json layerJson(const BenchSettings &set, const LayerTiming &l, bool withRoles) {
       phases.push_back({{"name", p.name}, {"stats", statsJson(p.stats)}});
     j["phases"] = phases;
   }
-  j["forward"] = roleJson(set, l.forward, l.macsForward, l.bytesForward);
+  j["forward"] = roleJson(set, l.forward, l.macsForward, l.bytesForward, l.workspaceForward);
   if (withRoles) {
-    j["backward_data"] = roleJson(set, l.backwardData, l.macsBackwardData, l.bytesBackwardData);
-    j["backward_weights"] =
-        roleJson(set, l.backwardWeights, l.macsBackwardWeights, l.bytesBackwardWeights);
+    j["backward_data"] = roleJson(set, l.backwardData, l.macsBackwardData, l.bytesBackwardData,
+                                  l.workspaceBackwardData);
+    j["backward_weights"] = roleJson(set, l.backwardWeights, l.macsBackwardWeights,
+                                     l.bytesBackwardWeights, l.workspaceBackwardWeights);
   }
   return j;
 }
@@ -273,22 +282,46 @@ void warnIfNoisy(const BenchResult &r, double threshold) {
                r.total.median, r.total.p99, load, cpus, r.threads, r.threads == 1 ? "" : "s");
 }
 
-json memoryJson(const MemoryReport &mem) {
-  const uint64_t known = mem.params + mem.arena + mem.unplanned + mem.scratch;
+json memoryJson(const Executor &ex) {
+  const MemoryReport mem = ex.memory();
+  const uint64_t known = mem.params + mem.arena + mem.unplanned + mem.scratch + mem.workspace;
   const uint64_t other = mem.peakRss > known ? mem.peakRss - known : 0;
   auto mib = [](uint64_t b) { return double(b) / (1024.0 * 1024.0); };
   const uint64_t activations = mem.arena + mem.unplanned;
   std::printf("Memory: params %.2f MiB, activations %.2f MiB planned (every blob in its own "
               "buffer: %.2f MiB, %.0f%% saved; %d kernels in place), executor scratch %.2f MiB, "
-              "peak RSS %.1f MiB; of the activations, parameter gradients %.2f MiB; beyond "
-              "these, %.1f MiB of the peak RSS is kernel workspaces, library scratchpads, "
-              "code and the runtime\n",
+              "kernel workspaces %.2f MiB, peak RSS %.1f MiB; of the activations, parameter "
+              "gradients %.2f MiB; beyond these, %.1f MiB of the peak RSS is transient "
+              "workspaces, code and the runtime\n",
               mib(mem.params), mib(activations), mib(mem.naive),
               mem.naive ? 100.0 * (1.0 - double(activations) / double(mem.naive)) : 0.0,
-              mem.inPlace, mib(mem.scratch), mib(mem.peakRss), mib(mem.gradients), mib(other));
+              mem.inPlace, mib(mem.scratch), mib(mem.workspace), mib(mem.peakRss),
+              mib(mem.gradients), mib(other));
+  // The kernels keeping workspace, largest first; the five largest printed.
+  std::vector<int> order(size_t(ex.numKernels(ex.hasGradient() ? Entry::Gradient : Entry::Forward)));
+  std::iota(order.begin(), order.end(), 0);
+  order.erase(std::remove_if(order.begin(), order.end(),
+                             [&](int k) { return ex.kernelInfo(k).workspace == 0; }),
+              order.end());
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return ex.kernelInfo(a).workspace > ex.kernelInfo(b).workspace;
+  });
+  json workspaces = json::array();
+  for (size_t i = 0; i < order.size(); ++i) {
+    const KernelInfo &info = ex.kernelInfo(order[i]);
+    if (i < 5 && info.workspace >= 64 * 1024)
+      std::printf("  workspace %.2f MiB: %s (%s, %s)\n", mib(info.workspace), info.layer.c_str(),
+                  info.op.c_str(), info.impl.c_str());
+    workspaces.push_back({{"kernel", order[i]},
+                          {"layer", info.layer},
+                          {"op", info.op},
+                          {"impl", info.impl},
+                          {"bytes", info.workspace}});
+  }
   return {{"params_bytes", mem.params},       {"arena_bytes", mem.arena},
           {"unplanned_bytes", mem.unplanned}, {"naive_bytes", mem.naive},
           {"gradients_bytes", mem.gradients}, {"scratch_bytes", mem.scratch},
+          {"workspace_bytes", mem.workspace}, {"workspaces", workspaces},
           {"in_place_kernels", mem.inPlace},  {"peak_rss_bytes", mem.peakRss},
           {"other_bytes", other}};
 }
@@ -373,7 +406,7 @@ json benchAndReport(Executor &ex, const BenchSettings &set) {
       layers.push_back(layerJson(set, l, ex.hasGradient()));
   }
   j["layers"] = layers;
-  j["memory"] = memoryJson(ex.memory());
+  j["memory"] = memoryJson(ex);
   for (const BenchResult *r : {fwd ? &*fwd : nullptr, grad ? &*grad : nullptr})
     if (r)
       warnIfNoisy(*r, set.noisyCv);

@@ -135,7 +135,7 @@ void writeCsv(const std::string &path, const json &report) {
   out << "threads,kind,entry,layer,op,role,impl,algorithms";
   for (const char *f : kStatFields)
     out << "," << f;
-  out << ",multiply_adds,gflops,bytes,gbs,roofline_bound,roofline_fraction\n";
+  out << ",multiply_adds,gflops,bytes,gbs,roofline_bound,roofline_fraction,workspace_bytes\n";
   auto row = [&](const json &threads, const char *kind, const std::string &entry,
                  const json &layer, const std::string &role, const json &s) {
     out << csvField(threads) << "," << kind << "," << entry << ","
@@ -148,7 +148,8 @@ void writeCsv(const std::string &path, const json &report) {
     out << "," << csvField(s.value("multiply_adds", json())) << ","
         << csvField(s.value("gflops", json())) << "," << csvField(s.value("bytes", json()))
         << "," << csvField(s.value("gbs", json())) << "," << csvField(roof.value("bound", json()))
-        << "," << csvField(roof.value("fraction", json())) << "\n";
+        << "," << csvField(roof.value("fraction", json())) << ","
+        << csvField(s.value("workspace_bytes", json())) << "\n";
   };
   for (const Bench &b : benchesOf(report)) {
     const json &j = b.bench;

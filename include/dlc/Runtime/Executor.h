@@ -138,6 +138,8 @@ struct LayerTiming {
   /// bound of the traffic).
   double macsForward = 0, macsBackwardData = 0, macsBackwardWeights = 0;
   double bytesForward = 0, bytesBackwardData = 0, bytesBackwardWeights = 0;
+  /// Σ KernelInfo::workspace of the layer's kernels of each role.
+  uint64_t workspaceForward = 0, workspaceBackwardData = 0, workspaceBackwardWeights = 0;
   /// What the layer's kernels time of their own parts (Kernel::phases), per
   /// run, named "<role>: <part>" ("forward: recurrence") in order of
   /// appearance; empty for most layers.
@@ -186,6 +188,8 @@ struct MemoryReport {
   /// entry; they are activations, so part of arena + unplanned).
   uint64_t gradients = 0;
   uint64_t scratch = 0;     ///< the executor's copies for unsupported aliasing
+  /// Σ KernelInfo::workspace over the kernels that have run.
+  uint64_t workspace = 0;
   int inPlace = 0;          ///< kernels writing over one of their inputs
   uint64_t peakRss = 0;     ///< the process's peak resident set so far
 };
@@ -227,6 +231,12 @@ struct KernelInfo {
   /// Multiply-adds of one run (kernelMacs, dlc/Runtime/KernelRegistry.h)
   /// and the bytes of its operands and results, at creation's shapes.
   double macs = 0, bytes = 0;
+  /// Heap memory the kernel keeps for itself (docs/memory.md): measured as
+  /// the growth of the C library's heap in use across its creation and its
+  /// first run (cached weight copies, im2col and FFT buffers, oneDNN's
+  /// scratchpad when this kernel grew it). The creation's share until the
+  /// kernel first ran; 0 where the C library cannot tell.
+  uint64_t workspace = 0;
 };
 
 /// What a module tensor is.

@@ -133,6 +133,9 @@ BenchResult Executor::bench(Entry entry, const BenchOptions &o) {
     double *bytes[] = {&lt.bytesForward, &lt.bytesBackwardData, &lt.bytesBackwardWeights};
     *macs[size_t(info.role)] += info.macs;
     *bytes[size_t(info.role)] += info.bytes;
+    uint64_t *workspace[] = {&lt.workspaceForward, &lt.workspaceBackwardData,
+                             &lt.workspaceBackwardWeights};
+    *workspace[size_t(info.role)] += info.workspace;
   }
   auto join = [](const std::vector<std::string> &v) {
     std::string s;

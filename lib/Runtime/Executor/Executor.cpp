@@ -21,6 +21,7 @@
 #include <new>
 #include <sstream>
 
+#include <malloc.h>
 #include <omp.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -37,7 +38,24 @@ Buffer dlc::rt::allocate(uint64_t bytes) {
   return Buffer(static_cast<float *>(p));
 }
 
+uint64_t dlc::rt::heapInUse() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  // Sums every arena; hblkhd counts the blocks malloc took with mmap.
+  const struct mallinfo2 mi = mallinfo2();
+  return uint64_t(mi.uordblks) + uint64_t(mi.hblkhd);
+#else
+  return 0;
+#endif
+}
+
 namespace {
+
+/// The growth of the heap in use since `before` (0 when it shrank).
+uint64_t heapGrowth(uint64_t before) {
+  const uint64_t now = heapInUse();
+  return now > before ? now - before : 0;
+}
+
 
 uint64_t physicalMemory() {
   long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
@@ -250,6 +268,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     else if (!impl.empty() && impl != "auto" && impl != "onednn")
       desc.attrs.set("impl", impl);
     std::unique_ptr<Kernel> kernel;
+    const uint64_t heapBefore = heapInUse();
     try {
       KernelChoice choice = createKernel(desc, backends, I.backends);
       kernel = std::move(choice.kernel);
@@ -259,6 +278,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     } catch (const std::exception &e) {
       throw Error(prefix + where + ": " + e.what());
     }
+    info.workspace = heapGrowth(heapBefore);
     info.impl = kernel->implName();
     info.macs = kernelMacs(desc);
     for (const auto *shapes : {&desc.inputs, &desc.outputs})
@@ -387,6 +407,8 @@ MemoryReport Executor::memory() const {
         if (s.out[o] == in && in != nullptr)
           ++r.inPlace;
   }
+  for (const KernelInfo &info : I.infos)
+    r.workspace += info.workspace;
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) == 0)
     r.peakRss = uint64_t(ru.ru_maxrss) * 1024;
@@ -460,7 +482,15 @@ void Executor::Impl::runStep(size_t k) {
   Step &s = steps[k];
   if (s.dynamic)
     respecialize(s);
-  s.kernel->forward(s.in.data(), s.out.data());
+  if (!s.measured) {
+    // What the kernel allocates for itself on its first run and keeps.
+    const uint64_t before = heapInUse();
+    s.kernel->forward(s.in.data(), s.out.data());
+    infos[k].workspace += heapGrowth(before);
+    s.measured = true;
+  } else {
+    s.kernel->forward(s.in.data(), s.out.data());
+  }
   if (s.dataDependent) {
     std::vector<Shape> produced = s.kernel->producedShapes();
     if (produced.size() != s.outputTensors.size())

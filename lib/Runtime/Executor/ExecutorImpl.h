@@ -30,6 +30,9 @@ using Buffer = std::unique_ptr<float, FreeDeleter>;
 
 /// 64-byte aligned, zeroed; throws Error when out of memory.
 Buffer allocate(uint64_t bytes);
+/// Bytes of heap handed out and not freed (every malloc arena and the
+/// mmapped blocks), or 0 where the C library cannot tell.
+uint64_t heapInUse();
 
 struct Executor::Impl {
   /// Current shape and element count of each tensor. For a tensor with a
@@ -73,6 +76,8 @@ struct Executor::Impl {
     bool dataDependent = false;
     std::map<std::vector<Shape>, Variant> variants;
     std::string where; ///< "loc: kernel #k (op 'layer')" for messages
+    /// The kernel's first run was measured (KernelInfo::workspace).
+    bool measured = false;
   };
   std::vector<Step> steps;
   /// Internal tensors (no buffer) -> the fused kernel computing them.

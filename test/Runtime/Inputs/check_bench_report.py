@@ -48,6 +48,21 @@ assert ip["forward"]["multiply_adds"] == ip["backward_data"]["multiply_adds"] ==
 print("ip forward = backward-data = backward-weights multiply-adds")
 assert L["relu1"]["forward"]["multiply_adds"] == 0
 
+# Memory: the kernels' workspaces add up, by kernel and by layer and role;
+# "other" is the rest of the peak RSS.
+m = b["memory"]
+ws = [w["bytes"] for w in m["workspaces"]]
+assert m["workspace_bytes"] == sum(ws) > 0, m
+assert ws == sorted(ws, reverse=True) and min(ws) > 0, ws
+by_role = sum(l[role]["workspace_bytes"] for l in b["layers"]
+              for role in ("forward", "backward_data", "backward_weights") if l[role])
+assert by_role == m["workspace_bytes"], (by_role, m["workspace_bytes"])
+assert all(l["workspace_bytes"] == sum(l[r]["workspace_bytes"] for r in ("forward", "backward_data", "backward_weights") if l[r])
+           for l in b["layers"])
+known = sum(m[k] for k in ("params_bytes", "arena_bytes", "unplanned_bytes", "scratch_bytes", "workspace_bytes"))
+assert m["other_bytes"] == max(0, m["peak_rss_bytes"] - known), m
+print("memory: %d kernels keep workspace, totals agree" % len(ws))
+
 rows = list(csv.DictReader(line for line in open(sys.argv[2]) if not line.startswith("#")))
 net = [r for r in rows if r["kind"] == "network"]
 lay = [r for r in rows if r["kind"] == "layer"]
@@ -60,6 +75,7 @@ for r in lay:
     j = L[r["layer"]][r["role"]]
     assert abs(float(r["median_ms"]) - j["median_ms"]) < 1e-9, r
     assert float(r["multiply_adds"]) == j["multiply_adds"], r
+    assert int(r["workspace_bytes"]) == j["workspace_bytes"], r
 header = [line for line in open(sys.argv[2]) if line.startswith("#")]
 assert any(line.startswith("# machine.isa: ") for line in header), header
 print("csv rows %d network + %d layer, medians equal" % (len(net), len(lay)))

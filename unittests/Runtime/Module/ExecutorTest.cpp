@@ -7,6 +7,7 @@
 #include "TestModules.h"
 
 #include "dlc/Runtime/Executor.h"
+#include "dlc/Runtime/KernelRegistry.h"
 #include "dlc/Runtime/Npy.h"
 
 #include <gtest/gtest.h>
@@ -308,6 +309,68 @@ TEST(Executor, OptimizedMatchesReferenceAndReportsImpls) {
   Executor ref2(mod, ro);
   CheckResult same = checkAgainstReference(opt2, ref2, 1e-4); // params are copied: still passes
   EXPECT_TRUE(same.pass);
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel workspaces (KernelInfo::workspace): a test backend whose relu keeps
+// 1 MiB from its creation and 2 MiB more from its first run. It takes
+// descriptions only while gWorkspaceBackend is set.
+//===----------------------------------------------------------------------===//
+namespace {
+bool gWorkspaceBackend = false;
+constexpr size_t kMiB = size_t(1) << 20;
+
+class HoardingRelu : public Kernel {
+public:
+  explicit HoardingRelu(int64_t n) : n_(n), created_(kMiB, 1) {}
+  void forward(const float *const *in, float *const *out) override {
+    if (firstRun_.empty())
+      firstRun_.assign(2 * kMiB, 1);
+    for (int64_t i = 0; i < n_; ++i)
+      out[0][i] = std::max(in[0][i], 0.0f);
+  }
+  std::string implName() const override { return "hoarding"; }
+
+private:
+  int64_t n_;
+  std::vector<char> created_, firstRun_;
+};
+
+class NoContext : public BackendContext {};
+
+DLC_REGISTER_BACKEND({"wstest", "workspace test", 1000,
+                      [] { return std::unique_ptr<BackendContext>(new NoContext); },
+                      /*supplementary=*/true});
+DLC_REGISTER_KERNELS({"wstest", "relu", KernelKind::Forward,
+                      [](const KernelDesc &) -> std::string {
+                        return gWorkspaceBackend ? "" : "not under test";
+                      },
+                      [](const KernelDesc &d, BackendContext &) -> std::unique_ptr<Kernel> {
+                        return std::make_unique<HoardingRelu>(numElements(d.inputs[0]));
+                      }});
+} // namespace
+
+TEST(Executor, KernelWorkspaceIsWhatCreationAndFirstRunKeep) {
+  gWorkspaceBackend = true;
+  Executor ex(load(test::tinyCnn()), {});
+  gWorkspaceBackend = false;
+  ASSERT_EQ(ex.kernelInfo(1).impl, "hoarding");
+  const uint64_t created = ex.kernelInfo(1).workspace;
+  EXPECT_GE(created, kMiB);
+  EXPECT_LT(created, kMiB + kMiB / 8);
+  fillDefaultInputs(ex, 5);
+  ex.run();
+  const uint64_t kept = ex.kernelInfo(1).workspace;
+  EXPECT_GE(kept, 3 * kMiB);
+  EXPECT_LT(kept, 3 * kMiB + kMiB / 8);
+  // Later runs allocate nothing new, and are not measured again.
+  ex.run();
+  EXPECT_EQ(ex.kernelInfo(1).workspace, kept);
+  uint64_t sum = 0;
+  for (int k = 0; k < ex.numKernels(); ++k)
+    sum += ex.kernelInfo(k).workspace;
+  EXPECT_EQ(ex.memory().workspace, sum);
+  EXPECT_GE(sum, kept);
 }
 
 TEST(Executor, KernelCreationErrorNamesLayer) {
