@@ -277,6 +277,20 @@ def gflops(macs, ms):
     return 2.0 * macs / (ms * 1e-3) / 1e9 if ms > 0 else float("nan")
 
 
+def fit_iterations(step, args):
+    """(iterations, warmup) for one net: with --target-seconds, as many
+    iterations as make one side's turn in a round last about that long, from
+    one timed torch step (between --min-iterations and --iterations, warm-ups
+    at most a third of them); otherwise --iterations and --warmup."""
+    target = getattr(args, "target_seconds", None)
+    if not target:
+        return args.iterations, args.warmup
+    ms = max(c2t.time_step(step, 1, 1)[0], 1e-3)
+    low = min(getattr(args, "min_iterations", 2), args.iterations)
+    iterations = max(low, min(args.iterations, int(target * 1e3 / ms)))
+    return iterations, min(args.warmup, max(1, iterations // 3))
+
+
 def fmt_ms(s):
     return f"{s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})"
 
@@ -344,6 +358,7 @@ def run(args):
                 batch_eff = s[1]
         inputs = model.make_inputs()
         step = c2t.make_step(model, inputs, args.mode)
+        iterations, warmup = fit_iterations(step, args)
         # Nets with word indices, labels or sequences: dlrun gets the very
         # batch torch runs (the same lengths and padding), as .npy files.
         dlrun_inputs = []
@@ -400,7 +415,7 @@ def run(args):
                 for side in rotate(sides, r):
                     if side == "ort":
                         try:
-                            ort_report = c2t_ort.bench(onnx_path, threads, args.warmup, args.iterations,
+                            ort_report = c2t_ort.bench(onnx_path, threads, warmup, iterations,
                                                        args.timeout)
                         except c2t_ort.OrtError as e:
                             error = f"ONNX Runtime: {e}"
@@ -410,8 +425,8 @@ def run(args):
                         got["ort"] = float(ort_report["median_ms"])
                     elif side in variant_modules:
                         try:
-                            ms, _ = dlrun_bench(dlrun, variant_modules[side], threads, args.iterations,
-                                                args.warmup, os.path.join(tmp, "dlrun.json"),
+                            ms, _ = dlrun_bench(dlrun, variant_modules[side], threads, iterations,
+                                                warmup, os.path.join(tmp, "dlrun.json"),
                                                 args.timeout, args.mode, dlrun_inputs)
                         except BenchError as e:
                             error = str(e)
@@ -419,7 +434,7 @@ def run(args):
                         got[side] = ms
                     elif side == "dlc":
                         try:
-                            ms, report = dlrun_bench(dlrun, module, threads, args.iterations, args.warmup,
+                            ms, report = dlrun_bench(dlrun, module, threads, iterations, warmup,
                                                      os.path.join(tmp, "dlrun.json"), args.timeout,
                                                      args.mode, dlrun_inputs)
                         except BenchError as e:
@@ -430,7 +445,7 @@ def run(args):
                         got["dlc"] = ms
                     else:
                         torch.set_num_threads(threads)
-                        got["torch"] = c2t.median(c2t.time_step(step, args.warmup, args.iterations))
+                        got["torch"] = c2t.median(c2t.time_step(step, warmup, iterations))
                 if error:
                     break
                 torch_ms.append(got["torch"])
@@ -446,7 +461,8 @@ def run(args):
                 print(f"  {name} b{batch_eff} t{threads} round {r + 1}/{args.rounds}: "
                       + ", ".join(f"{side} {got[side]:.3f} ms" for side in rotate(sides, r)), flush=True)
             row = dict(row_base, name=name, batch=batch_eff, threads=threads, mode=args.mode,
-                       macs=model.macs, torch_outputs=torch_outputs, compile=compile_cmd)
+                       macs=model.macs, torch_outputs=torch_outputs, compile=compile_cmd,
+                       iterations=iterations, warmup=warmup)
             if ort_error:
                 row["ort_error"] = ort_error
             if error:
@@ -465,9 +481,9 @@ def run(args):
                 row["ratio"] = row["dlc_ms"]["median"] / row["torch_ms"]["median"]
                 row["paired_ratio"] = stats(paired)
                 row["dlrun"] = dlc_info
-                # The gradient entry also returns the parameters' gradients
-                # (<name>@grad); torch's outputs are the net's.
-                if dlc_info and [o for o in dlc_info["outputs"]
+                # Forward only: the gradient entry returns the loss (--loss auto)
+                # and the parameters' gradients (<name>@grad).
+                if dlc_info and args.mode == "forward" and [o for o in dlc_info["outputs"]
                                  if not o[0].endswith("@grad")] != torch_outputs:
                     w = (f"{spec}: outputs differ: dlrun {dlc_info['outputs']} vs torch {torch_outputs}")
                     print(f"warning: {w}", file=sys.stderr)
@@ -632,6 +648,10 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     ap.add_argument("--iterations", type=int, default=20, help="timed iterations per round and side (default 20)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed iterations per round and side (default 3)")
+    ap.add_argument("--target-seconds", type=float,
+                    help="per net, as many iterations (from --min-iterations up to --iterations) as make one "
+                         "side's turn in a round last about this long, from one timed torch step")
+    ap.add_argument("--min-iterations", type=int, default=2, help="with --target-seconds (default 2)")
     ap.add_argument("--mode", choices=["forward", "grad"], default="forward",
                     help="forward (default); grad = forward + backward, no update (dlrun --entry gradient)")
     ap.add_argument("--torch-only", action="store_true",

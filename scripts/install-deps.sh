@@ -8,6 +8,7 @@ PKGS=(
   libdnnl-dev ocl-icd-opencl-dev
   protobuf-compiler libprotobuf-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libkissfft-dev
+  python3-matplotlib  # bench/benchmarks.py's plots; the suite checks the harness
 )
 # Benchmarks only (PyTorch anchor); pass --bench to install them as well.
 if [[ "${1:-}" == "--bench" ]]; then

@@ -28,6 +28,21 @@ config.substitutions.append(("%zoo", config.dlc_zoo_dir))
 config.substitutions.append(("%caffe_proto_dir", os.path.join(config.dlc_source_dir, "lib", "Caffe")))
 config.substitutions.append(("%models", os.path.join(config.dlc_source_dir, "models")))
 
+config.substitutions.append(("%bench", os.path.join(config.dlc_source_dir, "bench")))
+config.substitutions.append(("%dlc_tools_dir", config.dlc_tools_dir))
+
+# A python3 with matplotlib (Debian's python3-matplotlib, installed by
+# scripts/install-deps.sh) for the benchmark harness: %plot_python.
+import subprocess  # noqa: E402
+for _py in ("/usr/bin/python3", "python3"):
+    try:
+        if subprocess.run([_py, "-c", "import matplotlib"], capture_output=True, timeout=60).returncode == 0:
+            config.available_features.add("matplotlib")
+            config.substitutions.append(("%plot_python", _py))
+            break
+    except (OSError, subprocess.SubprocessError):
+        pass
+
 if os.path.isdir(config.dlc_zoo_dir):
     config.available_features.add("zoo")
 

@@ -231,10 +231,13 @@ void setInputs(Session &s) {
                       shapeToString(ex.tensorShape(t)));
     ex.setInput(name, arr.data);
     given.push_back(name);
-    inputsJson.push_back({{"name", name}, {"source", path}});
+    inputsJson.push_back({{"name", name}, {"source", path}, {"shape", arr.shape}});
   }
   for (const InputFill &f : fillDefaultInputs(ex, ex.seed(), given)) {
-    inputsJson.push_back({{"name", f.name}, {"source", "random"}, {"fill", f.how}});
+    inputsJson.push_back({{"name", f.name},
+                          {"source", "random"},
+                          {"fill", f.how},
+                          {"shape", ex.tensorShape(ex.tensorIndex(f.name))}});
     if (!s.o.quiet)
       std::printf("input '%s': random %s (seed %llu)\n", f.name.c_str(), f.how.c_str(),
                   static_cast<unsigned long long>(ex.seed()));
