@@ -150,9 +150,10 @@ def plot_layers(entry, plot_dir, n=30):
     """Stacked bars per layer: forward, backward-data, backward-weights."""
     plt = _plt()
     layers = top_layers(entry, n)
-    # In network order, the rest last.
+    rest = layers.pop() if len(entry["layers"]) > n else None
+    # In network order; the rest (many small layers) only in the title.
     order = {x["layer"]: i for i, x in enumerate(entry["layers"])}
-    layers.sort(key=lambda x: order.get(x["layer"], len(order)))
+    layers.sort(key=lambda x: order[x["layer"]])
     fig, ax = plt.subplots(figsize=(8, 0.25 * len(layers) + 1.2))
     left = [0.0] * len(layers)
     for key, label in (("forward_ms", "forward"), ("backward_data_ms", "backward-data"),
@@ -164,7 +165,11 @@ def plot_layers(entry, plot_dir, n=30):
     ax.set_yticklabels([x["layer"] for x in layers], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("ms per gradient run (median)")
-    ax.set_title(f"{entry['name']}, batch {entry['batch']}, {entry['threads']} threads: per layer")
+    title = f"{entry['name']}, batch {entry['batch']}, {entry['threads']} threads: per layer"
+    if rest:
+        total = rest["forward_ms"] + rest["backward_data_ms"] + rest["backward_weights_ms"]
+        title += f"\n(the {n} slowest; the other {len(entry['layers']) - n} take {total:.0f} ms together)"
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return save(fig, plot_dir, f"layers-{entry['name']}.png")
@@ -182,8 +187,10 @@ def machine_lines(res):
              f"- dlc: {res.get('producer', '?')}, oneDNN {m.get('onednn', '?')}"]
     if t:
         blas = ", ".join(os.path.basename(b) for b in t.get("blas_libs", [])) or "?"
-        lines.append(f"- PyTorch {t.get('torch')} (CPU capability {t.get('torch_cpu_capability')}, BLAS {blas}), "
-                     f"SGEMM 1024^3 through torch: {t.get('sgemm_gflops')} GFLOP/s by threads")
+        sgemm = ", ".join(f"{v} GFLOP/s at {k} thread{'s' if str(k) != '1' else ''}"
+                          for k, v in (t.get("sgemm_gflops") or {}).items())
+        lines.append(f"- PyTorch {t.get('torch')} (CPU capability {t.get('torch_cpu_capability')}, BLAS {blas}); "
+                     f"SGEMM 1024^3 through torch: {sgemm}")
     if res.get("ort"):
         ort = next((r["ort"] for rows in res.get("suite", {}).values() for r in rows if r.get("ort")), None)
         if ort:

@@ -201,6 +201,18 @@ def dlrun_machine(args, tmp):
     return report.get("machine", {}), report.get("producer")
 
 
+def slim(res):
+    """results.json without what the page does not use: the outputs each
+    side produced (compare_forward checks them while measuring)."""
+    for part in list(res.get("suite", {}).values()) + [rows for modes in res.get("sweep", {}).values()
+                                                       for rows in modes.values()]:
+        for row in part:
+            row.pop("torch_outputs", None)
+            if isinstance(row.get("dlrun"), dict):
+                row["dlrun"].pop("outputs", None)
+    return res
+
+
 def run(args, argv):
     threads = sorted({int(t) for t in args.threads.split(",")})
     if any(t <= 0 for t in threads):
@@ -301,7 +313,7 @@ def main(argv=None):
             res = run(args, argv)
             os.makedirs(stem, exist_ok=True)
             with open(os.path.join(stem, "results.json"), "w") as f:
-                json.dump(res, f, indent=1, default=str)
+                json.dump(slim(res), f, indent=1, default=str)
         bench_render.write(res, stem + ".md", stem)
     except (cf.BenchError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
