@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dlc/Tuning/Tuner.h"
+#include "dlc/Support/AtomicFile.h"
 
 #include "Measure.h"
 
@@ -99,18 +100,8 @@ public:
     fs::path p(path_);
     if (p.has_parent_path())
       fs::create_directories(p.parent_path(), ec);
-    std::string tmp = path_ + ".tmp" + std::to_string(::getpid());
-    {
-      std::ofstream out(tmp);
-      if (!out)
-        return "cannot write tuning cache '" + path_ + "'";
-      out << root().dump(1) << "\n";
-      if (!out)
-        return "cannot write tuning cache '" + path_ + "'";
-    }
-    fs::rename(tmp, p, ec);
-    if (ec)
-      return "cannot write tuning cache '" + path_ + "': " + ec.message();
+    if (dlc::Status s = dlc::writeFileAtomically(path_, root().dump(1) + "\n"); s.failed())
+      return "cannot write tuning cache '" + path_ + "': " + s.message();
     return "";
   }
 

@@ -7,6 +7,7 @@
 #include "BenchReport.h"
 
 #include "dlc/Tuning/Tuner.h"
+#include "dlc/Support/AtomicFile.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include <omp.h>
@@ -121,9 +123,7 @@ json machineJson() {
 }
 
 void writeCsv(const std::string &path, const json &report) {
-  std::ofstream out(path);
-  if (!out)
-    throw std::runtime_error(path + ": error: cannot open for writing: " + std::strerror(errno));
+  std::ostringstream out;
   out << "# dlrun report (docs/benchmarking.md): one row per network entry and per layer and "
          "role\n";
   for (const char *k : {"module", "name", "producer", "compile_command", "impl", "entry", "seed"})
@@ -163,8 +163,8 @@ void writeCsv(const std::string &path, const json &report) {
         if (l.contains(role) && l[role].is_object())
           row(b.threads, "layer", entry, l, role, l[role]);
   }
-  if (!out)
-    throw std::runtime_error(path + ": error: write failed");
+  if (dlc::Status s = dlc::writeFileAtomically(path, out.str()); s.failed())
+    throw std::runtime_error(s.message());
 }
 
 int compareReports(const std::vector<std::string> &paths) {

@@ -29,12 +29,14 @@
 
 #include "dlc/Runtime/Executor.h"
 #include "dlc/Runtime/Npy.h"
+#include "dlc/Support/AtomicFile.h"
 #include "dlc/Support/ExitCodes.h"
 #include "dlc/Tuning/Tuner.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -88,7 +90,33 @@ struct Options {
   std::string impl = "auto";
   bool quiet = false;
   std::string entry; ///< "forward", "gradient", "both"; empty: the module's default
+  std::string maxMemory; ///< --max-memory: a size ("512M", "2G", bytes); empty: the machine's
 };
+
+/// A size with an optional binary unit: "4096", "512K", "512M", "2G",
+/// "1T" (also "2GiB", "2GB": every unit is a power of 1024).
+uint64_t parseSize(const std::string &flag, const std::string &text) {
+  const UserError bad(flag + ": '" + text + "' is not a size (bytes, or a number with K, M, G or T)");
+  size_t end = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &end);
+  } catch (const std::exception &) {
+    throw bad;
+  }
+  std::string unit = text.substr(end);
+  if (unit.size() > 1 && (unit.substr(1) == "iB" || unit.substr(1) == "B"))
+    unit.resize(1);
+  static const std::string kUnits = "KMGT";
+  double scale = 1;
+  if (unit.size() == 1 && kUnits.find(char(std::toupper(unit[0]))) != std::string::npos)
+    scale = std::pow(1024.0, double(kUnits.find(char(std::toupper(unit[0]))) + 1));
+  else if (!unit.empty() && unit != "B")
+    throw bad;
+  if (!(v >= 1) || v * scale >= 1.8e19)
+    throw bad;
+  return uint64_t(v * scale);
+}
 
 /// Which entries a run covers.
 struct Entries {
@@ -167,6 +195,8 @@ void load(Session &s) {
   s.eo.threads = o.threads;
   s.eo.seed = o.seed;
   s.eo.mode = o.impl == "ref" ? ExecMode::Reference : ExecMode::Optimized;
+  if (!o.maxMemory.empty())
+    s.eo.memoryLimit = parseSize("--max-memory", o.maxMemory);
   s.ex = std::make_unique<Executor>(s.module, s.eo);
   Executor &ex = *s.ex;
   if (o.entry.empty()) {
@@ -485,12 +515,8 @@ int runModule(const Options &o, json &report) {
 }
 
 void writeJson(const std::string &path, const json &report) {
-  std::ofstream out(path);
-  if (!out)
-    throw UserError(path + ": error: cannot open for writing: " + std::strerror(errno));
-  out << report.dump(2) << "\n";
-  if (!out)
-    throw UserError(path + ": error: write failed");
+  if (dlc::Status s = dlc::writeFileAtomically(path, report.dump(2) + "\n"); s.failed())
+    throw UserError(s.message());
 }
 
 /// --calibrate: this machine's rates at each thread count, measured and cached.
@@ -621,6 +647,9 @@ int main(int argc, char **argv) {
   app.add_flag("--calibrate", o.calibrate,
                "Measure this machine's SGEMM, vector and memory rates (per --threads count) and "
                "cache them for the roofline column of --bench");
+  app.add_option("--max-memory", o.maxMemory,
+                 "Refuse a module whose weights and activations need more (e.g. 512M, 4G; "
+                 "default: this machine's memory)");
   app.add_option("--impl", o.impl, "auto: the module's implementations; ref: reference kernels only")
       ->check(CLI::IsMember({"auto", "ref"}));
   app.add_flag("--quiet,-q", o.quiet, "Print only timing and check tables");

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -154,15 +155,28 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
 
   // Memory budget, checked before allocating anything.
   const bool useArena = !options_.ignoreArenaPlan && m.arena_bytes() > 0;
-  uint64_t total = useArena ? uint64_t(m.arena_bytes()) : 0;
+  const uint64_t arenaBytes = useArena ? uint64_t(m.arena_bytes()) : 0;
+  uint64_t paramBytes = 0, otherBytes = 0;
   for (int t = 0; t < numTensors; ++t)
     if (!(useArena && m.tensors(t).offset() >= 0) && !m.tensors(t).internal())
-      total += 4 * uint64_t(I.numel[t]);
-  uint64_t limit = options_.memoryLimit ? options_.memoryLimit : physicalMemory();
-  if (total > limit)
-    throw Error(prefix + "the module needs " + std::to_string(total) +
-                " bytes of activations and params, more than the limit of " +
-                std::to_string(limit) + " bytes");
+      (m.tensors(t).kind() == pb::Tensor::PARAM ? paramBytes : otherBytes) +=
+          4 * uint64_t(I.numel[t]);
+  const uint64_t total = arenaBytes + paramBytes + otherBytes;
+  const uint64_t limit = options_.memoryLimit ? options_.memoryLimit : physicalMemory();
+  if (total > limit) {
+    auto mib = [](uint64_t b) {
+      char buf[32];
+      if (b < 1048576)
+        std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
+      else
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / 1048576.0);
+      return std::string(buf);
+    };
+    throw Error(prefix + "the module needs " + mib(total) + " (planned activation arena " +
+                mib(arenaBytes) + ", weights " + mib(paramBytes) + ", other activations " +
+                mib(otherBytes) + "), more than the memory limit of " + mib(limit) +
+                (options_.memoryLimit ? "" : " (this machine's memory)"));
+  }
 
   if (useArena)
     I.arena = allocate(uint64_t(m.arena_bytes()));

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Npy.h"
+#include "dlc/Support/AtomicFile.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -273,16 +274,8 @@ std::string dlc::rt::serializeNpy(const Shape &shape, const float *data) {
 
 bool dlc::rt::writeNpy(const std::string &path, const Shape &shape, const float *data,
                        std::string &error) {
-  std::string bytes = serializeNpy(shape, data);
-  std::FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f) {
-    error = path + ": error: cannot open for writing: " + std::strerror(errno);
-    return false;
-  }
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    error = path + ": error: write failed";
+  if (Status s = writeFileAtomically(path, serializeNpy(shape, data)); s.failed()) {
+    error = s.message();
     return false;
   }
   return true;

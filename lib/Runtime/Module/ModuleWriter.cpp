@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Module.h"
+#include "dlc/Support/AtomicFile.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -88,15 +89,8 @@ bool ModuleWriter::write(const std::string &path, std::string &error) {
     error = path + ": error: " + error;
     return false;
   }
-  std::FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f) {
-    error = path + ": error: cannot open for writing: " + std::strerror(errno);
-    return false;
-  }
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    error = path + ": error: write failed: " + std::strerror(errno);
+  if (Status s = writeFileAtomically(path, bytes); s.failed()) {
+    error = s.message();
     return false;
   }
   return true;
