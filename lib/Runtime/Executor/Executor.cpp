@@ -23,6 +23,21 @@
 #include <sstream>
 
 #include <malloc.h>
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define DLC_SANITIZER_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define DLC_SANITIZER_ALLOCATOR 1
+#endif
+#endif
+#ifndef DLC_SANITIZER_ALLOCATOR
+#define DLC_SANITIZER_ALLOCATOR 0
+#endif
+#if DLC_SANITIZER_ALLOCATOR
+// The sanitizer runtime's allocator statistics (sanitizer/allocator_interface.h,
+// which GCC does not install).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
 #include <omp.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -40,7 +55,10 @@ Buffer dlc::rt::allocate(uint64_t bytes) {
 }
 
 uint64_t dlc::rt::heapInUse() {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#if DLC_SANITIZER_ALLOCATOR
+  // A sanitizer's allocator replaces malloc (mallinfo2 then reads zeros).
+  return uint64_t(__sanitizer_get_current_allocated_bytes());
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   // Sums every arena; hblkhd counts the blocks malloc took with mmap.
   const struct mallinfo2 mi = mallinfo2();
   return uint64_t(mi.uordblks) + uint64_t(mi.hblkhd);
