@@ -71,7 +71,7 @@ struct RowSums {
 
 /// RowSums of x[0, C) for a label l in [0, C); stores every t_c to t[c]
 /// unless t is null.
-DLC_REC_CLONES RowSums rowSums(const float *x, int64_t C, int64_t l, float *t) {
+DLC_CPU_CLONES RowSums rowSums(const float *x, int64_t C, int64_t l, float *t) {
   const v16 ninf = splat(-INFINITY);
   v16 mx = ninf;
   int64_t k = 0;
@@ -125,7 +125,7 @@ struct Scale {
     store<Full>(d + k, load<Full>(d + k, m) * s, m);
   }
 };
-DLC_REC_CLONES void scaleRow(int64_t n, const Scale &s) { chunks(n, s); }
+DLC_CPU_CLONES void scaleRow(int64_t n, const Scale &s) { chunks(n, s); }
 
 /// One block of `m` <= 16 consecutive positions when inner > 1: lane j is
 /// position j, whose class c is at x[c * inner + j]; cls[j] its class or a
@@ -196,7 +196,7 @@ DLC_REC_INLINE void laneBlockImpl(const LaneBlock &b) {
       b.dx[lab[j] * inner + j] = labelGrad[j];
 }
 
-DLC_REC_CLONES void laneBlock(const LaneBlock &b) {
+DLC_CPU_CLONES void laneBlock(const LaneBlock &b) {
   if (b.m == kLanes)
     laneBlockImpl<true>(b);
   else

@@ -53,7 +53,7 @@ struct RnnForwardStep {
     store<Full>(hp + k, ctNext * h, m);
   }
 };
-DLC_REC_CLONES void rnnCellForward(int64_t len, const RnnForwardStep &s) { chunks(len, s); }
+DLC_CPU_CLONES void rnnCellForward(int64_t len, const RnnForwardStep &s) { chunks(len, s); }
 
 /// y = tanh(y + b).
 struct TanhBias {
@@ -64,7 +64,7 @@ struct TanhBias {
     store<Full>(y + k, tanhV(load<Full>(y + k, m) + load<Full>(b + k, m)), m);
   }
 };
-DLC_REC_CLONES void tanhBias(int64_t len, const TanhBias &s) { chunks(len, s); }
+DLC_CPU_CLONES void tanhBias(int64_t len, const TanhBias &s) { chunks(len, s); }
 
 /// d = dy (1 - y^2).
 struct TanhGrad {
@@ -76,7 +76,7 @@ struct TanhGrad {
     store<Full>(d + k, load<Full>(dy + k, m) * (1.f - v * v), m);
   }
 };
-DLC_REC_CLONES void tanhGrad(int64_t len, const TanhGrad &s) { chunks(len, s); }
+DLC_CPU_CLONES void tanhGrad(int64_t len, const TanhGrad &s) { chunks(len, s); }
 
 /// d = (d + ctNext * dhn) (1 - h^2): d holds the gradient from the output
 /// in, the pre-activation gradient out.
@@ -91,7 +91,7 @@ struct RnnBackwardStep {
                 m);
   }
 };
-DLC_REC_CLONES void rnnCellBackward(int64_t len, const RnnBackwardStep &s) { chunks(len, s); }
+DLC_CPU_CLONES void rnnCellBackward(int64_t len, const RnnBackwardStep &s) { chunks(len, s); }
 
 // The built-in cells with the signatures of dlc/Ops/RecurrentCells.h: what
 // the kernel calls when the module has no generated ones.

@@ -82,7 +82,7 @@ struct LstmForwardStep {
   }
 };
 
-DLC_REC_CLONES void lstmCellForward(int64_t len, const LstmForwardStep &s) { chunks(len, s); }
+DLC_CPU_CLONES void lstmCellForward(int64_t len, const LstmForwardStep &s) { chunks(len, s); }
 
 /// The backward gate step of one stream at step t: `g` holds the activated
 /// gates (layout as LstmForwardStep) and receives the pre-activation
@@ -113,7 +113,7 @@ struct LstmBackwardStep {
   }
 };
 
-DLC_REC_CLONES void lstmCellBackward(int64_t len, const LstmBackwardStep &s) { chunks(len, s); }
+DLC_CPU_CLONES void lstmCellBackward(int64_t len, const LstmBackwardStep &s) { chunks(len, s); }
 
 /// The shared geometry of a validated lstm description (operand positions
 /// with or without x_static and mask).

@@ -13,6 +13,7 @@
 #ifndef DLC_LIB_RUNTIME_DNNL_RECURRENTUTIL_H
 #define DLC_LIB_RUNTIME_DNNL_RECURRENTUTIL_H
 
+#include "CpuClones.h"
 #include "DnnlCommon.h"
 #include "dlc/Ops/RecurrentCells.h"
 
@@ -28,12 +29,6 @@
 namespace dlc::rt::dnnlk::rec {
 
 #define DLC_REC_INLINE inline __attribute__((always_inline))
-// Pointwise loops: compiled for AVX-512 / AVX2 / SSE2 with runtime dispatch.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DLC_REC_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define DLC_REC_CLONES
-#endif
 
 /// C[M, N] = op(A) op(B) + beta C, row-major (dnnl_sgemm: multithreaded on
 /// the caller's OpenMP threads when called outside a parallel region).

@@ -13,6 +13,8 @@
 
 #include "WinogradTransforms.h"
 
+#include "CpuClones.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -24,11 +26,6 @@ namespace dlc::rt::dnnlk::wino {
 namespace {
 
 #define DLC_ALWAYS_INLINE inline __attribute__((always_inline))
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DLC_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define DLC_CLONES
-#endif
 
 typedef float v16 __attribute__((vector_size(64)));
 
@@ -341,7 +338,7 @@ ToomCook toomCook(int m, int r) {
                   std::vector<float>(t.G, t.G + a * r), std::vector<float>(t.BT, t.BT + a * a)};
 }
 
-DLC_CLONES void inputTransform(const Tiles &t, InputKind kind, int m, const float *src,
+DLC_CPU_CLONES void inputTransform(const Tiles &t, InputKind kind, int m, const float *src,
                                int64_t ib, int64_t ie, float *dst) {
   if (ib >= ie)
     return;
@@ -357,7 +354,7 @@ DLC_CLONES void inputTransform(const Tiles &t, InputKind kind, int m, const floa
     inputTiles<6, 4, Mat<3, 4, 1>>(t, src, ib, ie, dst);
 }
 
-DLC_CLONES void outputTransform(const Tiles &t, int m, const float *src, const float *bias,
+DLC_CPU_CLONES void outputTransform(const Tiles &t, int m, const float *src, const float *bias,
                                 float *dst) {
   if (m == 2)
     outputTiles<2, 4, Mat<2, 3, 2>>(t, src, bias, dst);
@@ -365,7 +362,7 @@ DLC_CLONES void outputTransform(const Tiles &t, int m, const float *src, const f
     outputTiles<4, 6, Mat<4, 3, 2>>(t, src, bias, dst);
 }
 
-DLC_CLONES void weightOutputTransform(int m, int64_t groups, int64_t kG, int64_t cG, int64_t kP,
+DLC_CPU_CLONES void weightOutputTransform(int m, int64_t groups, int64_t kG, int64_t cG, int64_t kP,
                                       int64_t cP, const float *acc, int64_t k0, int64_t k1,
                                       float *dw) {
   if (m == 2)
@@ -374,7 +371,7 @@ DLC_CLONES void weightOutputTransform(int m, int64_t groups, int64_t kG, int64_t
     weightRows<6, Mat<3, 4, 2>>(groups, kG, cG, kP, cP, acc, k0, k1, dw);
 }
 
-DLC_CLONES void gemm(int64_t rows, int64_t n, int64_t kd, const float *a, int64_t sai,
+DLC_CPU_CLONES void gemm(int64_t rows, int64_t n, int64_t kd, const float *a, int64_t sai,
                      int64_t sat, const float *b, int64_t ldb, float *c, int64_t ldc,
                      bool accumulate) {
   int64_t j = 0;
