@@ -25,6 +25,12 @@ def ok(rows):
     return [r for r in rows if "error" not in r]
 
 
+def row_at(rows, name, threads, key=None):
+    """The measured row of `name` at `threads` (having `key`), or None."""
+    return next((r for r in ok(rows) if r["name"] == name and r["threads"] == threads
+                 and (key is None or key in r)), None)
+
+
 def ms(r, side):
     s = r.get(side + "_ms")
     return s["median"] if s else None
@@ -68,7 +74,7 @@ def plot_ratios(suite, threads, plot_dir):
         for i, (label, key, t) in enumerate(series):
             vals = []
             for n in names:
-                r = next((r for r in ok(rows) if r["name"] == n and r["threads"] == t and key in r), None)
+                r = row_at(rows, n, t, key)
                 vals.append(r[key]["median"] if r else 0)
             ax.barh([y + i * h for y in range(len(names))], vals, height=h, label="dlc" + label)
         ax.axvline(1.0, color="black", linewidth=0.8)
@@ -93,8 +99,7 @@ def plot_threads(suite, threads, plot_dir):
         for i, (side, label) in enumerate(SIDES):
             vals = []
             for n in names:
-                a = next((r for r in ok(rows) if r["name"] == n and r["threads"] == lo), None)
-                b = next((r for r in ok(rows) if r["name"] == n and r["threads"] == hi), None)
+                a, b = row_at(rows, n, lo), row_at(rows, n, hi)
                 vals.append(ms(a, side) / ms(b, side) if a and b and ms(a, side) and ms(b, side) else 0)
             if any(vals):
                 ax.bar([x + i * 0.27 for x in range(len(names))], vals, width=0.27, label=label,
@@ -249,8 +254,7 @@ def thread_table(suite, threads):
     out = []
     for mode, rows in suite.items():
         for n in sorted({r["name"] for r in ok(rows)}):
-            a = next((r for r in ok(rows) if r["name"] == n and r["threads"] == lo), None)
-            b = next((r for r in ok(rows) if r["name"] == n and r["threads"] == hi), None)
+            a, b = row_at(rows, n, lo), row_at(rows, n, hi)
             if not (a and b):
                 continue
             cells = []

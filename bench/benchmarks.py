@@ -100,7 +100,7 @@ def batch_of(report):
 def measure_dlc_only(args, specs, mode, threads, tmp):
     """dlc alone (no PyTorch): rounds of dlrun --bench per net and threads,
     rows in compare_forward's form."""
-    dlc, dlrun = cf.find_tools(args.dlc, args.dlrun)
+    dlc, dlrun = args.dlc, args.dlrun
     rows = []
     for spec in specs:
         path, batch = cf.parse_net_spec(spec)
@@ -146,7 +146,7 @@ def measure(args, specs, mode, threads, tmp, ort=False):
 def layer_breakdown(args, spec, threads, tmp):
     """Per-layer forward / backward-data / backward-weights medians of the
     gradient entry (dlrun --bench with its per-layer pass)."""
-    dlc, dlrun = cf.find_tools(args.dlc, args.dlrun)
+    dlc, dlrun = args.dlc, args.dlrun
     name, _, batch = spec.partition(":")
     path = model_path(name)
     batch = int(batch) if batch else None
@@ -184,7 +184,7 @@ def layer_breakdown(args, spec, threads, tmp):
 
 def calibrate(args, threads):
     """dlrun --calibrate's rates (also cached for dlrun's roofline column)."""
-    _, dlrun = cf.find_tools(args.dlc, args.dlrun)
+    dlrun = args.dlrun
     cmd = [dlrun, "--calibrate", "--threads", ",".join(map(str, threads))]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
@@ -194,7 +194,7 @@ def calibrate(args, threads):
 
 def dlrun_machine(args, tmp):
     """dlrun's machine description (CPU, ISA, oneDNN), from a tiny run."""
-    dlc, dlrun = cf.find_tools(args.dlc, args.dlrun)
+    dlc, dlrun = args.dlc, args.dlrun
     module = os.path.join(tmp, "machine.dlcm")
     cf.dlc_compile(dlc, model_path("lenet"), 1, module)
     _, report = cf.dlrun_bench(dlrun, module, 1, 1, 0, os.path.join(tmp, "machine.json"), 120)
@@ -230,6 +230,8 @@ def run(args, argv):
         except cf.c2t_ort.OrtError as e:
             print(f"warning: no ONNX Runtime side ({e}); --no-ort to silence", file=sys.stderr)
             ort = False
+    # The binaries, found once (compare_forward.run gets them too).
+    args.dlc, args.dlrun = cf.find_tools(args.dlc, args.dlrun)
     tmp = tempfile.mkdtemp(prefix="dlc-benchmarks-")
     started = time.time()
     res = {"command": "/usr/bin/python3 bench/benchmarks.py" + (" " + shlex.join(argv) if argv else ""),

@@ -514,14 +514,12 @@ void Executor::Impl::runStep(size_t k) {
   Step &s = steps[k];
   if (s.dynamic)
     respecialize(s);
+  // What the kernel allocates for itself on its first run and keeps.
+  const uint64_t heapBefore = s.measured ? 0 : heapInUse();
+  s.kernel->forward(s.in.data(), s.out.data());
   if (!s.measured) {
-    // What the kernel allocates for itself on its first run and keeps.
-    const uint64_t before = heapInUse();
-    s.kernel->forward(s.in.data(), s.out.data());
-    infos[k].workspace += heapGrowth(before);
+    infos[k].workspace += heapGrowth(heapBefore);
     s.measured = true;
-  } else {
-    s.kernel->forward(s.in.data(), s.out.data());
   }
   if (s.dataDependent) {
     std::vector<Shape> produced = s.kernel->producedShapes();
