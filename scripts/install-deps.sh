@@ -14,6 +14,10 @@ PKGS=(
 if [[ "${1:-}" == "--bench" ]]; then
   PKGS+=(python3-torch libopenblas0-openmp python3-numpy python3-protobuf)
 fi
+# Fuzzing only (scripts/fuzz.sh): clang with libFuzzer and LLVM's OpenMP.
+if [[ "${1:-}" == "--fuzz" ]]; then
+  PKGS+=(clang-19 libclang-rt-19-dev libomp-19-dev binutils)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -237,9 +237,19 @@ std::optional<LoadedNet> Loader::run() {
 
 } // namespace detail
 
+static std::string tooLarge(uint64_t size) {
+  return "the net file has " + std::to_string(size) + " bytes; dlc reads net files of at most " +
+         std::to_string(kMaxNetFileBytes) + " bytes (" + std::to_string(kMaxNetFileBytes >> 20) +
+         " MiB)";
+}
+
 std::optional<LoadedNet> loadNetFromString(const std::string &text, const std::string &filename,
                                            const LoadOptions &options,
                                            std::vector<Diagnostic> &diags) {
+  if (text.size() > kMaxNetFileBytes) {
+    diags.push_back({Diagnostic::Kind::Error, SourceLoc{filename, 0, 0}, tooLarge(text.size())});
+    return std::nullopt;
+  }
   detail::Loader loader(text, filename, options, diags);
   return loader.run();
 }
@@ -250,6 +260,12 @@ std::optional<LoadedNet> loadNetFile(const std::string &path, const LoadOptions 
   if (std::filesystem::is_directory(path, ec)) {
     diags.push_back({Diagnostic::Kind::Error, SourceLoc{path, 0, 0},
                      "cannot read the net file: it is a directory"});
+    return std::nullopt;
+  }
+  // Refused before reading: the file could be anything (a dataset, a device).
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxNetFileBytes) {
+    diags.push_back({Diagnostic::Kind::Error, SourceLoc{path, 0, 0}, tooLarge(size)});
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);

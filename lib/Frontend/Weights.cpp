@@ -17,7 +17,10 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 using namespace mlir;
 
@@ -37,17 +40,25 @@ ShapeMap paramShapes(ModuleOp module) {
   return shapes;
 }
 
+/// Protobuf parses at most 2 GiB - 1 (its sizes are int): says so for a
+/// larger .caffemodel.
+bool tooLargeForProtobuf(const std::string &path, uint64_t size) {
+  if (size <= uint64_t(INT32_MAX))
+    return false;
+  llvm::errs() << path << ": error: the weights file has " << size
+               << " bytes; a binary Caffe model holds at most " << INT32_MAX
+               << " (protobuf's limit)\n";
+  return true;
+}
+
 /// Reads a binary .caffemodel, following the loaded net's layers: blob i of
 /// layer L is dl.param "L/i" (or the param's shared name).
-bool loadCaffeModel(const std::string &path, const caffe_fe::LoadedNet &net, ModuleOp module,
-                    WeightMap &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    llvm::errs() << path << ": error: cannot open weights file\n";
+bool loadCaffeModel(const std::string &bytes, const std::string &path,
+                    const caffe_fe::LoadedNet &net, ModuleOp module, WeightMap &out) {
+  if (tooLargeForProtobuf(path, bytes.size()))
     return false;
-  }
   caffe::NetParameter weights;
-  if (!weights.ParseFromIstream(&in)) {
+  if (!weights.ParseFromArray(bytes.data(), int(bytes.size()))) {
     llvm::errs() << path << ": error: not a binary Caffe model (NetParameter)\n";
     return false;
   }
@@ -105,11 +116,12 @@ bool loadCaffeModel(const std::string &path, const caffe_fe::LoadedNet &net, Mod
 
 /// Reads a .npz archive whose members are named after the dl.param names;
 /// each shape must equal the parameter's.
-bool loadNpz(const std::string &path, ModuleOp module, WeightMap &out) {
+bool loadNpz(const std::string &bytes, const std::string &path, ModuleOp module,
+             WeightMap &out) {
   std::vector<std::pair<std::string, rt::NpyArray>> arrays;
   std::string error;
-  if (!rt::readNpz(path, arrays, error)) {
-    llvm::errs() << error << "\n";
+  if (!rt::parseNpz(bytes, arrays, error)) {
+    llvm::errs() << path << ": error: " << error << "\n";
     return false;
   }
   ShapeMap shapes = paramShapes(module);
@@ -141,7 +153,26 @@ bool loadNpz(const std::string &path, ModuleOp module, WeightMap &out) {
 LogicalResult loadWeights(const std::string &path, const caffe_fe::LoadedNet &net,
                           ModuleOp module, std::map<std::string, std::vector<float>> &out) {
   bool npz = llvm::StringRef(path).ends_with(".npz");
-  return success(npz ? loadNpz(path, module, out) : loadCaffeModel(path, net, module, out));
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (!npz && !ec && tooLargeForProtobuf(path, size)) // refused before reading
+    return failure();
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes;
+  if (in)
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    llvm::errs() << path << ": error: cannot open weights file\n";
+    return failure();
+  }
+  return loadWeightsFromBuffer(bytes, path, npz, net, module, out);
+}
+
+LogicalResult loadWeightsFromBuffer(const std::string &bytes, const std::string &name, bool npz,
+                                    const caffe_fe::LoadedNet &net, ModuleOp module,
+                                    std::map<std::string, std::vector<float>> &out) {
+  return success(npz ? loadNpz(bytes, name, module, out)
+                     : loadCaffeModel(bytes, name, net, module, out));
 }
 
 } // namespace dlc::frontend

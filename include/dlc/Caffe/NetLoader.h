@@ -80,6 +80,10 @@ struct LoadedNet {
   bool upgradedFromV1 = false;
 };
 
+/// The largest net file the loader reads (docs/reliability.md): real nets
+/// are kilobytes, and protobuf's text parser counts in int.
+constexpr uint64_t kMaxNetFileBytes = uint64_t(256) << 20;
+
 /// Loads `path`. On failure returns std::nullopt and appends every error
 /// found (not only the first) to `diags`; warnings may be appended on success.
 std::optional<LoadedNet> loadNetFile(const std::string &path, const LoadOptions &options,

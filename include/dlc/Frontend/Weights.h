@@ -26,6 +26,13 @@ mlir::LogicalResult loadWeights(const std::string &path, const caffe_fe::LoadedN
                                 mlir::ModuleOp module,
                                 std::map<std::string, std::vector<float>> &out);
 
+/// The same, from the bytes of a weights file (the fuzz target's entry):
+/// `npz` selects the format and `name` is used in the messages.
+mlir::LogicalResult loadWeightsFromBuffer(const std::string &bytes, const std::string &name,
+                                          bool npz, const caffe_fe::LoadedNet &net,
+                                          mlir::ModuleOp module,
+                                          std::map<std::string, std::vector<float>> &out);
+
 } // namespace dlc::frontend
 
 #endif // DLC_FRONTEND_WEIGHTS_H

@@ -33,6 +33,9 @@ using ops::Shape;
 using ops::numElements;
 using ops::shapeToString;
 
+/// "12.0 KiB", "3.5 MiB" (powers of 1024) for messages about memory.
+std::string formatBytes(uint64_t bytes);
+
 /// Error in a kernel description (bad attribute, inconsistent shapes), an
 /// unsupported op, or a failure while running. The message names the layer.
 class Error : public std::runtime_error {
@@ -108,6 +111,11 @@ struct KernelDesc {
   /// call the cell functions their `gen_<cell>` attributes name. Null
   /// otherwise.
   std::shared_ptr<const NativeCode> nativeCode;
+  /// Bytes the kernel may allocate for itself (workspace) at most: what the
+  /// executor's memory limit leaves after the module's tensors; 0 = no
+  /// limit. A kernel that knows its workspace beforehand (a convolution
+  /// algorithm, ops::ConvWork) refuses to be created over it.
+  uint64_t memoryLimit = 0;
 
   /// True for "<op>_grad".
   bool isGradient() const;

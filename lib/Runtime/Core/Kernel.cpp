@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "dlc/Runtime/KernelRegistry.h"
 
+#include <cstdio>
+
 namespace dlc::rt {
 
 namespace {
@@ -41,6 +43,17 @@ std::vector<double> Attrs::getFloats(const std::string &name,
 }
 
 static const std::string kGradSuffix = "_grad";
+
+std::string formatBytes(uint64_t bytes) {
+  char buf[32];
+  if (bytes < (uint64_t(1) << 20))
+    std::snprintf(buf, sizeof buf, "%.1f KiB", double(bytes) / 1024.0);
+  else if (bytes < (uint64_t(1) << 30))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / 1048576.0);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / 1073741824.0);
+  return buf;
+}
 
 bool KernelDesc::isGradient() const {
   return op.size() > kGradSuffix.size() &&

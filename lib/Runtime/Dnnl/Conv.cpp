@@ -422,6 +422,14 @@ std::string requireApplicable(const KernelDesc &desc, const ops::ConvProblem &p,
     throw Error(std::string(a->name) + " does not apply to the " +
                 ops::convDirectionName(p.direction) + " convolution of layer '" + desc.layer +
                 "': " + why);
+  // Refused before allocating: a module may name any algorithm (--workspace-limit
+  // only steers dlc's own choice).
+  const int64_t workspace = a->work(p).workspaceBytes;
+  if (desc.memoryLimit && workspace > 0 && uint64_t(workspace) > desc.memoryLimit)
+    throw Error(std::string(a->name) + " needs a workspace of " + formatBytes(workspace) +
+                " for the " + ops::convDirectionName(p.direction) + " convolution of layer '" +
+                desc.layer + "', more than the " + formatBytes(desc.memoryLimit) +
+                " the memory limit leaves after the module's tensors");
   return std::string(a->name);
 }
 

@@ -101,10 +101,14 @@ Attrs::Value convertAttr(const pb::Attr &a) {
   throw Error("attribute '" + a.name() + "' has no value");
 }
 
+/// Whether [a, a + na) and [b, b + nb) share an element. A null pointer (a
+/// tensor without a buffer) overlaps nothing; the comparison is on
+/// addresses, as pointer arithmetic on null is undefined.
 bool rangesOverlap(const float *a, int64_t na, const float *b, int64_t nb) {
-  if (na == 0 || nb == 0)
+  if (!a || !b || na == 0 || nb == 0)
     return false;
-  return a < b + nb && b < a + na;
+  auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+  return pa < pb + uint64_t(nb) * sizeof(float) && pb < pa + uint64_t(na) * sizeof(float);
 }
 
 KernelRole roleOf(const pb::Kernel &k) {
@@ -182,17 +186,10 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
   const uint64_t total = arenaBytes + paramBytes + otherBytes;
   const uint64_t limit = options_.memoryLimit ? options_.memoryLimit : physicalMemory();
   if (total > limit) {
-    auto mib = [](uint64_t b) {
-      char buf[32];
-      if (b < 1048576)
-        std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
-      else
-        std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / 1048576.0);
-      return std::string(buf);
-    };
-    throw Error(prefix + "the module needs " + mib(total) + " (planned activation arena " +
-                mib(arenaBytes) + ", weights " + mib(paramBytes) + ", other activations " +
-                mib(otherBytes) + "), more than the memory limit of " + mib(limit) +
+    throw Error(prefix + "the module needs " + formatBytes(total) +
+                " (planned activation arena " + formatBytes(arenaBytes) + ", weights " +
+                formatBytes(paramBytes) + ", other activations " + formatBytes(otherBytes) +
+                "), more than the memory limit of " + formatBytes(limit) +
                 (options_.memoryLimit ? "" : " (this machine's memory)"));
   }
 
@@ -288,6 +285,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     }
     describeBody(kern, k, desc);
     desc.nativeCode = native;
+    desc.memoryLimit = limit - total;
 
     // The backends to try, in preference order: the module may ask for the
     // reference implementation ("ref"); otherwise every registered backend

@@ -97,7 +97,8 @@ bool dlc::rt::parseNpz(const std::string &bytes, std::vector<std::pair<std::stri
   if ((count == 0xFFFF || cdOffset == 0xFFFFFFFF || cdSize == 0xFFFFFFFF) && eocd >= 20 &&
       le32(bytes, eocd - 20) == 0x07064b50) {
     uint64_t z = le64(bytes, eocd - 20 + 8);
-    if (z > n - 56 || le32(bytes, z) != 0x06064b50) {
+    // (n < 56 first: n - 56 would wrap around.)
+    if (n < 56 || z > n - 56 || le32(bytes, z) != 0x06064b50) {
       error = "corrupt ZIP64 end-of-central-directory record";
       return false;
     }

@@ -77,3 +77,56 @@ func.func @scale(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
   %r = dl.relu %s : (tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
   return %r : tensor<2x3x4x4xf32>
 }
+
+// -----
+
+// A fused op holds at most 32 layers: a chain of 34 ReLUs becomes two, of
+// 32 and 2 layers.
+// CHECK-LABEL: func.func @long_chain
+// CHECK: %[[F:.*]] = dl.fused(%arg0)
+// CHECK-NEXT: ^bb0
+// CHECK-COUNT-32: dl.relu
+// CHECK-NEXT: dl.yield
+// CHECK: dl.fused(%[[F]])
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: dl.relu
+// CHECK-NEXT: dl.relu
+// CHECK-NEXT: dl.yield
+// CHECK-NOT: dl.fused
+func.func @long_chain(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %r0 = dl.relu %x : (tensor<4xf32>) -> tensor<4xf32>
+  %r1 = dl.relu %r0 : (tensor<4xf32>) -> tensor<4xf32>
+  %r2 = dl.relu %r1 : (tensor<4xf32>) -> tensor<4xf32>
+  %r3 = dl.relu %r2 : (tensor<4xf32>) -> tensor<4xf32>
+  %r4 = dl.relu %r3 : (tensor<4xf32>) -> tensor<4xf32>
+  %r5 = dl.relu %r4 : (tensor<4xf32>) -> tensor<4xf32>
+  %r6 = dl.relu %r5 : (tensor<4xf32>) -> tensor<4xf32>
+  %r7 = dl.relu %r6 : (tensor<4xf32>) -> tensor<4xf32>
+  %r8 = dl.relu %r7 : (tensor<4xf32>) -> tensor<4xf32>
+  %r9 = dl.relu %r8 : (tensor<4xf32>) -> tensor<4xf32>
+  %r10 = dl.relu %r9 : (tensor<4xf32>) -> tensor<4xf32>
+  %r11 = dl.relu %r10 : (tensor<4xf32>) -> tensor<4xf32>
+  %r12 = dl.relu %r11 : (tensor<4xf32>) -> tensor<4xf32>
+  %r13 = dl.relu %r12 : (tensor<4xf32>) -> tensor<4xf32>
+  %r14 = dl.relu %r13 : (tensor<4xf32>) -> tensor<4xf32>
+  %r15 = dl.relu %r14 : (tensor<4xf32>) -> tensor<4xf32>
+  %r16 = dl.relu %r15 : (tensor<4xf32>) -> tensor<4xf32>
+  %r17 = dl.relu %r16 : (tensor<4xf32>) -> tensor<4xf32>
+  %r18 = dl.relu %r17 : (tensor<4xf32>) -> tensor<4xf32>
+  %r19 = dl.relu %r18 : (tensor<4xf32>) -> tensor<4xf32>
+  %r20 = dl.relu %r19 : (tensor<4xf32>) -> tensor<4xf32>
+  %r21 = dl.relu %r20 : (tensor<4xf32>) -> tensor<4xf32>
+  %r22 = dl.relu %r21 : (tensor<4xf32>) -> tensor<4xf32>
+  %r23 = dl.relu %r22 : (tensor<4xf32>) -> tensor<4xf32>
+  %r24 = dl.relu %r23 : (tensor<4xf32>) -> tensor<4xf32>
+  %r25 = dl.relu %r24 : (tensor<4xf32>) -> tensor<4xf32>
+  %r26 = dl.relu %r25 : (tensor<4xf32>) -> tensor<4xf32>
+  %r27 = dl.relu %r26 : (tensor<4xf32>) -> tensor<4xf32>
+  %r28 = dl.relu %r27 : (tensor<4xf32>) -> tensor<4xf32>
+  %r29 = dl.relu %r28 : (tensor<4xf32>) -> tensor<4xf32>
+  %r30 = dl.relu %r29 : (tensor<4xf32>) -> tensor<4xf32>
+  %r31 = dl.relu %r30 : (tensor<4xf32>) -> tensor<4xf32>
+  %r32 = dl.relu %r31 : (tensor<4xf32>) -> tensor<4xf32>
+  %r33 = dl.relu %r32 : (tensor<4xf32>) -> tensor<4xf32>
+  return %r33 : tensor<4xf32>
+}
