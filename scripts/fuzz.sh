@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of dlc's file readers with libFuzzer (docs/reliability.md).
 #
-#   scripts/fuzz.sh [--seconds N] [--timeout S] [--keep-going] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--runs R] [--timeout S] [--keep-going] [TARGET...]
 #
 # Builds the targets of tools/dlc-fuzz with clang-19, -fsanitize=fuzzer,
 # address,undefined into ${BUILD_DIR:-build-fuzz}, assembles each target's
 # seed corpus and dictionary, runs each target N seconds (default 60, the
-# smoke run) one after the other and prints a table: executions, coverage,
-# corpus size, findings. Targets: prototxt caffemodel npy npz module (all
+# smoke run; with --runs R, until R inputs ran, with no time limit unless
+# --seconds is given too) one after the other and prints a table:
+# executions, coverage, corpus size, findings. Targets: prototxt caffemodel npy npz module (all
 # by default). Findings (crash, leak, timeout over S seconds per input,
 # default 1, when it reproduces alone; more than 2 GiB) go to
 # $BUILD_DIR/fuzz/findings/<target>/ and make the script fail; add each to
@@ -22,12 +23,15 @@ SECONDS_PER_TARGET=60
 TIMEOUT=1
 TARGETS=()
 KEEP_GOING=()
+RUNS=()
+SECONDS_SET=false
 while (($#)); do
   case "$1" in
-    --seconds) SECONDS_PER_TARGET=$2; shift 2 ;;
+    --seconds) SECONDS_PER_TARGET=$2; SECONDS_SET=true; shift 2 ;;
+    --runs) RUNS=(-runs="$2"); $SECONDS_SET || SECONDS_PER_TARGET=0; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --keep-going) KEEP_GOING=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     prototxt|caffemodel|npy|npz|module) TARGETS+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -123,17 +127,48 @@ for t in "${TARGETS[@]}"; do
 done
 
 # --- Runs ---------------------------------------------------------------------
+# libFuzzer's timeout handler allocates; when the alarm lands inside the
+# sanitizer's allocator, the fuzzer deadlocks and sleeps for ever. The
+# watchdog kills a fuzzer process (in fork mode, the job) whose CPU time has
+# not moved for 5 minutes; fork mode then goes on with the next job.
+watchdog() { # watchdog PID TARGET: runs in the background until PID exits
+  local pid=$1 target=$2 pattern="^[^ ]*/dlc-fuzz-$2 "
+  # Fork mode: the jobs only (the parent waits on them, sleeping).
+  ((${#KEEP_GOING[@]})) && pattern+=".*-features_dir="
+  (
+    declare -A cpu idle
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 60
+      for p in $(pgrep -f "$pattern"); do
+        [[ -r /proc/$p/stat ]] || continue
+        now=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+        if [[ ${cpu[$p]:-} == "$now" ]]; then
+          idle[$p]=$(( ${idle[$p]:-0} + 1 ))
+          if (( idle[$p] >= 5 )); then
+            echo "watchdog: killing $(tr '\0' ' ' </proc/$p/cmdline | cut -c1-60) (pid $p): no CPU time for 5 minutes" >&2
+            kill -KILL "$p" 2>/dev/null
+          fi
+        else
+          idle[$p]=0
+        fi
+        cpu[$p]=$now
+      done
+    done
+  ) &
+}
 status=0
 rows=()
 for t in "${TARGETS[@]}"; do
   mkdir -p "$WORK/findings/$t"
   log=$WORK/$t.log
-  echo "fuzzing $t for $SECONDS_PER_TARGET s (log: $log)"
+  echo "fuzzing $t: ${SECONDS_PER_TARGET} s (0: no limit) ${RUNS[*]} (log: $log)"
   set +e
   /usr/bin/time -f '%U %S' -o "$WORK/$t.cpu" "$BIN/dlc-fuzz-$t" "$WORK/corpus/$t" \
     -dict="$WORK/$t.dict" -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" \
     -rss_limit_mb=2048 -malloc_limit_mb=2048 -close_fd_mask=3 -print_final_stats=1 \
-    -artifact_prefix="$WORK/findings/$t/" "${KEEP_GOING[@]}" >"$log" 2>&1
+    -artifact_prefix="$WORK/findings/$t/" "${KEEP_GOING[@]}" "${RUNS[@]}" >"$log" 2>&1 &
+  watchdog $! "$t"
+  wait $!
   rc=$?
   set -e
   # The last status line: "#N DONE cov: C ft: F corp: K/..." or, with

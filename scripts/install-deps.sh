@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--bench" ]]; then
 fi
 # Fuzzing only (scripts/fuzz.sh): clang with libFuzzer and LLVM's OpenMP.
 if [[ "${1:-}" == "--fuzz" ]]; then
-  PKGS+=(clang-19 libclang-rt-19-dev libomp-19-dev binutils)
+  PKGS+=(clang-19 libclang-rt-19-dev libomp-19-dev binutils time)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

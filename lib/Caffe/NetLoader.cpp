@@ -126,7 +126,8 @@ bool Loader::rejectSolver() {
 
 bool Loader::parse(caffe::NetParameter &net, pb::TextFormat::ParseInfoTree &tree) {
   std::vector<detail::RawError> parseErrors;
-  if (detail::parseTextAllErrors(text_, net, &tree, parseErrors, kMaxParseErrors))
+  bool outOfBudget = false;
+  if (detail::parseTextAllErrors(text_, net, &tree, parseErrors, kMaxParseErrors, &outOfBudget))
     return true;
   if (rejectSolver())
     return false;
@@ -147,6 +148,11 @@ bool Loader::parse(caffe::NetParameter &net, pb::TextFormat::ParseInfoTree &tree
   if (parseErrors.size() >= kMaxParseErrors)
     diags_.push_back({Diagnostic::Kind::Note, fileLoc(),
                       "too many errors; stopped after " + std::to_string(kMaxParseErrors)});
+  else if (outOfBudget)
+    diags_.push_back({Diagnostic::Kind::Note, fileLoc(),
+                      "stopped looking for more errors after " +
+                          std::to_string(parseErrors.size()) +
+                          " (each costs a parse of the whole file); fix these first"});
   if (!solverField.empty())
     diags_.push_back({Diagnostic::Kind::Note, fileLoc(),
                       "'" + solverField + "' is a field of Caffe solver files; is this a "

@@ -389,8 +389,11 @@ bool scanStatements(const std::string &text, std::vector<Statement> &out) {
 
 bool parseTextAllErrors(const std::string &text, pb::Message &msg,
                         pb::TextFormat::ParseInfoTree *tree, std::vector<RawError> &errors,
-                        size_t maxErrors) {
+                        size_t maxErrors, bool *outOfBudget) {
   errors.clear();
+  if (outOfBudget)
+    *outOfBudget = false;
+  size_t reparsed = 0;
   // When the scan fails (unbalanced braces or quotes), the statements before
   // the failure are still complete and usable for recovery.
   std::vector<Statement> statements;
@@ -428,12 +431,17 @@ bool parseTextAllErrors(const std::string &text, pb::Message &msg,
     first = false;
     if (!progressed || errors.size() >= maxErrors)
       break;
+    reparsed += work.size();
+    if (reparsed > kMaxRecoveryBytes) {
+      if (outOfBudget)
+        *outOfBudget = true;
+      break;
+    }
     // Blank the statement holding the last error (the one that stopped the
     // parser). Field-level errors blank only their field; other errors blank
     // the whole top-level statement.
     const RawError &stop = errors.back();
-    SourceText src(work);
-    size_t off = src.toOffset(stop.line, stop.column);
+    size_t off = current.toOffset(stop.line, stop.column);
     if (off == std::string::npos || off >= work.size())
       break;
     const Statement *victim = innermost(statements, off);

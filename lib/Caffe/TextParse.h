@@ -66,12 +66,20 @@ struct RawError {
   std::string message;
 };
 
+/// Text re-parsed to find further errors, in all, at most: each error found
+/// costs a parse of the whole file, so a large file with many errors would
+/// otherwise take time quadratic in its size (a 256 MiB net file, minutes).
+constexpr size_t kMaxRecoveryBytes = size_t(2) << 20;
+
 /// Parses `text` into `msg` (strict: unknown fields and enum values are
 /// errors). On success fills `tree` and returns true. On failure returns false
-/// with every error found in `errors`, in file order (at most `maxErrors`).
+/// with every error found in `errors`, in file order (at most `maxErrors`;
+/// fewer when the re-parsing would exceed kMaxRecoveryBytes, which sets
+/// `*outOfBudget`).
 bool parseTextAllErrors(const std::string &text, google::protobuf::Message &msg,
                         google::protobuf::TextFormat::ParseInfoTree *tree,
-                        std::vector<RawError> &errors, size_t maxErrors = 100);
+                        std::vector<RawError> &errors, size_t maxErrors = 100,
+                        bool *outOfBudget = nullptr);
 
 /// Rewrites protobuf's wording of a parse error into dlc's (for example
 /// 'Message type "caffe.LayerParameter" has no field named "foo".' becomes

@@ -95,15 +95,29 @@ TEST(Robustness, DeepNestingAndManyErrors) {
   std::string deep = "layer " + std::string(100000, '{') + std::string(100000, '}');
   EXPECT_FALSE(loadsConsistently(deep));
 
-  std::string many;
-  for (int i = 0; i < 1000; ++i)
-    many += "layer { name: \"l" + std::to_string(i) + "\" bogus: " + std::to_string(i) + " }\n";
-  LoadResult r = loadText(many);
+  auto manyErrors = [](int layers) {
+    std::string many;
+    for (int i = 0; i < layers; ++i)
+      many += "layer { name: \"l" + std::to_string(i) + "\" bogus: " + std::to_string(i) + " }\n";
+    return many;
+  };
+  LoadResult r = loadText(manyErrors(300));
   EXPECT_FALSE(r.net);
   // Every layer has its own error; the report is capped.
   EXPECT_GE(r.errorCount(), 50u);
   EXPECT_LE(r.errorCount(), 100u);
   EXPECT_EQ(r.lines.back(), "t.prototxt: note: too many errors; stopped after 100");
+
+  // Each error found costs a parse of the whole file: in a large file the
+  // search stops after kMaxRecoveryBytes of re-parsing (here 2 MiB of a
+  // 1.2 MB file: 2 parses, so 2 or 3 errors) and says so.
+  r = loadText(manyErrors(30000));
+  EXPECT_FALSE(r.net);
+  EXPECT_GE(r.errorCount(), 2u);
+  EXPECT_LE(r.errorCount(), 3u);
+  EXPECT_EQ(r.lines.back().rfind("t.prototxt: note: stopped looking for more errors after ", 0),
+            0u)
+      << r.lines.back();
   EXPECT_EQ(r.lines[0], "t.prototxt:1:20: error: unknown field 'bogus' in caffe.LayerParameter");
   EXPECT_EQ(r.lines[1], "t.prototxt:2:20: error: unknown field 'bogus' in caffe.LayerParameter");
 }
