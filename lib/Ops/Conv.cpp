@@ -155,9 +155,9 @@ Status im2colGeometry(const Im2colAttrs &a, const Arg &input, ConvGeometry &g) {
   // A convolution with one output channel per column row and no groups.
   int64_t rows = 1;
   for (int64_t k : a.kernel)
-    rows *= k;
+    rows = mulSat(rows, k);
   if (input)
-    rows *= input.rank() > 1 ? (*input)[1] : 1;
+    rows = mulSat(rows, input.rank() > 1 ? (*input)[1] : 1);
   DLC_TRY(convGeometry(false, rows > 0 ? rows : 1, a.kernel, a.stride, a.pad, a.dilation, 1,
                        input, Arg::unknown(), Arg(), g));
   return Status();

@@ -76,7 +76,7 @@ std::string common(const ConvProblem &p) {
 int64_t prod(const std::vector<int64_t> &v) {
   int64_t r = 1;
   for (int64_t x : v)
-    r *= x;
+    r = mulSat(r, x);
   return r;
 }
 

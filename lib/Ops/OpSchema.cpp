@@ -12,10 +12,17 @@
 
 namespace dlc::ops {
 
+int64_t mulSat(int64_t a, int64_t b) {
+  int64_t p;
+  if (!__builtin_mul_overflow(a, b, &p))
+    return p;
+  return (a < 0) == (b < 0) ? INT64_MAX : INT64_MIN;
+}
+
 int64_t numElements(const Shape &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    n = mulSat(n, d);
   return n;
 }
 
@@ -258,7 +265,7 @@ Status valueRange(const OpSchema &op, const AttrMap &attrs, const std::vector<Sh
   range = (*of)[size_t(axis)];
   if (toEnd)
     for (int64_t i = axis + 1; i < rank; ++i)
-      range *= (*of)[size_t(i)];
+      range = mulSat(range, (*of)[size_t(i)]);
   return Status();
 }
 

@@ -12,7 +12,7 @@ int64_t product(const Shape &s, int64_t from, int64_t to) {
     to = int64_t(s.size());
   int64_t p = 1;
   for (int64_t i = from; i < to; ++i)
-    p *= s[size_t(i)];
+    p = mulSat(p, s[size_t(i)]);
   return p;
 }
 

@@ -17,7 +17,7 @@
 
 namespace dlc::ops::rules {
 
-/// Product of s[from:to) (to = -1: the end).
+/// Product of s[from:to) (to = -1: the end), saturated (mulSat).
 int64_t product(const Shape &s, int64_t from = 0, int64_t to = -1);
 /// Caffe's Blob::CanonicalAxisIndex: axis in [-rank, rank).
 bool canonicalAxis(int64_t axis, int64_t rank, int64_t &out);

@@ -147,7 +147,7 @@ Status infer(const ReshapeAttrs &a, const ReshapeOperands &o, Results &r) {
     } else if (d < -1) {
       return fail("reshape dimension ", d, " is invalid (use 0 to copy, -1 to infer)");
     } else {
-      constantCount *= d;
+      constantCount = mulSat(constantCount, d);
     }
   }
   if (a.num_axes < -1)
@@ -172,9 +172,9 @@ Status infer(const ReshapeAttrs &a, const ReshapeOperands &o, Results &r) {
   }
   int64_t count = product(s);
   if (inferredAxis >= 0) {
-    int64_t explicitCount = constantCount * product(s, 0, start) * product(s, end);
+    int64_t explicitCount = mulSat(mulSat(constantCount, product(s, 0, start)), product(s, end));
     for (int64_t c : copyAxes)
-      explicitCount *= out[size_t(start + c)];
+      explicitCount = mulSat(explicitCount, out[size_t(start + c)]);
     if (explicitCount == 0 || count % explicitCount != 0)
       return fail("bottom count (", count,
                   ") must be divisible by the product of the specified dimensions (",
@@ -196,7 +196,7 @@ Status infer(const TileAttrs &a, const TileOperands &o, Results &r) {
   if (!canonicalAxis(a.axis, o.x.rank(), axis))
     return fail("tile axis ", a.axis, " out of range for rank ", o.x.rank());
   Shape out = *o.x;
-  out[size_t(axis)] *= a.tiles;
+  out[size_t(axis)] = mulSat(out[size_t(axis)], a.tiles);
   return r.add(out);
 }
 

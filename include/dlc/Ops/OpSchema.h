@@ -39,7 +39,11 @@ namespace dlc::ops {
 
 using Shape = std::vector<int64_t>;
 
-/// Number of elements of a shape (1 for rank 0).
+/// a * b, saturated at INT64_MAX (INT64_MIN) instead of overflowing: shapes
+/// and shape attributes come from files, and a saturated count fails every
+/// check against a real one.
+int64_t mulSat(int64_t a, int64_t b);
+/// Number of elements of a shape (1 for rank 0), saturated (mulSat).
 int64_t numElements(const Shape &shape);
 /// "[2, 3, 4]" ("?" for kAnyDim entries), the compiler's message form.
 std::string fmtShape(const Shape &shape);
