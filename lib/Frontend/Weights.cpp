@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 using namespace mlir;
 
@@ -153,16 +152,22 @@ bool loadNpz(const std::string &bytes, const std::string &path, ModuleOp module,
 LogicalResult loadWeights(const std::string &path, const caffe_fe::LoadedNet &net,
                           ModuleOp module, std::map<std::string, std::vector<float>> &out) {
   bool npz = llvm::StringRef(path).ends_with(".npz");
+  // The size first: a directory or a missing file is an error, and a
+  // .caffemodel over protobuf's limit is refused before reading.
   std::error_code ec;
-  uint64_t size = std::filesystem::file_size(path, ec);
-  if (!npz && !ec && tooLargeForProtobuf(path, size)) // refused before reading
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  const uint64_t size = regular ? std::filesystem::file_size(path, ec) : 0;
+  if (!regular || ec) {
+    llvm::errs() << path << ": error: cannot open weights file: "
+                 << (ec ? ec.message() : std::string("not a regular file")) << "\n";
+    return failure();
+  }
+  if (!npz && tooLargeForProtobuf(path, size))
     return failure();
   std::ifstream in(path, std::ios::binary);
-  std::string bytes;
-  if (in)
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (!in && !in.eof()) {
-    llvm::errs() << path << ": error: cannot open weights file\n";
+  std::string bytes(size, '\0');
+  if (!in || !in.read(bytes.data(), std::streamsize(size))) {
+    llvm::errs() << path << ": error: cannot read weights file\n";
     return failure();
   }
   return loadWeightsFromBuffer(bytes, path, npz, net, module, out);

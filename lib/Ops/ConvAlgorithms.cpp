@@ -73,25 +73,18 @@ std::string common(const ConvProblem &p) {
   return "";
 }
 
-int64_t prod(const std::vector<int64_t> &v) {
-  int64_t r = 1;
-  for (int64_t x : v)
-    r = mulSat(r, x);
-  return r;
-}
-
 /// Multiply-adds of the convolution itself, the same in every direction.
 double macs(const ConvGeometry &g) {
-  return double(g.batch) * double(g.numOutput) * double(prod(g.output)) *
-         double(g.channels / g.group) * double(prod(g.kernel));
+  return double(g.batch) * double(g.numOutput) * double(numElements(g.output)) *
+         double(g.channels / g.group) * double(numElements(g.kernel));
 }
 
 /// Bytes of the tensors a direction reads and writes.
 double tensorBytes(const ConvProblem &p) {
   const ConvGeometry &g = p.geometry;
-  double x = double(g.batch) * double(g.channels) * double(prod(g.input));
-  double y = double(g.batch) * double(g.numOutput) * double(prod(g.output));
-  double w = double(g.numOutput) * double(g.channels / g.group) * double(prod(g.kernel));
+  double x = double(g.batch) * double(g.channels) * double(numElements(g.input));
+  double y = double(g.batch) * double(g.numOutput) * double(numElements(g.output));
+  double w = double(g.numOutput) * double(g.channels / g.group) * double(numElements(g.kernel));
   return 4.0 * (x + y + w);
 }
 
@@ -103,7 +96,7 @@ ConvWork directWork(const ConvProblem &p) {
   w.gemmFlops = 2 * macs(g);
   // Small channel counts leave the JIT kernel's vector lanes and registers
   // idle, as they do a GEMM's.
-  w.gemmMinDim = double(std::min(g.channels / g.group * prod(g.kernel), g.numOutput / g.group));
+  w.gemmMinDim = double(std::min(g.channels / g.group * numElements(g.kernel), g.numOutput / g.group));
   w.gemmCalls = 1;
   w.bytes = tensorBytes(p);
   return w;
@@ -112,9 +105,9 @@ ConvWork directWork(const ConvProblem &p) {
 ConvWork gemmWork(const ConvProblem &p) {
   const ConvGeometry &g = p.geometry;
   ConvWork w;
-  const int64_t kdim = g.channels / g.group * prod(g.kernel);
-  const int64_t ohw = prod(g.output);
-  const bool plain1x1 = prod(g.kernel) == 1 && prod(g.stride) == 1 &&
+  const int64_t kdim = g.channels / g.group * numElements(g.kernel);
+  const int64_t ohw = numElements(g.output);
+  const bool plain1x1 = numElements(g.kernel) == 1 && numElements(g.stride) == 1 &&
                         std::all_of(g.pad.begin(), g.pad.end(), [](int64_t x) { return x == 0; });
   w.gemmFlops = 2 * macs(g);
   w.gemmMinDim = double(std::min({kdim, g.numOutput / g.group, ohw}));
@@ -320,7 +313,7 @@ std::vector<ConvCandidate> convCandidates(const ConvProblem &p, const MachineRat
       // any other algorithm runs them as separate passes over the output.
       if (p.direction == ConvDirection::Forward && p.fusedPostOps > 0 && a.name != "direct") {
         const ConvGeometry &g = p.geometry;
-        double y = 4.0 * double(g.batch) * double(g.numOutput) * double(prod(g.output));
+        double y = 4.0 * double(g.batch) * double(g.numOutput) * double(numElements(g.output));
         c.work.bytes += 2.0 * y * p.fusedPostOps;
       }
     }
