@@ -96,7 +96,8 @@ ConvWork directWork(const ConvProblem &p) {
   w.gemmFlops = 2 * macs(g);
   // Small channel counts leave the JIT kernel's vector lanes and registers
   // idle, as they do a GEMM's.
-  w.gemmMinDim = double(std::min(g.channels / g.group * numElements(g.kernel), g.numOutput / g.group));
+  w.gemmMinDim =
+      double(std::min(g.channels / g.group * numElements(g.kernel), g.numOutput / g.group));
   w.gemmCalls = 1;
   w.bytes = tensorBytes(p);
   return w;
