@@ -120,7 +120,7 @@ bool Loader::rejectSolver() {
     msg += "its net is embedded inline (field 'test_net_param')";
   else
     msg += "it names no net";
-  error(fileLoc(), msg);
+  error(fileLoc(), msg + "; compile it with 'dlc compile --solver " + file_ + "'");
   return true;
 }
 

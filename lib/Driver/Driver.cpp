@@ -9,8 +9,10 @@
 #include "DlcVersion.h"
 
 #include "Explain.h"
+#include "SolverModule.h"
 
 #include "dlc/Caffe/NetLoader.h"
+#include "dlc/Caffe/SolverLoader.h"
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 #include "dlc/Frontend/CaffeImporter.h"
@@ -99,10 +101,12 @@ private:
   SourceMgrDiagnosticHandler handler;
 };
 
-/// Loads and imports a net. Diagnostics go to stderr in file:line:col form
-/// with the offending source line. Returns null on failure.
+/// Loads and imports a net (the one `solverNet` names, when given).
+/// Diagnostics go to stderr in file:line:col form with the offending source
+/// line. Returns null on failure.
 OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, int &exitCode,
-                                    std::optional<caffe_fe::LoadedNet> *loaded = nullptr) {
+                                    std::optional<caffe_fe::LoadedNet> *loaded = nullptr,
+                                    const caffe_fe::SolverNet *solverNet = nullptr) {
   exitCode = kExitUserError;
   caffe_fe::LoadOptions lo;
   if (!toLoadOptions(opts, lo)) {
@@ -110,7 +114,8 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
     return nullptr;
   }
   std::vector<caffe_fe::Diagnostic> diags;
-  auto net = caffe_fe::loadNetFile(opts.input, lo, diags);
+  auto net = solverNet ? caffe_fe::loadSolverNet(*solverNet, lo, diags)
+                       : caffe_fe::loadNetFile(opts.input, lo, diags);
   for (const auto &d : diags)
     llvm::errs() << caffe_fe::formatDiagnostic(d) << "\n";
   if (!net)
@@ -209,19 +214,44 @@ int runCompile(const CompileOptions &options) {
     return kExitUsage;
   }
 
-  PrototxtDiagnostics diagnostics(ctx, options.net.input);
+  // With --solver: the solver's train net, in phase TRAIN, with its gradient.
+  std::optional<caffe_fe::LoadedSolver> solver;
+  if (!options.solver.empty()) {
+    if (!options.net.input.empty() || !options.net.phase.empty()) {
+      llvm::errs() << "error: --solver names the net to compile and its phase; give no net "
+                      "file or --phase with it\n";
+      return kExitUsage;
+    }
+    std::vector<caffe_fe::Diagnostic> diags;
+    solver = caffe_fe::loadSolverFile(options.solver, diags);
+    for (const auto &d : diags)
+      llvm::errs() << caffe_fe::formatDiagnostic(d) << "\n";
+    if (!solver)
+      return kExitUserError;
+  } else if (options.net.input.empty()) {
+    llvm::errs() << "error: give the net to compile (a .prototxt), or --solver SOLVER\n";
+    return kExitUsage;
+  }
+  const std::string &source =
+      solver ? (solver->train.path.empty() ? solver->file : solver->train.path)
+             : options.net.input;
+  PrototxtDiagnostics diagnostics(ctx, source);
   int code;
   std::optional<caffe_fe::LoadedNet> loaded;
-  auto module = loadAndImport(ctx, options.net, code, &loaded);
+  auto module =
+      loadAndImport(ctx, options.net, code, &loaded, solver ? &solver->train : nullptr);
   if (!module)
     return code;
+  uint64_t seed = options.seed;
+  if (solver && !options.seedGiven && solver->param.random_seed() >= 0)
+    seed = uint64_t(solver->param.random_seed());
 
   // The lowering pipeline, registered as dl-compile so that dl-opt can run
   // exactly this (docs/architecture.md).
   PassManager pm(&ctx);
   mlir::dl::CompilePipelineOptions pipeline;
-  pipeline.seed = options.seed;
-  pipeline.gradient = options.gradient;
+  pipeline.seed = seed;
+  pipeline.gradient = options.gradient || solver.has_value();
   pipeline.convAlgorithm = options.convAlgorithm;
   pipeline.costTable = options.costTable;
   pipeline.workspaceLimit = options.workspaceLimit;
@@ -309,12 +339,14 @@ int runCompile(const CompileOptions &options) {
     return kExitUserError;
   rt::ModuleWriter writer;
   target::EmitOptions eo;
-  eo.seed = options.seed;
+  eo.seed = seed;
   eo.producer = "dlc 0.1.0 (" DLC_GIT_COMMIT ")";
   eo.compileCommand = options.commandLine;
   eo.weights = options.weights.empty() ? nullptr : &weights;
   if (failed(target::emitModule(*module, eo, writer)))
     return kExitUserError;
+  if (solver)
+    *writer.header().mutable_solver() = toModuleSolver(*solver);
   if (!writer.write(options.output, error)) {
     llvm::errs() << error << "\n";
     return kExitUserError;

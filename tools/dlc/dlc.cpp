@@ -17,8 +17,8 @@
 
 using namespace dlc::driver;
 
-static void addNetOptions(CLI::App *cmd, NetOptions &net) {
-  cmd->add_option("model", net.input, "Caffe net (.prototxt)")->required();
+static CLI::Option *addNetOptions(CLI::App *cmd, NetOptions &net) {
+  CLI::Option *model = cmd->add_option("model", net.input, "Caffe net (.prototxt)");
   cmd->add_option("--phase", net.phase, "train or test (default: test if the net declares its "
                                         "inputs, else train)")
       ->check(CLI::IsMember({"train", "test"}));
@@ -34,6 +34,7 @@ static void addNetOptions(CLI::App *cmd, NetOptions &net) {
                   "auto: attach SoftmaxWithLoss (with a 'label' input) to a net that has no "
                   "loss layer; none (default)")
       ->check(CLI::IsMember({"none", "auto"}));
+  return model;
 }
 
 int main(int argc, char **argv) {
@@ -44,7 +45,7 @@ int main(int argc, char **argv) {
 
   ImportOptions importOpts;
   CLI::App *import = app.add_subcommand("import", "print a net as dl dialect IR");
-  addNetOptions(import, importOpts.net);
+  addNetOptions(import, importOpts.net)->required();
   import->add_option("-o,--output", importOpts.output, "output file (default: stdout)");
   import->add_flag("--mlir-print-debuginfo", importOpts.debugInfo,
                    "print op locations (layer name and file:line:col)");
@@ -52,7 +53,11 @@ int main(int argc, char **argv) {
   CompileOptions compileOpts;
   CLI::App *compile =
       app.add_subcommand("compile", "compile a net into a module (.dlcm) for dlrun");
-  addNetOptions(compile, compileOpts.net);
+  CLI::Option *model = addNetOptions(compile, compileOpts.net);
+  compile->add_option("--solver", compileOpts.solver,
+                      "a Caffe solver (solver.prototxt): compile the train net it names, "
+                      "with its gradient and the solver's update, for dlrun --train")
+      ->excludes(model);
   compile->add_option("-o,--output", compileOpts.output, "output module (.dlcm)");
   compile->add_option("--emit", compileOpts.emit,
                       "dlcm (default), mlir (IR after the pipeline), or "
@@ -129,6 +134,7 @@ int main(int argc, char **argv) {
       // Recorded in the module (dlrun's reports): the options it was built with.
       for (int i = 0; i < argc; ++i)
         compileOpts.commandLine += (i ? " " : "") + std::string(argv[i]);
+      compileOpts.seedGiven = compile->count("--seed") > 0;
       return runCompile(compileOpts);
     }
   } catch (const std::exception &e) {

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BenchReport.h"
+#include "Train.h"
 
 #include "dlc/Runtime/Executor.h"
 #include "dlc/Runtime/Npy.h"
@@ -91,6 +92,8 @@ struct Options {
   bool quiet = false;
   std::string entry; ///< "forward", "gradient", "both"; empty: the module's default
   std::string maxMemory; ///< --max-memory: a size ("512M", "2G", bytes); empty: the machine's
+  bool train = false;    ///< --train (docs/training.md); --iterations then counts iterations
+  dlrun::TrainSettings trainSettings;
 };
 
 /// A size with an optional binary unit: "4096", "512K", "512M", "2G",
@@ -496,6 +499,8 @@ int runModule(const Options &o, json &report) {
   load(s);
   setInputs(s);
   std::vector<std::pair<int, std::string>> outputFiles = outputTargets(s);
+  if (o.train)
+    s.report["train"] = dlrun::train(*s.ex, o.trainSettings);
   if (!o.dumpDir.empty())
     prepareDumpDir(o.dumpDir);
   runOnce(s);
@@ -657,6 +662,11 @@ int main(int argc, char **argv) {
                  "forward | gradient | both: what to run, check and time (default: both when the "
                  "module has a gradient, else forward)")
       ->check(CLI::IsMember({"forward", "gradient", "both"}));
+  app.add_flag("--train", o.train,
+               "train a module compiled with dlc compile --solver (docs/training.md); then "
+               "--iterations is the number of iterations (default: the solver's max_iter)");
+  app.add_option("--log-json", o.trainSettings.logJson,
+                 "with --train: one JSON record per displayed iteration");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -676,6 +686,19 @@ int main(int argc, char **argv) {
       !o.bench) {
     std::fprintf(stderr,
                  "dlrun: error: --min-time, --warmup-time, --cv-warn and --csv need --bench\n");
+    return kExitUser;
+  }
+  if (o.train) {
+    if (o.bench || o.check || o.threadList.size() > 1) {
+      std::fprintf(stderr, "dlrun: error: --train runs alone (no --bench, --check or thread "
+                           "sweep)\n");
+      return kExitUser;
+    }
+    if (app.count("--iterations"))
+      o.trainSettings.iterations = o.iterations;
+    o.trainSettings.quiet = o.quiet;
+  } else if (app.count("--log-json")) {
+    std::fprintf(stderr, "dlrun: error: --log-json needs --train\n");
     return kExitUser;
   }
   if (app.count("--tolerance") && !o.check) {

@@ -52,6 +52,10 @@ int runImport(const ImportOptions &options);
 
 struct CompileOptions {
   NetOptions net;
+  /// A Caffe solver (docs/training.md): compiles the train net it names, with
+  /// the gradient entry, and stores the solver for `dlrun --train`. Instead
+  /// of net.input.
+  std::string solver;
   std::string output;             ///< .dlcm path (or IR text with --emit=mlir)
   /// "dlcm" (default), "mlir" (IR after the whole pipeline) or
   /// "mlir-after=<pass>" (IR after that pass, e.g. dl-plan-buffers).
@@ -59,6 +63,8 @@ struct CompileOptions {
   bool printIRAfterAll = false;   ///< --mlir-print-ir-after-all (to stderr)
   bool debugInfo = false;
   uint64_t seed = 1;              ///< filler seed stored in the module
+  /// --seed was given (otherwise a solver's random_seed, when set, is the seed).
+  bool seedGiven = false;
   std::string weights;            ///< .caffemodel (binary NetParameter) or .npz
   std::string commandLine;        ///< the dlc invocation, stored in the module
   /// Convolution algorithms (docs/convolution.md): "auto" (chosen per layer

@@ -304,6 +304,9 @@ public:
   std::vector<float> read(const std::string &name) const;
   /// Overwrites param tensor t's data and tells the kernels.
   void setParam(int t, const std::vector<float> &values);
+  /// Tells every kernel reading a param that the params were written in
+  /// place, through tensorData (the solver's update).
+  void paramsUpdated();
 
   /// Activation (written by a kernel), graph input or param.
   TensorKind tensorKind(int t) const;

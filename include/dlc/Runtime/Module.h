@@ -92,7 +92,12 @@ struct LoadedModule {
 bool validateModule(const dlc::module::Module &header, uint64_t weightsSize,
                     std::string &error);
 
+/// Checks a module's solver (dlcm.proto Solver, docs/training.md): values
+/// in their ranges, and a gradient entry to train. Called by validateModule.
+bool validateSolver(const dlc::module::Module &header, std::string &error);
+
 /// Parses and validates a module held in memory. `name` is used in messages.
+
 bool parseModule(std::vector<uint8_t> bytes, const std::string &name,
                  LoadedModule &out, std::string &error);
 

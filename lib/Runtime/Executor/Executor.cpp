@@ -638,6 +638,15 @@ void Executor::setParam(int t, const std::vector<float> &values) {
         variant.kernel->paramsChanged();
 }
 
+void Executor::paramsUpdated() {
+  for (Impl::Step &s : impl_->steps)
+    if (std::any_of(s.inputTensors.begin(), s.inputTensors.end(), [&](int t) {
+          return module_->header.tensors(t).kind() == pb::Tensor::PARAM;
+        }))
+      for (auto &[shapes, variant] : s.variants)
+        variant.kernel->paramsChanged();
+}
+
 int Executor::numKernels() const { return int(impl_->steps.size()); }
 
 TensorKind Executor::tensorKind(int t) const {

@@ -475,6 +475,8 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
 
   if (std::string why; !validateNativeCode(m, why))
     return fail(why);
+  if (std::string why; m.has_solver() && !validateSolver(m, why))
+    return fail(why);
 
   // Arena plan: two tensors whose byte ranges overlap must not be live at the
   // same time. Positions: kernel k reads at 2k and writes at 2k+1; graph inputs

@@ -1,0 +1,142 @@
+//===- Training.h - Caffe's solvers on a compiled module --------*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Training a module compiled with `dlc compile --solver` (docs/training.md):
+//  - learningRate(): Caffe's lr_policy formulas (SGDSolver::GetLearningRate);
+//  - SolverUpdate: the update of every Caffe solver type, with gradient
+//    clipping, iter_size normalization and L2/L1 weight decay, fused into one
+//    pass over each parameter (plus one reduction pass when clipping);
+//  - Trainer: one iteration = iter_size gradient entries (gradients summed),
+//    then the update; the loss, smoothed as Caffe displays it.
+// Part of the runtime: no MLIR, no LLVM.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_RUNTIME_TRAINING_H
+#define DLC_RUNTIME_TRAINING_H
+
+#include "dlc/Runtime/Executor.h"
+#include "dlc/Runtime/dlcm.pb.h"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dlc::rt {
+
+/// The learning rate of iteration `iter` (0-based: the number of updates
+/// already made), by Caffe's formulas:
+///   fixed      base_lr
+///   step       base_lr * gamma ^ floor(iter / stepsize)
+///   exp        base_lr * gamma ^ iter
+///   inv        base_lr * (1 + gamma * iter) ^ (-power)
+///   multistep  base_lr * gamma ^ (number of stepvalues <= iter)
+///   poly       base_lr * (1 - iter / max_iter) ^ power
+///   sigmoid    base_lr / (1 + exp(-gamma * (iter - stepsize)))
+double learningRate(const dlc::module::Solver &solver, int64_t iter);
+
+/// Caffe's current_step_ at iteration `iter` (step and multistep; 0 otherwise),
+/// as a .solverstate records it.
+int64_t learningRateStep(const dlc::module::Solver &solver, int64_t iter);
+
+/// One parameter as the update sees it.
+struct UpdateParam {
+  float *data = nullptr;       ///< updated in place
+  const float *grad = nullptr; ///< Σ of its gradient over the iter_size passes
+  int64_t count = 0;
+  double lrMult = 1, decayMult = 1;
+};
+
+/// The update of a Caffe solver, element by element, in Caffe's order
+/// (SGDSolver::ApplyUpdate): g = grad, scaled by clip_gradients / ||grad||
+/// when the global L2 norm exceeds clip_gradients, divided by iter_size;
+/// then g += decay * w (L2) or decay * sign(w) (L1), decay = weight_decay *
+/// decay_mult; then with rate = learningRate(iter) * lr_mult:
+///   SGD       h = momentum h + rate g;                       w -= h
+///   Nesterov  h' = momentum h + rate g;                      w -= (1 + momentum) h' - momentum h
+///   AdaGrad   h += g^2;                                      w -= rate g / (sqrt(h) + delta)
+///   RMSProp   h = rms_decay h + (1 - rms_decay) g^2;         w -= rate g / (sqrt(h) + delta)
+///   AdaDelta  h = m h + (1 - m) g^2; u = g sqrt((h2 + delta) / (h + delta));
+///             h2 = m h2 + (1 - m) u^2;                       w -= rate u       (m = momentum)
+///   Adam      h = b1 h + (1 - b1) g; h2 = b2 h2 + (1 - b2) g^2;
+///             w -= rate sqrt(1 - b2^t) / (1 - b1^t) h / (sqrt(h2) + delta)
+///             (b1 = momentum, b2 = momentum2, t = iter + 1)
+/// h is history slot 0, h2 slot 1 (Caffe's history_ and its second half).
+class SolverUpdate {
+public:
+  SolverUpdate(const dlc::module::Solver &solver, const std::vector<int64_t> &counts);
+
+  /// 1 for SGD, Nesterov, AdaGrad and RMSProp; 2 for AdaDelta and Adam.
+  int historySlots() const { return slots_; }
+  std::vector<float> &history(int slot, int param) { return history_[slot][param]; }
+  const std::vector<float> &history(int slot, int param) const { return history_[slot][param]; }
+  int numParams() const { return int(counts_.size()); }
+
+  /// Applies the update of iteration `iter`; `params` in the order of the
+  /// constructor's counts. Returns the learning rate used.
+  double apply(const std::vector<UpdateParam> &params, int64_t iter);
+  /// The global L2 norm of the gradients of the last apply() (before
+  /// clipping and normalization; computed only when clipping).
+  double gradientNorm() const { return norm_; }
+
+private:
+  dlc::module::Solver solver_;
+  std::vector<int64_t> counts_;
+  int slots_ = 1;
+  std::vector<std::vector<float>> history_[2];
+  double norm_ = 0;
+};
+
+/// What Trainer::step reports.
+struct StepResult {
+  int64_t iter = 0;       ///< the iteration just made (0-based)
+  double loss = 0;        ///< this iteration's loss (mean over iter_size passes)
+  double smoothedLoss = 0; ///< mean over the last average_loss iterations
+  double rate = 0;        ///< learning rate used
+  /// Each loss output's value (mean over the passes), by name.
+  std::vector<std::pair<std::string, double>> outputs;
+};
+
+/// Runs the training iterations of a module with a solver.
+class Trainer {
+public:
+  /// Throws Error when the module has no solver or no gradient entry.
+  explicit Trainer(Executor &executor);
+
+  /// Called before each gradient pass (iteration, pass in [0, iter_size)) to
+  /// put the next batch into the graph inputs; none leaves them as they are.
+  using Feed = std::function<void(int64_t iter, int pass)>;
+
+  /// One iteration. Throws Error when the loss is not finite, naming the
+  /// first layer whose output is not (before any update is made with it).
+  StepResult step(const Feed &feed = nullptr);
+
+  int64_t iter() const { return iter_; }
+  void setIter(int64_t iter) { iter_ = iter; }
+  const dlc::module::Solver &solver() const { return solver_; }
+  SolverUpdate &update() { return update_; }
+  /// The trained params: tensor indices, in the module's param order.
+  const std::vector<int> &paramTensors() const { return paramTensors_; }
+  /// The loss outputs (tensors the gradient is seeded at).
+  const std::vector<int> &lossTensors() const { return lossTensors_; }
+
+private:
+  std::string firstNonFinite();
+  Executor &ex_;
+  dlc::module::Solver solver_;
+  std::vector<int> paramTensors_, gradTensors_, lossTensors_;
+  std::vector<double> lrMult_, decayMult_;
+  std::vector<std::vector<float>> accum_;
+  SolverUpdate update_;
+  std::deque<double> recent_;
+  double recentSum_ = 0;
+  int64_t iter_ = 0;
+};
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_TRAINING_H

@@ -1,0 +1,56 @@
+//===- SolverModule.cpp - A Caffe solver as a module's Solver -------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SolverModule.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace pb = dlc::module;
+
+namespace dlc::driver {
+
+pb::Solver toModuleSolver(const caffe_fe::LoadedSolver &loaded) {
+  const caffe::SolverParameter &p = loaded.param;
+  pb::Solver s;
+  // The loader has set solver_type from `type`; both enums follow Caffe's
+  // SolverType order.
+  static_assert(int(pb::Solver::ADAM) == int(caffe::SolverParameter::ADAM) &&
+                    int(pb::Solver::NESTEROV) == int(caffe::SolverParameter::NESTEROV),
+                "dlcm.proto Solver.Type follows caffe.SolverParameter.SolverType");
+  s.set_type(static_cast<pb::Solver::Type>(p.solver_type()));
+  s.set_base_lr(p.base_lr());
+  std::string policy = p.lr_policy();
+  std::transform(policy.begin(), policy.end(), policy.begin(),
+                 [](unsigned char c) { return char(std::toupper(c)); });
+  pb::Solver::LrPolicy lr = pb::Solver::FIXED;
+  pb::Solver::LrPolicy_Parse(policy, &lr); // the loader accepted the name
+  s.set_lr_policy(lr);
+  s.set_gamma(p.gamma());
+  s.set_power(p.power());
+  s.set_stepsize(p.stepsize());
+  for (int v : p.stepvalue())
+    s.add_stepvalue(v);
+  s.set_momentum(p.momentum());
+  s.set_momentum2(p.momentum2());
+  s.set_delta(p.delta());
+  s.set_rms_decay(p.rms_decay());
+  s.set_weight_decay(p.weight_decay());
+  s.set_regularization(p.regularization_type() == "L1" ? pb::Solver::L1 : pb::Solver::L2);
+  s.set_clip_gradients(p.clip_gradients());
+  s.set_iter_size(p.iter_size());
+  s.set_max_iter(p.max_iter());
+  s.set_display(p.display());
+  s.set_average_loss(p.average_loss());
+  s.set_snapshot(p.snapshot());
+  s.set_snapshot_prefix(p.snapshot_prefix());
+  s.set_snapshot_after_train(p.snapshot_after_train());
+  s.set_random_seed(p.random_seed());
+  s.set_source(loaded.file);
+  return s;
+}
+
+} // namespace dlc::driver

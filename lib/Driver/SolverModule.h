@@ -1,0 +1,25 @@
+//===- SolverModule.h - A Caffe solver as a module's Solver -----*- C++ -*-===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Internal to lib/Driver: `dlc compile --solver` stores the checked
+// SolverParameter in the module (dlcm.proto Solver) with Caffe's defaults
+// filled in.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_LIB_DRIVER_SOLVERMODULE_H
+#define DLC_LIB_DRIVER_SOLVERMODULE_H
+
+#include "dlc/Caffe/SolverLoader.h"
+#include "dlc/Runtime/dlcm.pb.h"
+
+namespace dlc::driver {
+
+/// The module's Solver for a solver the loader accepted.
+dlc::module::Solver toModuleSolver(const caffe_fe::LoadedSolver &solver);
+
+} // namespace dlc::driver
+
+#endif // DLC_LIB_DRIVER_SOLVERMODULE_H

@@ -1,0 +1,191 @@
+//===- Update.cpp - Learning rates and the solvers' update ----------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Caffe computes an update in up to nine passes over each parameter (clip,
+// normalize, regularize, then the solver's caffe_* calls); here every solver
+// is one loop per parameter that reads the gradient, the weight and the
+// history once and writes the weight and the history once. Clipping needs
+// the global norm first: one more (read-only) pass over the gradients.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Training.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pb = dlc::module;
+
+namespace dlc::rt {
+
+int64_t learningRateStep(const pb::Solver &s, int64_t iter) {
+  switch (s.lr_policy()) {
+  case pb::Solver::STEP:
+    return iter / s.stepsize();
+  case pb::Solver::MULTISTEP:
+    return std::upper_bound(s.stepvalue().begin(), s.stepvalue().end(), iter) -
+           s.stepvalue().begin();
+  default:
+    return 0;
+  }
+}
+
+double learningRate(const pb::Solver &s, int64_t iter) {
+  double base = s.base_lr(), it = double(iter);
+  switch (s.lr_policy()) {
+  case pb::Solver::FIXED:
+    return base;
+  case pb::Solver::STEP:
+  case pb::Solver::MULTISTEP:
+    return base * std::pow(s.gamma(), double(learningRateStep(s, iter)));
+  case pb::Solver::EXP:
+    return base * std::pow(s.gamma(), it);
+  case pb::Solver::INV:
+    return base * std::pow(1 + s.gamma() * it, -s.power());
+  case pb::Solver::POLY:
+    return base * std::pow(1 - it / double(s.max_iter()), s.power());
+  case pb::Solver::SIGMOID:
+    return base * (1 / (1 + std::exp(-s.gamma() * (it - double(s.stepsize())))));
+  }
+  return base;
+}
+
+SolverUpdate::SolverUpdate(const pb::Solver &solver, const std::vector<int64_t> &counts)
+    : solver_(solver), counts_(counts) {
+  slots_ = solver.type() == pb::Solver::ADADELTA || solver.type() == pb::Solver::ADAM ? 2 : 1;
+  for (int s = 0; s < slots_; ++s)
+    for (int64_t n : counts)
+      history_[s].emplace_back(size_t(n), 0.0f);
+}
+
+namespace {
+
+/// What is the same for every element of one parameter.
+struct Coefficients {
+  float gscale;    ///< clip scale / iter_size
+  float decay;     ///< weight_decay * decay_mult
+  bool l1;
+  float rate;      ///< learning rate * lr_mult (Adam: with its bias correction)
+  float momentum, momentum2, delta, rmsDecay;
+};
+
+template <pb::Solver::Type T>
+void updateLoop(float *__restrict w, const float *__restrict grad, float *__restrict h,
+                float *__restrict h2, int64_t n, const Coefficients &c) {
+  const float m = c.momentum, m2 = c.momentum2, d = c.delta, r = c.rate;
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    float wi = w[i];
+    float g = grad[i] * c.gscale;
+    if (c.l1)
+      g += c.decay * float((0 < wi) - (wi < 0));
+    else
+      g += c.decay * wi;
+    if constexpr (T == pb::Solver::SGD) {
+      float hi = m * h[i] + r * g;
+      h[i] = hi;
+      w[i] = wi - hi;
+    } else if constexpr (T == pb::Solver::NESTEROV) {
+      float prev = h[i];
+      float hi = m * prev + r * g;
+      h[i] = hi;
+      w[i] = wi - ((1 + m) * hi - m * prev);
+    } else if constexpr (T == pb::Solver::ADAGRAD) {
+      float hi = h[i] + g * g;
+      h[i] = hi;
+      w[i] = wi - r * (g / (std::sqrt(hi) + d));
+    } else if constexpr (T == pb::Solver::RMSPROP) {
+      float hi = c.rmsDecay * h[i] + (1 - c.rmsDecay) * (g * g);
+      h[i] = hi;
+      w[i] = wi - r * (g / (std::sqrt(hi) + d));
+    } else if constexpr (T == pb::Solver::ADADELTA) {
+      float hi = m * h[i] + (1 - m) * (g * g);
+      float u = g * std::sqrt((h2[i] + d) / (hi + d));
+      h[i] = hi;
+      h2[i] = m * h2[i] + (1 - m) * (u * u);
+      w[i] = wi - r * u;
+    } else {
+      float hi = m * h[i] + (1 - m) * g;
+      float vi = m2 * h2[i] + (1 - m2) * (g * g);
+      h[i] = hi;
+      h2[i] = vi;
+      w[i] = wi - r * (hi / (std::sqrt(vi) + d));
+    }
+  }
+}
+
+} // namespace
+
+double SolverUpdate::apply(const std::vector<UpdateParam> &params, int64_t iter) {
+  if (params.size() != counts_.size())
+    throw Error("solver update: " + std::to_string(params.size()) + " params given, " +
+                std::to_string(counts_.size()) + " expected");
+  for (size_t p = 0; p < params.size(); ++p)
+    if (params[p].count != counts_[p])
+      throw Error("solver update: param #" + std::to_string(p) + " has " +
+                  std::to_string(params[p].count) + " elements, " +
+                  std::to_string(counts_[p]) + " expected");
+  double rate = learningRate(solver_, iter);
+  // ClipGradients, on the summed gradients (before Normalize), as Caffe.
+  double clipScale = 1;
+  norm_ = 0;
+  if (solver_.clip_gradients() >= 0) {
+    double sumsq = 0;
+    for (const UpdateParam &p : params) {
+      const float *g = p.grad;
+      int64_t n = p.count;
+#pragma omp parallel for reduction(+ : sumsq) schedule(static) if (n > 32768)
+      for (int64_t i = 0; i < n; ++i)
+        sumsq += double(g[i]) * double(g[i]);
+    }
+    norm_ = std::sqrt(sumsq);
+    if (norm_ > solver_.clip_gradients())
+      clipScale = solver_.clip_gradients() / norm_;
+  }
+  double correction = 1;
+  if (solver_.type() == pb::Solver::ADAM) {
+    double t = double(iter + 1);
+    correction = std::sqrt(1 - std::pow(solver_.momentum2(), t)) /
+                 (1 - std::pow(solver_.momentum(), t));
+  }
+  for (size_t p = 0; p < params.size(); ++p) {
+    const UpdateParam &prm = params[p];
+    Coefficients c;
+    c.gscale = float(clipScale / double(solver_.iter_size()));
+    c.decay = float(solver_.weight_decay() * prm.decayMult);
+    c.l1 = solver_.regularization() == pb::Solver::L1;
+    c.rate = float(rate * prm.lrMult * correction);
+    c.momentum = float(solver_.momentum());
+    c.momentum2 = float(solver_.momentum2());
+    c.delta = float(solver_.delta());
+    c.rmsDecay = float(solver_.rms_decay());
+    float *h = history_[0][p].data();
+    float *h2 = slots_ > 1 ? history_[1][p].data() : nullptr;
+    switch (solver_.type()) {
+    case pb::Solver::SGD:
+      updateLoop<pb::Solver::SGD>(prm.data, prm.grad, h, h2, prm.count, c);
+      break;
+    case pb::Solver::NESTEROV:
+      updateLoop<pb::Solver::NESTEROV>(prm.data, prm.grad, h, h2, prm.count, c);
+      break;
+    case pb::Solver::ADAGRAD:
+      updateLoop<pb::Solver::ADAGRAD>(prm.data, prm.grad, h, h2, prm.count, c);
+      break;
+    case pb::Solver::RMSPROP:
+      updateLoop<pb::Solver::RMSPROP>(prm.data, prm.grad, h, h2, prm.count, c);
+      break;
+    case pb::Solver::ADADELTA:
+      updateLoop<pb::Solver::ADADELTA>(prm.data, prm.grad, h, h2, prm.count, c);
+      break;
+    case pb::Solver::ADAM:
+      updateLoop<pb::Solver::ADAM>(prm.data, prm.grad, h, h2, prm.count, c);
+      break;
+    }
+  }
+  return rate;
+}
+
+} // namespace dlc::rt

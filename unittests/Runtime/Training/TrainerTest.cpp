@@ -1,0 +1,183 @@
+//===- TrainerTest.cpp - The training iteration on a module ---------------===//
+//
+// Part of the dlc project, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestModules.h"
+
+#include "dlc/Runtime/Training.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+using namespace dlc;
+using namespace dlc::rt;
+namespace pb = dlc::module;
+
+namespace {
+
+std::shared_ptr<const LoadedModule> load(ModuleWriter w) {
+  std::string bytes, error;
+  EXPECT_TRUE(w.serialize(bytes, error)) << error;
+  auto lm = std::make_shared<LoadedModule>();
+  EXPECT_TRUE(parseModule(std::vector<uint8_t>(bytes.begin(), bytes.end()), "train.dlcm", *lm,
+                          error))
+      << error;
+  return lm;
+}
+
+/// The validator's message for a module it must refuse.
+std::string rejection(const pb::Module &m) {
+  std::string error;
+  EXPECT_FALSE(validateModule(m, 1 << 20, error));
+  return error;
+}
+
+/// tinyLinearGradient (x [2,3] -> ip [4] -> softmax loss) with a solver.
+ModuleWriter linearWithSolver(const pb::Solver &s) {
+  ModuleWriter w = test::tinyLinearGradient();
+  *w.header().mutable_solver() = s;
+  return w;
+}
+
+pb::Solver sgd(double lr) {
+  pb::Solver s;
+  s.set_base_lr(lr);
+  s.set_max_iter(100);
+  return s;
+}
+
+void setData(Executor &ex) {
+  ex.setInput("x", {1, 2, -1, 0.5f, -0.5f, 2});
+  ex.setInput("label", {1, 3});
+}
+
+} // namespace
+
+TEST(Trainer, StepIsGradientDescentOnTheGradientEntry) {
+  auto lm = load(linearWithSolver(sgd(0.1)));
+  Executor ex(lm);
+  setData(ex);
+  ex.runGradient();
+  std::vector<float> w0 = ex.read("ip_w"), g = ex.read("ip_w@grad");
+  std::vector<float> b0 = ex.read("ip_b"), gb = ex.read("ip_b@grad");
+  float loss0 = ex.read("loss")[0];
+  Trainer trainer(ex);
+  ASSERT_EQ(trainer.paramTensors().size(), 2u);
+  ASSERT_EQ(trainer.lossTensors().size(), 1u);
+  StepResult r = trainer.step();
+  EXPECT_EQ(r.iter, 0);
+  EXPECT_EQ(trainer.iter(), 1);
+  EXPECT_FLOAT_EQ(float(r.loss), loss0);
+  EXPECT_DOUBLE_EQ(r.rate, 0.1);
+  std::vector<float> w1 = ex.read("ip_w"), b1 = ex.read("ip_b");
+  for (size_t i = 0; i < w0.size(); ++i)
+    EXPECT_FLOAT_EQ(w1[i], w0[i] - 0.1f * g[i]) << i;
+  for (size_t i = 0; i < b0.size(); ++i)
+    EXPECT_FLOAT_EQ(b1[i], b0[i] - 0.1f * gb[i]) << i;
+  // The kernels see the new weights: the loss falls.
+  for (int i = 0; i < 50; ++i)
+    r = trainer.step();
+  EXPECT_LT(r.loss, 0.5 * loss0);
+}
+
+TEST(Trainer, IterSizeSumsThenDivides) {
+  // The same batch twice with iter_size 2 is the same update as once.
+  pb::Solver s = sgd(0.1);
+  s.set_momentum(0.9);
+  auto one = load(linearWithSolver(s));
+  s.set_iter_size(2);
+  auto two = load(linearWithSolver(s));
+  Executor a(one), b(two);
+  setData(a);
+  setData(b);
+  Trainer ta(a), tb(b);
+  int feeds = 0;
+  for (int i = 0; i < 3; ++i) {
+    StepResult ra = ta.step();
+    StepResult rb = tb.step([&](int64_t iter, int pass) {
+      EXPECT_EQ(iter, i);
+      EXPECT_EQ(pass, feeds++ % 2);
+    });
+    EXPECT_NEAR(ra.loss, rb.loss, 1e-6);
+  }
+  EXPECT_EQ(feeds, 6);
+  std::vector<float> wa = a.read("ip_w"), wb = b.read("ip_w");
+  for (size_t i = 0; i < wa.size(); ++i)
+    EXPECT_NEAR(wa[i], wb[i], 1e-6) << i;
+}
+
+TEST(Trainer, SmoothedLossAveragesTheLastIterations) {
+  pb::Solver s = sgd(0.5);
+  s.set_average_loss(3);
+  auto lm = load(linearWithSolver(s));
+  Executor ex(lm);
+  setData(ex);
+  Trainer t(ex);
+  std::vector<double> losses;
+  for (int i = 0; i < 5; ++i) {
+    StepResult r = t.step();
+    losses.push_back(r.loss);
+    size_t from = losses.size() > 3 ? losses.size() - 3 : 0;
+    double mean = 0;
+    for (size_t k = from; k < losses.size(); ++k)
+      mean += losses[k];
+    mean /= double(losses.size() - from);
+    EXPECT_NEAR(r.smoothedLoss, mean, 1e-12) << i;
+  }
+}
+
+TEST(Trainer, NonFiniteLossNamesTheLayer) {
+  auto lm = load(linearWithSolver(sgd(0.1)));
+  Executor ex(lm);
+  setData(ex);
+  ex.setInput("x", {1, std::numeric_limits<float>::quiet_NaN(), -1, 0.5f, -0.5f, 2});
+  Trainer t(ex);
+  std::vector<float> w0 = ex.read("ip_w");
+  try {
+    t.step();
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("iteration 0: the loss is nan"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("layer 'ip'"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(ex.read("ip_w"), w0) << "no update is made with a non-finite loss";
+  EXPECT_EQ(t.iter(), 0);
+}
+
+TEST(Trainer, NeedsASolverAndAGradient) {
+  auto plain = load(test::tinyLinearGradient());
+  Executor ex(plain);
+  try {
+    Trainer t(ex);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("dlc compile --solver"), std::string::npos) << e.what();
+  }
+  // A forward-only module with a solver is refused by the reader.
+  ModuleWriter w = test::tinyClassifier();
+  *w.header().mutable_solver() = sgd(0.1);
+  std::string error = rejection(w.header());
+  EXPECT_NE(error.find("solver: the module has no gradient entry"), std::string::npos) << error;
+}
+
+TEST(Trainer, ReaderRejectsBadSolvers) {
+  auto expectRejected = [](void (*edit)(pb::Solver &), const char *what) {
+    pb::Solver s = sgd(0.1);
+    edit(s);
+    std::string error = rejection(linearWithSolver(s).header());
+    EXPECT_NE(error.find(what), std::string::npos) << error;
+  };
+  expectRejected([](pb::Solver &s) { s.set_iter_size(0); }, "iter_size");
+  expectRejected([](pb::Solver &s) { s.set_base_lr(std::nan("")); }, "not finite");
+  expectRejected([](pb::Solver &s) { s.set_lr_policy(pb::Solver::STEP); }, "stepsize");
+  expectRejected([](pb::Solver &s) { s.set_lr_policy(pb::Solver::POLY); s.set_max_iter(0); },
+                 "max_iter");
+  expectRejected([](pb::Solver &s) { s.add_stepvalue(5); s.add_stepvalue(5); }, "stepvalue");
+  expectRejected([](pb::Solver &s) { s.set_delta(0); }, "delta");
+  expectRejected([](pb::Solver &s) { s.set_average_loss(0); }, "average_loss");
+}
