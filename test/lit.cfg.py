@@ -30,6 +30,9 @@ config.substitutions.append(("%models", os.path.join(config.dlc_source_dir, "mod
 
 config.substitutions.append(("%bench", os.path.join(config.dlc_source_dir, "bench")))
 config.substitutions.append(("%dlc_tools_dir", config.dlc_tools_dir))
+# The Python running lit (no extra modules): small checks of JSON reports.
+import sys  # noqa: E402
+config.substitutions.append(("%python", sys.executable))
 
 # A python3 with matplotlib (Debian's python3-matplotlib, installed by
 # scripts/install-deps.sh) for the benchmark harness: %plot_python.

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -345,8 +346,18 @@ std::optional<LoadedSolver> SolverReader::run() {
   out.file = file_;
   if (!parse(out.param))
     return std::nullopt;
+  size_t first = diags_.size();
   checkValues(out.param);
   resolveNets(out.param, out);
+  // In file order; what concerns the whole file last.
+  std::stable_sort(diags_.begin() + long(first), diags_.end(),
+                   [](const Diagnostic &a, const Diagnostic &b) {
+                     auto key = [](const Diagnostic &d) {
+                       return std::make_pair(d.loc.line == 0 ? INT32_MAX : d.loc.line,
+                                             d.loc.column);
+                     };
+                     return key(a) < key(b);
+                   });
   if (failed_)
     return std::nullopt;
   return out;
