@@ -347,6 +347,7 @@ int runCompile(const CompileOptions &options) {
     return kExitUserError;
   if (solver)
     *writer.header().mutable_solver() = toModuleSolver(*solver);
+  recordCaffeBlobs(loaded->net, writer.header());
   if (!writer.write(options.output, error)) {
     llvm::errs() << error << "\n";
     return kExitUserError;

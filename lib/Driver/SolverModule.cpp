@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace pb = dlc::module;
 
@@ -51,6 +54,20 @@ pb::Solver toModuleSolver(const caffe_fe::LoadedSolver &loaded) {
   s.set_random_seed(p.random_seed());
   s.set_source(loaded.file);
   return s;
+}
+
+void recordCaffeBlobs(const caffe::NetParameter &net, pb::Module &module) {
+  std::map<std::string, std::vector<std::string>> owners;
+  for (const caffe::LayerParameter &layer : net.layer())
+    for (int i = 0; i < layer.param_size(); ++i)
+      if (!layer.param(i).name().empty())
+        owners[layer.param(i).name()].push_back(layer.name() + "/" + std::to_string(i));
+  for (pb::Param &p : *module.mutable_params()) {
+    auto it = owners.find(module.tensors(p.tensor()).name());
+    if (it != owners.end())
+      for (const std::string &blob : it->second)
+        p.add_caffe_blobs(blob);
+  }
 }
 
 } // namespace dlc::driver

@@ -6,7 +6,7 @@
 //
 // Internal to lib/Driver: `dlc compile --solver` stores the checked
 // SolverParameter in the module (dlcm.proto Solver) with Caffe's defaults
-// filled in.
+// filled in, and every module names its params' Caffe layer blobs.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_LIB_DRIVER_SOLVERMODULE_H
@@ -19,6 +19,11 @@ namespace dlc::driver {
 
 /// The module's Solver for a solver the loader accepted.
 dlc::module::Solver toModuleSolver(const caffe_fe::LoadedSolver &solver);
+
+/// Fills Param.caffe_blobs of params shared by name (`param { name: ... }`):
+/// every layer blob that is the param, so that snapshots write it under each
+/// of its layers, as Caffe does.
+void recordCaffeBlobs(const caffe::NetParameter &net, dlc::module::Module &module);
 
 } // namespace dlc::driver
 

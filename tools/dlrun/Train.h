@@ -7,8 +7,9 @@
 // The training side of dlrun (docs/training.md): runs a module compiled with
 // `dlc compile --solver` for the solver's max_iter iterations (or
 // --iterations), prints Caffe's display lines every `display` iterations,
-// and writes one JSON record per display to --log-json. Ctrl-C stops after
-// the current iteration.
+// writes one JSON record per display to --log-json, and snapshots
+// (.caffemodel + .solverstate) every `snapshot` iterations and at the end.
+// Ctrl-C snapshots after the current iteration and stops.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_TOOLS_DLRUN_TRAIN_H
@@ -25,8 +26,12 @@
 namespace dlrun {
 
 struct TrainSettings {
+  std::string module;                ///< the module's path (the default snapshot prefix)
   std::optional<int64_t> iterations; ///< --iterations: instead of the solver's max_iter
   std::string logJson;               ///< --log-json FILE ("" = none)
+  std::string resume;                ///< --resume FILE.solverstate
+  std::string weights;               ///< --weights FILE.caffemodel (fine-tuning)
+  std::string snapshotPrefix;        ///< --snapshot-prefix: instead of the solver's
   bool quiet = false;
 };
 

@@ -667,6 +667,12 @@ int main(int argc, char **argv) {
                "--iterations is the number of iterations (default: the solver's max_iter)");
   app.add_option("--log-json", o.trainSettings.logJson,
                  "with --train: one JSON record per displayed iteration");
+  app.add_option("--resume", o.trainSettings.resume,
+                 "with --train: continue from a .solverstate (and its .caffemodel)");
+  app.add_option("--weights", o.trainSettings.weights,
+                 "with --train: start from the weights of a .caffemodel (fine-tuning)");
+  app.add_option("--snapshot-prefix", o.trainSettings.snapshotPrefix,
+                 "with --train: instead of the solver's snapshot_prefix");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -697,8 +703,12 @@ int main(int argc, char **argv) {
     if (app.count("--iterations"))
       o.trainSettings.iterations = o.iterations;
     o.trainSettings.quiet = o.quiet;
-  } else if (app.count("--log-json")) {
-    std::fprintf(stderr, "dlrun: error: --log-json needs --train\n");
+    o.trainSettings.module = o.module;
+  } else if (app.count("--log-json") || app.count("--resume") || app.count("--weights") ||
+             app.count("--snapshot-prefix")) {
+    std::fprintf(stderr,
+                 "dlrun: error: --log-json, --resume, --weights and --snapshot-prefix need "
+                 "--train\n");
     return kExitUser;
   }
   if (app.count("--tolerance") && !o.check) {

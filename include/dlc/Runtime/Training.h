@@ -117,6 +117,7 @@ public:
 
   int64_t iter() const { return iter_; }
   void setIter(int64_t iter) { iter_ = iter; }
+  Executor &executor() { return ex_; }
   const dlc::module::Solver &solver() const { return solver_; }
   SolverUpdate &update() { return update_; }
   /// The trained params: tensor indices, in the module's param order.
@@ -136,6 +137,37 @@ private:
   double recentSum_ = 0;
   int64_t iter_ = 0;
 };
+
+//===----------------------------------------------------------------------===//
+// Caffe's snapshot files
+//===----------------------------------------------------------------------===//
+
+/// The Caffe layer blobs (layer, index) param `p` of the module is:
+/// Param.caffe_blobs, else its name "layer/index" (any other name: blob 0 of
+/// a layer of that name). Throws Error on a malformed caffe_blobs entry.
+std::vector<std::pair<std::string, int>> caffeBlobsOf(const LoadedModule &module, int p);
+
+struct SnapshotFiles {
+  std::string caffemodel, solverstate;
+};
+
+/// Writes <prefix>_iter_<iter>.caffemodel (a binary NetParameter: every layer
+/// that has params, with its blobs, as Caffe's Net::ToProto) and
+/// <prefix>_iter_<iter>.solverstate (SolverState: iter, learned_net, the
+/// history of every param in module order - zeros for params not trained -
+/// then the second history slot of Adam and AdaDelta, current_step), each
+/// written atomically (temporary file, then rename).
+SnapshotFiles writeSnapshot(Trainer &trainer, const std::string &prefix);
+
+/// Sets the params a .caffemodel holds, matched by layer name and blob index
+/// (V2 `layer` or V1 `layers`); returns the number of blobs set. Throws Error
+/// for an unreadable file or a blob whose element count differs.
+int loadCaffeModel(Executor &ex, const std::string &path);
+
+/// Restores a .solverstate written by writeSnapshot (or Caffe): the
+/// iteration, the history, and the weights of its learned_net (looked for as
+/// written, then beside the .solverstate).
+void restoreSnapshot(Trainer &trainer, const std::string &path);
 
 } // namespace dlc::rt
 

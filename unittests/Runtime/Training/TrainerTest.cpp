@@ -181,3 +181,69 @@ TEST(Trainer, ReaderRejectsBadSolvers) {
   expectRejected([](pb::Solver &s) { s.set_delta(0); }, "delta");
   expectRejected([](pb::Solver &s) { s.set_average_loss(0); }, "average_loss");
 }
+
+TEST(Trainer, SnapshotThenResumeIsBitIdentical) {
+  for (pb::Solver::Type type : {pb::Solver::NESTEROV, pb::Solver::ADAM}) {
+    pb::Solver s = sgd(0.05);
+    s.set_type(type);
+    s.set_momentum(0.9);
+    s.set_lr_policy(pb::Solver::STEP);
+    s.set_gamma(0.5);
+    s.set_stepsize(3);
+    auto lm = load(linearWithSolver(s));
+    std::string prefix = ::testing::TempDir() + "dlc-trainer-" + pb::Solver::Type_Name(type);
+
+    Executor a(lm);
+    setData(a);
+    Trainer ta(a);
+    for (int i = 0; i < 4; ++i)
+      ta.step();
+    SnapshotFiles files = writeSnapshot(ta, prefix);
+    EXPECT_EQ(files.caffemodel, prefix + "_iter_4.caffemodel");
+    for (int i = 0; i < 5; ++i)
+      ta.step();
+
+    Executor b(lm); // fresh weights from the module, then the snapshot's
+    setData(b);
+    Trainer tb(b);
+    restoreSnapshot(tb, files.solverstate);
+    EXPECT_EQ(tb.iter(), 4);
+    for (int i = 0; i < 5; ++i)
+      tb.step();
+    EXPECT_EQ(a.read("ip_w"), b.read("ip_w")) << pb::Solver::Type_Name(type);
+    EXPECT_EQ(a.read("ip_b"), b.read("ip_b")) << pb::Solver::Type_Name(type);
+    for (int slot = 0; slot < ta.update().historySlots(); ++slot)
+      for (int p = 0; p < ta.update().numParams(); ++p)
+        EXPECT_EQ(ta.update().history(slot, p), tb.update().history(slot, p));
+  }
+}
+
+TEST(Trainer, CaffeModelWeightsAreMatchedByLayerBlob) {
+  auto lm = load(linearWithSolver(sgd(0.1)));
+  Executor a(lm);
+  setData(a);
+  Trainer ta(a);
+  ta.step();
+  SnapshotFiles files = writeSnapshot(ta, ::testing::TempDir() + "dlc-weights");
+  Executor b(lm);
+  EXPECT_NE(a.read("ip_w"), b.read("ip_w"));
+  // tinyLinearGradient's params are named ip_w and ip_b, not "ip/0": they
+  // are written and read under those names.
+  EXPECT_EQ(loadCaffeModel(b, files.caffemodel), 2);
+  EXPECT_EQ(a.read("ip_w"), b.read("ip_w"));
+  // A history that does not fit the module is refused.
+  pb::Solver adam = sgd(0.1);
+  adam.set_type(pb::Solver::ADAM);
+  auto other = load(linearWithSolver(adam));
+  Executor c(other);
+  Trainer tc(c);
+  try {
+    restoreSnapshot(tc, files.solverstate);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("2 history blobs; this module's solver keeps 4"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(loadCaffeModel(c, files.caffemodel + ".missing"), Error);
+}
