@@ -9,6 +9,10 @@ PKGS=(
   protobuf-compiler libprotobuf-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libkissfft-dev
   python3-matplotlib  # bench/benchmarks.py's plots; the suite checks the harness
+  # Training data (docs/training.md): Caffe's Data layer backends, HDF5Data,
+  # ImageData's decoders.
+  liblmdb-dev libleveldb-dev libhdf5-dev libpng-dev libjpeg-dev
+  dataset-fashion-mnist  # the converter's tests and docs/training.md's runs
 )
 # Benchmarks only (PyTorch anchor); pass --bench to install them as well.
 if [[ "${1:-}" == "--bench" ]]; then

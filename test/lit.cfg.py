@@ -48,6 +48,11 @@ for _py in ("/usr/bin/python3", "python3"):
 
 if os.path.isdir(config.dlc_zoo_dir):
     config.available_features.add("zoo")
+# Debian's dataset-fashion-mnist (scripts/install-deps.sh): %fashion_mnist.
+_fashion = "/usr/share/datasets/fashion-mnist"
+if os.path.isfile(os.path.join(_fashion, "t10k-images-idx3-ubyte.gz")):
+    config.available_features.add("fashion-mnist")
+    config.substitutions.append(("%fashion_mnist", _fashion))
 
 # This CPU's features as /proc/cpuinfo names them ("cpu-avx512f",
 # "cpu-avx512_fp16"), for tests of code compiled for another CPU

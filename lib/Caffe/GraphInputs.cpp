@@ -161,7 +161,7 @@ std::vector<PendingInput> Loader::collectInputs(const caffe::NetParameter &net,
                                                 const pb::TextFormat::ParseInfoTree &tree,
                                                 const LayerList &kept,
                                                 const std::vector<SourceLoc> &keptLocs,
-                                                size_t &legacyInputs) {
+                                                Phase phase, size_t &legacyInputs) {
   std::vector<PendingInput> inputs;
   if (net.input_size() > 0) {
     bool hasShape = net.input_shape_size() > 0;
@@ -204,12 +204,13 @@ std::vector<PendingInput> Loader::collectInputs(const caffe::NetParameter &net,
   }
   legacyInputs = inputs.size();
   for (int i = 0; i < kept.size(); ++i)
-    collectLayerInputs(kept.Get(i), i, keptLocs[i], inputs);
+    collectLayerInputs(kept.Get(i), i, keptLocs[i], phase, inputs);
   return inputs;
 }
 
 void Loader::collectLayerInputs(const caffe::LayerParameter &layer, size_t index,
-                                const SourceLoc &loc, std::vector<PendingInput> &inputs) {
+                                const SourceLoc &loc, Phase phase,
+                                std::vector<PendingInput> &inputs) {
   // After an error about the shapes, the tops are still graph inputs (so that
   // their consumers are not reported as well), with no further complaint.
   bool bad = false;
@@ -319,8 +320,18 @@ void Loader::collectLayerInputs(const caffe::LayerParameter &layer, size_t index
   } else {
     return;
   }
+  // Shapes the prototxt leaves open come from the data, when it can be read.
+  std::string dataNote;
+  bool incomplete = std::any_of(shapes.begin(), shapes.end(),
+                                [](const PartialShape &s) { return !s.complete(); });
+  if (incomplete && !bad && options_.dataShapes && type != "Input") {
+    std::vector<std::vector<int64_t>> fromData = options_.dataShapes(layer, phase, dataNote);
+    if (int(fromData.size()) == numTops)
+      for (int t = 0; t < numTops; ++t)
+        shapes[t] = PartialShape{fromData[t], true};
+  }
   for (int t = 0; t < numTops; ++t)
-    inputs.push_back({layer.top(t), shapes[t], type, layer.name(), loc, bad});
+    inputs.push_back({layer.top(t), shapes[t], type, layer.name(), loc, bad, dataNote});
 }
 
 void Loader::applyInputOptions(std::vector<PendingInput> &inputs) {
@@ -365,7 +376,9 @@ void Loader::checkInputShapes(const std::vector<PendingInput> &inputs) {
     if (!in.shape.complete()) {
       error(in.loc, "the shape of graph input '" + in.name + "' (" + owner +
                         ") is not fully known (" + partialToString(in.shape) +
-                        "); pass --input-shape " + in.name + "=NxCxHxW");
+                        "); pass --input-shape " + in.name + "=NxCxHxW" +
+                        (in.dataNote.empty() ? std::string()
+                                             : " (its data cannot size it: " + in.dataNote + ")"));
       continue;
     }
     std::string problem = checkShapeSize(in.shape.dims);

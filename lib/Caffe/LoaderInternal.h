@@ -52,6 +52,9 @@ struct PendingInput {
   SourceLoc loc;
   /// An error about this input's shape was already reported.
   bool shapeReported = false;
+  /// Why its data could not size it (LoadOptions::dataShapes), for the
+  /// error about an incomplete shape.
+  std::string dataNote;
 };
 
 /// The layers left after NetState filtering.
@@ -134,12 +137,12 @@ private:
   std::vector<PendingInput> collectInputs(const caffe::NetParameter &net,
                                           const pb::TextFormat::ParseInfoTree &tree,
                                           const LayerList &kept,
-                                          const std::vector<SourceLoc> &keptLocs,
+                                          const std::vector<SourceLoc> &keptLocs, Phase phase,
                                           size_t &legacyInputs);
   /// Appends the tops of `layer` when it is a data layer, with the shapes it
   /// gives.
   void collectLayerInputs(const caffe::LayerParameter &layer, size_t index, const SourceLoc &loc,
-                          std::vector<PendingInput> &inputs);
+                          Phase phase, std::vector<PendingInput> &inputs);
   /// Applies --input-shape and --batch.
   void applyInputOptions(std::vector<PendingInput> &inputs);
   /// Requires every input's shape to be fully known and of a sane size.

@@ -219,7 +219,8 @@ std::optional<LoadedNet> Loader::run() {
     return std::nullopt;
 
   size_t legacyInputs = 0;
-  std::vector<PendingInput> inputs = collectInputs(net, tree, kept, keptLocs, legacyInputs);
+  std::vector<PendingInput> inputs =
+      collectInputs(net, tree, kept, keptLocs, result.phase, legacyInputs);
   applyInputOptions(inputs);
   checkInputShapes(inputs);
   // The structure is checked even after errors about the inputs.

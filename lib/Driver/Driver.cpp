@@ -13,6 +13,7 @@
 
 #include "dlc/Caffe/NetLoader.h"
 #include "dlc/Caffe/SolverLoader.h"
+#include "dlc/Data/DataLayer.h"
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 #include "dlc/Frontend/CaffeImporter.h"
@@ -29,6 +30,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -113,6 +115,20 @@ OwningOpRef<ModuleOp> loadAndImport(MLIRContext &ctx, const NetOptions &opts, in
     exitCode = kExitUsage;
     return nullptr;
   }
+  // Data layers size their tops from their first record (docs/training.md).
+  std::string netFile = solverNet ? (solverNet->path.empty() ? solverNet->loc.file
+                                                             : solverNet->path)
+                                  : opts.input;
+  std::string baseDir = llvm::sys::path::parent_path(netFile).str();
+  lo.dataShapes = [baseDir](const caffe::LayerParameter &layer, caffe_fe::Phase phase,
+                            std::string &why) {
+    if (!data::isReadableDataLayer(layer.type()))
+      return std::vector<std::vector<int64_t>>();
+    data::SourceOptions so;
+    so.train = phase == caffe_fe::Phase::Train;
+    so.baseDir = baseDir;
+    return data::dataLayerShapes(layer, so, why);
+  };
   std::vector<caffe_fe::Diagnostic> diags;
   auto net = solverNet ? caffe_fe::loadSolverNet(*solverNet, lo, diags)
                        : caffe_fe::loadNetFile(opts.input, lo, diags);
@@ -193,6 +209,79 @@ private:
   dlc::ops::MachineRates fallback_;
 };
 
+/// The dl-compile pipeline's options for `options` (false after a message
+/// for a bad --layout).
+bool pipelineOptions(const CompileOptions &options, uint64_t seed, bool gradient,
+                     mlir::dl::CompilePipelineOptions &pipeline) {
+  pipeline.seed = seed;
+  pipeline.gradient = gradient;
+  pipeline.convAlgorithm = options.convAlgorithm;
+  pipeline.costTable = options.costTable;
+  pipeline.workspaceLimit = options.workspaceLimit;
+  if (options.impl != "ref") {
+    tuning::TunerOptions tuner;
+    tuner.tune = options.tune || options.requireCache;
+    tuner.budgetSeconds = options.tuneBudget;
+    tuner.cachePath = options.tuningCache;
+    tuner.requireCache = options.requireCache;
+    tuner.measureErrors = options.explain;
+    tuner.threads = options.tuneThreads;
+    tuner.progress = [](const std::string &line) { llvm::errs() << "dlc: tune " << line << "\n"; };
+    pipeline.convOracle = std::make_shared<LazyOracle>(std::move(tuner));
+  }
+  pipeline.impl = options.impl;
+  pipeline.planBuffers = options.planBuffers;
+  pipeline.fuse = options.fuse;
+  pipeline.codegen = options.codegen;
+  pipeline.cpu = options.cpu;
+  static const std::map<std::string, mlir::dl::LayoutChoice> layouts = {
+      {"auto", mlir::dl::LayoutChoice::Auto},
+      {"plain", mlir::dl::LayoutChoice::Plain},
+      {"nChw8c", mlir::dl::LayoutChoice::NChw8c},
+      {"nChw16c", mlir::dl::LayoutChoice::NChw16c}};
+  auto layout = layouts.find(options.layout);
+  if (layout == layouts.end()) {
+    llvm::errs() << "error: --layout must be auto, plain, nChw8c or nChw16c, got '"
+                 << options.layout << "'\n";
+    return false;
+  }
+  pipeline.layout = layout->second;
+  return true;
+}
+
+/// Compiles one of a solver's test nets (forward only, phase TEST) into
+/// `out`; its params are the train net's, by name, at run time.
+bool compileTestNet(const CompileOptions &options, const caffe_fe::SolverNet &net, uint64_t seed,
+                    dlc::module::Module &out) {
+  DialectRegistry registry;
+  registry.insert<mlir::dl::DLDialect, func::FuncDialect>();
+  MLIRContext ctx(registry);
+  PrototxtDiagnostics diagnostics(ctx, net.path.empty() ? net.loc.file : net.path);
+  int code;
+  std::optional<caffe_fe::LoadedNet> loaded;
+  auto module = loadAndImport(ctx, options.net, code, &loaded, &net);
+  if (!module)
+    return false;
+  PassManager pm(&ctx);
+  mlir::dl::CompilePipelineOptions pipeline;
+  if (!pipelineOptions(options, seed, /*gradient=*/false, pipeline))
+    return false;
+  mlir::dl::buildCompilePipeline(pm, pipeline);
+  if (failed(pm.run(*module)))
+    return false;
+  rt::ModuleWriter writer;
+  target::EmitOptions eo;
+  eo.seed = seed;
+  eo.producer = "dlc 0.1.0 (" DLC_GIT_COMMIT ")";
+  if (failed(target::emitModule(*module, eo, writer)))
+    return false;
+  recordCaffeBlobs(loaded->net, writer.header());
+  recordDataLayers(*loaded, writer.header());
+  out = writer.header();
+  out.set_version(rt::kFormatVersion);
+  return true;
+}
+
 } // namespace
 
 int runCompile(const CompileOptions &options) {
@@ -250,39 +339,8 @@ int runCompile(const CompileOptions &options) {
   // exactly this (docs/architecture.md).
   PassManager pm(&ctx);
   mlir::dl::CompilePipelineOptions pipeline;
-  pipeline.seed = seed;
-  pipeline.gradient = options.gradient || solver.has_value();
-  pipeline.convAlgorithm = options.convAlgorithm;
-  pipeline.costTable = options.costTable;
-  pipeline.workspaceLimit = options.workspaceLimit;
-  if (options.impl != "ref") {
-    tuning::TunerOptions tuner;
-    tuner.tune = options.tune || options.requireCache;
-    tuner.budgetSeconds = options.tuneBudget;
-    tuner.cachePath = options.tuningCache;
-    tuner.requireCache = options.requireCache;
-    tuner.measureErrors = options.explain;
-    tuner.threads = options.tuneThreads;
-    tuner.progress = [](const std::string &line) { llvm::errs() << "dlc: tune " << line << "\n"; };
-    pipeline.convOracle = std::make_shared<LazyOracle>(std::move(tuner));
-  }
-  pipeline.impl = options.impl;
-  pipeline.planBuffers = options.planBuffers;
-  pipeline.fuse = options.fuse;
-  pipeline.codegen = options.codegen;
-  pipeline.cpu = options.cpu;
-  static const std::map<std::string, mlir::dl::LayoutChoice> layouts = {
-      {"auto", mlir::dl::LayoutChoice::Auto},
-      {"plain", mlir::dl::LayoutChoice::Plain},
-      {"nChw8c", mlir::dl::LayoutChoice::NChw8c},
-      {"nChw16c", mlir::dl::LayoutChoice::NChw16c}};
-  auto layout = layouts.find(options.layout);
-  if (layout == layouts.end()) {
-    llvm::errs() << "error: --layout must be auto, plain, nChw8c or nChw16c, got '"
-                 << options.layout << "'\n";
+  if (!pipelineOptions(options, seed, options.gradient || solver.has_value(), pipeline))
     return kExitUsage;
-  }
-  pipeline.layout = layout->second;
   mlir::dl::buildCompilePipeline(pm, pipeline);
 
   std::string error;
@@ -348,6 +406,20 @@ int runCompile(const CompileOptions &options) {
   if (solver)
     *writer.header().mutable_solver() = toModuleSolver(*solver);
   recordCaffeBlobs(loaded->net, writer.header());
+  recordDataLayers(*loaded, writer.header());
+  // The solver's test nets, each a module of its own inside this one.
+  for (size_t i = 0; solver && i < solver->tests.size(); ++i) {
+    dlc::module::TestNet *test = writer.header().add_test_nets();
+    dlc::module::Module net;
+    if (!compileTestNet(options, solver->tests[i], seed, net)) {
+      llvm::errs() << solver->tests[i].loc.file << ":" << solver->tests[i].loc.line
+                   << ": note: in test net #" << i << " (field '" << solver->tests[i].field
+                   << "')\n";
+      return kExitUserError;
+    }
+    test->set_module(net.SerializeAsString());
+    test->set_iterations(solver->param.test_iter(int(i)));
+  }
   if (!writer.write(options.output, error)) {
     llvm::errs() << error << "\n";
     return kExitUserError;

@@ -6,6 +6,10 @@
 
 #include "SolverModule.h"
 
+#include "dlc/Data/DataLayer.h"
+
+#include "llvm/Support/Path.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -53,6 +57,8 @@ pb::Solver toModuleSolver(const caffe_fe::LoadedSolver &loaded) {
   s.set_snapshot_after_train(p.snapshot_after_train());
   s.set_random_seed(p.random_seed());
   s.set_source(loaded.file);
+  s.set_test_interval(p.test_interval());
+  s.set_test_initialization(p.test_initialization());
   return s;
 }
 
@@ -67,6 +73,27 @@ void recordCaffeBlobs(const caffe::NetParameter &net, pb::Module &module) {
     if (it != owners.end())
       for (const std::string &blob : it->second)
         p.add_caffe_blobs(blob);
+  }
+}
+
+void recordDataLayers(const caffe_fe::LoadedNet &net, pb::Module &module) {
+  std::map<std::string, int> inputs;
+  for (int t : module.inputs())
+    inputs[module.tensors(t).name()] = t;
+  for (int i = 0; i < net.net.layer_size(); ++i) {
+    const caffe::LayerParameter &layer = net.net.layer(i);
+    if (!data::isReadableDataLayer(layer.type()))
+      continue;
+    pb::DataLayer *d = module.add_data_layers();
+    d->set_caffe_layer(layer.SerializeAsString());
+    for (const std::string &top : layer.top()) {
+      auto it = inputs.find(top);
+      d->add_tops(it == inputs.end() ? -1 : it->second);
+    }
+    d->set_train(net.phase == caffe_fe::Phase::Train);
+    d->set_base_dir(llvm::sys::path::parent_path(net.file).str());
+    const caffe_fe::SourceLoc &loc = net.layerLocs[size_t(i)];
+    d->set_loc(loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column));
   }
 }
 

@@ -25,6 +25,10 @@ dlc::module::Solver toModuleSolver(const caffe_fe::LoadedSolver &solver);
 /// of its layers, as Caffe does.
 void recordCaffeBlobs(const caffe::NetParameter &net, dlc::module::Module &module);
 
+/// Records the net's data layers whose data the runtime can read (Data,
+/// HDF5Data, ImageData, DummyData) with the graph inputs their tops are.
+void recordDataLayers(const caffe_fe::LoadedNet &net, dlc::module::Module &module);
+
 } // namespace dlc::driver
 
 #endif // DLC_LIB_DRIVER_SOLVERMODULE_H

@@ -6,11 +6,13 @@
 
 #include "Train.h"
 
+#include "dlc/Runtime/DataFeed.h"
 #include "dlc/Runtime/Training.h"
 #include "dlc/Support/AtomicFile.h"
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -56,10 +58,61 @@ std::string snapshotPrefix(const TrainSettings &settings, const dlc::module::Sol
 
 } // namespace
 
+void addTrainOptions(CLI::App &app, bool &train, TrainSettings &s) {
+  app.add_flag("--train", train,
+               "train a module compiled with dlc compile --solver (docs/training.md); then "
+               "--iterations is the number of iterations (default: the solver's max_iter)");
+  app.add_option("--log-json", s.logJson,
+                 "with --train: one JSON record per displayed iteration and per test");
+  app.add_option("--epochs", s.epochs,
+                 "with --train: passes over the training data, instead of the solver's "
+                 "max_iter")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("!--no-data-layers", s.dataLayers,
+               "with --train: do not read the nets' data layers; feed --input files or random "
+               "data (one fixed batch)");
+  app.add_option("--resume", s.resume,
+                 "with --train: continue from a .solverstate (and its .caffemodel)");
+  app.add_option("--weights", s.weights,
+                 "with --train: start from the weights of a .caffemodel (fine-tuning)");
+  app.add_option("--snapshot-prefix", s.snapshotPrefix,
+                 "with --train: instead of the solver's snapshot_prefix");
+}
+
+std::string checkTrainOptions(const CLI::App &app, bool train, bool otherWork, int iterations,
+                              bool quiet, const std::string &module, TrainSettings &s) {
+  if (!train) {
+    for (const char *o : {"--log-json", "--epochs", "--no-data-layers", "--resume", "--weights",
+                          "--snapshot-prefix"})
+      if (app.count(o))
+        return std::string(o) + " needs --train";
+    return "";
+  }
+  if (otherWork)
+    return "--train runs alone (no --bench, --check or thread sweep)";
+  if (app.count("--iterations") && app.count("--epochs"))
+    return "give --iterations or --epochs, not both";
+  if (app.count("--iterations"))
+    s.iterations = iterations;
+  s.quiet = quiet;
+  s.module = module;
+  return "";
+}
+
 json train(Executor &ex, const TrainSettings &settings) {
   Trainer trainer(ex);
   const dlc::module::Solver &solver = trainer.solver();
+  std::unique_ptr<DataFeed> feed;
+  if (settings.dataLayers)
+    feed = std::make_unique<DataFeed>(ex);
+  DataFeed *data = feed && !feed->empty() ? feed.get() : nullptr;
   int64_t maxIter = settings.iterations ? *settings.iterations : solver.max_iter();
+  if (settings.epochs) {
+    if (!data || data->epochRecords() == 0)
+      throw Error("--epochs needs a data layer that reads a dataset (Data, HDF5Data, ImageData)");
+    double perIter = double(data->batchSize() * solver.iter_size());
+    maxIter = int64_t(std::ceil(*settings.epochs * double(data->epochRecords()) / perIter));
+  }
   if (maxIter < 0)
     throw Error("--iterations must be >= 0");
   bool snapshots = solver.snapshot() > 0 || solver.snapshot_after_train();
@@ -75,6 +128,31 @@ json train(Executor &ex, const TrainSettings &settings) {
       std::printf("Resuming from %s at iteration %lld\n", settings.resume.c_str(),
                   static_cast<long long>(trainer.iter()));
   }
+  json log = json::array();
+  std::vector<std::unique_ptr<Tester>> testers;
+  for (int i = 0; i < ex.module().header.test_nets_size(); ++i)
+    testers.push_back(std::make_unique<Tester>(ex, i, settings.dataLayers));
+  json tests = json::array();
+  // Solver::TestAll: every test net, Caffe's lines, one log record each.
+  auto testAll = [&] {
+    for (size_t i = 0; i < testers.size(); ++i) {
+      TestResult r = testers[i]->run();
+      if (!settings.quiet) {
+        std::printf("Iteration %lld, Testing net (#%zu)\n",
+                    static_cast<long long>(trainer.iter()), i);
+        for (size_t o = 0; o < r.outputs.size(); ++o)
+          std::printf("    Test net output #%zu: %s = %.6g\n", o, r.outputs[o].first.c_str(),
+                      r.outputs[o].second);
+        std::fflush(stdout);
+      }
+      json record = {{"iter", trainer.iter()}, {"test_net", i}, {"seconds", r.seconds}};
+      for (auto &[name, value] : r.outputs)
+        record["outputs"][name] = value;
+      tests.push_back(record);
+      log.push_back(record);
+    }
+  };
+  const int64_t testInterval = solver.test_interval();
   json snapshotList = json::array();
   auto snapshot = [&] {
     SnapshotFiles files = writeSnapshot(trainer, prefix);
@@ -86,19 +164,30 @@ json train(Executor &ex, const TrainSettings &settings) {
                             {"solverstate", files.solverstate}});
   };
   int64_t display = solver.display();
-  json log = json::array();
   InterruptGuard guard;
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now(), lastDisplay = start;
   int64_t lastDisplayIter = trainer.iter();
   StepResult last;
+  if (!settings.quiet && data)
+    std::printf("Data: %lld records, batch %lld (%s)\n",
+                static_cast<long long>(data->epochRecords()),
+                static_cast<long long>(data->batchSize()), [&] {
+                  std::string names;
+                  for (const std::string &n : data->inputNames())
+                    names += (names.empty() ? "" : ", ") + n;
+                  return names;
+                }().c_str());
   if (!settings.quiet)
     std::printf("Training for %lld iterations (solver %s, iter_size %lld)\n",
                 static_cast<long long>(maxIter),
                 dlc::module::Solver::Type_Name(solver.type()).c_str(),
                 static_cast<long long>(solver.iter_size()));
   while (trainer.iter() < maxIter && !interrupted) {
-    last = trainer.step();
+    if (testInterval > 0 && trainer.iter() % testInterval == 0 &&
+        (trainer.iter() > 0 || solver.test_initialization()))
+      testAll();
+    last = data ? trainer.step([&](int64_t, int) { data->next(); }) : trainer.step();
     int64_t done = trainer.iter();
     // Solver::Step: a snapshot every `snapshot` iterations, after the update
     // and the display.
@@ -135,6 +224,8 @@ json train(Executor &ex, const TrainSettings &settings) {
     if (snapshotNow)
       snapshot();
   }
+  if (testInterval > 0 && trainer.iter() % testInterval == 0 && !interrupted)
+    testAll();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (interrupted && !settings.quiet)
     std::printf("Interrupted at iteration %lld\n", static_cast<long long>(trainer.iter()));
@@ -156,6 +247,7 @@ json train(Executor &ex, const TrainSettings &settings) {
                  {"loss", last.smoothedLoss},
                  {"interrupted", bool(interrupted)},
                  {"snapshots", snapshotList},
+                 {"tests", tests},
                  {"log", log}};
   if (!settings.logJson.empty())
     if (dlc::Status st = dlc::writeFileAtomically(settings.logJson, log.dump(1) + "\n");

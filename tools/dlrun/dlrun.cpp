@@ -266,6 +266,12 @@ void setInputs(Session &s) {
     given.push_back(name);
     inputsJson.push_back({{"name", name}, {"source", path}, {"shape", arr.shape}});
   }
+  // Training reads the inputs its data layers feed.
+  if (s.o.train && s.o.trainSettings.dataLayers)
+    for (const dlc::module::DataLayer &d : ex.module().header.data_layers())
+      for (int t : d.tops())
+        if (t >= 0)
+          given.push_back(ex.tensorName(t));
   for (const InputFill &f : fillDefaultInputs(ex, ex.seed(), given)) {
     inputsJson.push_back({{"name", f.name},
                           {"source", "random"},
@@ -662,17 +668,7 @@ int main(int argc, char **argv) {
                  "forward | gradient | both: what to run, check and time (default: both when the "
                  "module has a gradient, else forward)")
       ->check(CLI::IsMember({"forward", "gradient", "both"}));
-  app.add_flag("--train", o.train,
-               "train a module compiled with dlc compile --solver (docs/training.md); then "
-               "--iterations is the number of iterations (default: the solver's max_iter)");
-  app.add_option("--log-json", o.trainSettings.logJson,
-                 "with --train: one JSON record per displayed iteration");
-  app.add_option("--resume", o.trainSettings.resume,
-                 "with --train: continue from a .solverstate (and its .caffemodel)");
-  app.add_option("--weights", o.trainSettings.weights,
-                 "with --train: start from the weights of a .caffemodel (fine-tuning)");
-  app.add_option("--snapshot-prefix", o.trainSettings.snapshotPrefix,
-                 "with --train: instead of the solver's snapshot_prefix");
+  dlrun::addTrainOptions(app, o.train, o.trainSettings);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -694,21 +690,11 @@ int main(int argc, char **argv) {
                  "dlrun: error: --min-time, --warmup-time, --cv-warn and --csv need --bench\n");
     return kExitUser;
   }
-  if (o.train) {
-    if (o.bench || o.check || o.threadList.size() > 1) {
-      std::fprintf(stderr, "dlrun: error: --train runs alone (no --bench, --check or thread "
-                           "sweep)\n");
-      return kExitUser;
-    }
-    if (app.count("--iterations"))
-      o.trainSettings.iterations = o.iterations;
-    o.trainSettings.quiet = o.quiet;
-    o.trainSettings.module = o.module;
-  } else if (app.count("--log-json") || app.count("--resume") || app.count("--weights") ||
-             app.count("--snapshot-prefix")) {
-    std::fprintf(stderr,
-                 "dlrun: error: --log-json, --resume, --weights and --snapshot-prefix need "
-                 "--train\n");
+  std::string trainError = dlrun::checkTrainOptions(
+      app, o.train, o.bench || o.check || o.threadList.size() > 1, o.iterations, o.quiet,
+      o.module, o.trainSettings);
+  if (!trainError.empty()) {
+    std::fprintf(stderr, "dlrun: error: %s\n", trainError.c_str());
     return kExitUser;
   }
   if (app.count("--tolerance") && !o.check) {

@@ -17,6 +17,7 @@
 #include "dlc/Caffe/caffe.pb.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +55,13 @@ struct LoadOptions {
   std::map<std::string, std::vector<int64_t>> inputShapes;
   /// --batch N: replaces dimension 0 of every graph input.
   std::optional<int64_t> batch;
+  /// Sizes the tops of a data layer whose shapes the prototxt leaves
+  /// incomplete from its data (a Data layer's first record, docs/
+  /// training.md): the shapes, one per top, or an empty vector with `why`
+  /// set. Unset: such inputs need --input-shape.
+  std::function<std::vector<std::vector<int64_t>>(const caffe::LayerParameter &layer, Phase phase,
+                                                  std::string &why)>
+      dataShapes;
 };
 
 /// A graph input: a top of a data layer (Input, Data, ImageData, HDF5Data,

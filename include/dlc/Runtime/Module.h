@@ -95,6 +95,8 @@ bool validateModule(const dlc::module::Module &header, uint64_t weightsSize,
 /// Checks a module's solver (dlcm.proto Solver, docs/training.md): values
 /// in their ranges, and a gradient entry to train. Called by validateModule.
 bool validateSolver(const dlc::module::Module &header, std::string &error);
+/// Checks a module's data layers: each top a distinct graph input (or -1).
+bool validateDataLayers(const dlc::module::Module &header, std::string &error);
 
 /// Parses and validates a module held in memory. `name` is used in messages.
 

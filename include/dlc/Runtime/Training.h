@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,42 @@ private:
   std::deque<double> recent_;
   double recentSum_ = 0;
   int64_t iter_ = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Test nets
+//===----------------------------------------------------------------------===//
+
+class DataFeed;
+
+struct TestResult {
+  int64_t iterations = 0;
+  double seconds = 0;
+  /// Each output of the test net (accuracy, loss, ...): the mean over the
+  /// test iterations of the mean of its elements, in output order.
+  std::vector<std::pair<std::string, double>> outputs;
+};
+
+/// One of a solver's test nets (dlcm.proto TestNet), run as Caffe's
+/// Solver::Test: the train net's params copied in by name, test_iter forward
+/// passes on the test net's own data, each output averaged.
+class Tester {
+public:
+  /// Builds test net `index` of the train executor's module, with the train
+  /// executor's options (threads, implementations, seed). With readData, its
+  /// data layers feed it (DataFeed); otherwise its inputs are random.
+  Tester(Executor &train, int index, bool readData = true);
+  ~Tester();
+  TestResult run();
+  Executor &executor() { return *ex_; }
+
+private:
+  Executor &train_;
+  std::shared_ptr<const LoadedModule> module_;
+  std::unique_ptr<Executor> ex_;
+  std::unique_ptr<DataFeed> feed_;
+  std::vector<std::pair<int, int>> shared_; ///< (test tensor, train tensor)
+  int64_t iterations_ = 0;
 };
 
 //===----------------------------------------------------------------------===//

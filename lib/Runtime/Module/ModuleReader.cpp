@@ -475,7 +475,9 @@ bool dlc::rt::validateModule(const pb::Module &m, uint64_t weightsSize,
 
   if (std::string why; !validateNativeCode(m, why))
     return fail(why);
-  if (std::string why; m.has_solver() && !validateSolver(m, why))
+  if (std::string why; (m.has_solver() || m.test_nets_size() > 0) && !validateSolver(m, why))
+    return fail(why);
+  if (std::string why; !validateDataLayers(m, why))
     return fail(why);
 
   // Arena plan: two tensors whose byte ranges overlap must not be live at the

@@ -15,8 +15,32 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace pb = dlc::module;
+
+bool dlc::rt::validateDataLayers(const pb::Module &m, std::string &error) {
+  std::vector<bool> fed(size_t(m.tensors_size()), false);
+  for (int i = 0; i < m.data_layers_size(); ++i) {
+    const pb::DataLayer &d = m.data_layers(i);
+    if (d.tops_size() == 0 || d.caffe_layer().empty()) {
+      error = "data layer #" + std::to_string(i) + ": no layer or no tops";
+      return false;
+    }
+    for (int t : d.tops()) {
+      if (t == -1)
+        continue;
+      if (t < 0 || t >= m.tensors_size() || m.tensors(t).kind() != pb::Tensor::INPUT ||
+          fed[size_t(t)]) {
+        error = "data layer #" + std::to_string(i) + ": top " + std::to_string(t) +
+                " is not a graph input, or is fed twice";
+        return false;
+      }
+      fed[size_t(t)] = true;
+    }
+  }
+  return true;
+}
 
 bool dlc::rt::validateSolver(const pb::Module &m, std::string &error) {
   const pb::Solver &s = m.solver();
@@ -24,6 +48,8 @@ bool dlc::rt::validateSolver(const pb::Module &m, std::string &error) {
     error = "solver: " + what;
     return false;
   };
+  if (m.test_nets_size() > 0 && !m.has_solver())
+    return fail("test nets without a solver");
   if (m.kernels_size() == 0 ||
       m.kernels(m.kernels_size() - 1).role() == pb::Kernel::FORWARD)
     return fail("the module has no gradient entry to train with");
@@ -55,6 +81,22 @@ bool dlc::rt::validateSolver(const pb::Module &m, std::string &error) {
     return fail("lr_policy step needs a positive stepsize");
   if (s.lr_policy() == pb::Solver::POLY && s.max_iter() == 0)
     return fail("lr_policy poly needs a positive max_iter");
+  if (s.test_interval() < 0 || s.test_interval() > kMaxCount)
+    return fail("test_interval must lie in [0, 2^40]");
+  for (int i = 0; i < m.test_nets_size(); ++i) {
+    const pb::TestNet &t = m.test_nets(i);
+    std::string net = "test net #" + std::to_string(i) + ": ";
+    if (t.iterations() < 1 || t.iterations() > kMaxCount)
+      return fail(net + "test_iter must lie in [1, 2^40]");
+    pb::Module nested;
+    if (t.module().size() > size_t(INT32_MAX) || !nested.ParseFromString(t.module()))
+      return fail(net + "cannot parse its module");
+    if (nested.has_solver() || nested.test_nets_size() > 0)
+      return fail(net + "a test net has no solver and no test nets of its own");
+    std::string why;
+    if (!validateModule(nested, 0, why))
+      return fail(net + why);
+  }
   for (int i = 0; i < s.stepvalue_size(); ++i)
     if (s.stepvalue(i) < 0 || s.stepvalue(i) > kMaxCount ||
         (i > 0 && s.stepvalue(i) <= s.stepvalue(i - 1)))
