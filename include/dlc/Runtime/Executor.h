@@ -307,6 +307,9 @@ public:
   /// Tells every kernel reading a param that the params were written in
   /// place, through tensorData (the solver's update).
   void paramsUpdated();
+  /// The training step about to run (Kernel::setStep): train-mode dropout
+  /// draws a new mask per step. Step 0 (the default) is the compiled seed's.
+  void setStep(uint64_t step);
 
   /// Activation (written by a kernel), graph input or param.
   TensorKind tensorKind(int t) const;

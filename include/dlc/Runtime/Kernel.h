@@ -192,6 +192,11 @@ public:
   virtual int inPlaceInput() const { return supportsInPlace() ? 0 : -1; }
   /// Parameters were rewritten; drop any cached copy of them.
   virtual void paramsChanged() {}
+  /// The training step about to run (docs/training.md): kernels that draw
+  /// random numbers per run (train-mode dropout) draw a fresh stream for
+  /// each step, the same one for the same step, so that a forward kernel and
+  /// its backward kernel agree. Step 0 is the stream of the kernel's seed.
+  virtual void setStep(uint64_t step) { (void)step; }
   /// Short implementation name for reports ("ref", "onednn:jit:avx2", ...).
   virtual std::string implName() const = 0;
   /// For an op whose result sizes depend on operand values

@@ -81,6 +81,10 @@ public:
     for (Step &s : steps_)
       s.kernel->paramsChanged();
   }
+  void setStep(uint64_t step) override {
+    for (Step &s : steps_)
+      s.kernel->setStep(step);
+  }
   std::string implName() const override { return impl_; }
 
 private:

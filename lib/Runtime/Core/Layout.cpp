@@ -80,6 +80,7 @@ public:
         ops::toBlocked(outShapes_[o], outBlocks_[o], outTemp_[o].get(), out[o]);
   }
   void paramsChanged() override { inner_->paramsChanged(); }
+  void setStep(uint64_t step) override { inner_->setStep(step); }
   std::string implName() const override { return inner_->implName() + "+plain-copies"; }
   std::vector<Shape> producedShapes() const override { return inner_->producedShapes(); }
 

@@ -647,6 +647,12 @@ void Executor::paramsUpdated() {
         variant.kernel->paramsChanged();
 }
 
+void Executor::setStep(uint64_t step) {
+  for (Impl::Step &s : impl_->steps)
+    for (auto &[shapes, variant] : s.variants)
+      variant.kernel->setStep(step);
+}
+
 int Executor::numKernels() const { return int(impl_->steps.size()); }
 
 TensorKind Executor::tensorKind(int t) const {

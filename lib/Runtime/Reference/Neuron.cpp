@@ -103,8 +103,15 @@ private:
 class DropoutKernel : public RefKernel {
 public:
   DropoutKernel(int64_t count, double ratio, uint64_t seed, bool backward)
-      : count_(count), ratio_(ratio), seed_(seed), backward_(backward) {}
+      : count_(count), ratio_(ratio), base_(seed), seed_(seed), backward_(backward) {}
   bool supportsInPlace() const override { return !backward_; }
+  void setStep(uint64_t step) override {
+    // splitmix64 of the step, mixed into the layer's seed.
+    uint64_t z = step + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    seed_ = step == 0 ? base_ : base_ ^ (z ^ (z >> 31));
+  }
   void forward(const float *const *in, float *const *out) override {
     std::vector<uint8_t> keep = dropoutMask(seed_, ratio_, count_);
     double scale = dropoutScale(ratio_);
@@ -116,7 +123,7 @@ public:
 private:
   int64_t count_;
   double ratio_;
-  uint64_t seed_;
+  uint64_t base_, seed_;
   bool backward_;
 };
 

@@ -108,6 +108,7 @@ StepResult Trainer::step(const Feed &feed) {
   for (int64_t pass = 0; pass < passes; ++pass) {
     if (feed)
       feed(iter_, int(pass));
+    ex_.setStep(uint64_t(iter_ * passes + pass));
     ex_.runGradient();
     for (size_t l = 0; l < lossTensors_.size(); ++l) {
       const float *d = ex_.tensorData(lossTensors_[l]);

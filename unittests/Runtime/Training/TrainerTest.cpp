@@ -247,3 +247,34 @@ TEST(Trainer, CaffeModelWeightsAreMatchedByLayerBlob) {
   }
   EXPECT_THROW(loadCaffeModel(c, files.caffemodel + ".missing"), Error);
 }
+
+TEST(Trainer, DropoutDrawsANewMaskEachStep) {
+  ModuleWriter w;
+  pb::Module &m = w.header();
+  m.set_name("dropout");
+  int x = test::addTensor(m, "x", {1000}, pb::Tensor::INPUT);
+  int y = test::addTensor(m, "y", {1000}, pb::Tensor::ACTIVATION);
+  pb::Kernel *k = test::addKernel(m, "dropout", "drop", {x}, {y});
+  test::addFloatAttr(*k, "ratio", 0.5);
+  test::addIntAttr(*k, "train", 1);
+  test::addIntAttr(*k, "seed", 1234);
+  m.add_outputs(y);
+  auto lm = load(std::move(w));
+  Executor ex(lm);
+  ex.setInput("x", std::vector<float>(1000, 1.0f));
+  auto maskOf = [&](uint64_t step) {
+    ex.setStep(step);
+    ex.runForward();
+    return ex.read("y");
+  };
+  std::vector<float> m0 = maskOf(0), m1 = maskOf(1), m2 = maskOf(2);
+  EXPECT_NE(m0, m1);
+  EXPECT_NE(m1, m2);
+  EXPECT_EQ(maskOf(1), m1) << "the same step draws the same mask";
+  EXPECT_EQ(maskOf(0), m0);
+  int kept = 0;
+  for (float v : m1)
+    kept += v != 0;
+  EXPECT_GT(kept, 400);
+  EXPECT_LT(kept, 600);
+}
