@@ -8,9 +8,10 @@
 # seed corpus and dictionary, runs each target N seconds (default 60, the
 # smoke run; with --runs R, until R inputs ran, with no time limit unless
 # --seconds is given too) one after the other and prints a table:
-# executions, coverage, corpus size, findings. Targets: prototxt caffemodel npy npz module (all
-# by default). Findings (crash, leak, timeout over S seconds per input,
-# default 1, when it reproduces alone; more than 2 GiB) go to
+# executions, coverage, corpus size, findings. Targets: prototxt solver
+# caffemodel npy npz module (all by default). Findings (crash, leak, timeout
+# over S seconds per input, default 1, when it reproduces alone; more than
+# 2 GiB) go to
 # $BUILD_DIR/fuzz/findings/<target>/ and make the script fail; add each to
 # test/tools/fuzz/Inputs with its test.
 # --keep-going runs libFuzzer in fork mode, which goes on after a finding
@@ -32,11 +33,11 @@ while (($#)); do
     --timeout) TIMEOUT=$2; shift 2 ;;
     --keep-going) KEEP_GOING=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-    prototxt|caffemodel|npy|npz|module) TARGETS+=("$1"); shift ;;
+    prototxt|solver|caffemodel|npy|npz|module) TARGETS+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-((${#TARGETS[@]})) || TARGETS=(prototxt caffemodel npy npz module)
+((${#TARGETS[@]})) || TARGETS=(prototxt solver caffemodel npy npz module)
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 ZOO=${DLC_ZOO_DIR:-$SRC/../shared/zoo}
 
@@ -89,6 +90,25 @@ for t in "${TARGETS[@]}"; do
         dict_line "$s"
       done
     } >"$WORK/prototxt.dict" ;;
+  solver)
+    # The zoo's solvers, the tests' (split-file cases too), and solvers with
+    # inline nets.
+    mapfile -t files < <(grep -rlE '^(net|train_net|base_lr|lr_policy|test_iter):' "$ZOO" test \
+                           --include='*.prototxt' 2>/dev/null)
+    seed solver "${files[@]}"
+    awk -v dir="$TMP/solver-cases" 'BEGIN { system("mkdir -p " dir) }
+      /^\/\/--- / { out = dir "/" $2; next } out { print > out }' test/Caffe/solver-errors.test \
+      test/Target/compile-solver.test
+    seed solver "$TMP"/solver-cases/*
+    {
+      sed -nE '/^message SolverParameter/,/^}/s/^\s*(optional|repeated)\s+\S+\s+(\w+)\s*=.*/\2/p' \
+        lib/Caffe/caffe.proto | sort -u |
+        while read -r f; do dict_line "$f:"; dict_line "$f {"; done
+      for s in SGD Nesterov AdaGrad RMSProp AdaDelta Adam fixed step exp inv multistep poly \
+               sigmoid L1 L2 TRAIN TEST 'layer {' 'stage:' 'level:' 'phase:' '{' '}' '"'; do
+        dict_line "$s"
+      done
+    } >"$WORK/solver.dict" ;;
   caffemodel)
     for txt in tools/dlc-fuzz/caffemodel-seed.txt tools/dlc-fuzz/caffemodel-seed-v1.txt \
                test/Target/Inputs/tiny-ip-weights.txt test/Target/Inputs/tiny-ip-badweights.txt; do

@@ -317,6 +317,14 @@ void SolverReader::resolveNets(const caffe::SolverParameter &p, LoadedSolver &ou
               " given for " + std::to_string(specific) + " test nets");
     return;
   }
+  // Each test net is compiled into the module; an inline one costs a copy
+  // of the solver's text (docs/reliability.md).
+  if (total > kMaxTestNets) {
+    error(loc("test_iter", 0).line ? loc("test_iter", 0) : fileLoc(),
+          "the solver has " + std::to_string(total) + " test nets; dlc takes at most " +
+              std::to_string(kMaxTestNets));
+    return;
+  }
   if (p.test_state_size() > 0 && p.test_state_size() != total) {
     error(loc("test_state", 0), "test_state must be given once per test net: " +
                                     std::to_string(p.test_state_size()) + " given for " +

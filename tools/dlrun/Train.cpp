@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 using namespace dlc::rt;
 using json = nlohmann::json;
 
@@ -27,6 +29,41 @@ namespace {
 std::atomic<bool> interrupted{false};
 
 extern "C" void onInterrupt(int) { interrupted = true; }
+
+/// A one-line progress bar on a terminal (stderr): iterations, iter/s, the
+/// last loss and the time left; erased before any other line is printed.
+class ProgressBar {
+public:
+  ProgressBar(bool enabled, int64_t total) : enabled_(enabled), total_(total) {}
+  void update(int64_t done, double itPerS, double loss) {
+    auto now = std::chrono::steady_clock::now();
+    if (!enabled_ || (shown_ && now - last_ < std::chrono::milliseconds(200) && done < total_))
+      return;
+    last_ = now;
+    shown_ = true;
+    constexpr int kWidth = 30;
+    int filled = total_ > 0 ? int(kWidth * double(done) / double(total_)) : 0;
+    double eta = itPerS > 0 ? double(total_ - done) / itPerS : 0;
+    std::fprintf(stderr, "\r[%-*s] %lld/%lld %.1f it/s loss %.4g ETA %dm%02ds ", kWidth,
+                 std::string(size_t(filled), '=').c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total_), itPerS, loss, int(eta) / 60, int(eta) % 60);
+    std::fflush(stderr);
+  }
+  void clear() {
+    if (enabled_ && shown_) {
+      std::fprintf(stderr, "\r%*s\r", 100, "");
+      std::fflush(stderr);
+      shown_ = false;
+    }
+  }
+  ~ProgressBar() { clear(); }
+
+private:
+  bool enabled_;
+  int64_t total_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
 
 /// Restores the previous SIGINT handler when it goes out of scope.
 struct InterruptGuard {
@@ -183,12 +220,21 @@ json train(Executor &ex, const TrainSettings &settings) {
                 static_cast<long long>(maxIter),
                 dlc::module::Solver::Type_Name(solver.type()).c_str(),
                 static_cast<long long>(solver.iter_size()));
+  ProgressBar bar(!settings.quiet && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO), maxIter);
+  auto barStart = Clock::now();
+  int64_t barFrom = trainer.iter();
   while (trainer.iter() < maxIter && !interrupted) {
     if (testInterval > 0 && trainer.iter() % testInterval == 0 &&
-        (trainer.iter() > 0 || solver.test_initialization()))
+        (trainer.iter() > 0 || solver.test_initialization())) {
+      bar.clear();
       testAll();
+      barStart = Clock::now(); // the rate counts training only
+      barFrom = trainer.iter();
+    }
     last = data ? trainer.step([&](int64_t, int) { data->next(); }) : trainer.step();
     int64_t done = trainer.iter();
+    double elapsed = std::chrono::duration<double>(Clock::now() - barStart).count();
+    bar.update(done, elapsed > 0 ? double(done - barFrom) / elapsed : 0, last.loss);
     // Solver::Step: a snapshot every `snapshot` iterations, after the update
     // and the display.
     bool snapshotNow = solver.snapshot() > 0 && done % solver.snapshot() == 0;
@@ -196,8 +242,10 @@ json train(Executor &ex, const TrainSettings &settings) {
     // update of that iteration counts); and the last one.
     bool show = (display > 0 && last.iter % display == 0) || done == maxIter;
     if (!show) {
-      if (snapshotNow)
+      if (snapshotNow) {
+        bar.clear();
         snapshot();
+      }
       continue;
     }
     auto now = Clock::now();
@@ -206,6 +254,7 @@ json train(Executor &ex, const TrainSettings &settings) {
     double rate = window > 0 ? double(done - lastDisplayIter) / window : 0;
     lastDisplay = now;
     lastDisplayIter = done;
+    bar.clear();
     if (!settings.quiet) {
       std::printf("Iteration %lld (%.2f iter/s), loss = %.6g\n",
                   static_cast<long long>(last.iter), rate, last.smoothedLoss);
@@ -224,6 +273,7 @@ json train(Executor &ex, const TrainSettings &settings) {
     if (snapshotNow)
       snapshot();
   }
+  bar.clear();
   if (testInterval > 0 && trainer.iter() % testInterval == 0 && !interrupted)
     testAll();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();

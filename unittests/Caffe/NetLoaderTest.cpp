@@ -179,14 +179,16 @@ TEST(NotANet, SolverWithNetPath) {
   EXPECT_FALSE(r.net);
   ASSERT_EQ(r.lines.size(), 1u) << r.all();
   EXPECT_EQ(r.lines[0], "solver.prototxt: error: this is a Caffe solver file, not a net; its net "
-                        "is 'models/x/train_val.prototxt' (field 'net')");
+                        "is 'models/x/train_val.prototxt' (field 'net'); compile it with 'dlc "
+                        "compile --solver solver.prototxt'");
 }
 
 TEST(NotANet, SolverWithTrainNet) {
   LoadResult r = loadText("train_net: \"a.prototxt\"\ntest_net: \"b.prototxt\"\ntest_iter: 5\n");
   ASSERT_EQ(r.lines.size(), 1u) << r.all();
   EXPECT_EQ(r.lines[0], "t.prototxt: error: this is a Caffe solver file, not a net; its net is "
-                        "'a.prototxt' (field 'train_net')");
+                        "'a.prototxt' (field 'train_net'); compile it with 'dlc compile --solver "
+                        "t.prototxt'");
 }
 
 TEST(NotANet, SolverWithInlineNet) {
@@ -194,7 +196,8 @@ TEST(NotANet, SolverWithInlineNet) {
                           "\"ReLU\" }\n}\n");
   ASSERT_EQ(r.lines.size(), 1u) << r.all();
   EXPECT_EQ(r.lines[0], "t.prototxt: error: this is a Caffe solver file, not a net; its net is "
-                        "embedded inline (field 'net_param')");
+                        "embedded inline (field 'net_param'); compile it with 'dlc compile "
+                        "--solver t.prototxt'");
 }
 
 TEST(NotANet, DamagedSolverGetsANote) {

@@ -136,12 +136,16 @@ TEST(Zoo, SolverMessages) {
   ASSERT_EQ(lenet.lines.size(), 1u);
   EXPECT_EQ(lenet.lines[0], zoo("mnist/lenet_solver.prototxt") +
                                 ": error: this is a Caffe solver file, not a net; its net is "
-                                "'examples/mnist/lenet_train_test.prototxt' (field 'net')");
+                                "'examples/mnist/lenet_train_test.prototxt' (field 'net'); "
+                                "compile it with 'dlc compile --solver " +
+                                zoo("mnist/lenet_solver.prototxt") + "'");
   LoadResult consolidated = loadPath(zoo("mnist/lenet_consolidated_solver.prototxt"));
   ASSERT_EQ(consolidated.lines.size(), 1u);
   EXPECT_EQ(consolidated.lines[0], zoo("mnist/lenet_consolidated_solver.prototxt") +
                                        ": error: this is a Caffe solver file, not a net; its "
-                                       "net is embedded inline (field 'net_param')");
+                                       "net is embedded inline (field 'net_param'); compile it "
+                                       "with 'dlc compile --solver " +
+                                       zoo("mnist/lenet_consolidated_solver.prototxt") + "'");
 }
 
 TEST(Zoo, DataLayersNeedOverridesAndSayHow) {

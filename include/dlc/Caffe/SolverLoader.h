@@ -46,6 +46,9 @@ struct LoadedSolver {
   std::vector<SolverNet> tests; ///< one per test_iter, in Caffe's order
 };
 
+/// The most test nets a solver may have (each is compiled into the module).
+constexpr int kMaxTestNets = 64;
+
 /// Caffe's solver types (SolverParameter.type) and learning-rate policies
 /// (lr_policy), as Caffe spells them.
 const std::vector<std::string> &solverTypeNames();
