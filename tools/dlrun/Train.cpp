@@ -159,12 +159,7 @@ json train(Executor &ex, const TrainSettings &settings) {
     if (!settings.quiet)
       std::printf("Fine-tuning from %s (%d blobs)\n", settings.weights.c_str(), n);
   }
-  if (!settings.resume.empty()) {
-    restoreSnapshot(trainer, settings.resume);
-    if (!settings.quiet)
-      std::printf("Resuming from %s at iteration %lld\n", settings.resume.c_str(),
-                  static_cast<long long>(trainer.iter()));
-  }
+
   json log = json::array();
   std::vector<std::unique_ptr<Tester>> testers;
   for (int i = 0; i < ex.module().header.test_nets_size(); ++i)
@@ -190,6 +185,24 @@ json train(Executor &ex, const TrainSettings &settings) {
     }
   };
   const int64_t testInterval = solver.test_interval();
+  if (!settings.resume.empty()) {
+    restoreSnapshot(trainer, settings.resume);
+    // The data the uninterrupted run would have read before this iteration:
+    // iter x iter_size training batches, and the tests before it.
+    int64_t iter = trainer.iter();
+    if (data)
+      data->skip(iter * solver.iter_size());
+    if (testInterval > 0) {
+      int64_t tests = (iter + testInterval - 1) / testInterval;
+      if (!solver.test_initialization() && iter > 0)
+        --tests;
+      for (auto &t : testers)
+        t->skipTests(tests);
+    }
+    if (!settings.quiet)
+      std::printf("Resuming from %s at iteration %lld\n", settings.resume.c_str(),
+                  static_cast<long long>(iter));
+  }
   json snapshotList = json::array();
   auto snapshot = [&] {
     SnapshotFiles files = writeSnapshot(trainer, prefix);

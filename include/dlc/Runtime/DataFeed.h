@@ -38,6 +38,9 @@ public:
   bool empty() const { return layers_.empty(); }
   /// Writes the next batch of every data layer into its graph inputs.
   void next();
+  /// Reads and drops `batches` batches (a resumed run goes on with the
+  /// batches, shuffles and crops the uninterrupted one would have had).
+  void skip(int64_t batches);
   /// Records in one epoch: the largest record count of the data layers
   /// (0 when none has an end).
   int64_t epochRecords() const { return records_; }

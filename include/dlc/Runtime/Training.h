@@ -164,6 +164,8 @@ public:
   Tester(Executor &train, int index, bool readData = true);
   ~Tester();
   TestResult run();
+  /// Drops the data of `tests` earlier tests (a resumed run).
+  void skipTests(int64_t tests);
   Executor &executor() { return *ex_; }
 
 private:

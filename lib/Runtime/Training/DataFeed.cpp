@@ -89,4 +89,25 @@ void DataFeed::next() {
   }
 }
 
+void DataFeed::skip(int64_t batches) {
+  std::vector<std::vector<float>> scratch;
+  for (Layer &l : layers_) {
+    std::vector<float *> tops;
+    scratch.clear();
+    for (const data::Shape &s : l.source->shapes()) {
+      int64_t n = 1;
+      for (int64_t d : s)
+        n *= d;
+      scratch.emplace_back(size_t(n));
+      tops.push_back(scratch.back().data());
+    }
+    try {
+      for (int64_t b = 0; b < batches; ++b)
+        l.source->next(tops);
+    } catch (const data::Error &e) {
+      throw Error(e.what());
+    }
+  }
+}
+
 } // namespace dlc::rt

@@ -59,6 +59,11 @@ Tester::Tester(Executor &train, int index, bool readData) : train_(train) {
 
 Tester::~Tester() = default;
 
+void Tester::skipTests(int64_t tests) {
+  if (feed_ && !feed_->empty())
+    feed_->skip(tests * iterations_);
+}
+
 TestResult Tester::run() {
   auto start = std::chrono::steady_clock::now();
   for (auto [test, train] : shared_)
