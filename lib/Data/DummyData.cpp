@@ -38,7 +38,8 @@ public:
         const caffe::BlobShape &b = p.shape(pick(p.shape_size(), t, "shapes"));
         s.assign(b.dim().begin(), b.dim().end());
       } else if (p.num_size() > 0) {
-        s = {p.num(pick(p.num_size(), t, "nums")), p.channels(pick(p.channels_size(), t, "channels")),
+        s = {p.num(pick(p.num_size(), t, "nums")),
+             p.channels(pick(p.channels_size(), t, "channels")),
              p.height(pick(p.height_size(), t, "heights")),
              p.width(pick(p.width_size(), t, "widths"))};
       } else {

@@ -148,7 +148,8 @@ TEST(DataLayer, TransformScaleMeanValueCropMirror) {
             for (int y = 0; y < 3 && match; ++y)
               for (int x = 0; x < 3 && match; ++x) {
                 int sx = mirror ? 2 - x : x;
-                float want = (element(r, (c * 4 + h0 + y) * 5 + w0 + sx) - (c ? 20.f : 10.f)) * 0.5f;
+                float mean = c ? 20.f : 10.f;
+                float want = (element(r, (c * 4 + h0 + y) * 5 + w0 + sx) - mean) * 0.5f;
                 match = b[0][size_t((c * 3 + y) * 3 + x)] == want;
               }
           if (match) {
