@@ -164,26 +164,14 @@ double SolverUpdate::apply(const std::vector<UpdateParam> &params, int64_t iter)
     c.rmsDecay = float(solver_.rms_decay());
     float *h = history_[0][p].data();
     float *h2 = slots_ > 1 ? history_[1][p].data() : nullptr;
-    switch (solver_.type()) {
-    case pb::Solver::SGD:
-      updateLoop<pb::Solver::SGD>(prm.data, prm.grad, h, h2, prm.count, c);
-      break;
-    case pb::Solver::NESTEROV:
-      updateLoop<pb::Solver::NESTEROV>(prm.data, prm.grad, h, h2, prm.count, c);
-      break;
-    case pb::Solver::ADAGRAD:
-      updateLoop<pb::Solver::ADAGRAD>(prm.data, prm.grad, h, h2, prm.count, c);
-      break;
-    case pb::Solver::RMSPROP:
-      updateLoop<pb::Solver::RMSPROP>(prm.data, prm.grad, h, h2, prm.count, c);
-      break;
-    case pb::Solver::ADADELTA:
-      updateLoop<pb::Solver::ADADELTA>(prm.data, prm.grad, h, h2, prm.count, c);
-      break;
-    case pb::Solver::ADAM:
-      updateLoop<pb::Solver::ADAM>(prm.data, prm.grad, h, h2, prm.count, c);
-      break;
-    }
+    // One loop per solver type, in the order of Solver.Type (validated).
+    using Loop = void (*)(float *, const float *, float *, float *, int64_t,
+                          const Coefficients &);
+    static constexpr Loop kLoops[] = {
+        updateLoop<pb::Solver::SGD>,     updateLoop<pb::Solver::NESTEROV>,
+        updateLoop<pb::Solver::ADAGRAD>, updateLoop<pb::Solver::RMSPROP>,
+        updateLoop<pb::Solver::ADADELTA>, updateLoop<pb::Solver::ADAM>};
+    kLoops[solver_.type()](prm.data, prm.grad, h, h2, prm.count, c);
   }
   return rate;
 }
