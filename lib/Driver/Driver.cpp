@@ -13,11 +13,13 @@
 
 #include "dlc/Caffe/NetLoader.h"
 #include "dlc/Caffe/SolverLoader.h"
+#include "dlc/Conversion/Passes.h"
 #include "dlc/Data/DataLayer.h"
 #include "dlc/Dialect/DL/IR/DLDialect.h"
 #include "dlc/Dialect/DL/Transforms/Passes.h"
 #include "dlc/Frontend/CaffeImporter.h"
 #include "dlc/Frontend/Weights.h"
+#include "dlc/Ops/SolverUpdate.h"
 #include "dlc/Runtime/Module.h"
 #include "dlc/Target/ModuleEmitter.h"
 #include "dlc/Tuning/Tuner.h"
@@ -341,6 +343,10 @@ int runCompile(const CompileOptions &options) {
   mlir::dl::CompilePipelineOptions pipeline;
   if (!pipelineOptions(options, seed, options.gradient || solver.has_value(), pipeline))
     return kExitUsage;
+  if (solver) { // the update is compiled too (dl-codegen-update)
+    pipeline.solver = dlc::ops::kSolverTypeNames[solver->param.solver_type()];
+    pipeline.regularization = solver->param.regularization_type() == "L1" ? "L1" : "L2";
+  }
   mlir::dl::buildCompilePipeline(pm, pipeline);
 
   std::string error;
@@ -403,8 +409,11 @@ int runCompile(const CompileOptions &options) {
   eo.weights = options.weights.empty() ? nullptr : &weights;
   if (failed(target::emitModule(*module, eo, writer)))
     return kExitUserError;
-  if (solver)
+  if (solver) {
     *writer.header().mutable_solver() = toModuleSolver(*solver);
+    if (auto update = (*module)->getAttrOfType<StringAttr>(mlir::dl::kCodegenUpdateAttr))
+      writer.header().mutable_solver()->set_gen_update(update.getValue().str());
+  }
   recordCaffeBlobs(loaded->net, writer.header());
   recordDataLayers(*loaded, writer.header());
   // The solver's test nets, each a module of its own inside this one.

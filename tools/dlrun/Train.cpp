@@ -229,10 +229,10 @@ json train(Executor &ex, const TrainSettings &settings) {
                   return names;
                 }().c_str());
   if (!settings.quiet)
-    std::printf("Training for %lld iterations (solver %s, iter_size %lld)\n",
+    std::printf("Training for %lld iterations (solver %s, update %s, iter_size %lld)\n",
                 static_cast<long long>(maxIter),
                 dlc::module::Solver::Type_Name(solver.type()).c_str(),
-                static_cast<long long>(solver.iter_size()));
+                trainer.updateImplementation().c_str(), static_cast<long long>(solver.iter_size()));
   ProgressBar bar(!settings.quiet && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO), maxIter);
   auto barStart = Clock::now();
   int64_t barFrom = trainer.iter();

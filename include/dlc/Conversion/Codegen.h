@@ -33,6 +33,12 @@ struct NativeObject {
 bool compileModuleText(const std::string &mlirText, const std::string &cpu, NativeObject &out,
                        std::vector<std::string> &fusedSymbols, std::string &error);
 
+/// Compiles the update of solver `solver` ("sgd", ..., "adam") with L1 or L2
+/// weight decay (dl-codegen-update) for `cpu` ("": this machine); its symbol
+/// is dlc::ops::updateSymbol. Returns false with `error` on failure.
+bool compileSolverUpdate(const std::string &solver, bool l1, const std::string &cpu,
+                         NativeObject &out, std::string &error);
+
 /// Whether `cpu` ("" or "native": this machine; else an LLVM CPU name) has
 /// `feature` (LLVM's name, e.g. "avx512f") in the set the runtime can check
 /// (dlc/Runtime/CpuFeatures.h). Returns false with `error` when the CPU

@@ -31,6 +31,9 @@ inline constexpr const char kCodegenSymbolAttr[] = "dl.codegen";
 /// On a dl.lstm / dl.rnn op or its backward op: `dl.codegen_<name>` is the
 /// symbol of its generated cell function <name> (dlc/Ops/RecurrentCells.h).
 inline constexpr const char kCodegenCellAttrPrefix[] = "dl.codegen_";
+/// On the module: the symbol of its generated solver update
+/// (dl-codegen-update, dlc/Ops/SolverUpdate.h).
+inline constexpr const char kCodegenUpdateAttr[] = "dl.codegen_update";
 /// On the module: the compiled code, {object, triple, cpu, features, symbols}.
 inline constexpr const char kNativeCodeAttr[] = "dl.native_code";
 

@@ -74,6 +74,40 @@ def DLCodegenRecurrent : Pass<"dl-codegen-recurrent", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def DLCodegenUpdate : Pass<"dl-codegen-update", "::mlir::ModuleOp"> {
+  let summary = "Generate the parameter update of a Caffe solver";
+  let description = [{
+    For a module trained with a solver (`dlc compile --solver`), writes the
+    function that updates one parameter in one pass: the gradient scaled
+    (clipping, iter_size), weight decay (L2 or L1), then the rule of the
+    solver type (SGD with momentum, Nesterov, AdaGrad, RMSProp, AdaDelta,
+    Adam), reading the gradient, the weight and the history once and
+    writing the weight and the history once. The signature and formulas are
+    those of `dlc/Ops/SolverUpdate.h`; the per-parameter coefficients
+    (learning rate, decay, momentum, ...) are arguments, the solver type and
+    regularization are compiled in. The function `@dlc_update_<type>_<l2|l1>`
+    goes into the nested module `@dl_codegen`, with the loops of
+    `dl-codegen-pointwise`; the module gets `dl.codegen_update` naming it.
+    With `solver` empty the pass does nothing. `dl-codegen-compile` turns
+    the nested module into native code.
+  }];
+  let options = [
+    Option<"solver", "solver", "std::string", /*default=*/"\"\"",
+           "Solver type: sgd, nesterov, adagrad, rmsprop, adadelta or adam; empty: none">,
+    Option<"regularization", "regularization", "std::string", /*default=*/"\"L2\"",
+           "Weight decay: L2 or L1">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "Target CPU (LLVM name, e.g. x86-64-v3, skylake-avx512); empty: this machine's">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
+           "Lanes of a vector (0: 16 with AVX-512, 8 with AVX, else 4)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"0",
+           "Vectors per iteration of the main loop (0: 8 with AVX-512, else 4)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 def DLCodegenCompile : Pass<"dl-codegen-compile", "::mlir::ModuleOp"> {
   let summary = "Compile the generated kernels into native code stored in the module";
   let description = [{

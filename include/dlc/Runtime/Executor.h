@@ -255,6 +255,9 @@ public:
   const ExecutorOptions &options() const { return options_; }
   uint64_t seed() const { return seed_; }
 
+  /// The module's native code as loaded (docs/codegen.md): null when it has
+  /// none or the executor runs the reference kernels.
+  std::shared_ptr<const NativeCode> nativeCode() const;
   /// True when the module has backward kernels (a gradient entry).
   bool hasGradient() const;
   /// Kernels [0, numForwardKernels()) are the forward entry.

@@ -8,7 +8,9 @@
 //  - learningRate(): Caffe's lr_policy formulas (SGDSolver::GetLearningRate);
 //  - SolverUpdate: the update of every Caffe solver type, with gradient
 //    clipping, iter_size normalization and L2/L1 weight decay, fused into one
-//    pass over each parameter (plus one reduction pass when clipping);
+//    pass over each parameter (plus one reduction pass when clipping): the
+//    function the compiler generated for the module's solver, or built-in
+//    loops computing the same;
 //  - Trainer: one iteration = iter_size gradient entries (gradients summed),
 //    then the update; the loss, smoothed as Caffe displays it.
 // Part of the runtime: no MLIR, no LLVM.
@@ -17,6 +19,7 @@
 #ifndef DLC_RUNTIME_TRAINING_H
 #define DLC_RUNTIME_TRAINING_H
 
+#include "dlc/Ops/SolverUpdate.h"
 #include "dlc/Runtime/Executor.h"
 #include "dlc/Runtime/dlcm.pb.h"
 
@@ -77,6 +80,12 @@ public:
   const std::vector<float> &history(int slot, int param) const { return history_[slot][param]; }
   int numParams() const { return int(counts_.size()); }
 
+  /// Runs the update with `fn`, a function compiled for this solver's type
+  /// and regularization (dl-codegen-update, dlc/Ops/SolverUpdate.h), over
+  /// ranges of each parameter; null: the built-in loops.
+  void setGenerated(dlc::ops::UpdateFunction fn) { generated_ = fn; }
+  bool generated() const { return generated_ != nullptr; }
+
   /// Applies the update of iteration `iter`; `params` in the order of the
   /// constructor's counts. Returns the learning rate used.
   double apply(const std::vector<UpdateParam> &params, int64_t iter);
@@ -90,6 +99,7 @@ private:
   int slots_ = 1;
   std::vector<std::vector<float>> history_[2];
   double norm_ = 0;
+  dlc::ops::UpdateFunction generated_ = nullptr;
 };
 
 /// What Trainer::step reports.
@@ -121,6 +131,9 @@ public:
   Executor &executor() { return ex_; }
   const dlc::module::Solver &solver() const { return solver_; }
   SolverUpdate &update() { return update_; }
+  /// How the update runs: "generated:<cpu>" (the module's compiled update)
+  /// or "built-in".
+  const std::string &updateImplementation() const { return updateImpl_; }
   /// The trained params: tensor indices, in the module's param order.
   const std::vector<int> &paramTensors() const { return paramTensors_; }
   /// The loss outputs (tensors the gradient is seeded at).
@@ -137,6 +150,7 @@ private:
   std::deque<double> recent_;
   double recentSum_ = 0;
   int64_t iter_ = 0;
+  std::string updateImpl_ = "built-in";
 };
 
 //===----------------------------------------------------------------------===//

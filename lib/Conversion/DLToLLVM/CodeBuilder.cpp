@@ -101,6 +101,7 @@ Value CodeBuilder::affine(Value x, double scale, double shift) {
 }
 Value CodeBuilder::exp(Value x) { return b.create<math::ExpOp>(loc, x); }
 Value CodeBuilder::tanh(Value x) { return b.create<math::TanhOp>(loc, x); }
+Value CodeBuilder::sqrt(Value x) { return b.create<math::SqrtOp>(loc, x); }
 
 Value CodeBuilder::expm1(Value x) {
   Type t = x.getType();

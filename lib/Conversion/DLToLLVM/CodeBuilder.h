@@ -75,6 +75,8 @@ protected:
   /// 1 / (1 + exp(-x)).
   mlir::Value sigmoid(mlir::Value x);
   mlir::Value tanh(mlir::Value x);
+  /// The correctly rounded square root (IEEE, as std::sqrt).
+  mlir::Value sqrt(mlir::Value x);
 
   /// body(i, t) for the elements [lo, hi): a loop over `unroll` vectors of
   /// `width` lanes (t a vector of unroll * width; the independent chains

@@ -20,21 +20,17 @@
 
 namespace dlc::codegen {
 
-bool compileModuleText(const std::string &mlirText, const std::string &cpu, NativeObject &out,
-                       std::vector<std::string> &fusedSymbols, std::string &error) {
-  mlir::DialectRegistry registry;
-  registry.insert<mlir::dl::DLDialect, mlir::func::FuncDialect>();
-  mlir::MLIRContext ctx(registry);
-  ctx.disableMultithreading();
-  llvm::raw_string_ostream diag(error);
-  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
-    diag << d.getLocation() << ": " << d.str() << "\n";
-    return mlir::success();
-  });
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(mlirText, &ctx);
+namespace {
+
+/// Parses `mlirText`, runs the code generators (the update's for a
+/// non-empty `solver`) and dl-codegen-compile for `cpu`; `out` gets the
+/// native code.
+mlir::LogicalResult generate(mlir::MLIRContext &ctx, const std::string &mlirText,
+                             const std::string &cpu, const std::string &solver, bool l1,
+                             mlir::OwningOpRef<mlir::ModuleOp> &module, NativeObject &out) {
+  module = mlir::parseSourceString<mlir::ModuleOp>(mlirText, &ctx);
   if (!module)
-    return false;
+    return mlir::failure();
   mlir::PassManager pm(&ctx);
   mlir::dl::DLCodegenPointwiseOptions gen;
   gen.cpu = cpu;
@@ -42,11 +38,18 @@ bool compileModuleText(const std::string &mlirText, const std::string &cpu, Nati
   mlir::dl::DLCodegenRecurrentOptions cells;
   cells.cpu = cpu;
   pm.addPass(mlir::dl::createDLCodegenRecurrent(cells));
+  if (!solver.empty()) {
+    mlir::dl::DLCodegenUpdateOptions update;
+    update.solver = solver;
+    update.regularization = l1 ? "L1" : "L2";
+    update.cpu = cpu;
+    pm.addPass(mlir::dl::createDLCodegenUpdate(update));
+  }
   mlir::dl::DLCodegenCompileOptions compile;
   compile.cpu = cpu;
   pm.addPass(mlir::dl::createDLCodegenCompile(compile));
   if (mlir::failed(pm.run(*module)))
-    return false;
+    return mlir::failure();
   out = NativeObject();
   if (auto nc = (*module)->getAttrOfType<mlir::DictionaryAttr>(mlir::dl::kNativeCodeAttr)) {
     auto str = [&](const char *k) {
@@ -66,12 +69,49 @@ bool compileModuleText(const std::string &mlirText, const std::string &cpu, Nati
     out.features = strs("features");
     out.symbols = strs("symbols");
   }
+  return mlir::success();
+}
+
+/// A context for the code generators whose diagnostics go to `error`.
+struct Session {
+  explicit Session(std::string &error)
+      : ctx([] {
+          mlir::DialectRegistry registry;
+          registry.insert<mlir::dl::DLDialect, mlir::func::FuncDialect>();
+          return registry;
+        }()),
+        diag(error), handler(&ctx, [this](mlir::Diagnostic &d) {
+          diag << d.getLocation() << ": " << d.str() << "\n";
+          return mlir::success();
+        }) {
+    ctx.disableMultithreading();
+  }
+  mlir::MLIRContext ctx;
+  llvm::raw_string_ostream diag;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+} // namespace
+
+bool compileModuleText(const std::string &mlirText, const std::string &cpu, NativeObject &out,
+                       std::vector<std::string> &fusedSymbols, std::string &error) {
+  Session session(error);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (mlir::failed(generate(session.ctx, mlirText, cpu, "", false, module, out)))
+    return false;
   fusedSymbols.clear();
   module->walk([&](mlir::dl::FusedOp f) {
     auto s = f->getAttrOfType<mlir::StringAttr>(mlir::dl::kCodegenSymbolAttr);
     fusedSymbols.push_back(s ? s.getValue().str() : "");
   });
   return true;
+}
+
+bool compileSolverUpdate(const std::string &solver, bool l1, const std::string &cpu,
+                         NativeObject &out, std::string &error) {
+  Session session(error);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  return mlir::succeeded(generate(session.ctx, "module {}", cpu, solver, l1, module, out));
 }
 
 bool cpuHasFeature(const std::string &cpu, const std::string &feature, bool &has,

@@ -246,6 +246,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
       throw Error(prefix + e.what());
     }
   }
+  I.native = native;
 
   // Kernels, created once.
   I.steps.resize(m.kernels_size());
@@ -541,6 +542,8 @@ void Executor::Impl::runStep(size_t k) {
 Executor::~Executor() = default;
 
 bool Executor::hasGradient() const { return impl_->numForward < int(impl_->steps.size()); }
+
+std::shared_ptr<const NativeCode> Executor::nativeCode() const { return impl_->native; }
 
 int Executor::numForwardKernels() const { return impl_->numForward; }
 

@@ -49,6 +49,8 @@ struct Executor::Impl {
   /// Inputs living in arena memory that later tensors reuse: the value set by
   /// the caller is kept here and copied into the arena at the start of run().
   std::map<int, std::vector<float>> inputStaging;
+  /// The module's native code, once loaded (null: none or reference mode).
+  std::shared_ptr<const NativeCode> native;
 
   /// A kernel created for one set of operand shapes (a step with run-time
   /// sizes keeps one per set it has met).

@@ -11,8 +11,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dlc/Ops/SolverUpdate.h"
 #include "dlc/Runtime/Module.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -59,6 +61,16 @@ bool dlc::rt::validateSolver(const pb::Module &m, std::string &error) {
     return fail("invalid lr_policy");
   if (!pb::Solver::Regularization_IsValid(s.regularization()))
     return fail("invalid regularization");
+  if (!s.gen_update().empty()) {
+    const std::string want = dlc::ops::updateSymbol(dlc::ops::SolverType(s.type()),
+                                                    s.regularization() == pb::Solver::L1);
+    if (s.gen_update() != want)
+      return fail("gen_update '" + s.gen_update() + "' is not the update of this solver ('" +
+                  want + "')");
+    const auto &symbols = m.native_code().symbols();
+    if (std::find(symbols.begin(), symbols.end(), want) == symbols.end())
+      return fail("gen_update '" + want + "' is not a symbol of the module's native code");
+  }
   auto finite = [](double v) { return std::isfinite(v); };
   for (double v : {s.base_lr(), s.gamma(), s.power(), s.momentum(), s.momentum2(), s.delta(),
                    s.rms_decay(), s.weight_decay(), s.clip_gradients()})

@@ -72,6 +72,17 @@ Trainer::Trainer(Executor &executor)
   findTrainables(ex_, paramTensors_, gradTensors_, lrMult_, decayMult_, lossTensors_);
   if (paramTensors_.empty())
     throw Error("training: the module has no parameter with a gradient (every lr_mult is 0?)");
+  // The update compiled into the module (dl-codegen-update), unless the
+  // executor loaded no native code (reference kernels).
+  if (!solver_.gen_update().empty())
+    if (std::shared_ptr<const NativeCode> native = ex_.nativeCode()) {
+      void *fn = native->function(solver_.gen_update());
+      if (!fn)
+        throw Error("training: the module's native code has no function '" +
+                    solver_.gen_update() + "'");
+      update_.setGenerated(reinterpret_cast<dlc::ops::UpdateFunction>(fn));
+      updateImpl_ = "generated:" + native->cpu();
+    }
   if (solver_.iter_size() > 1)
     for (int t : gradTensors_)
       accum_.emplace_back(size_t(ex_.tensorElements(t)), 0.0f);

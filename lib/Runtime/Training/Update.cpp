@@ -9,6 +9,9 @@
 // is one loop per parameter that reads the gradient, the weight and the
 // history once and writes the weight and the history once. Clipping needs
 // the global norm first: one more (read-only) pass over the gradients.
+// The loop is the function dlc compile generated for the module's solver
+// (dl-codegen-update, dlc/Ops/SolverUpdate.h) when the module has one;
+// the built-in loops below compute the same floats in the same order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +21,15 @@
 #include <cmath>
 
 namespace pb = dlc::module;
+namespace ops = dlc::ops;
+
+static_assert(int(pb::Solver::SGD) == int(ops::SolverType::Sgd) &&
+                  int(pb::Solver::NESTEROV) == int(ops::SolverType::Nesterov) &&
+                  int(pb::Solver::ADAGRAD) == int(ops::SolverType::AdaGrad) &&
+                  int(pb::Solver::RMSPROP) == int(ops::SolverType::RmsProp) &&
+                  int(pb::Solver::ADADELTA) == int(ops::SolverType::AdaDelta) &&
+                  int(pb::Solver::ADAM) == int(ops::SolverType::Adam),
+              "dlcm.proto Solver.Type follows dlc/Ops/SolverUpdate.h");
 
 namespace dlc::rt {
 
@@ -55,7 +67,7 @@ double learningRate(const pb::Solver &s, int64_t iter) {
 
 SolverUpdate::SolverUpdate(const pb::Solver &solver, const std::vector<int64_t> &counts)
     : solver_(solver), counts_(counts) {
-  slots_ = solver.type() == pb::Solver::ADADELTA || solver.type() == pb::Solver::ADAM ? 2 : 1;
+  slots_ = ops::updateHistorySlots(ops::SolverType(solver.type()));
   for (int s = 0; s < slots_; ++s)
     for (int64_t n : counts)
       history_[s].emplace_back(size_t(n), 0.0f);
@@ -164,6 +176,25 @@ double SolverUpdate::apply(const std::vector<UpdateParam> &params, int64_t iter)
     c.rmsDecay = float(solver_.rms_decay());
     float *h = history_[0][p].data();
     float *h2 = slots_ > 1 ? history_[1][p].data() : nullptr;
+    if (generated_) {
+      float k[ops::kNumUpdateCoefficients];
+      k[ops::kGradScale] = c.gscale;
+      k[ops::kDecay] = c.decay;
+      k[ops::kRate] = c.rate;
+      k[ops::kMomentum] = c.momentum;
+      k[ops::kMomentum2] = c.momentum2;
+      k[ops::kDelta] = c.delta;
+      k[ops::kRmsDecay] = c.rmsDecay;
+      // Chunks of 16K elements (64 KiB of each array), in parallel when
+      // there are several.
+      constexpr int64_t kChunk = 16384;
+      const int64_t n = prm.count, chunks = (n + kChunk - 1) / kChunk;
+      ops::UpdateFunction fn = generated_;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+      for (int64_t q = 0; q < chunks; ++q)
+        fn(prm.data, prm.grad, h, h2, k, q * kChunk, std::min(n, (q + 1) * kChunk));
+      continue;
+    }
     // One loop per solver type, in the order of Solver.Type (validated).
     using Loop = void (*)(float *, const float *, float *, float *, int64_t,
                           const Coefficients &);

@@ -180,6 +180,18 @@ TEST(Trainer, ReaderRejectsBadSolvers) {
   expectRejected([](pb::Solver &s) { s.add_stepvalue(5); s.add_stepvalue(5); }, "stepvalue");
   expectRejected([](pb::Solver &s) { s.set_delta(0); }, "delta");
   expectRejected([](pb::Solver &s) { s.set_average_loss(0); }, "average_loss");
+  // A generated update must be this solver's, and a function of the module.
+  expectRejected([](pb::Solver &s) { s.set_gen_update("dlc_update_adam_l2"); },
+                 "gen_update 'dlc_update_adam_l2' is not the update of this solver "
+                 "('dlc_update_sgd_l2')");
+  expectRejected(
+      [](pb::Solver &s) {
+        s.set_regularization(pb::Solver::L1);
+        s.set_gen_update("dlc_update_sgd_l2");
+      },
+      "('dlc_update_sgd_l1')");
+  expectRejected([](pb::Solver &s) { s.set_gen_update("dlc_update_sgd_l2"); },
+                 "gen_update 'dlc_update_sgd_l2' is not a symbol of the module's native code");
 }
 
 TEST(Trainer, SnapshotThenResumeIsBitIdentical) {

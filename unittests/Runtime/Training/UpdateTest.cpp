@@ -8,15 +8,23 @@
 // (ClipGradients, Normalize, Regularize, ComputeUpdateValue, Net::Update,
 // GetLearningRate with its stateful current_step_), in float64. dlc's fused
 // float32 update must follow it over several iterations with fresh
-// gradients each time.
+// gradients each time: the built-in loops, and the update function the
+// compiler generates for this machine (dl-codegen-update), which must also
+// give exactly the built-in loops' floats.
 //
 //===----------------------------------------------------------------------===//
 
+#include "dlc/Conversion/Codegen.h"
+#include "dlc/Ops/SolverUpdate.h"
+#include "dlc/Runtime/Generated.h"
 #include "dlc/Runtime/Training.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
 #include <random>
 
 namespace pb = dlc::module;
@@ -155,10 +163,39 @@ pb::Solver solverOf(pb::Solver::Type type) {
   return s;
 }
 
-/// Runs `iters` iterations of dlc's update and of the reference on the same
-/// random params and gradients; returns the largest relative difference of
-/// the weights and of the history.
-double compareWithCaffe(const pb::Solver &s, int iters, uint64_t seed = 7) {
+/// The update function generated for this machine for the type and
+/// regularization of `s` (compiled once per kind), or null with a test
+/// failure.
+dlc::ops::UpdateFunction generatedUpdate(const pb::Solver &s) {
+  static std::map<std::pair<int, bool>, std::shared_ptr<const dlc::rt::NativeCode>> compiled;
+  const bool l1 = s.regularization() == pb::Solver::L1;
+  auto type = dlc::ops::SolverType(s.type());
+  std::shared_ptr<const dlc::rt::NativeCode> &code = compiled[{int(type), l1}];
+  if (!code) {
+    dlc::codegen::NativeObject object;
+    std::string error;
+    if (!dlc::codegen::compileSolverUpdate(dlc::ops::kSolverTypeNames[int(type)], l1, "", object,
+                                           error)) {
+      ADD_FAILURE() << "code generation failed: " << error;
+      return nullptr;
+    }
+    code = dlc::rt::loadNativeCode(object.object, object.cpu, object.features, object.symbols);
+  }
+  auto fn = reinterpret_cast<dlc::ops::UpdateFunction>(
+      code->function(dlc::ops::updateSymbol(type, l1)));
+  EXPECT_NE(fn, nullptr);
+  return fn;
+}
+
+enum class Impl { BuiltIn, Generated };
+const Impl kImpls[] = {Impl::BuiltIn, Impl::Generated};
+const char *implName(Impl i) { return i == Impl::BuiltIn ? "built-in" : "generated"; }
+
+/// Runs `iters` iterations of dlc's update (`impl`) and of the reference on
+/// the same random params and gradients; returns the largest relative
+/// difference of the weights and of the history.
+double compareWithCaffe(const pb::Solver &s, int iters, Impl impl = Impl::BuiltIn,
+                        uint64_t seed = 7) {
   std::mt19937_64 gen(seed);
   std::normal_distribution<double> normal(0, 1);
   const std::vector<int64_t> counts = {37, 5, 130};
@@ -178,6 +215,8 @@ double compareWithCaffe(const pb::Solver &s, int iters, uint64_t seed = 7) {
     grad[p].resize(size_t(counts[p]));
   }
   SolverUpdate update(s, counts);
+  if (impl == Impl::Generated)
+    update.setGenerated(generatedUpdate(s));
   CaffeRate rate;
   double worst = 0;
   for (int it = 0; it < iters; ++it) {
@@ -213,27 +252,33 @@ const pb::Solver::Type kTypes[] = {pb::Solver::SGD,     pb::Solver::NESTEROV,
 } // namespace
 
 TEST(SolverUpdate, EveryTypeFollowsCaffe) {
-  for (pb::Solver::Type type : kTypes) {
-    pb::Solver s = solverOf(type);
-    EXPECT_LT(compareWithCaffe(s, 6), 2e-5) << pb::Solver::Type_Name(type);
-  }
+  for (Impl impl : kImpls)
+    for (pb::Solver::Type type : kTypes) {
+      pb::Solver s = solverOf(type);
+      EXPECT_LT(compareWithCaffe(s, 6, impl), 2e-5)
+          << pb::Solver::Type_Name(type) << " " << implName(impl);
+    }
 }
 
 TEST(SolverUpdate, L1Regularization) {
-  for (pb::Solver::Type type : kTypes) {
-    pb::Solver s = solverOf(type);
-    s.set_regularization(pb::Solver::L1);
-    s.set_weight_decay(0.05);
-    EXPECT_LT(compareWithCaffe(s, 5), 2e-5) << pb::Solver::Type_Name(type);
-  }
+  for (Impl impl : kImpls)
+    for (pb::Solver::Type type : kTypes) {
+      pb::Solver s = solverOf(type);
+      s.set_regularization(pb::Solver::L1);
+      s.set_weight_decay(0.05);
+      EXPECT_LT(compareWithCaffe(s, 5, impl), 2e-5)
+          << pb::Solver::Type_Name(type) << " " << implName(impl);
+    }
 }
 
 TEST(SolverUpdate, GradientClipping) {
-  for (pb::Solver::Type type : kTypes) {
-    pb::Solver s = solverOf(type);
-    s.set_clip_gradients(0.5); // far below the norm of ~170 random gradients
-    EXPECT_LT(compareWithCaffe(s, 5), 2e-5) << pb::Solver::Type_Name(type);
-  }
+  for (Impl impl : kImpls)
+    for (pb::Solver::Type type : kTypes) {
+      pb::Solver s = solverOf(type);
+      s.set_clip_gradients(0.5); // far below the norm of ~170 random gradients
+      EXPECT_LT(compareWithCaffe(s, 5, impl), 2e-5)
+          << pb::Solver::Type_Name(type) << " " << implName(impl);
+    }
   // The norm is reported, and a large threshold leaves the update alone.
   pb::Solver s = solverOf(pb::Solver::SGD);
   s.set_clip_gradients(1e9);
@@ -244,12 +289,14 @@ TEST(SolverUpdate, GradientClipping) {
 }
 
 TEST(SolverUpdate, IterSizeNormalizes) {
-  for (pb::Solver::Type type : kTypes) {
-    pb::Solver s = solverOf(type);
-    s.set_iter_size(3);
-    s.set_clip_gradients(2.0); // clipping acts on the sum, before the division
-    EXPECT_LT(compareWithCaffe(s, 5), 2e-5) << pb::Solver::Type_Name(type);
-  }
+  for (Impl impl : kImpls)
+    for (pb::Solver::Type type : kTypes) {
+      pb::Solver s = solverOf(type);
+      s.set_iter_size(3);
+      s.set_clip_gradients(2.0); // clipping acts on the sum, before the division
+      EXPECT_LT(compareWithCaffe(s, 5, impl), 2e-5)
+          << pb::Solver::Type_Name(type) << " " << implName(impl);
+    }
 }
 
 TEST(SolverUpdate, NoMomentumNoDecayIsPlainGradientDescent) {
@@ -261,6 +308,61 @@ TEST(SolverUpdate, NoMomentumNoDecayIsPlainGradientDescent) {
   EXPECT_FLOAT_EQ(w[0], 1 - 0.1f * 2 * 0.5f);
   EXPECT_FLOAT_EQ(w[1], -2 - 0.1f * 2 * 1);
   EXPECT_FLOAT_EQ(w[2], 3 + 0.1f * 2 * 1);
+}
+
+// The generated function computes the built-in loops' floats exactly, for
+// every type and regularization, over sizes that reach the unrolled, the
+// single-vector and the scalar loops and, above 16K elements, several
+// chunks run in parallel; special values (zeros for L1's sign, a
+// denormal, a large gradient) included.
+TEST(SolverUpdate, GeneratedEqualsBuiltInBitForBit) {
+  std::mt19937_64 gen(11);
+  std::normal_distribution<float> normal(0, 1);
+  const std::vector<int64_t> counts = {1, 7, 17, 131, 40000};
+  for (bool l1 : {false, true})
+    for (pb::Solver::Type type : kTypes) {
+      pb::Solver s = solverOf(type);
+      if (l1)
+        s.set_regularization(pb::Solver::L1);
+      SolverUpdate builtIn(s, counts), generated(s, counts);
+      generated.setGenerated(generatedUpdate(s));
+      ASSERT_TRUE(generated.generated());
+      std::vector<std::vector<float>> w1, w2, g;
+      for (int64_t n : counts) {
+        std::vector<float> w(static_cast<size_t>(n));
+        for (float &v : w)
+          v = normal(gen);
+        w[0] = 0;
+        if (n > 2)
+          w[2] = 1e-40f;
+        w1.push_back(w);
+        w2.push_back(w);
+        g.emplace_back(size_t(n));
+      }
+      for (int it = 0; it < 4; ++it) {
+        std::vector<UpdateParam> p1, p2;
+        for (size_t p = 0; p < counts.size(); ++p) {
+          for (float &v : g[p])
+            v = normal(gen);
+          if (counts[p] > 3)
+            g[p][3] = 1e20f;
+          p1.push_back({w1[p].data(), g[p].data(), counts[p], 1.5, 0.5});
+          p2.push_back({w2[p].data(), g[p].data(), counts[p], 1.5, 0.5});
+        }
+        builtIn.apply(p1, it);
+        generated.apply(p2, it);
+      }
+      const std::string what = pb::Solver::Type_Name(type) + (l1 ? " L1" : " L2");
+      for (size_t p = 0; p < counts.size(); ++p) {
+        size_t bytes = size_t(counts[p]) * sizeof(float);
+        EXPECT_EQ(std::memcmp(w1[p].data(), w2[p].data(), bytes), 0) << what << " weights " << p;
+        for (int slot = 0; slot < builtIn.historySlots(); ++slot)
+          EXPECT_EQ(std::memcmp(builtIn.history(slot, int(p)).data(),
+                                generated.history(slot, int(p)).data(), bytes),
+                    0)
+              << what << " history " << slot << " of param " << p;
+      }
+    }
 }
 
 TEST(SolverUpdate, RejectsMismatchedParams) {

@@ -66,7 +66,7 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
   if (options.planBuffers)
     pm.addPass(createDLPlanBuffers());
   // Native code for element-wise fused ops and recurrent gates
-  // (docs/codegen.md); the
+  // (docs/codegen.md), and the solver's update (docs/training.md); the
   // reference implementation asked for with impl=ref needs none.
   if (options.codegen && options.impl != "ref") {
     DLCodegenPointwiseOptions gen;
@@ -75,6 +75,13 @@ void mlir::dl::buildCompilePipeline(OpPassManager &pm, const CompilePipelineOpti
     DLCodegenRecurrentOptions cells;
     cells.cpu = options.cpu;
     pm.addPass(createDLCodegenRecurrent(cells));
+    if (!options.solver.empty()) {
+      DLCodegenUpdateOptions update;
+      update.solver = options.solver;
+      update.regularization = options.regularization;
+      update.cpu = options.cpu;
+      pm.addPass(createDLCodegenUpdate(update));
+    }
     DLCodegenCompileOptions compile;
     compile.cpu = options.cpu;
     pm.addPass(createDLCodegenCompile(compile));
@@ -88,6 +95,7 @@ void mlir::dl::registerDLPipelines() {
       "dl-compile",
       "What `dlc compile` runs: dl-seed-dropout, dl-shape-inference, [dl-autodiff], "
       "[dl-fuse-ops], dl-propagate-layouts, dl-select-kernels, dl-select-conv-algorithms, "
-      "[dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-recurrent, dl-codegen-compile]",
+      "[dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-recurrent, [dl-codegen-update], "
+      "dl-codegen-compile]",
       buildCompilePipeline);
 }

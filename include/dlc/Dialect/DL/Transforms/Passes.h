@@ -97,6 +97,13 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
                           llvm::cl::desc("CPU the native code is for (LLVM name); "
                                          "empty: this machine's"),
                           llvm::cl::init("")};
+  Option<std::string> solver{*this, "solver",
+                             llvm::cl::desc("Solver type whose update to generate "
+                                            "(dl-codegen-update); empty: none"),
+                             llvm::cl::init("")};
+  Option<std::string> regularization{*this, "regularization",
+                                     llvm::cl::desc("The solver's weight decay: L2 or L1"),
+                                     llvm::cl::init("L2")};
   Option<LayoutChoice> layout{
       *this, "layout",
       llvm::cl::desc("Storage layout of activations (dl-propagate-layouts)"),
@@ -112,8 +119,10 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
 /// Adds the passes of `dl-compile` to `pm`: dl-seed-dropout,
 /// dl-shape-inference, [dl-autodiff], [dl-fuse-ops], dl-propagate-layouts
 /// (the block from `layout` and `cpu`), dl-select-kernels,
-/// dl-select-conv-algorithms (with `convOracle`), [dl-plan-buffers], [dl-codegen-pointwise, dl-codegen-compile] (with
-/// `codegen`, unless `impl` is ref; docs/codegen.md).
+/// dl-select-conv-algorithms (with `convOracle`), [dl-plan-buffers],
+/// [dl-codegen-pointwise, dl-codegen-recurrent, [dl-codegen-update],
+/// dl-codegen-compile] (with `codegen`, unless `impl` is ref; the update
+/// with `solver`; docs/codegen.md).
 void buildCompilePipeline(OpPassManager &pm, const CompilePipelineOptions &options);
 
 /// Registers the dl passes and the `dl-compile` pipeline.
