@@ -13,7 +13,8 @@ xavier filler. dlc and torch alternate per net (A B A B with --rounds 2).
 
 Reported per net: test accuracy on the 10,000 test images after E epochs,
 training time (the iterations, without the tests), prediction time (one pass
-over the test images), and the loss and accuracy curves (PNG).
+over the test images), and the loss and accuracy curves (PNG; both sides
+test after every epoch, outside the training time).
 
 Nets: the zoo's LeNet (mnist/lenet_train_test.prototxt, lenet_solver's
 schedule) and Kovalev et al.'s fully connected series (models/fc-*.prototxt:
@@ -113,6 +114,11 @@ def iterations_for(epochs):
     return int(math.ceil(epochs * 60000 / 64))
 
 
+# Iterations per epoch (60,000 images, batch 64): both sides test every EPOCH
+# iterations and after the last; the tests are not training time.
+EPOCH = 938
+
+
 # ---------------------------------------------------------------------------
 # dlc
 # ---------------------------------------------------------------------------
@@ -126,7 +132,7 @@ def run_dlc(args, name, dbs, tag):
     iters = iterations_for(args.epochs)
     solver = os.path.join(d, "solver.prototxt")
     with open(solver, "w") as f:
-        f.write(SOLVER.format(net=net, test_interval=iters, display=args.display))
+        f.write(SOLVER.format(net=net, test_interval=EPOCH, display=args.display))
     module = os.path.join(d, "train.dlcm")
     subprocess.run([tool(args.build, "dlc"), "compile", "--solver", solver, "-o", module],
                    check=True)
@@ -146,6 +152,7 @@ def run_dlc(args, name, dbs, tag):
         "predict_seconds": test["seconds"],
         "iterations": train["iterations"],
         "curve": [(r["iter"], r["iter_loss"]) for r in displays],
+        "accuracy_curve": [(r["iter"], r["outputs"]["accuracy"]) for r in tests],
     }
 
 
@@ -212,7 +219,16 @@ def run_torch(args, name, tag):
     params = [(p, 2.0 if p.dim() == 1 else 1.0) for p in net.parameters()]
     history = [torch.zeros_like(p) for p, _ in params]
     iters = iterations_for(args.epochs)
-    curve = []
+    curve, accuracy_curve = [], []
+    test_seconds = 0.0
+
+    def test():
+        correct = 0
+        with torch.no_grad():
+            for b in range(0, 10000, 100):
+                correct += int((net(timages[b:b + 100]).argmax(1) == tlabels[b:b + 100]).sum())
+        return correct / 10000
+
     start = time.perf_counter()
     for it in range(iters):
         idx = (torch.arange(64) + it * 64) % images.shape[0]  # Caffe's Data layer order
@@ -227,15 +243,18 @@ def run_torch(args, name, tag):
                 p.sub_(h)
         if it % args.display == 0 or it == iters - 1:
             curve.append((it, float(loss)))
-    train_seconds = time.perf_counter() - start
+        if (it + 1) % EPOCH == 0 and it + 1 < iters:  # as dlrun: every test_interval
+            t0 = time.perf_counter()
+            accuracy_curve.append((it + 1, test()))
+            test_seconds += time.perf_counter() - t0
+    train_seconds = time.perf_counter() - start - test_seconds
     start = time.perf_counter()
-    correct = 0
-    with torch.no_grad():
-        for b in range(0, 10000, 100):
-            correct += int((net(timages[b:b + 100]).argmax(1) == tlabels[b:b + 100]).sum())
+    accuracy = test()
     predict_seconds = time.perf_counter() - start
-    return {"accuracy": correct / 10000, "train_seconds": train_seconds,
-            "predict_seconds": predict_seconds, "iterations": iters, "curve": curve}
+    accuracy_curve.append((iters, accuracy))
+    return {"accuracy": accuracy, "train_seconds": train_seconds,
+            "predict_seconds": predict_seconds, "iterations": iters, "curve": curve,
+            "accuracy_curve": accuracy_curve}
 
 
 # ---------------------------------------------------------------------------
@@ -248,23 +267,45 @@ def median(xs):
 
 
 def plot(results, out):
+    """<net>.png: training loss and test accuracy per epoch, dlc and PyTorch
+    (first round); summary.png: training time per net, side by side."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     for name, r in results.items():
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        for side, style in (("dlc", "-"), ("torch", "--")):
-            c = r[side][0]["curve"]
-            ax.plot([p[0] for p in c], [p[1] for p in c], style, label=side, linewidth=1)
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("training loss")
-        ax.set_yscale("log")
-        ax.set_title(f"{name}: dlc {r['dlc'][0]['accuracy']:.4f}, "
-                     f"PyTorch {r['torch'][0]['accuracy']:.4f} test accuracy")
-        ax.legend()
+        fig, (lax, aax) = plt.subplots(1, 2, figsize=(9, 3.2))
+        for side, style, label in (("dlc", "-", "dlc"), ("torch", "--", "PyTorch")):
+            run = r[side][0]
+            c = run["curve"]
+            lax.plot([p[0] for p in c], [p[1] for p in c], style, label=label, linewidth=1)
+            a = run.get("accuracy_curve", [])
+            aax.plot([p[0] / EPOCH for p in a], [p[1] for p in a], style + "o", label=label,
+                     linewidth=1, markersize=3)
+        lax.set_xlabel("iteration")
+        lax.set_ylabel("training loss (batch)")
+        lax.set_yscale("log")
+        lax.legend()
+        aax.set_xlabel("epoch")
+        aax.set_ylabel("test accuracy")
+        aax.legend()
+        fig.suptitle(f"{name}: test accuracy dlc {r['dlc'][0]['accuracy']:.4f}, "
+                     f"PyTorch {r['torch'][0]['accuracy']:.4f}", fontsize=10)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{name}-loss.png"), dpi=100)
+        fig.savefig(os.path.join(out, f"{name}.png"), dpi=90)
         plt.close(fig)
+    names = list(results)
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    for k, (side, label) in enumerate((("dlc", "dlc"), ("torch", "PyTorch"))):
+        ax.bar([i + 0.4 * k for i in range(len(names))],
+               [median([x["train_seconds"] for x in results[n][side]]) for n in names], 0.4,
+               label=label)
+    ax.set_xticks([i + 0.2 for i in range(len(names))])
+    ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("training time, s (10 epochs)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "summary.png"), dpi=90)
+    plt.close(fig)
 
 
 def main():

@@ -12,7 +12,8 @@
 //    function the compiler generated for the module's solver, or built-in
 //    loops computing the same;
 //  - Trainer: one iteration = iter_size gradient entries (gradients summed),
-//    then the update; the loss, smoothed as Caffe displays it.
+//    then the update; the loss, smoothed as Caffe displays it; BatchNorm's
+//    moving averages updated after each gradient entry (MovingAverages).
 // Part of the runtime: no MLIR, no LLVM.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +104,39 @@ private:
   dlc::ops::UpdateFunction generated_ = nullptr;
 };
 
+/// The moving averages of the BatchNorm layers that normalize with their
+/// batch's statistics (phase TRAIN, use_global_stats false): Caffe updates
+/// their blobs (mean, variance, scale factor) in every such forward, for
+/// the test net (use_global_stats true). See MovingAverages.cpp.
+class MovingAverages {
+public:
+  /// Finds the batch_norm kernels of the gradient entry's forward part
+  /// without global statistics, and sets their blobs to Caffe's initial
+  /// zeros unless the module stores them. Throws Error for malformed ones.
+  explicit MovingAverages(Executor &ex);
+  bool empty() const { return layers_.empty(); }
+  size_t size() const { return layers_.size(); }
+  /// Called after kernel k of a gradient pass ran: for a BatchNorm kernel,
+  /// the mean and (biased) variance per channel of its input.
+  void afterKernel(const Executor &ex, int k);
+  /// After the pass: each layer's blobs = moving_average_fraction * blobs
+  /// + the batch's statistics (the variance times m / (m - 1)), the scale
+  /// factor * moving_average_fraction + 1. Returns whether any param changed.
+  bool update(Executor &ex);
+
+private:
+  struct Layer {
+    int kernel = 0, x = 0;
+    int blobs[3] = {0, 0, 0}; ///< mean, variance, scale factor tensors
+    double fraction = 0.999;  ///< moving_average_fraction (Caffe's default)
+    std::vector<double> mean, variance;
+    int64_t m = 0;
+    bool seen = false;
+  };
+  std::vector<Layer> layers_;
+  std::map<int, size_t> byKernel_;
+};
+
 /// What Trainer::step reports.
 struct StepResult {
   int64_t iter = 0;       ///< the iteration just made (0-based)
@@ -138,6 +173,8 @@ public:
   const std::vector<int> &paramTensors() const { return paramTensors_; }
   /// The loss outputs (tensors the gradient is seeded at).
   const std::vector<int> &lossTensors() const { return lossTensors_; }
+  /// The BatchNorm layers whose moving averages training updates.
+  const MovingAverages &movingAverages() const { return averages_; }
 
 private:
   std::string firstNonFinite();
@@ -147,6 +184,7 @@ private:
   std::vector<double> lrMult_, decayMult_;
   std::vector<std::vector<float>> accum_;
   SolverUpdate update_;
+  MovingAverages averages_;
   std::deque<double> recent_;
   double recentSum_ = 0;
   int64_t iter_ = 0;

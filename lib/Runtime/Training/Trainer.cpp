@@ -8,6 +8,8 @@
 // passes whose gradients are summed, the loss averaged over them, then
 // ApplyUpdate. The trained params are those with a gradient in the module
 // (lr_mult 0 params get none, so Caffe's update leaves them as they are too).
+// BatchNorm's moving averages (lr_mult 0 blobs too) are updated after each
+// gradient pass, as Caffe's BatchNormLayer does in its forward.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,7 +70,8 @@ std::vector<int64_t> counts(const Executor &ex, const pb::Module &m) {
 
 Trainer::Trainer(Executor &executor)
     : ex_(executor), solver_(executor.module().header.solver()),
-      update_(executor.module().header.solver(), counts(executor, executor.module().header)) {
+      update_(executor.module().header.solver(), counts(executor, executor.module().header)),
+      averages_(executor) {
   findTrainables(ex_, paramTensors_, gradTensors_, lrMult_, decayMult_, lossTensors_);
   if (paramTensors_.empty())
     throw Error("training: the module has no parameter with a gradient (every lr_mult is 0?)");
@@ -120,7 +123,10 @@ StepResult Trainer::step(const Feed &feed) {
     if (feed)
       feed(iter_, int(pass));
     ex_.setStep(uint64_t(iter_ * passes + pass));
-    ex_.runGradient();
+    if (averages_.empty())
+      ex_.runGradient();
+    else
+      ex_.run(Entry::Gradient, [&](int k) { averages_.afterKernel(ex_, k); });
     for (size_t l = 0; l < lossTensors_.size(); ++l) {
       const float *d = ex_.tensorData(lossTensors_[l]);
       int64_t n = ex_.tensorElements(lossTensors_[l]);
@@ -137,6 +143,9 @@ StepResult Trainer::step(const Feed &feed) {
                   (where.empty() ? std::string("no forward output is (the loss layer itself?)")
                                  : "the first non-finite output: " + where));
     }
+    // BatchNorm's moving averages, as Caffe's forward in phase TRAIN (after
+    // the loss check: a diverged pass leaves them as they were).
+    averages_.update(ex_);
     if (passes > 1)
       for (size_t p = 0; p < gradTensors_.size(); ++p) {
         const float *g = ex_.tensorData(gradTensors_[p]);

@@ -290,3 +290,66 @@ TEST(Trainer, DropoutDrawsANewMaskEachStep) {
   EXPECT_GT(kept, 400);
   EXPECT_LT(kept, 600);
 }
+
+// BatchNorm's moving averages (MovingAverages.cpp) against Caffe's
+// BatchNormLayer::Forward_cpu, in float64: two forwards with the batch's
+// statistics on different inputs.
+TEST(MovingAverages, FollowCaffesBatchNormForward) {
+  ModuleWriter w;
+  pb::Module &m = w.header();
+  m.set_name("bn");
+  m.set_producer("dlc unittests");
+  const int64_t N = 3, C = 2, S = 5; // x [3, 2, 5]: m = 15 per channel
+  int x = test::addTensor(m, "x", {N, C, S}, pb::Tensor::INPUT);
+  int pm = test::addParam(m, "bn/0", {C}, "constant", 0.5);
+  int pv = test::addParam(m, "bn/1", {C}, "constant", 1.0);
+  int pf = test::addParam(m, "bn/2", {1}, "constant", 1.0);
+  int y = test::addTensor(m, "y", {N, C, S}, pb::Tensor::ACTIVATION);
+  pb::Kernel *k = test::addKernel(
+      m, "batch_norm", "bn", {x, m.params(pm).tensor(), m.params(pv).tensor(),
+                              m.params(pf).tensor()}, {y});
+  test::addIntAttr(*k, "use_global_stats", 0);
+  test::addFloatAttr(*k, "moving_average_fraction", 0.75);
+  test::addFloatAttr(*k, "eps", 1e-5);
+  m.add_outputs(y);
+  auto lm = load(std::move(w));
+  Executor ex(lm);
+  MovingAverages averages(ex);
+  ASSERT_EQ(averages.size(), 1u);
+
+  // The blobs come from their fillers: training starts them at Caffe's 0.
+  EXPECT_EQ(ex.read("bn/1"), std::vector<float>(2, 0.0f));
+  EXPECT_EQ(ex.read("bn/2"), std::vector<float>(1, 0.0f));
+  std::vector<double> mean = {0, 0}, var = {0, 0};
+  double factor = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<float> in(size_t(N * C * S));
+    for (size_t i = 0; i < in.size(); ++i)
+      in[i] = float(std::sin(double(i) * (pass + 1.3)) * (i % 3 + 1) + pass);
+    ex.setInput("x", in);
+    ex.run(Entry::Forward, [&](int kernel) { averages.afterKernel(ex, kernel); });
+    EXPECT_TRUE(averages.update(ex));
+    // Caffe: the batch mean and biased variance per channel, then axpby.
+    factor = 0.75 * factor + 1;
+    for (int64_t c = 0; c < C; ++c) {
+      double sum = 0, sq = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t s = 0; s < S; ++s)
+          sum += in[size_t((n * C + c) * S + s)];
+      double mu = sum / double(N * S);
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t s = 0; s < S; ++s)
+          sq += std::pow(in[size_t((n * C + c) * S + s)] - mu, 2);
+      mean[size_t(c)] = 0.75 * mean[size_t(c)] + mu;
+      var[size_t(c)] = 0.75 * var[size_t(c)] + 15.0 / 14.0 * sq / double(N * S);
+    }
+    std::vector<float> gm = ex.read("bn/0"), gv = ex.read("bn/1"), gf = ex.read("bn/2");
+    EXPECT_NEAR(gf[0], factor, 1e-6 * factor) << "pass " << pass;
+    for (int64_t c = 0; c < C; ++c) {
+      EXPECT_NEAR(gm[size_t(c)], mean[size_t(c)], 1e-5) << "pass " << pass << " channel " << c;
+      EXPECT_NEAR(gv[size_t(c)], var[size_t(c)], 1e-5) << "pass " << pass << " channel " << c;
+    }
+  }
+  // Without a forward since the last update, nothing changes.
+  EXPECT_FALSE(averages.update(ex));
+}
