@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of dlc's file readers with libFuzzer (docs/reliability.md).
 #
-#   scripts/fuzz.sh [--seconds N] [--runs R] [--timeout S] [--keep-going] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--runs R] [--timeout S] [--keep-going [--jobs J]]
+#                   [TARGET...]
 #
 # Builds the targets of tools/dlc-fuzz with clang-19, -fsanitize=fuzzer,
 # address,undefined into ${BUILD_DIR:-build-fuzz}, assembles each target's
@@ -15,7 +16,8 @@
 # $BUILD_DIR/fuzz/findings/<target>/ and make the script fail; add each to
 # test/tools/fuzz/Inputs with its test.
 # --keep-going runs libFuzzer in fork mode, which goes on after a finding
-# (the long runs of docs/reliability.md); by default the first one stops it.
+# (the long runs of docs/reliability.md), with J jobs at a time (--jobs,
+# default 1); by default the first finding stops it.
 # The corpus grows in $BUILD_DIR/fuzz/corpus/<target>, so later runs resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ SECONDS_PER_TARGET=60
 TIMEOUT=1
 TARGETS=()
 KEEP_GOING=()
+JOBS=1
 RUNS=()
 SECONDS_SET=false
 while (($#)); do
@@ -31,13 +34,15 @@ while (($#)); do
     --seconds) SECONDS_PER_TARGET=$2; SECONDS_SET=true; shift 2 ;;
     --runs) RUNS=(-runs="$2"); $SECONDS_SET || SECONDS_PER_TARGET=0; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
-    --keep-going) KEEP_GOING=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --keep-going) KEEP_GOING=(-ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
+    --jobs) JOBS=$2; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     prototxt|solver|caffemodel|npy|npz|module) TARGETS+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 ((${#TARGETS[@]})) || TARGETS=(prototxt solver caffemodel npy npz module)
+((${#KEEP_GOING[@]})) && KEEP_GOING=(-fork="$JOBS" "${KEEP_GOING[@]}")
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 ZOO=${DLC_ZOO_DIR:-$SRC/../shared/zoo}
 
@@ -48,7 +53,9 @@ if [[ ! -f $BUILD_DIR/build.ninja ]]; then
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1" \
     -DDLC_FUZZ=ON -DDLC_ENABLE_TESTS=OFF
 fi
-cmake --build "$BUILD_DIR" --target dlc $(printf 'dlc-fuzz-%s ' "${TARGETS[@]}")
+# dlc itself only makes the module target's seeds.
+NEED_DLC=$([[ " ${TARGETS[*]} " == *" module "* ]] && echo dlc || true)
+cmake --build "$BUILD_DIR" --target $NEED_DLC $(printf 'dlc-fuzz-%s ' "${TARGETS[@]}")
 echo "build: $(( $(date +%s) - t0 )) s"
 BIN=$BUILD_DIR/bin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

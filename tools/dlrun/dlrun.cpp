@@ -92,6 +92,7 @@ struct Options {
   bool quiet = false;
   std::string entry; ///< "forward", "gradient", "both"; empty: the module's default
   std::string maxMemory; ///< --max-memory: a size ("512M", "2G", bytes); empty: the machine's
+  bool allThreads = false; ///< --all-threads: no kernel runs on one thread
   bool train = false;    ///< --train (docs/training.md); --iterations then counts iterations
   dlrun::TrainSettings trainSettings;
 };
@@ -198,6 +199,8 @@ void load(Session &s) {
   s.eo.threads = o.threads;
   s.eo.seed = o.seed;
   s.eo.mode = o.impl == "ref" ? ExecMode::Reference : ExecMode::Optimized;
+  if (o.allThreads)
+    s.eo.serialMacs = s.eo.serialBytes = 0;
   if (!o.maxMemory.empty())
     s.eo.memoryLimit = parseSize("--max-memory", o.maxMemory);
   s.ex = std::make_unique<Executor>(s.module, s.eo);
@@ -628,6 +631,9 @@ int main(int argc, char **argv) {
   app.add_option("--warmup-time", o.warmupTime,
                  "--bench: warm up for at least this many seconds (and --warmup runs)")
       ->check(CLI::Range(0.0, 86400.0));
+  app.add_flag("--all-threads", o.allThreads,
+               "Run every kernel on all threads (default: kernels below 1M multiply-adds and "
+               "512 KiB of operands run on one; docs/performance.md)");
   app.add_option("--seed", o.seed,
                  "Seed for random inputs and filler-initialised params (default: the module's)");
   app.add_option("--input", o.inputs, "[name=]file.npy: value of a graph input (repeatable)");

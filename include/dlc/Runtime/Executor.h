@@ -212,6 +212,11 @@ struct ExecutorOptions {
   uint64_t memoryLimit = 0;
   /// Ignore the compiler's arena plan: every activation gets its own buffer.
   bool ignoreArenaPlan = false;
+  /// A kernel with fewer multiply-adds than serialMacs whose operands and
+  /// results take fewer bytes than serialBytes runs on one thread: waking
+  /// the other threads and joining them costs more than they save
+  /// (docs/performance.md). Both 0: every kernel uses all threads.
+  double serialMacs = 1 << 20, serialBytes = 1 << 19;
 };
 
 struct KernelInfo {
@@ -231,6 +236,8 @@ struct KernelInfo {
   /// Multiply-adds of one run (kernelMacs, dlc/Runtime/KernelRegistry.h)
   /// and the bytes of its operands and results, at creation's shapes.
   double macs = 0, bytes = 0;
+  /// Runs on one thread (ExecutorOptions::serialMacs, serialBytes).
+  bool serial = false;
   /// Heap memory the kernel keeps for itself (docs/memory.md): measured as
   /// the growth of the C library's heap in use across its creation and its
   /// first run (cached weight copies, im2col and FFT buffers, oneDNN's

@@ -45,6 +45,30 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 using namespace dlc::rt;
 namespace pb = dlc::module;
 
+namespace {
+
+/// While alive, with `on`: OpenMP regions of this thread use one thread;
+/// then `threads` again.
+class OneThread {
+public:
+  OneThread(bool on, int threads) : on_(on), threads_(threads) {
+    if (on_)
+      omp_set_num_threads(1);
+  }
+  ~OneThread() {
+    if (on_)
+      omp_set_num_threads(threads_);
+  }
+  OneThread(const OneThread &) = delete;
+  OneThread &operator=(const OneThread &) = delete;
+
+private:
+  bool on_;
+  int threads_;
+};
+
+} // namespace
+
 Buffer dlc::rt::allocate(uint64_t bytes) {
   uint64_t rounded = std::max<uint64_t>(64, (bytes + 63) / 64 * 64);
   void *p = std::aligned_alloc(64, rounded);
@@ -157,6 +181,7 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     omp_set_num_threads(options_.threads);
 
   Impl &I = *impl_;
+  I.threads = omp_get_max_threads();
   const int numTensors = m.tensors_size();
   I.shapes.resize(numTensors);
   I.numel.resize(numTensors);
@@ -299,8 +324,17 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     else if (!impl.empty() && impl != "auto" && impl != "onednn")
       desc.attrs.set("impl", impl);
     std::unique_ptr<Kernel> kernel;
+    info.macs = kernelMacs(desc);
+    for (const auto *shapes : {&desc.inputs, &desc.outputs})
+      for (const Shape &sh : *shapes)
+        info.bytes += 4.0 * double(numElements(sh));
+    // Small kernels run (and are created, for libraries that size their
+    // work then) on one thread.
+    info.serial = I.threads > 1 && info.macs < options_.serialMacs &&
+                  info.bytes < options_.serialBytes;
     const uint64_t heapBefore = heapInUse();
     try {
+      OneThread serial(info.serial, I.threads);
       KernelChoice choice = createKernel(desc, backends, I.backends);
       kernel = std::move(choice.kernel);
       info.backend = choice.backend;
@@ -311,12 +345,9 @@ Executor::Executor(std::shared_ptr<const LoadedModule> module, const ExecutorOpt
     }
     info.workspace = heapGrowth(heapBefore);
     info.impl = kernel->implName();
-    info.macs = kernelMacs(desc);
-    for (const auto *shapes : {&desc.inputs, &desc.outputs})
-      for (const Shape &sh : *shapes)
-        info.bytes += 4.0 * double(numElements(sh));
 
     Impl::Step &step = I.steps[k];
+    step.serial = info.serial;
     step.outputTensors.assign(kern.outputs().begin(), kern.outputs().end());
     for (int in : kern.inputs()) {
       step.in.push_back(I.data[in]);
@@ -515,7 +546,10 @@ void Executor::Impl::runStep(size_t k) {
     respecialize(s);
   // What the kernel allocates for itself on its first run and keeps.
   const uint64_t heapBefore = s.measured ? 0 : heapInUse();
-  s.kernel->forward(s.in.data(), s.out.data());
+  {
+    OneThread serial(s.serial, threads);
+    s.kernel->forward(s.in.data(), s.out.data());
+  }
   if (!s.measured) {
     infos[k].workspace += heapGrowth(heapBefore);
     s.measured = true;

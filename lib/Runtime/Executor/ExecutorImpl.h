@@ -80,12 +80,14 @@ struct Executor::Impl {
     std::string where; ///< "loc: kernel #k (op 'layer')" for messages
     /// The kernel's first run was measured (KernelInfo::workspace).
     bool measured = false;
+    bool serial = false; ///< runs on one thread (ExecutorOptions::serialMacs)
   };
   std::vector<Step> steps;
   /// Internal tensors (no buffer) -> the fused kernel computing them.
   std::map<int, int> fusedInto;
   std::vector<KernelInfo> infos;
   int numForward = 0; ///< steps [0, numForward) are the forward entry
+  int threads = 1; ///< OpenMP threads of the other kernels
   BackendContexts backends;
 
   void runStep(size_t k);

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
 #include <cstring>
 
@@ -280,6 +282,51 @@ TEST(Executor, ArenaPlanGivesSameResultsAndKeepsInputs) {
   sh.setInput("data", data);
   sh.run();
   EXPECT_EQ(sh.read("ip"), plain.read("ip"));
+}
+
+// Kernels below ExecutorOptions::serialMacs and serialBytes run on one
+// thread (a parallel region costs more than it saves on them); the others
+// keep every thread, and OpenMP's thread count is restored after each.
+TEST(Executor, SmallKernelsRunOnOneThread) {
+  const int before = omp_get_max_threads();
+  std::vector<float> data = inputPattern(384);
+  auto mod = load(test::tinyCnn(true));
+  ExecutorOptions two;
+  two.threads = 2;
+  Executor small(mod, two);
+  for (int k = 0; k < small.numKernels(); ++k)
+    EXPECT_TRUE(small.kernelInfo(k).serial) << small.kernelInfo(k).layer;
+  small.setInput("data", data);
+  small.run();
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  // conv1 does 2 * 4 * 6 * 6 * 27 multiply-adds: above 7000, it keeps both.
+  ExecutorOptions lower = two;
+  lower.serialMacs = 7000;
+  Executor mixed(mod, lower);
+  for (int k = 0; k < mixed.numKernels(); ++k)
+    EXPECT_EQ(mixed.kernelInfo(k).serial, mixed.kernelInfo(k).layer != "conv1")
+        << mixed.kernelInfo(k).layer;
+  ExecutorOptions all = two;
+  all.serialMacs = all.serialBytes = 0;
+  Executor parallel(mod, all);
+  for (int k = 0; k < parallel.numKernels(); ++k)
+    EXPECT_FALSE(parallel.kernelInfo(k).serial);
+  for (Executor *ex : {&mixed, &parallel}) {
+    ex->setInput("data", data);
+    ex->run();
+    EXPECT_EQ(omp_get_max_threads(), 2);
+    std::vector<float> a = ex->read("ip"), b = small.read("ip");
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_NEAR(a[i], b[i], 1e-5f * std::max(1.0f, std::abs(b[i]))) << i;
+  }
+  // One thread in all: nothing to decide.
+  ExecutorOptions one;
+  one.threads = 1;
+  Executor single(mod, one);
+  for (int k = 0; k < single.numKernels(); ++k)
+    EXPECT_FALSE(single.kernelInfo(k).serial);
+  omp_set_num_threads(before);
 }
 
 TEST(Executor, OptimizedMatchesReferenceAndReportsImpls) {
