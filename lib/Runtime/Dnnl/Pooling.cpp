@@ -173,8 +173,12 @@ public:
     for (int64_t p = 0; p < win_.planes(); ++p) {
       const float *xp = in[0] + win_.inBase(p);
       float *yp = out[0] + win_.outBase(p);
-      win_.forEachWindow(
-          xp, [&](int64_t o, int64_t arg) { yp[o * os] = arg < 0 ? -FLT_MAX : xp[arg * is]; });
+      if (is == 1 && os == 1)
+        win_.maxPlain(xp, yp);
+      else
+        win_.forEachWindow(xp, [&](int64_t o, int64_t arg) {
+          yp[o * os] = arg < 0 ? -FLT_MAX : xp[arg * is];
+        });
     }
   }
   std::string implName() const override { return "direct:max-pool"; }
