@@ -8,8 +8,11 @@ For each net: dlc trains it with `dlc compile --solver` + `dlrun --train
 dataset-fashion-mnist; PyTorch trains the same net from the same idx files,
 in the same order (records in sequence, wrapping as Caffe's Data layer does),
 with Caffe's update written out (SGD, momentum on the scaled gradient,
-weight decay, lr_mult 2 for biases, the solver's lr_policy) and Caffe's
-xavier filler. dlc and torch alternate per net (A B A B with --rounds 2).
+weight decay, lr_mult 2 for biases, the solver's lr_policy). Both start from
+the same weights: Caffe's xavier filler drawn once per net and round
+(--seed + round), written as a .caffemodel that dlrun loads with --weights
+(caffe_pb2 generated with protoc from lib/Caffe/caffe.proto). dlc and torch
+alternate per net (A B A B with --rounds 2).
 
 Reported per net: test accuracy on the 10,000 test images after E epochs,
 training time (the iterations, without the tests), prediction time (one pass
@@ -114,16 +117,20 @@ def iterations_for(epochs):
     return int(math.ceil(epochs * 60000 / 64))
 
 
-# Iterations per epoch (60,000 images, batch 64): both sides test every EPOCH
-# iterations and after the last; the tests are not training time.
-EPOCH = 938
+def test_interval(iters):
+    """The divisor of `iters` closest to a tenth of it: both sides test every
+    test_interval iterations, the last test after the last iteration (Caffe
+    tests at the end only when test_interval divides the iterations); the
+    tests are not training time. 10 epochs (9375 iterations): every 625."""
+    return min((d for d in range(1, iters + 1) if iters % d == 0),
+               key=lambda d: abs(d - iters / 10))
 
 
 # ---------------------------------------------------------------------------
 # dlc
 # ---------------------------------------------------------------------------
 
-def run_dlc(args, name, dbs, tag):
+def run_dlc(args, name, dbs, tag, weights):
     d = os.path.join(args.work, name)
     os.makedirs(d, exist_ok=True)
     net = os.path.join(d, "train_test.prototxt")
@@ -132,7 +139,8 @@ def run_dlc(args, name, dbs, tag):
     iters = iterations_for(args.epochs)
     solver = os.path.join(d, "solver.prototxt")
     with open(solver, "w") as f:
-        f.write(SOLVER.format(net=net, test_interval=EPOCH, display=args.display))
+        f.write(SOLVER.format(net=net, test_interval=test_interval(iters),
+                              display=args.display))
     module = os.path.join(d, "train.dlcm")
     subprocess.run([tool(args.build, "dlc"), "compile", "--solver", solver, "-o", module],
                    check=True)
@@ -141,7 +149,8 @@ def run_dlc(args, name, dbs, tag):
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     subprocess.run([tool(args.build, "dlrun"), module, "--train", "--epochs", str(args.epochs),
                     "--threads", str(args.threads), "--log-json", log, "--json", report,
-                    "--quiet"], check=True, env=env, stdout=subprocess.DEVNULL)
+                    "--weights", weights, "--quiet"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
     train = json.load(open(report))["train"]
     tests = [r for r in train["log"] if "test_net" in r]
     displays = [r for r in train["log"] if "test_net" not in r]
@@ -189,20 +198,60 @@ def torch_net(name):
     return nn.Sequential(*layers)
 
 
-def caffe_init(net, seed):
-    """Caffe's xavier filler (U[-sqrt(3/fan_in), +sqrt(3/fan_in)]), biases 0."""
-    import torch
-    g = torch.Generator().manual_seed(seed)
-    for m in net.modules():
-        if hasattr(m, "weight") and m.weight is not None:
-            fan_in = m.weight[0].numel()
-            a = math.sqrt(3.0 / fan_in)
-            with torch.no_grad():
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 2 * a - a)
-                m.bias.zero_()
+def caffe_pb2(work):
+    """caffe.proto's Python module (and those it imports), generated once
+    with protoc."""
+    out = os.path.join(work, "pb")
+    if not os.path.exists(os.path.join(out, "caffe_pb2.py")):
+        os.makedirs(out, exist_ok=True)
+        protos = sorted(f for f in os.listdir(os.path.join(ROOT, "lib", "Caffe"))
+                        if f.endswith(".proto"))
+        subprocess.run(["protoc", f"--python_out={out}", "-I", os.path.join(ROOT, "lib", "Caffe"),
+                        *protos], check=True)
+    if out not in sys.path:
+        sys.path.insert(0, out)
+    import caffe_pb2 as pb
+    return pb
 
 
-def run_torch(args, name, tag):
+def initial_weights(args, name, seed, path):
+    """Caffe's xavier filler (U[-sqrt(3/fan_in), +sqrt(3/fan_in)]) for every
+    weight, 0 for every bias, of the net's learned layers in order; written to
+    `path` as a .caffemodel (layers named as in the prototxt) and returned as
+    [(weight, bias)] numpy arrays for torch."""
+    import re
+    import numpy as np
+    net = torch_net(name)
+    text = (lenet_train_test({"train": "", "test": ""}) if name == "lenet"
+            else open(os.path.join(ROOT, "models", name + ".prototxt")).read())
+    names = [m.group(1) for m in re.finditer(
+        r'name:\s*"([^"]+)"\s*type:\s*"(?:Convolution|InnerProduct)"', text)]
+    shapes = [m.weight.shape for m in net.modules() if hasattr(m, "weight")]
+    if len(names) != len(shapes):
+        sys.exit(f"train_fashion: {name}: {len(names)} learned layers in the prototxt, "
+                 f"{len(shapes)} in the torch net")
+    rng = np.random.default_rng(seed)
+    pb = caffe_pb2(args.work)
+    model = pb.NetParameter()
+    arrays = []
+    for layer, shape in zip(names, shapes):
+        fan_in = int(np.prod(shape[1:]))
+        a = math.sqrt(3.0 / fan_in)
+        w = rng.uniform(-a, a, size=tuple(shape)).astype(np.float32)
+        b = np.zeros(shape[0], np.float32)
+        arrays.append((w, b))
+        lp = model.layer.add()
+        lp.name = layer
+        for arr in (w, b):
+            blob = lp.blobs.add()
+            blob.shape.dim.extend(arr.shape)
+            blob.data.extend(arr.ravel().tolist())
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+    return arrays
+
+
+def run_torch(args, name, tag, arrays):
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -215,12 +264,17 @@ def run_torch(args, name, tag):
                                * 0.00390625)
     tlabels = torch.from_numpy(read_idx(f"{FASHION}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
     net = torch_net(name)
-    caffe_init(net, args.seed)
+    learned = [m for m in net.modules() if hasattr(m, "weight")]
+    with torch.no_grad():
+        for m, (w, b) in zip(learned, arrays):
+            m.weight.copy_(torch.from_numpy(w))
+            m.bias.copy_(torch.from_numpy(b))
     params = [(p, 2.0 if p.dim() == 1 else 1.0) for p in net.parameters()]
     history = [torch.zeros_like(p) for p, _ in params]
     iters = iterations_for(args.epochs)
     curve, accuracy_curve = [], []
     test_seconds = 0.0
+    interval = test_interval(iters)
 
     def test():
         correct = 0
@@ -243,7 +297,7 @@ def run_torch(args, name, tag):
                 p.sub_(h)
         if it % args.display == 0 or it == iters - 1:
             curve.append((it, float(loss)))
-        if (it + 1) % EPOCH == 0 and it + 1 < iters:  # as dlrun: every test_interval
+        if (it + 1) % interval == 0 and it + 1 < iters:  # as dlrun: every test_interval
             t0 = time.perf_counter()
             accuracy_curve.append((it + 1, test()))
             test_seconds += time.perf_counter() - t0
@@ -279,7 +333,7 @@ def plot(results, out):
             c = run["curve"]
             lax.plot([p[0] for p in c], [p[1] for p in c], style, label=label, linewidth=1)
             a = run.get("accuracy_curve", [])
-            aax.plot([p[0] / EPOCH for p in a], [p[1] for p in a], style + "o", label=label,
+            aax.plot([p[0] * 64 / 60000 for p in a], [p[1] for p in a], style + "o", label=label,
                      linewidth=1, markersize=3)
         lax.set_xlabel("iteration")
         lax.set_ylabel("training loss (batch)")
@@ -328,8 +382,10 @@ def main():
     for name in args.nets.split(","):
         results[name] = {"dlc": [], "torch": []}
         for rnd in range(args.rounds):
-            results[name]["dlc"].append(run_dlc(args, name, dbs, f"r{rnd}"))
-            results[name]["torch"].append(run_torch(args, name, f"r{rnd}"))
+            weights = os.path.join(args.work, f"{name}-init-r{rnd}.caffemodel")
+            arrays = initial_weights(args, name, args.seed + rnd, weights)
+            results[name]["dlc"].append(run_dlc(args, name, dbs, f"r{rnd}", weights))
+            results[name]["torch"].append(run_torch(args, name, f"r{rnd}", arrays))
             d, t = results[name]["dlc"][-1], results[name]["torch"][-1]
             print(f"{name} round {rnd}: dlc {d['accuracy']:.4f} {d['train_seconds']:.1f} s "
                   f"(predict {d['predict_seconds']:.3f} s) | torch {t['accuracy']:.4f} "
