@@ -219,6 +219,8 @@ json train(Executor &ex, const TrainSettings &settings) {
   auto start = Clock::now(), lastDisplay = start;
   int64_t lastDisplayIter = trainer.iter();
   StepResult last;
+  double updateSeconds = 0; ///< Σ StepResult::updateSeconds of this run
+  int64_t steps = 0;        ///< iterations this run made
   if (!settings.quiet && data)
     std::printf("Data: %lld records, batch %lld (%s)\n",
                 static_cast<long long>(data->epochRecords()),
@@ -245,6 +247,8 @@ json train(Executor &ex, const TrainSettings &settings) {
       barFrom = trainer.iter();
     }
     last = data ? trainer.step([&](int64_t, int) { data->next(); }) : trainer.step();
+    updateSeconds += last.updateSeconds;
+    ++steps;
     int64_t done = trainer.iter();
     double elapsed = std::chrono::duration<double>(Clock::now() - barStart).count();
     bar.update(done, elapsed > 0 ? double(done - barFrom) / elapsed : 0, last.loss);
@@ -301,12 +305,18 @@ json train(Executor &ex, const TrainSettings &settings) {
       prefix = snapshotPrefix(settings, solver);
     snapshot();
   }
-  if (!settings.quiet)
+  if (!settings.quiet) {
     std::printf("Optimization done: %lld iterations in %.3f s (%.2f iter/s), last loss = %.6g\n",
                 static_cast<long long>(trainer.iter()), seconds,
                 seconds > 0 ? double(trainer.iter()) / seconds : 0.0, last.smoothedLoss);
+    if (steps > 0)
+      std::printf("Update (%s): %.4f ms per iteration\n", trainer.updateImplementation().c_str(),
+                  1e3 * updateSeconds / double(steps));
+  }
   json result = {{"iterations", trainer.iter()},
                  {"seconds", seconds},
+                 {"update_seconds", updateSeconds},
+                 {"update", trainer.updateImplementation()},
                  {"loss", last.smoothedLoss},
                  {"interrupted", bool(interrupted)},
                  {"snapshots", snapshotList},

@@ -143,6 +143,7 @@ struct StepResult {
   double loss = 0;        ///< this iteration's loss (mean over iter_size passes)
   double smoothedLoss = 0; ///< mean over the last average_loss iterations
   double rate = 0;        ///< learning rate used
+  double updateSeconds = 0; ///< time the update took (and BatchNorm's averages)
   /// Each loss output's value (mean over the passes), by name.
   std::vector<std::pair<std::string, double>> outputs;
 };

@@ -16,6 +16,7 @@
 #include "dlc/Runtime/Training.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -166,7 +167,10 @@ StepResult Trainer::step(const Feed &feed) {
     params[p].lrMult = lrMult_[p];
     params[p].decayMult = decayMult_[p];
   }
+  const auto updateStart = std::chrono::steady_clock::now();
   r.rate = update_.apply(params, iter_);
+  r.updateSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - updateStart).count();
   ex_.paramsUpdated();
 
   for (size_t l = 0; l < lossTensors_.size(); ++l) {
