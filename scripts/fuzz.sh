@@ -31,11 +31,15 @@ RUNS=()
 SECONDS_SET=false
 while (($#)); do
   case "$1" in
+    --seconds|--runs|--timeout|--jobs)
+      [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "fuzz.sh: $1 needs a count" >&2; exit 2; } ;;
+  esac
+  case "$1" in
     --seconds) SECONDS_PER_TARGET=$2; SECONDS_SET=true; shift 2 ;;
     --runs) RUNS=(-runs="$2"); $SECONDS_SET || SECONDS_PER_TARGET=0; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --keep-going) KEEP_GOING=(-ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
-    --jobs) JOBS=$2; shift 2 ;;
+    --jobs) JOBS=$(( $2 > 0 ? $2 : 1 )); shift 2 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     prototxt|solver|caffemodel|npy|npz|module) TARGETS+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
