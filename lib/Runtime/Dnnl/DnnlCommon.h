@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace dlc::rt {
@@ -388,13 +389,13 @@ private:
     range(ow_, sw_, pw_, kw_, w_, ow0, ow1);
   }
   /// forEachOutput for the outputs outside rows [oh0, oh1) x columns
-  /// [ow0, ow1) only.
+  /// [ow0, ow1) only (all of them when the range is empty).
   template <typename F>
   void forEachBorderOutput(int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1, F &&f) const {
     for (int64_t oh = 0; oh < oh_; ++oh) {
       int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
       hs = std::max<int64_t>(hs, 0);
-      const bool inner = oh >= oh0 && oh < oh1;
+      const bool inner = oh >= oh0 && oh < oh1 && ow0 < ow1;
       for (int64_t ow = 0; ow < ow_; ++ow) {
         if (inner && ow == ow0) {
           ow = ow1 - 1;
@@ -410,15 +411,7 @@ private:
   /// output of a plane: Caffe's window clipped to the input.
   template <typename F>
   void forEachOutput(F &&f) const {
-    for (int64_t oh = 0; oh < oh_; ++oh) {
-      int64_t hs = oh * sh_ - ph_, he = std::min(hs + kh_, h_);
-      hs = std::max<int64_t>(hs, 0);
-      for (int64_t ow = 0; ow < ow_; ++ow) {
-        int64_t ws = ow * sw_ - pw_, we = std::min(ws + kw_, w_);
-        ws = std::max<int64_t>(ws, 0);
-        f(oh * ow_ + ow, hs, he, ws, we);
-      }
-    }
+    forEachBorderOutput(0, 0, 0, 0, std::forward<F>(f));
   }
   int64_t base(int64_t p, int64_t plane, int block) const {
     if (!block)

@@ -75,27 +75,23 @@ SolverUpdate::SolverUpdate(const pb::Solver &solver, const std::vector<int64_t> 
 
 namespace {
 
-/// What is the same for every element of one parameter.
-struct Coefficients {
-  float gscale;    ///< clip scale / iter_size
-  float decay;     ///< weight_decay * decay_mult
-  bool l1;
-  float rate;      ///< learning rate * lr_mult (Adam: with its bias correction)
-  float momentum, momentum2, delta, rmsDecay;
-};
-
+/// The built-in loop of solver type T over one parameter; `k` the
+/// coefficients of dlc/Ops/SolverUpdate.h, as the generated function reads
+/// them.
 template <pb::Solver::Type T>
 void updateLoop(float *__restrict w, const float *__restrict grad, float *__restrict h,
-                float *__restrict h2, int64_t n, const Coefficients &c) {
-  const float m = c.momentum, m2 = c.momentum2, d = c.delta, r = c.rate;
+                float *__restrict h2, int64_t n, const float *k, bool l1) {
+  const float m = k[ops::kMomentum], m2 = k[ops::kMomentum2], d = k[ops::kDelta],
+              r = k[ops::kRate], gscale = k[ops::kGradScale], decay = k[ops::kDecay],
+              rmsDecay = k[ops::kRmsDecay];
 #pragma omp parallel for simd schedule(static) if (n > 32768)
   for (int64_t i = 0; i < n; ++i) {
     float wi = w[i];
-    float g = grad[i] * c.gscale;
-    if (c.l1)
-      g += c.decay * float((0 < wi) - (wi < 0));
+    float g = grad[i] * gscale;
+    if (l1)
+      g += decay * float((0 < wi) - (wi < 0));
     else
-      g += c.decay * wi;
+      g += decay * wi;
     if constexpr (T == pb::Solver::SGD) {
       float hi = m * h[i] + r * g;
       h[i] = hi;
@@ -110,7 +106,7 @@ void updateLoop(float *__restrict w, const float *__restrict grad, float *__rest
       h[i] = hi;
       w[i] = wi - r * (g / (std::sqrt(hi) + d));
     } else if constexpr (T == pb::Solver::RMSPROP) {
-      float hi = c.rmsDecay * h[i] + (1 - c.rmsDecay) * (g * g);
+      float hi = rmsDecay * h[i] + (1 - rmsDecay) * (g * g);
       h[i] = hi;
       w[i] = wi - r * (g / (std::sqrt(hi) + d));
     } else if constexpr (T == pb::Solver::ADADELTA) {
@@ -165,26 +161,17 @@ double SolverUpdate::apply(const std::vector<UpdateParam> &params, int64_t iter)
   }
   for (size_t p = 0; p < params.size(); ++p) {
     const UpdateParam &prm = params[p];
-    Coefficients c;
-    c.gscale = float(clipScale / double(solver_.iter_size()));
-    c.decay = float(solver_.weight_decay() * prm.decayMult);
-    c.l1 = solver_.regularization() == pb::Solver::L1;
-    c.rate = float(rate * prm.lrMult * correction);
-    c.momentum = float(solver_.momentum());
-    c.momentum2 = float(solver_.momentum2());
-    c.delta = float(solver_.delta());
-    c.rmsDecay = float(solver_.rms_decay());
+    float k[ops::kNumUpdateCoefficients];
+    k[ops::kGradScale] = float(clipScale / double(solver_.iter_size()));
+    k[ops::kDecay] = float(solver_.weight_decay() * prm.decayMult);
+    k[ops::kRate] = float(rate * prm.lrMult * correction);
+    k[ops::kMomentum] = float(solver_.momentum());
+    k[ops::kMomentum2] = float(solver_.momentum2());
+    k[ops::kDelta] = float(solver_.delta());
+    k[ops::kRmsDecay] = float(solver_.rms_decay());
     float *h = history_[0][p].data();
     float *h2 = slots_ > 1 ? history_[1][p].data() : nullptr;
     if (generated_) {
-      float k[ops::kNumUpdateCoefficients];
-      k[ops::kGradScale] = c.gscale;
-      k[ops::kDecay] = c.decay;
-      k[ops::kRate] = c.rate;
-      k[ops::kMomentum] = c.momentum;
-      k[ops::kMomentum2] = c.momentum2;
-      k[ops::kDelta] = c.delta;
-      k[ops::kRmsDecay] = c.rmsDecay;
       // Chunks of 16K elements (64 KiB of each array), in parallel when
       // there are several.
       constexpr int64_t kChunk = 16384;
@@ -196,13 +183,14 @@ double SolverUpdate::apply(const std::vector<UpdateParam> &params, int64_t iter)
       continue;
     }
     // One loop per solver type, in the order of Solver.Type (validated).
-    using Loop = void (*)(float *, const float *, float *, float *, int64_t,
-                          const Coefficients &);
+    using Loop =
+        void (*)(float *, const float *, float *, float *, int64_t, const float *, bool);
     static constexpr Loop kLoops[] = {
         updateLoop<pb::Solver::SGD>,     updateLoop<pb::Solver::NESTEROV>,
         updateLoop<pb::Solver::ADAGRAD>, updateLoop<pb::Solver::RMSPROP>,
         updateLoop<pb::Solver::ADADELTA>, updateLoop<pb::Solver::ADAM>};
-    kLoops[solver_.type()](prm.data, prm.grad, h, h2, prm.count, c);
+    kLoops[solver_.type()](prm.data, prm.grad, h, h2, prm.count, k,
+                           solver_.regularization() == pb::Solver::L1);
   }
   return rate;
 }
