@@ -103,27 +103,7 @@ ConvWork directWork(const ConvProblem &p) {
   return w;
 }
 
-ConvWork gemmWork(const ConvProblem &p) {
-  const ConvGeometry &g = p.geometry;
-  ConvWork w;
-  const int64_t kdim = g.channels / g.group * numElements(g.kernel);
-  const int64_t ohw = numElements(g.output);
-  const bool plain1x1 = numElements(g.kernel) == 1 && numElements(g.stride) == 1 &&
-                        std::all_of(g.pad.begin(), g.pad.end(), [](int64_t x) { return x == 0; });
-  w.gemmFlops = 2 * macs(g);
-  w.gemmMinDim = double(std::min({kdim, g.numOutput / g.group, ohw}));
-  w.gemmCalls = double(g.batch);
-  const double col = double(g.batch) * double(g.group) * double(kdim) * double(ohw);
-  w.bytes = tensorBytes(p) + (plain1x1 ? 0.0 : 4.0 * 2 * col);
-  w.otherFlops = plain1x1 ? 0.0 : col;
-  if (p.direction == ConvDirection::BackwardWeights)
-    w.otherFlops += double(g.batch) * double(g.numOutput) * double(ohw); // bias sum
-  w.workspaceBytes = plain1x1 ? 0 : int64_t(4 * g.group * kdim * ohw);
-  // The im2col kernels run on plain data: blocked tensors are reordered.
-  if (p.block)
-    w.bytes += 2 * tensorBytes(p);
-  return w;
-}
+ConvWork gemmWork(const ConvProblem &p) { return gemmPlan(p).work; }
 
 std::string onednnWinogradWhyNot(const ConvProblem &p, const MachineRates &m) {
   std::string why = common(p);
@@ -173,6 +153,49 @@ std::string fftWhyNot(const ConvProblem &p, const MachineRates &) {
 ConvWork fftWork(const ConvProblem &p) { return fftPlan(p).work; }
 
 } // namespace
+
+GemmPlan gemmPlan(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  GemmPlan plan;
+  plan.kdim = g.channels / g.group * numElements(g.kernel);
+  plan.pixels = numElements(g.output);
+  const bool plain1x1 = numElements(g.kernel) == 1 && numElements(g.stride) == 1 &&
+                        std::all_of(g.pad.begin(), g.pad.end(), [](int64_t x) { return x == 0; });
+  plan.noIm2col = plain1x1 && p.direction != ConvDirection::BackwardWeights;
+  ConvWork &w = plan.work;
+  w.gemmFlops = 2 * macs(g);
+  w.bytes = tensorBytes(p);
+  if (p.direction == ConvDirection::BackwardWeights)
+    w.otherFlops += double(g.batch) * double(g.numOutput) * double(plan.pixels); // bias sum
+  // The im2col kernels run on plain data: blocked tensors are reordered.
+  if (p.block)
+    w.bytes += 2 * tensorBytes(p);
+  if (plan.noIm2col) {
+    w.gemmMinDim = double(std::min({plan.kdim, g.numOutput / g.group, plan.pixels}));
+    w.gemmCalls = double(g.batch * g.group);
+    return plan;
+  }
+  // Per image: its columns and its staged output (input) gradient.
+  const int64_t colPerImage = g.group * plan.kdim * plan.pixels;
+  const int64_t perImage = colPerImage + g.numOutput * plan.pixels;
+  plan.chunk = std::clamp<int64_t>(kGemmChunkBytes / (4 * std::max<int64_t>(perImage, 1)), 1,
+                                   std::max<int64_t>(g.batch, 1));
+  const bool weights = p.direction == ConvDirection::BackwardWeights;
+  plan.colFloats = colPerImage * plan.chunk;
+  plan.stageFloats = plan.chunk > 1 || weights ? g.numOutput * plan.pixels * plan.chunk : 0;
+  plan.accFloats = weights ? g.numOutput * plan.kdim : 0;
+  const int64_t chunks = (g.batch + plan.chunk - 1) / plan.chunk;
+  w.gemmMinDim =
+      double(std::min({plan.kdim, g.numOutput / g.group, plan.chunk * plan.pixels}));
+  w.gemmCalls = double(chunks * g.group);
+  const double col = double(g.batch) * double(colPerImage);
+  w.bytes += 4.0 * 2 * col;
+  w.otherFlops += col;
+  if (plan.stageFloats) // y or dy copied through the staging buffer
+    w.bytes += 4.0 * 2 * double(g.batch) * double(g.numOutput) * double(plan.pixels);
+  w.workspaceBytes = 4 * (plan.colFloats + plan.stageFloats + plan.accFloats);
+  return plan;
+}
 
 const std::vector<ConvAlgorithmInfo> &convAlgorithms() {
   // Tolerances: max |error| / max |output| against float64 on unit-scale

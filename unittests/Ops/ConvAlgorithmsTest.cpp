@@ -81,6 +81,46 @@ TEST(ConvAlgorithms, WhereEachApplies) {
   EXPECT_GT(find(cs, "gemm").work.workspaceBytes, 0);
 }
 
+TEST(ConvAlgorithms, GemmPlanChunksTheBatch) {
+  // LeNet's conv2 at batch 64: 20 -> 50 channels, 5x5, 12x12 -> 8x8. Its
+  // whole batch fits a chunk: one 50 x 4096 x 500 GEMM.
+  GemmPlan p = gemmPlan(problem(64, 20, 12, 50, 5, 1, 0));
+  EXPECT_EQ(p.kdim, 500);
+  EXPECT_EQ(p.pixels, 64);
+  EXPECT_EQ(p.chunk, 64);
+  EXPECT_FALSE(p.noIm2col);
+  EXPECT_EQ(p.colFloats, 500 * 64 * 64);
+  EXPECT_EQ(p.stageFloats, 50 * 64 * 64);
+  EXPECT_EQ(p.work.workspaceBytes, 4 * (p.colFloats + p.stageFloats));
+  EXPECT_EQ(p.work.gemmCalls, 1);
+  EXPECT_EQ(p.work.gemmMinDim, 50);
+  // The weight gradient stages dy by position and accumulates dW^T.
+  p = gemmPlan(problem(64, 20, 12, 50, 5, 1, 0, 1, ConvDirection::BackwardWeights));
+  EXPECT_EQ(p.stageFloats, 50 * 64 * 64);
+  EXPECT_EQ(p.accFloats, 50 * 500);
+  EXPECT_EQ(p.work.workspaceBytes, 4 * (p.colFloats + p.stageFloats + p.accFloats));
+  // Images of 4 MiB of columns and staging: 4 to a chunk, 6 images in 2
+  // chunks; groups multiply the calls.
+  p = gemmPlan(problem(6, 4, 160, 4, 3, 1, 1, 2));
+  EXPECT_EQ(p.kdim, 18);
+  EXPECT_EQ(p.chunk, 4);
+  EXPECT_EQ(p.work.gemmCalls, 2 * 2);
+  EXPECT_LE(p.work.workspaceBytes, kGemmChunkBytes);
+  // An image larger than a chunk: one image at a time, no staging.
+  p = gemmPlan(problem(3, 64, 199, 1, 100, 1, 0));
+  EXPECT_EQ(p.chunk, 1);
+  EXPECT_EQ(p.stageFloats, 0);
+  EXPECT_EQ(p.work.workspaceBytes, int64_t(4) * 64 * 100 * 100 * 100 * 100);
+  // 1x1 stride 1 unpadded: no im2col forward and backward data, but the
+  // weight gradient reads columns.
+  p = gemmPlan(problem(8, 32, 7, 16, 1, 1, 0));
+  EXPECT_TRUE(p.noIm2col);
+  EXPECT_EQ(p.work.workspaceBytes, 0);
+  EXPECT_FALSE(gemmPlan(problem(8, 32, 7, 16, 1, 1, 0, 1, ConvDirection::BackwardWeights))
+                   .noIm2col);
+  EXPECT_FALSE(gemmPlan(problem(8, 32, 7, 16, 1, 2, 0)).noIm2col);
+}
+
 TEST(ConvAlgorithms, ShapeKeysTellProblemsApart) {
   ConvProblem a = problem(2, 16, 12, 16, 3, 1, 1);
   ConvProblem b = problem(2, 16, 12, 16, 3, 1, 1, 1, ConvDirection::BackwardData);

@@ -187,6 +187,34 @@ std::unique_ptr<ConvCostOracle> createCostModelOracle(const MachineRates &rates)
 /// chosen. Returns nullptr and sets `error` on a malformed table.
 std::unique_ptr<ConvCostOracle> createTableOracle(std::string_view table, std::string &error);
 
+/// im2col + SGEMM (lib/Runtime/Dnnl/ConvGemm.cpp): the batch is taken
+/// `chunk` images at a time, so that each GEMM's columns span chunk * pixels
+/// output positions (one GEMM per group and chunk, not per image):
+/// - forward: col [G*kdim, chunk*pixels] (rows: channel, tap), per group
+///   Y [O/G, chunk*pixels] = W[g] * col[g], copied into y's images (+ bias);
+///   with chunk = 1 the GEMM writes y itself;
+/// - backward data: dyT [O, chunk*pixels] (dy's images side by side; dy
+///   itself when chunk = 1), col[g] = W[g]^T * dyT[g], col2im into dx;
+/// - backward weights: col as forward, dy staged as [chunk*pixels, O] (one
+///   row per output position), acc[g] (kdim x O/G) += col[g] * dy[:, g],
+///   dW the transpose of acc (both GEMM operands read along rows: with col
+///   as the transposed operand the SGEMM ran 4x slower).
+/// A 1x1, stride-1, unpadded forward or backward data needs no im2col:
+/// GEMMs per image on x (dx) itself, no workspace.
+struct GemmPlan {
+  int64_t kdim = 0;           ///< C/G * kh * kw: the reduction over taps
+  int64_t pixels = 0;         ///< OH * OW
+  int64_t chunk = 1;          ///< images per GEMM
+  bool noIm2col = false;      ///< per-image GEMMs on x / dx, no workspace
+  int64_t colFloats = 0;      ///< column buffer: G * kdim * chunk * pixels
+  int64_t stageFloats = 0;    ///< y / dy staged: O * chunk * pixels (0 if not staged)
+  int64_t accFloats = 0;      ///< backward weights: the transposed dW, O * kdim
+  ConvWork work;
+};
+/// Column buffers of one chunk stay within this (at least one image).
+inline constexpr int64_t kGemmChunkBytes = int64_t(16) << 20;
+GemmPlan gemmPlan(const ConvProblem &p);
+
 // The plans of the transform algorithms, shared by the catalog and the
 // kernels (lib/Ops/Winograd.cpp, lib/Ops/Fft.cpp).
 

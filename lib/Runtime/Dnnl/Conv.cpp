@@ -7,9 +7,8 @@
 // convolution: the algorithm named by "impl" (chosen per layer and
 // direction by dl-select-conv-algorithms, docs/convolution.md): oneDNN's
 // convolution_{auto,direct,winograd} primitives ("auto", "direct",
-// "onednn-winograd") on the caller's layouts, "gemm": an explicit im2col
-// into a column buffer followed by a batched oneDNN matmul, or one of dlc's
-// own algorithms registered in ConvAlgos.h (fft, winograd2, winograd4).
+// "onednn-winograd") on the caller's layouts, or one of dlc's own
+// algorithms registered in ConvAlgos.h (gemm, fft, winograd2, winograd4).
 // deconvolution: oneDNN deconvolution_direct.
 // inner_product: Caffe's x viewed as [M, K] (M = prod(shape[:axis])),
 // y[M, N] = x * W^T + b with W [N, K], or x * W with W [K, N] when
@@ -112,120 +111,6 @@ ConvGeom convGeometry(const KernelDesc &desc, bool deconv) {
   return g;
 }
 
-namespace {
-
-/// Convolution as im2col + batched matmul (one matmul per image: for each
-/// group g, out[g] (O/g x OH*OW) = W[g] (O/g x K) * col[g] (K x OH*OW),
-/// K = C/g*kh*kw).
-class GemmConvKernel : public DnnlKernelBase {
-public:
-  GemmConvKernel(const KernelDesc &desc, DnnlContext &ctx, const ConvGeom &geom)
-      : DnnlKernelBase(desc, ctx), g_(geom) {
-    K_ = g_.c / g_.g * g_.kh * g_.kw;
-    ohw_ = g_.oh * g_.ow;
-    og_ = g_.o / g_.g;
-    direct1x1_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1 && g_.ph == 0 &&
-                 g_.pw == 0;
-    if (!direct1x1_)
-      col_.assign(size_t(g_.g * K_ * ohw_), 0.f);
-    auto aMd = plainDesc({g_.g, og_, K_});
-    auto bMd = plainDesc({g_.g, K_, ohw_});
-    auto cMd = plainDesc({g_.g, og_, ohw_});
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(aMd, bMd, cMd), eng_);
-    prim_ = dnnl::matmul(pd);
-    impl_ = "im2col+" + implOf(pd);
-    a_ = handleMem(aMd, eng_);
-    b_ = handleMem(bMd, eng_);
-    c_ = handleMem(cMd, eng_);
-  }
-
-  void forward(const float *const *in, float *const *out) override {
-    const float *x = in[0];
-    float *y = out[0];
-    bind(a_, in[1]);
-    const int64_t inImage = g_.c * g_.h * g_.w, outImage = g_.o * ohw_;
-    for (int64_t n = 0; n < g_.n; ++n) {
-      const float *xi = x + n * inImage;
-      if (direct1x1_) {
-        bind(b_, xi);
-      } else {
-        convIm2col(g_, xi, col_.data());
-        bind(b_, col_.data());
-      }
-      bind(c_, y + n * outImage);
-      exec(prim_, {{DNNL_ARG_SRC, a_}, {DNNL_ARG_WEIGHTS, b_}, {DNNL_ARG_DST, c_}});
-    }
-    wait();
-    if (desc_has_bias()) {
-      const float *b = in[2];
-      for (int64_t n = 0; n < g_.n; ++n)
-        for (int64_t o = 0; o < g_.o; ++o) {
-          float *row = y + n * outImage + o * ohw_;
-          const float bo = b[o];
-          for (int64_t i = 0; i < ohw_; ++i)
-            row[i] += bo;
-        }
-    }
-  }
-
-private:
-  bool desc_has_bias() const { return g_.hasBias; }
-
-  ConvGeom g_;
-  int64_t K_ = 0, ohw_ = 0, og_ = 0;
-  bool direct1x1_ = false;
-  std::vector<float> col_;
-  dnnl::matmul prim_;
-  dnnl::memory a_, b_, c_;
-};
-
-} // namespace
-
-void convIm2col(const ConvGeom &g, const float *x, float *col) {
-  for (int64_t c = 0; c < g.c; ++c) {
-    const float *plane = x + c * g.h * g.w;
-    for (int64_t ki = 0; ki < g.kh; ++ki)
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
-        for (int64_t oy = 0; oy < g.oh; ++oy) {
-          int64_t iy = oy * g.sh - g.ph + ki * g.dh;
-          if (iy < 0 || iy >= g.h) {
-            std::fill(col, col + g.ow, 0.f);
-            col += g.ow;
-            continue;
-          }
-          const float *row = plane + iy * g.w;
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            int64_t ix = ox * g.sw - g.pw + kj * g.dw;
-            *col++ = (ix >= 0 && ix < g.w) ? row[ix] : 0.f;
-          }
-        }
-      }
-  }
-}
-
-void convCol2im(const ConvGeom &g, const float *col, float *x) {
-  std::fill(x, x + g.c * g.h * g.w, 0.f);
-  for (int64_t c = 0; c < g.c; ++c) {
-    float *plane = x + c * g.h * g.w;
-    for (int64_t ki = 0; ki < g.kh; ++ki)
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
-        for (int64_t oy = 0; oy < g.oh; ++oy) {
-          int64_t iy = oy * g.sh - g.ph + ki * g.dh;
-          if (iy < 0 || iy >= g.h) {
-            col += g.ow;
-            continue;
-          }
-          float *row = plane + iy * g.w;
-          for (int64_t ox = 0; ox < g.ow; ++ox, ++col) {
-            int64_t ix = ox * g.sw - g.pw + kj * g.dw;
-            if (ix >= 0 && ix < g.w)
-              row[ix] += *col;
-          }
-        }
-      }
-  }
-}
-
 dnnl::memory::desc convWeightDesc(const ConvGeom &g, bool deconv) {
   if (g.g == 1) {
     dims d{g.o, g.c, g.kh, g.kw};
@@ -250,8 +135,6 @@ std::unique_ptr<Kernel> createConvolution(const KernelDesc &desc, DnnlContext &c
     impl = requireApplicable(desc, convProblem(desc, ops::ConvDirection::Forward), impl);
   if (const ConvAlgoKernels *own = findConvAlgoKernels(impl))
     return own->forward(desc, ctx);
-  if (impl == "gemm") // im2col works on plain tensors
-    return plainLayoutKernel(desc, std::make_unique<GemmConvKernel>(plainLayoutDesc(desc), ctx, g));
 
   dnnl::algorithm alg;
   if (impl == "auto")

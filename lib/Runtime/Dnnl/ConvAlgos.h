@@ -4,10 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The convolution kernels dlc implements itself (FFT, Winograd), registered
-// by algorithm name from their own files; the oneDNN convolution factories
-// (Conv.cpp, ConvGrad.cpp) hand a layer whose "impl" names one of them to
-// its makers. Where each applies and its workspace are declared once in
+// The convolution kernels dlc implements itself (im2col + SGEMM, FFT,
+// Winograd), registered by algorithm name from their own files; the oneDNN
+// convolution factories (Conv.cpp, ConvGrad.cpp) hand a layer whose "impl"
+// names one of them to its makers. Where each applies and its workspace are declared once in
 // dlc/Ops/ConvAlgorithms.h, which the makers check first.
 //
 //===----------------------------------------------------------------------===//

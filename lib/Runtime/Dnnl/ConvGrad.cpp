@@ -8,8 +8,8 @@
 // for wrt 0 and (de)convolution_backward_weights for wrt 1 and/or 2 (weights,
 // bias), hinted by a forward_training primitive descriptor of the same
 // configuration; layouts chosen by oneDNN, with reorders from/to the caller's
-// plain buffers. convolution `impl = "gemm"`: Caffe's own backward (batched
-// matmuls on im2col columns, col2im for the data gradient).
+// plain buffers; dlc's own algorithms (gemm, fft, winograd) are in their
+// files (ConvAlgos.h).
 // inner_product_grad: matmuls (dx = dy * W, dW = dy^T * x or x^T * dy for
 // transpose, db = ones^T * dy).
 //
@@ -131,122 +131,6 @@ private:
   dnnl::memory dwScratch_, db_;
 };
 
-/// Caffe's backward of the im2col convolution, per image and group g:
-///   col_diff[g] (K x OHW) = W[g]^T (K x O/g) * dy[g] (O/g x OHW), dx = col2im
-///   dW[g] (O/g x K) += dy[g] (O/g x OHW) * col[g]^T (OHW x K)
-///   db[o] = sum over images and positions of dy
-/// The matmuls are batched over groups; the weight gradient accumulates over
-/// images through a sum post-op.
-class GemmConvGradKernel : public DnnlKernelBase {
-public:
-  GemmConvGradKernel(const KernelDesc &desc, DnnlContext &ctx, const GradDesc &gd,
-                     const ConvGeom &geom)
-      : DnnlKernelBase(desc, ctx), g_(geom), dyIdx_(gd.gradIn()), outDx_(gd.outputOf(0)),
-        outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)) {
-    K_ = g_.c / g_.g * g_.kh * g_.kw;
-    ohw_ = g_.oh * g_.ow;
-    og_ = g_.o / g_.g;
-    direct1x1_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1 && g_.ph == 0 &&
-                 g_.pw == 0;
-    const int64_t G = g_.g;
-    if (!direct1x1_)
-      col_.assign(size_t(G * K_ * ohw_), 0.f);
-    auto dyMd = plainDesc({G, og_, ohw_});
-    if (outDx_ >= 0) {
-      // W is [G, O/g, K] row-major: W^T is [G, K, O/g] with strides (O/g*K, 1, K).
-      dnnl::memory::desc wtMd({G, K_, og_}, dt::f32, dims{og_ * K_, 1, K_});
-      auto colMd = plainDesc({G, K_, ohw_});
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(wtMd, dyMd, colMd), eng_);
-      data_ = dnnl::matmul(pd);
-      impl_ = "data:col2im+" + implOf(pd);
-      wt_ = handleMem(wtMd, eng_);
-      dyD_ = handleMem(dyMd, eng_);
-      colD_ = handleMem(colMd, eng_);
-    }
-    if (outDw_ >= 0) {
-      // col is [G, K, OHW]: col^T is [G, OHW, K] with strides (K*OHW, 1, OHW).
-      dnnl::memory::desc colTMd({G, ohw_, K_}, dt::f32, dims{K_ * ohw_, 1, ohw_});
-      auto dwMd = plainDesc({G, og_, K_});
-      dnnl::matmul::desc md(dyMd, colTMd, dwMd);
-      dnnl::matmul::primitive_desc first(md, eng_);
-      dnnl::post_ops po;
-      po.append_sum(1.f);
-      dnnl::primitive_attr attr;
-      attr.set_post_ops(po);
-      dnnl::matmul::primitive_desc rest(md, attr, eng_);
-      wFirst_ = dnnl::matmul(first);
-      wRest_ = dnnl::matmul(rest);
-      impl_ += std::string(impl_.empty() ? "" : " ") + "weights:im2col+" + implOf(first);
-      dyW_ = handleMem(dyMd, eng_);
-      colT_ = handleMem(colTMd, eng_);
-      dw_ = handleMem(dwMd, eng_);
-    }
-    if (outDb_ >= 0 && impl_.empty())
-      impl_ = "onednn-kernels:bias-reduction";
-  }
-
-  void forward(const float *const *in, float *const *out) override {
-    const float *x = in[0], *dy = in[dyIdx_];
-    const int64_t inImage = g_.c * g_.h * g_.w, outImage = g_.o * ohw_;
-    if (outDx_ >= 0) {
-      float *dx = out[outDx_];
-      bind(wt_, in[1]);
-      for (int64_t n = 0; n < g_.n; ++n) {
-        bind(dyD_, dy + n * outImage);
-        bind(colD_, direct1x1_ ? dx + n * inImage : col_.data());
-        exec(data_, {{DNNL_ARG_SRC, wt_}, {DNNL_ARG_WEIGHTS, dyD_}, {DNNL_ARG_DST, colD_}});
-        if (!direct1x1_) {
-          wait();
-          convCol2im(g_, col_.data(), dx + n * inImage);
-        }
-      }
-    }
-    if (outDw_ >= 0) {
-      bind(dw_, out[outDw_]);
-      for (int64_t n = 0; n < g_.n; ++n) {
-        const float *xi = x + n * inImage;
-        if (direct1x1_) {
-          bind(colT_, xi);
-        } else {
-          wait(); // the previous matmul still reads col_
-          convIm2col(g_, xi, col_.data());
-          bind(colT_, col_.data());
-        }
-        bind(dyW_, dy + n * outImage);
-        exec(n == 0 ? wFirst_ : wRest_,
-             {{DNNL_ARG_SRC, dyW_}, {DNNL_ARG_WEIGHTS, colT_}, {DNNL_ARG_DST, dw_}});
-      }
-    }
-    wait();
-    if (outDb_ >= 0) {
-      float *db = out[outDb_];
-      const int64_t O = g_.o, N = g_.n, P = ohw_;
-#pragma omp parallel for
-      for (int64_t o = 0; o < O; ++o) {
-        double acc = 0;
-        for (int64_t n = 0; n < N; ++n) {
-          const float *row = dy + n * outImage + o * P;
-          float part = 0.f;
-          for (int64_t i = 0; i < P; ++i)
-            part += row[i];
-          acc += part;
-        }
-        db[o] = float(acc);
-      }
-    }
-  }
-
-private:
-  ConvGeom g_;
-  size_t dyIdx_;
-  int outDx_, outDw_, outDb_;
-  int64_t K_ = 0, ohw_ = 0, og_ = 0;
-  bool direct1x1_ = false;
-  std::vector<float> col_;
-  dnnl::matmul data_, wFirst_, wRest_;
-  dnnl::memory wt_, dyD_, colD_, dyW_, colT_, dw_;
-};
-
 /// Inner product backward on the [M, K] view of x: dx = dy * W (W as [N, K]),
 /// dW = dy^T * x ([N, K]) or, with transpose (W is [K, N]), x^T * dy; db is
 /// the column sum of dy.
@@ -365,9 +249,6 @@ static std::unique_ptr<Kernel> createConvGrad(const KernelDesc &desc, DnnlContex
     }
     if (const ConvAlgoKernels *own = findConvAlgoKernels(impl))
       return own->backward(desc, ctx);
-    if (impl == "gemm") // im2col works on plain tensors
-      return plainLayoutKernel(
-          desc, std::make_unique<GemmConvGradKernel>(plainLayoutDesc(desc), ctx, gd, g));
     if (impl == "auto")
       alg = dnnl::algorithm::convolution_auto;
     else if (impl == "onednn-winograd")

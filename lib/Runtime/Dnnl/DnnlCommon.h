@@ -240,12 +240,6 @@ ConvGeom convGeometry(const KernelDesc &desc, bool deconv);
 dnnl::memory::desc convWeightDesc(const ConvGeom &g, bool deconv);
 /// The weight dims with format_tag::any.
 dnnl::memory::desc convWeightAny(const ConvGeom &g);
-/// Caffe's im2col of one image [C, H, W] into col [C*kh*kw, OH*OW] (the rows
-/// of group g are contiguous, so col is [G, K, OH*OW], K = C/G*kh*kw).
-void convIm2col(const ConvGeom &g, const float *x, float *col);
-/// The adjoint of convIm2col: x = sum of col's entries at their positions
-/// (x is overwritten).
-void convCol2im(const ConvGeom &g, const float *col, float *x);
 
 /// A validated 2-D pooling in oneDNN's terms (Pooling.cpp): the op library's
 /// geometry, the oneDNN algorithm (max / avg_include_padding), the padding_r

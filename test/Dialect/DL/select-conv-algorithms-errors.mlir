@@ -32,7 +32,7 @@
 
 // A forced algorithm over the workspace limit.
 // RUN: not dl-opt %s -dl-select-conv-algorithms="conv-algorithm=p=gemm workspace-limit=1024" -o /dev/null 2>&1 | FileCheck %s --check-prefix=WS
-// WS: error: loc("p"): layer 'p' (forward): cannot use gemm (forced by --conv-algo p=gemm): needs 36864 bytes of workspace (0.04 MiB), over the limit of 1024 bytes
+// WS: error: loc("p"): layer 'p' (forward): cannot use gemm (forced by --conv-algo p=gemm): needs 81920 bytes of workspace (0.08 MiB), over the limit of 1024 bytes
 
 // Errors in the option itself, reported on the module.
 // RUN: not dl-opt %s -dl-select-conv-algorithms="conv-algorithm=p=fast" -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALGO
