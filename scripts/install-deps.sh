@@ -13,6 +13,8 @@ PKGS=(
   # ImageData's decoders.
   liblmdb-dev libleveldb-dev libhdf5-dev libpng-dev libjpeg-dev
   dataset-fashion-mnist  # the converter's tests and docs/training.md's runs
+  # dlrun --distributed mpi (docs/distributed.md): Open MPI and its mpirun.
+  libopenmpi-dev openmpi-bin
 )
 # Benchmarks only (PyTorch anchor); pass --bench to install them as well.
 if [[ "${1:-}" == "--bench" ]]; then

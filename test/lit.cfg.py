@@ -54,6 +54,16 @@ if os.path.isfile(os.path.join(_fashion, "t10k-images-idx3-ubyte.gz")):
     config.available_features.add("fashion-mnist")
     config.substitutions.append(("%fashion_mnist", _fashion))
 
+# dlrun --distributed mpi (docs/distributed.md): dlc built with Debian's
+# libopenmpi-dev and its mpirun (openmpi-bin) on the PATH. %mpirun starts N
+# ranks on this machine only, as root too (CI runs as root).
+import shutil  # noqa: E402
+if config.dlc_have_mpi.upper() in ("TRUE", "ON", "1") and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    config.substitutions.append(("%mpirun", "mpirun --oversubscribe --bind-to none -np"))
+
 # This CPU's features as /proc/cpuinfo names them ("cpu-avx512f",
 # "cpu-avx512_fp16"), for tests of code compiled for another CPU
 # (docs/codegen.md).

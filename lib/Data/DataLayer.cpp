@@ -147,4 +147,46 @@ std::unique_ptr<BatchSource> prefetch(std::unique_ptr<BatchSource> source, int d
   return std::make_unique<Prefetcher>(std::move(source), depth);
 }
 
+namespace {
+
+/// Batches rank, rank + ranks, rank + 2 ranks, ... of the inner source; the
+/// others are read into scratch buffers and dropped (their records, shuffles
+/// and random crops stay those of the whole sequence).
+class Shard : public BatchSource {
+public:
+  Shard(std::unique_ptr<BatchSource> inner, int rank, int ranks)
+      : inner_(std::move(inner)), rank_(rank), ranks_(ranks) {
+    for (const Shape &s : inner_->shapes()) {
+      int64_t n = 1;
+      for (int64_t d : s)
+        n *= d;
+      scratch_.emplace_back(size_t(n));
+      scratchTops_.push_back(scratch_.back().data());
+    }
+  }
+  const std::vector<Shape> &shapes() const override { return inner_->shapes(); }
+  int64_t records() const override { return inner_->records(); }
+  void next(const std::vector<float *> &tops) override {
+    for (int i = 0, skip = started_ ? ranks_ - 1 : rank_; i < skip; ++i)
+      inner_->next(scratchTops_);
+    started_ = true;
+    inner_->next(tops);
+  }
+
+private:
+  std::unique_ptr<BatchSource> inner_;
+  int rank_, ranks_;
+  bool started_ = false;
+  std::vector<std::vector<float>> scratch_;
+  std::vector<float *> scratchTops_;
+};
+
+} // namespace
+
+std::unique_ptr<BatchSource> shard(std::unique_ptr<BatchSource> source, int rank, int ranks) {
+  if (ranks <= 1)
+    return source;
+  return std::make_unique<Shard>(std::move(source), rank, ranks);
+}
+
 } // namespace dlc::data

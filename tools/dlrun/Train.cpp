@@ -6,6 +6,8 @@
 
 #include "Train.h"
 
+#include "Distributed.h"
+
 #include "dlc/Runtime/DataFeed.h"
 #include "dlc/Runtime/Training.h"
 #include "dlc/Support/AtomicFile.h"
@@ -16,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <unistd.h>
 
@@ -139,15 +142,25 @@ std::string checkTrainOptions(const CLI::App &app, bool train, bool otherWork, i
 json train(Executor &ex, const TrainSettings &settings) {
   Trainer trainer(ex);
   const dlc::module::Solver &solver = trainer.solver();
+  // Data-parallel: this rank's share of the data, gradients averaged over
+  // the ranks (GradientSync); rank 0 tests and snapshots.
+  Communicator *comm = settings.comm;
+  const bool root = !comm || comm->rank() == 0;
+  const int ranks = comm ? comm->size() : 1;
+  std::unique_ptr<GradientSync> sync;
+  if (comm) {
+    sync = std::make_unique<GradientSync>(ex, *comm, trainer.gradTensors(), settings.sync);
+    trainer.setReducer(sync.get());
+  }
   std::unique_ptr<DataFeed> feed;
   if (settings.dataLayers)
-    feed = std::make_unique<DataFeed>(ex);
+    feed = std::make_unique<DataFeed>(ex, comm ? comm->rank() : 0, ranks);
   DataFeed *data = feed && !feed->empty() ? feed.get() : nullptr;
   int64_t maxIter = settings.iterations ? *settings.iterations : solver.max_iter();
   if (settings.epochs) {
     if (!data || data->epochRecords() == 0)
       throw Error("--epochs needs a data layer that reads a dataset (Data, HDF5Data, ImageData)");
-    double perIter = double(data->batchSize() * solver.iter_size());
+    double perIter = double(data->batchSize() * solver.iter_size() * ranks);
     maxIter = int64_t(std::ceil(*settings.epochs * double(data->epochRecords()) / perIter));
   }
   if (maxIter < 0)
@@ -162,7 +175,7 @@ json train(Executor &ex, const TrainSettings &settings) {
 
   json log = json::array();
   std::vector<std::unique_ptr<Tester>> testers;
-  for (int i = 0; i < ex.module().header.test_nets_size(); ++i)
+  for (int i = 0; root && i < ex.module().header.test_nets_size(); ++i)
     testers.push_back(std::make_unique<Tester>(ex, i, settings.dataLayers));
   json tests = json::array();
   // Solver::TestAll: every test net, Caffe's lines, one log record each.
@@ -203,8 +216,19 @@ json train(Executor &ex, const TrainSettings &settings) {
       std::printf("Resuming from %s at iteration %lld\n", settings.resume.c_str(),
                   static_cast<long long>(iter));
   }
+  // Every rank starts from rank 0's params and history.
+  if (comm) {
+    broadcastParams(ex, *comm);
+    for (int slot = 0; slot < trainer.update().historySlots(); ++slot)
+      for (int p = 0; p < trainer.update().numParams(); ++p) {
+        std::vector<float> &h = trainer.update().history(slot, p);
+        comm->broadcast(h.data(), int64_t(h.size()), 0);
+      }
+  }
   json snapshotList = json::array();
   auto snapshot = [&] {
+    if (!root)
+      return;
     SnapshotFiles files = writeSnapshot(trainer, prefix);
     if (!settings.quiet)
       std::printf("Snapshotting to %s and %s\n", files.caffemodel.c_str(),
@@ -214,12 +238,17 @@ json train(Executor &ex, const TrainSettings &settings) {
                             {"solverstate", files.solverstate}});
   };
   int64_t display = solver.display();
-  InterruptGuard guard;
+  // Distributed, every rank must stop at the same iteration: Ctrl-C is
+  // mpirun's (it stops every rank; the periodic snapshots remain).
+  std::optional<InterruptGuard> guard;
+  if (!comm)
+    guard.emplace();
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now(), lastDisplay = start;
   int64_t lastDisplayIter = trainer.iter();
   StepResult last;
   double updateSeconds = 0; ///< Σ StepResult::updateSeconds of this run
+  double allreduceSeconds = 0, exposedSeconds = 0; ///< Σ SyncStats of this run
   int64_t steps = 0;        ///< iterations this run made
   if (!settings.quiet && data)
     std::printf("Data: %lld records, batch %lld (%s)\n",
@@ -246,8 +275,14 @@ json train(Executor &ex, const TrainSettings &settings) {
       barStart = Clock::now(); // the rate counts training only
       barFrom = trainer.iter();
     }
+    if (comm)
+      injectFault(comm->rank(), trainer.iter());
     last = data ? trainer.step([&](int64_t, int) { data->next(); }) : trainer.step();
     updateSeconds += last.updateSeconds;
+    if (sync) {
+      allreduceSeconds += sync->lastStats().allreduceSeconds;
+      exposedSeconds += sync->lastStats().exposedSeconds;
+    }
     ++steps;
     int64_t done = trainer.iter();
     double elapsed = std::chrono::duration<double>(Clock::now() - barStart).count();
@@ -312,6 +347,11 @@ json train(Executor &ex, const TrainSettings &settings) {
     if (steps > 0)
       std::printf("Update (%s): %.4f ms per iteration\n", trainer.updateImplementation().c_str(),
                   1e3 * updateSeconds / double(steps));
+    if (sync && steps > 0)
+      std::printf("Allreduce (%s, %d ranks, %zu buckets): %.4f ms per iteration, %.4f ms of it "
+                  "exposed after the backward pass\n",
+                  comm->describe().c_str(), ranks, sync->numBuckets(),
+                  1e3 * allreduceSeconds / double(steps), 1e3 * exposedSeconds / double(steps));
   }
   json result = {{"iterations", trainer.iter()},
                  {"seconds", seconds},
@@ -322,7 +362,13 @@ json train(Executor &ex, const TrainSettings &settings) {
                  {"snapshots", snapshotList},
                  {"tests", tests},
                  {"log", log}};
-  if (!settings.logJson.empty())
+  if (comm)
+    result["distributed"] = {{"backend", comm->describe()},
+                             {"ranks", ranks},
+                             {"buckets", sync->numBuckets()},
+                             {"allreduce_seconds", allreduceSeconds},
+                             {"exposed_seconds", exposedSeconds}};
+  if (!settings.logJson.empty() && root)
     if (dlc::Status st = dlc::writeFileAtomically(settings.logJson, log.dump(1) + "\n");
         st.failed())
       throw Error(st.message());

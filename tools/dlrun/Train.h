@@ -15,6 +15,7 @@
 #ifndef DLC_TOOLS_DLRUN_TRAIN_H
 #define DLC_TOOLS_DLRUN_TRAIN_H
 
+#include "dlc/Runtime/Distributed.h"
 #include "dlc/Runtime/Executor.h"
 
 #include <CLI/CLI.hpp>
@@ -37,6 +38,9 @@ struct TrainSettings {
   /// Read the nets' data layers (else: --input files and random data).
   bool dataLayers = true;
   bool quiet = false;
+  /// Data-parallel (--distributed): this rank's communicator, or null.
+  dlc::rt::Communicator *comm = nullptr;
+  dlc::rt::SyncOptions sync;
 };
 
 /// The --train options (--log-json, --epochs, --resume, ...).

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BenchReport.h"
+#include "Distributed.h"
 #include "Train.h"
 
 #include "dlc/Runtime/Executor.h"
@@ -95,6 +96,7 @@ struct Options {
   bool allThreads = false; ///< --all-threads: no kernel runs on one thread
   bool train = false;    ///< --train (docs/training.md); --iterations then counts iterations
   dlrun::TrainSettings trainSettings;
+  dlrun::DistributedSettings dist; ///< --distributed (docs/distributed.md)
 };
 
 /// A size with an optional binary unit: "4096", "512K", "512M", "2G",
@@ -261,7 +263,7 @@ void setInputs(Session &s) {
     NpyArray arr;
     if (!readNpy(path, arr, error))
       throw UserError(error);
-    if (arr.shape != ex.tensorShape(t))
+    if (!dlrun::shardInput(arr, ex.tensorShape(t)))
       throw UserError(path + ": error: shape " + shapeToString(arr.shape) +
                       " does not match input '" + name + "' of shape " +
                       shapeToString(ex.tensorShape(t)));
@@ -513,16 +515,23 @@ int runModule(const Options &o, json &report) {
   if (!o.dumpDir.empty())
     prepareDumpDir(o.dumpDir);
   runOnce(s);
+  // The gradients of the ranks' batches, averaged: those of the combined batch.
+  if (dlrun::communicator() && s.entries.gradient)
+    averageGradients(*s.ex, *dlrun::communicator(), dlrun::paramGradients(*s.ex));
   if (!o.dumpDir.empty())
     writeDumps(s);
   s.report["kernels"] = kernelsJson(*s.ex);
   reportOutputs(s);
   std::string error;
   for (auto &[t, path] : outputFiles)
-    if (!writeNpy(path, s.ex->tensorShape(t), valueAfterRun(s, t).data(), error))
+    if (dlrun::isRoot() &&
+        !writeNpy(path, s.ex->tensorShape(t), valueAfterRun(s, t).data(), error))
       throw UserError(error);
   int rc = o.check ? check(s) : kExitOk;
-  if (o.bench)
+  if (o.bench && dlrun::communicator())
+    s.report["bench_distributed"] =
+        dlrun::benchDistributed(*s.ex, o.dist, o.warmup, o.iterations, o.quiet);
+  else if (o.bench)
     bench(s);
   report = std::move(s.report);
   return rc;
@@ -598,6 +607,8 @@ int runTool(Options o) {
     if (o.bench)
       dlrun::printScaling(runs);
   }
+  if (!dlrun::isRoot())
+    return rc; // rank 0 writes the reports
   if (!o.jsonPath.empty())
     writeJson(o.jsonPath, report);
   if (!o.csvPath.empty())
@@ -609,6 +620,17 @@ int runTool(Options o) {
 }
 
 } // namespace
+
+/// "dlrun: error: <what>" (<what> as is when it names its file), with the
+/// rank when several run.
+static void printError(const char *what) {
+  dlc::rt::Communicator *c = dlrun::communicator();
+  std::string rank = c && c->size() > 1 && std::strncmp(what, "rank ", 5) != 0
+                         ? "rank " + std::to_string(c->rank()) + ": "
+                         : "";
+  std::fprintf(stderr, "dlrun: %s%s%s\n", std::strstr(what, ": error: ") ? "" : "error: ",
+               rank.c_str(), what);
+}
 
 int main(int argc, char **argv) {
   Options o;
@@ -675,6 +697,7 @@ int main(int argc, char **argv) {
                  "module has a gradient, else forward)")
       ->check(CLI::IsMember({"forward", "gradient", "both"}));
   dlrun::addTrainOptions(app, o.train, o.trainSettings);
+  dlrun::addDistributedOptions(app, o.dist);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -703,31 +726,43 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "dlrun: error: %s\n", trainError.c_str());
     return kExitUser;
   }
+  if (std::string e = dlrun::checkDistributedOptions(app, o.dist, o.check,
+                                                     o.threadList.size() > 1);
+      !e.empty()) {
+    std::fprintf(stderr, "dlrun: error: %s\n", e.c_str());
+    return kExitUser;
+  }
   if (app.count("--tolerance") && !o.check) {
     std::fprintf(stderr, "dlrun: error: --tolerance needs --check\n");
     return kExitUser;
   }
   try {
+    if (dlrun::startDistributed(o.dist)) {
+      o.trainSettings.comm = dlrun::communicator();
+      o.trainSettings.sync = dlrun::syncOptions(o.dist);
+      if (!dlrun::isRoot())
+        o.quiet = o.trainSettings.quiet = true;
+    }
     return runTool(o);
   } catch (const UserError &e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "dlrun: %s%s\n", std::strstr(e.what(), ": error: ") ? "" : "error: ", e.what());
-    return kExitUser;
+    printError(e.what());
+    return dlrun::endWithError(kExitUser);
   } catch (const Error &e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "dlrun: %s%s\n", std::strstr(e.what(), ": error: ") ? "" : "error: ", e.what());
-    return kExitUser;
+    printError(e.what());
+    return dlrun::endWithError(kExitUser);
   } catch (const std::bad_alloc &) {
     std::fflush(stdout);
     std::fprintf(stderr, "dlrun: error: out of memory\n");
-    return kExitInternal;
+    return dlrun::endWithError(kExitInternal);
   } catch (const std::exception &e) {
     std::fflush(stdout);
     std::fprintf(stderr, "dlrun: internal error: %s\n", e.what());
-    return kExitInternal;
+    return dlrun::endWithError(kExitInternal);
   } catch (...) {
     std::fflush(stdout);
     std::fprintf(stderr, "dlrun: internal error: unknown exception\n");
-    return kExitInternal;
+    return dlrun::endWithError(kExitInternal);
   }
 }

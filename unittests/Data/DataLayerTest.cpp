@@ -218,6 +218,31 @@ TEST(DataLayer, PrefetchGivesTheSameBatches) {
     EXPECT_EQ(nextBatch(*ahead), nextBatch(*plain)) << "batch " << b;
 }
 
+TEST(DataLayer, ShardsTakeEveryRanksthBatch) {
+  // Rank r of n reads batches r, r + n, ... of the sequence one process
+  // reads (random crops and mirrors included), in any of the ranks.
+  std::string path = writeDb("shard", Backend::LMDB, 7, 1, 4, 4);
+  caffe::LayerParameter l = dataLayer(path, Backend::LMDB, 3);
+  l.mutable_transform_param()->set_crop_size(2);
+  l.mutable_transform_param()->set_mirror(true);
+  SourceOptions o;
+  o.seed = 5;
+  auto whole = openDataLayer(l, o);
+  std::vector<decltype(nextBatch(*whole))> sequence;
+  for (int b = 0; b < 12; ++b)
+    sequence.push_back(nextBatch(*whole));
+  for (int ranks : {1, 2, 3}) {
+    for (int rank = 0; rank < ranks; ++rank) {
+      auto mine = prefetch(shard(openDataLayer(l, o), rank, ranks), 2);
+      EXPECT_EQ(mine->shapes(), whole->shapes());
+      EXPECT_EQ(mine->records(), whole->records());
+      for (int b = rank; b < 12; b += ranks)
+        EXPECT_EQ(nextBatch(*mine), sequence[size_t(b)])
+            << "rank " << rank << " of " << ranks << ", batch " << b;
+    }
+  }
+}
+
 TEST(DataLayer, Errors) {
   auto message = [](const caffe::LayerParameter &l) {
     try {

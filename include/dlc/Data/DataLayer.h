@@ -73,6 +73,12 @@ bool isReadableDataLayer(const std::string &type);
 std::vector<Shape> dataLayerShapes(const caffe::LayerParameter &layer,
                                    const SourceOptions &options, std::string &why) noexcept;
 
+/// Rank `rank` of `ranks`'s share of `source` (data-parallel training):
+/// batches rank, rank + ranks, rank + 2 ranks, ... of the sequence one
+/// process would read, so that the ranks' batches of one step are the
+/// batches one process would read in `ranks` steps.
+std::unique_ptr<BatchSource> shard(std::unique_ptr<BatchSource> source, int rank, int ranks);
+
 /// Runs `source` on a background thread, `depth` batches ahead (Caffe's
 /// prefetch): the same batches in the same order as the source alone.
 std::unique_ptr<BatchSource> prefetch(std::unique_ptr<BatchSource> source, int depth);

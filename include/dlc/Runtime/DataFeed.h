@@ -32,7 +32,9 @@ public:
   /// Opens every data layer of the executor's module (none: empty()).
   /// Throws Error when a source cannot be read or its shapes differ from the
   /// inputs the module was compiled for.
-  explicit DataFeed(Executor &executor);
+  /// Rank `rank` of `ranks` reads its share (data::shard: every ranks-th
+  /// batch, from its rank-th).
+  explicit DataFeed(Executor &executor, int rank = 0, int ranks = 1);
   ~DataFeed();
 
   bool empty() const { return layers_.empty(); }

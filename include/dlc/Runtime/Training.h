@@ -151,6 +151,24 @@ struct StepResult {
 /// Runs the training iterations of a module with a solver.
 class Trainer {
 public:
+  /// Data-parallel training (dlc/Runtime/Distributed.h): sees each gradient
+  /// pass and makes the gradients the sum over the ranks before the update.
+  class Reducer {
+  public:
+    virtual ~Reducer() = default;
+    /// A gradient pass starts; `final`: its gradient tensors will be the
+    /// iteration's gradients (iter_size 1), so they may be reduced as soon
+    /// as they are written.
+    virtual void beginPass(bool final) = 0;
+    /// Kernel k of the pass ran.
+    virtual void afterKernel(int kernel) = 0;
+    /// Before the update: grads[p] (the trainer's params' order) must become
+    /// the mean over the ranks.
+    virtual void reduce(const std::vector<float *> &grads) = 0;
+    /// The sums of each loss output over the passes: the mean over the ranks.
+    virtual void reduceLosses(std::vector<double> &sums) = 0;
+  };
+
   /// Throws Error when the module has no solver or no gradient entry.
   explicit Trainer(Executor &executor);
 
@@ -176,6 +194,10 @@ public:
   const std::vector<int> &lossTensors() const { return lossTensors_; }
   /// The BatchNorm layers whose moving averages training updates.
   const MovingAverages &movingAverages() const { return averages_; }
+  /// Gradients through `r` (not owned; null: this process alone).
+  void setReducer(Reducer *r) { reducer_ = r; }
+  /// The gradient tensors the update reads, in paramTensors() order.
+  const std::vector<int> &gradTensors() const { return gradTensors_; }
 
 private:
   std::string firstNonFinite();
@@ -190,6 +212,7 @@ private:
   double recentSum_ = 0;
   int64_t iter_ = 0;
   std::string updateImpl_ = "built-in";
+  Reducer *reducer_ = nullptr;
 };
 
 //===----------------------------------------------------------------------===//

@@ -25,7 +25,7 @@ std::string shapeText(const std::vector<int64_t> &s) {
 
 } // namespace
 
-DataFeed::DataFeed(Executor &executor) : ex_(executor) {
+DataFeed::DataFeed(Executor &executor, int rank, int ranks) : ex_(executor) {
   const pb::Module &m = executor.module().header;
   for (const pb::DataLayer &d : m.data_layers()) {
     caffe::LayerParameter layer;
@@ -68,7 +68,7 @@ DataFeed::DataFeed(Executor &executor) : ex_(executor) {
     if (batch_ == 0 && !shapes.empty() && !shapes[0].empty())
       batch_ = shapes[0][0];
     int depth = layer.type() == "Data" ? int(layer.data_param().prefetch()) : 4;
-    l.source = data::prefetch(std::move(l.source), std::max(depth, 1));
+    l.source = data::prefetch(data::shard(std::move(l.source), rank, ranks), std::max(depth, 1));
     layers_.push_back(std::move(l));
   }
 }

@@ -124,10 +124,17 @@ StepResult Trainer::step(const Feed &feed) {
     if (feed)
       feed(iter_, int(pass));
     ex_.setStep(uint64_t(iter_ * passes + pass));
-    if (averages_.empty())
+    if (reducer_)
+      reducer_->beginPass(passes == 1);
+    if (averages_.empty() && !reducer_)
       ex_.runGradient();
     else
-      ex_.run(Entry::Gradient, [&](int k) { averages_.afterKernel(ex_, k); });
+      ex_.run(Entry::Gradient, [&](int k) {
+        if (!averages_.empty())
+          averages_.afterKernel(ex_, k);
+        if (reducer_)
+          reducer_->afterKernel(k);
+      });
     for (size_t l = 0; l < lossTensors_.size(); ++l) {
       const float *d = ex_.tensorData(lossTensors_[l]);
       int64_t n = ex_.tensorElements(lossTensors_[l]);
@@ -166,6 +173,13 @@ StepResult Trainer::step(const Feed &feed) {
     params[p].count = ex_.tensorElements(paramTensors_[p]);
     params[p].lrMult = lrMult_[p];
     params[p].decayMult = decayMult_[p];
+  }
+  if (reducer_) {
+    std::vector<float *> grads;
+    for (const UpdateParam &p : params)
+      grads.push_back(const_cast<float *>(p.grad));
+    reducer_->reduce(grads);
+    reducer_->reduceLosses(lossSum);
   }
   const auto updateStart = std::chrono::steady_clock::now();
   r.rate = update_.apply(params, iter_);
