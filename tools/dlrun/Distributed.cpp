@@ -50,12 +50,16 @@ void addDistributedOptions(CLI::App &app, DistributedSettings &s) {
       ->check(CLI::PositiveNumber);
   app.add_flag("!--no-overlap", s.overlap,
                "--distributed: allreduce after the backward pass, not during it");
+  app.add_option("--compress", s.compress,
+                 "--distributed: 1bit = 1-bit SGD with error feedback (signs and two values "
+                 "per 256 gradients; default none)")
+      ->check(CLI::IsMember({"none", "1bit"}));
 }
 
 std::string checkDistributedOptions(const CLI::App &app, const DistributedSettings &s,
                                     bool check, bool threadSweep) {
   if (s.backend.empty()) {
-    for (const char *o : {"--distributed-timeout", "--bucket-size", "--no-overlap"})
+    for (const char *o : {"--distributed-timeout", "--bucket-size", "--no-overlap", "--compress"})
       if (app.count(o))
         return std::string(o) + " needs --distributed";
     return "";
@@ -87,6 +91,7 @@ SyncOptions syncOptions(const DistributedSettings &s) {
   SyncOptions o;
   o.bucketBytes = int64_t(s.bucketMiB * 1048576.0);
   o.overlap = s.overlap;
+  o.oneBit = s.compress == "1bit";
   return o;
 }
 
@@ -195,6 +200,8 @@ json benchDistributed(Executor &ex, const DistributedSettings &settings, int war
             {"buckets", sync.numBuckets()},
             {"gradient_bytes", gradBytes},
             {"overlap", settings.overlap},
+            {"compress", settings.compress},
+            {"bytes_sent_per_step", sync.lastStats().bytes},
             {"step", statsJson(stepStats)},
             {"compute_ms", worst[2]},
             {"allreduce_ms", worst[3]},
@@ -205,12 +212,13 @@ json benchDistributed(Executor &ex, const DistributedSettings &settings, int war
             {"images_per_s", worst[1] > 0 ? 1e3 * double(batch * comm.size()) / worst[1] : 0}};
   if (!quiet && isRoot()) {
     std::printf("Distributed gradient step (%s; %d ranks x %d thread%s, batch %lld per rank = "
-                "%lld; %zu buckets of at most %.3g MiB, %.2f MiB of gradients, %s):\n",
+                "%lld; %zu buckets of at most %.3g MiB, %.2f MiB of gradients, %s%s):\n",
                 comm.describe().c_str(), comm.size(), omp_get_max_threads(),
                 omp_get_max_threads() == 1 ? "" : "s", static_cast<long long>(batch),
                 static_cast<long long>(batch * comm.size()), sync.numBuckets(),
                 settings.bucketMiB, double(gradBytes) / 1048576.0,
-                settings.overlap ? "overlapped with the backward pass" : "after the backward pass");
+                settings.overlap ? "overlapped with the backward pass" : "after the backward pass",
+                settings.compress == "1bit" ? "; 1-bit compressed" : "");
     std::printf("  step: median %.4f ms (min %.4f, max %.4f, CV %.1f%%; slowest rank's median "
                 "%.4f ms), %d runs after %d warmup\n",
                 stepStats.median, stepStats.min, stepStats.max, 100 * stepStats.cv, worst[1],

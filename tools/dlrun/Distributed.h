@@ -35,6 +35,7 @@ struct DistributedSettings {
   double timeout = 300;      ///< --distributed-timeout: seconds a collective may take
   double bucketMiB = 1;      ///< --bucket-size
   bool overlap = true;       ///< !--no-overlap
+  std::string compress = "none"; ///< --compress: none | 1bit
 };
 
 void addDistributedOptions(CLI::App &app, DistributedSettings &settings);

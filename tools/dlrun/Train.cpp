@@ -348,9 +348,10 @@ json train(Executor &ex, const TrainSettings &settings) {
       std::printf("Update (%s): %.4f ms per iteration\n", trainer.updateImplementation().c_str(),
                   1e3 * updateSeconds / double(steps));
     if (sync && steps > 0)
-      std::printf("Allreduce (%s, %d ranks, %zu buckets): %.4f ms per iteration, %.4f ms of it "
-                  "exposed after the backward pass\n",
+      std::printf("Allreduce (%s, %d ranks, %zu buckets%s): %.4f ms per iteration, %.4f ms of "
+                  "it exposed after the backward pass\n",
                   comm->describe().c_str(), ranks, sync->numBuckets(),
+                  settings.sync.oneBit ? ", 1-bit compressed" : "",
                   1e3 * allreduceSeconds / double(steps), 1e3 * exposedSeconds / double(steps));
   }
   json result = {{"iterations", trainer.iter()},
@@ -366,6 +367,7 @@ json train(Executor &ex, const TrainSettings &settings) {
     result["distributed"] = {{"backend", comm->describe()},
                              {"ranks", ranks},
                              {"buckets", sync->numBuckets()},
+                             {"one_bit", settings.sync.oneBit},
                              {"allreduce_seconds", allreduceSeconds},
                              {"exposed_seconds", exposedSeconds}};
   if (!settings.logJson.empty() && root)

@@ -76,6 +76,9 @@ public:
   /// An allreduce started now and finished later (GradientSync's buckets):
   /// the communicator's thread runs the started ones in order.
   virtual std::shared_ptr<AsyncOp> allreduceSumAsync(float *data, int64_t n) = 0;
+  /// Every rank's `bytes` bytes, rank after rank, into recv (size() * bytes).
+  virtual std::shared_ptr<AsyncOp> allgatherAsync(const void *send, int64_t bytes,
+                                                  void *recv) = 0;
 };
 
 /// Whether this build has MPI (dlc built with Debian's libopenmpi-dev).
@@ -88,12 +91,26 @@ std::unique_ptr<Communicator> createMpiCommunicator(double timeoutSeconds);
 struct SyncOptions {
   int64_t bucketBytes = int64_t(1) << 20; ///< gradients per allreduce, at most (one larger gradient alone)
   bool overlap = true;                    ///< allreduce buckets during the backward pass
+  /// 1-bit SGD with error feedback (Seide et al. 2014, as CNTK): each rank
+  /// sends signs and two values per block instead of floats (OneBit).
+  bool oneBit = false;
 };
+
+/// 1-bit quantization with error feedback: v = x + residual; per block of
+/// kOneBitBlock elements a bit v >= 0 and two reconstruction values, the
+/// means of the block's non-negative and of its negative v; residual = v -
+/// its reconstruction (carried to the next step, so nothing is lost, only
+/// delayed). The message: 2 floats per block, then the bits (32 per word).
+inline constexpr int64_t kOneBitBlock = 256; ///< a multiple of 32
+int64_t oneBitMessageBytes(int64_t n);
+void oneBitEncode(const float *x, int64_t n, float *residual, uint8_t *message);
+/// out[i] += the reconstruction of element i of `message`.
+void oneBitDecodeAdd(const uint8_t *message, int64_t n, float *out);
 
 /// What one step's allreduce cost.
 struct SyncStats {
   int buckets = 0;
-  int64_t bytes = 0;             ///< gradient bytes reduced per rank
+  int64_t bytes = 0;             ///< bytes each rank sends (gradients, or 1-bit messages)
   double allreduceSeconds = 0;   ///< Σ time of the allreduce calls (on the communicator thread)
   double exposedSeconds = 0;     ///< time the step waited for them after its backward pass
 };
@@ -121,6 +138,8 @@ private:
     std::vector<size_t> params;     ///< their index in the trainer's order
     std::vector<int64_t> offsets;   ///< in data
     std::vector<float> data;
+    std::vector<float> residual;    ///< 1-bit SGD's error feedback
+    std::vector<uint8_t> message, gathered; ///< 1-bit SGD: this rank's, every rank's
     int lastKernel = -1;            ///< after it, every gradient of the bucket is final
     std::shared_ptr<AsyncOp> pending;
   };

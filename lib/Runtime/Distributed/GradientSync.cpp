@@ -46,6 +46,65 @@ void AsyncOp::wait() {
     throw Error(error_);
 }
 
+static_assert(kOneBitBlock % 32 == 0, "1-bit blocks are whole words");
+
+int64_t oneBitMessageBytes(int64_t n) {
+  const int64_t blocks = (n + kOneBitBlock - 1) / kOneBitBlock;
+  return blocks * 2 * int64_t(sizeof(float)) + (n + 31) / 32 * int64_t(sizeof(uint32_t));
+}
+
+void oneBitEncode(const float *x, int64_t n, float *residual, uint8_t *message) {
+  const int64_t blocks = (n + kOneBitBlock - 1) / kOneBitBlock;
+  float *values = reinterpret_cast<float *>(message);
+  uint32_t *bits = reinterpret_cast<uint32_t *>(message + blocks * 2 * sizeof(float));
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t lo = b * kOneBitBlock, hi = std::min(n, lo + kOneBitBlock);
+    float *r = residual + lo;
+    const float *in = x + lo;
+    const int64_t len = hi - lo;
+    float pos = 0, neg = 0;
+    int64_t npos = 0;
+    for (int64_t i = 0; i < len; ++i) {
+      const float v = in[i] + r[i];
+      r[i] = v;
+      pos += v >= 0 ? v : 0.f;
+      neg += v < 0 ? v : 0.f;
+      npos += v >= 0;
+    }
+    const float up = npos ? pos / float(npos) : 0.f;
+    const float down = len - npos ? neg / float(len - npos) : 0.f;
+    values[2 * b] = up;
+    values[2 * b + 1] = down;
+    // Blocks are whole words (kOneBitBlock is a multiple of 32) but the last.
+    for (int64_t w = 0; w * 32 < len; ++w) {
+      uint32_t word = 0;
+      const int64_t m = std::min<int64_t>(32, len - w * 32);
+      float *rw = r + w * 32;
+      for (int64_t j = 0; j < m; ++j) {
+        const bool set = rw[j] >= 0;
+        word |= uint32_t(set) << j;
+        rw[j] -= set ? up : down;
+      }
+      bits[(lo + w * 32) / 32] = word;
+    }
+  }
+}
+
+void oneBitDecodeAdd(const uint8_t *message, int64_t n, float *out) {
+  const int64_t blocks = (n + kOneBitBlock - 1) / kOneBitBlock;
+  const float *values = reinterpret_cast<const float *>(message);
+  const uint32_t *bits = reinterpret_cast<const uint32_t *>(message + blocks * 2 * sizeof(float));
+  for (int64_t w = 0; w * 32 < n; ++w) {
+    const float up = values[2 * (w * 32 / kOneBitBlock)];
+    const float down = values[2 * (w * 32 / kOneBitBlock) + 1];
+    const uint32_t word = bits[w];
+    const int64_t m = std::min<int64_t>(32, n - w * 32);
+    float *o = out + w * 32;
+    for (int64_t j = 0; j < m; ++j)
+      o[j] += (word >> j) & 1u ? up : down;
+  }
+}
+
 GradientSync::GradientSync(Executor &ex, Communicator &comm, std::vector<int> grads,
                            SyncOptions options)
     : ex_(ex), comm_(comm), grads_(std::move(grads)), options_(options) {
@@ -73,6 +132,12 @@ GradientSync::GradientSync(Executor &ex, Communicator &comm, std::vector<int> gr
     if (current.tensors.empty())
       return;
     current.data.resize(size_t(bytes / int64_t(sizeof(float))));
+    if (options_.oneBit) {
+      const int64_t n = int64_t(current.data.size());
+      current.residual.assign(size_t(n), 0.f);
+      current.message.resize(size_t(oneBitMessageBytes(n)));
+      current.gathered.resize(current.message.size() * size_t(comm_.size()));
+    }
     buckets_.push_back(std::move(current));
     current = Bucket();
     bytes = 0;
@@ -114,7 +179,13 @@ void GradientSync::start(Bucket &b, const std::vector<const float *> &from) {
   for (size_t i = 0; i < b.tensors.size(); ++i)
     std::memcpy(b.data.data() + b.offsets[i], from[i],
                 size_t(ex_.tensorElements(b.tensors[i])) * sizeof(float));
-  b.pending = comm_.allreduceSumAsync(b.data.data(), int64_t(b.data.size()));
+  if (!options_.oneBit) {
+    b.pending = comm_.allreduceSumAsync(b.data.data(), int64_t(b.data.size()));
+    return;
+  }
+  oneBitEncode(b.data.data(), int64_t(b.data.size()), b.residual.data(), b.message.data());
+  b.pending =
+      comm_.allgatherAsync(b.message.data(), int64_t(b.message.size()), b.gathered.data());
 }
 
 void GradientSync::afterKernel(int kernel) {
@@ -146,7 +217,15 @@ void GradientSync::reduce(const std::vector<float *> &grads) {
     op->wait();
     s.allreduceSeconds += op->seconds;
     ++s.buckets;
-    s.bytes += int64_t(b.data.size() * sizeof(float));
+    if (options_.oneBit) { // the sum of every rank's reconstruction
+      s.bytes += int64_t(b.message.size());
+      std::fill(b.data.begin(), b.data.end(), 0.f);
+      for (int r = 0; r < comm_.size(); ++r)
+        oneBitDecodeAdd(b.gathered.data() + size_t(r) * b.message.size(),
+                        int64_t(b.data.size()), b.data.data());
+    } else {
+      s.bytes += int64_t(b.data.size() * sizeof(float));
+    }
     for (size_t i = 0; i < b.params.size(); ++i) {
       float *g = grads[b.params[i]];
       const float *src = b.data.data() + b.offsets[i];

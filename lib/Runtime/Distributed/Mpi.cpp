@@ -96,6 +96,14 @@ public:
   std::shared_ptr<AsyncOp> allreduceSumAsync(float *data, int64_t n) override {
     return allreduce(data, n, MPI_FLOAT, sizeof(float));
   }
+  std::shared_ptr<AsyncOp> allgatherAsync(const void *send, int64_t bytes, void *recv) override {
+    if (bytes > (int64_t(1) << 30))
+      throw Error("allgather of more than 1 GiB per rank");
+    return submit("allgather", [=](MPI_Request *r) {
+      return MPI_Iallgather(send, int(bytes), MPI_BYTE, recv, int(bytes), MPI_BYTE,
+                            MPI_COMM_WORLD, r);
+    });
+  }
   void broadcast(float *data, int64_t n, int root) override {
     pieces("broadcast", data, n, sizeof(float), [=](void *p, int count, MPI_Request *r) {
       return MPI_Ibcast(p, count, MPI_FLOAT, root, MPI_COMM_WORLD, r);

@@ -19,6 +19,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <set>
+
 using namespace dlc;
 using namespace dlc::rt;
 namespace pb = dlc::module;
@@ -57,6 +62,15 @@ public:
   void broadcast(int64_t *, int64_t, int) override {}
   void barrier() override {}
   [[noreturn]] void abort(int) override { std::abort(); }
+  std::shared_ptr<AsyncOp> allgatherAsync(const void *send, int64_t bytes,
+                                          void *recv) override {
+    starts.push_back({kernel, bytes});
+    for (int r = 0; r < n_; ++r)
+      std::memcpy(static_cast<char *>(recv) + r * bytes, send, size_t(bytes));
+    auto op = std::make_shared<AsyncOp>();
+    op->finish("", 0);
+    return op;
+  }
   std::shared_ptr<AsyncOp> allreduceSumAsync(float *d, int64_t n) override {
     starts.push_back({kernel, n});
     scale(d, n);
@@ -170,5 +184,80 @@ TEST(GradientSync, WithoutOverlapOrWithIterSizeAfterThePass) {
       const std::string &name = ex.tensorName(t);
       EXPECT_EQ(ex.read(name), alone.read(name)) << name;
     }
+  }
+}
+
+TEST(OneBit, ErrorFeedbackLosesNothing) {
+  // Over steps, the reconstructions sum to the inputs minus the residual
+  // left: the quantization error is carried, not dropped.
+  const int64_t n = 3 * kOneBitBlock + 17; // a partial last block
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::vector<float> residual(size_t(n), 0.f), sumIn(size_t(n), 0.f), sumOut(size_t(n), 0.f);
+  std::vector<uint8_t> message(size_t(oneBitMessageBytes(n)));
+  EXPECT_EQ(int64_t(message.size()), 4 * 2 * 4 + (n + 31) / 32 * 4);
+  for (int step = 0; step < 20; ++step) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float &v : x)
+      v = normal(rng) + (step % 2 ? 0.5f : -0.25f);
+    oneBitEncode(x.data(), n, residual.data(), message.data());
+    std::vector<float> out(size_t(n), 0.f);
+    oneBitDecodeAdd(message.data(), n, out.data());
+    // Two values per block: the means of its non-negative and negative parts.
+    for (int64_t b = 0; b * kOneBitBlock < n; ++b) {
+      std::set<float> values;
+      for (int64_t i = b * kOneBitBlock; i < std::min(n, (b + 1) * kOneBitBlock); ++i)
+        values.insert(out[size_t(i)]);
+      EXPECT_LE(values.size(), 2u);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      sumIn[size_t(i)] += x[size_t(i)];
+      sumOut[size_t(i)] += out[size_t(i)];
+    }
+  }
+  double worst = 0;
+  for (int64_t i = 0; i < n; ++i)
+    worst = std::max(worst, double(std::fabs(sumIn[size_t(i)] - sumOut[size_t(i)] -
+                                             residual[size_t(i)])));
+  EXPECT_LT(worst, 1e-4);
+  // The residual stays bounded (it is not the accumulated input).
+  double biggest = 0;
+  for (float r : residual)
+    biggest = std::max(biggest, double(std::fabs(r)));
+  EXPECT_LT(biggest, 8.0);
+}
+
+TEST(GradientSync, OneBitSendsSignsAndReconstructs) {
+  auto lm = load(test::tinyClassifierGradient());
+  Executor ex(lm);
+  setData(ex);
+  Trainer trainer(ex);
+  SameRanks comm(2);
+  SyncOptions o;
+  o.oneBit = true;
+  GradientSync sync(ex, comm, trainer.gradTensors(), o);
+  const int K = ex.numKernels(Entry::Gradient);
+  Tracking tracking(sync, comm, K);
+  // One gradient pass; reduce by hand to see the gradients before and after.
+  ex.runGradient();
+  std::vector<std::vector<float>> before;
+  std::vector<float *> grads;
+  int64_t floats = 0;
+  for (int t : trainer.gradTensors()) {
+    before.push_back(ex.read(ex.tensorName(t)));
+    grads.push_back(ex.tensorData(t));
+    floats += ex.tensorElements(t);
+  }
+  sync.beginPass(false);
+  sync.reduce(grads);
+  EXPECT_EQ(sync.lastStats().bytes, oneBitMessageBytes(floats));
+  EXPECT_LT(sync.lastStats().bytes, floats * 4 / 8);
+  // Equal ranks: the mean of their reconstructions is this rank's, whose
+  // signs are those of the gradient.
+  for (size_t p = 0; p < before.size(); ++p) {
+    std::vector<float> after = ex.read(ex.tensorName(trainer.gradTensors()[p]));
+    for (size_t i = 0; i < after.size(); ++i)
+      if (before[p][i] != 0)
+        EXPECT_EQ(after[i] >= 0, before[p][i] >= 0) << p << " " << i;
   }
 }
