@@ -316,6 +316,7 @@ TEST(DnnlPoolingGrad, MatchesReference) {
       {{1, 17, 13, 11}, 3, 3, 1, true}, // odd channels, overhang, pad
       {{2, 8, 5, 5}, 3, 1, 1, true},    // overlapping windows
       {{1, 3, 4, 4}, 2, 2, 1, true},    // pad 1, kernel 2: Caffe's clip drops a window
+      {{2, 5, 9, 12}, 3, 3, 0, false},  // exact tiling, odd channels (one-pass backward)
   };
   for (const std::string pool : {"max", "ave"})
     for (const Case &c : cases) {
@@ -331,6 +332,15 @@ TEST(DnnlPoolingGrad, MatchesReference) {
       SCOPED_TRACE(pool + " " + shapeToString(c.x) + " k" + std::to_string(c.k) + " s" +
                    std::to_string(c.s) + " p" + std::to_string(c.p));
       compareGrad(f, {0}, gradInputs(f), double(c.k * c.k));
+    }
+  // Ties (all equal, and -FLT_MAX, which never wins): the first maximum in
+  // Caffe's scan order gets dy, or none does; exact tiling and overlapping.
+  for (float v : {0.0f, -FLT_MAX})
+    for (int64_t k : {2, 3}) {
+      KernelDesc f = poolDesc("max", {1, 3, 6, 6}, k, k == 2 ? 2 : 1, 0, false,
+                              {1, 3, k == 2 ? 3 : 4, k == 2 ? 3 : 4});
+      SCOPED_TRACE("ties " + std::to_string(v) + " k" + std::to_string(k));
+      compareGrad(f, {0}, gradInputs(f, {std::vector<float>(3 * 36, v)}), 4.0);
     }
   // Global pooling.
   for (const std::string pool : {"max", "ave"}) {
