@@ -57,16 +57,16 @@ void addDistributedOptions(CLI::App &app, DistributedSettings &s) {
 }
 
 std::string checkDistributedOptions(const CLI::App &app, const DistributedSettings &s,
-                                    bool check, bool threadSweep) {
+                                    bool check, bool threadSweep, bool dump) {
   if (s.backend.empty()) {
     for (const char *o : {"--distributed-timeout", "--bucket-size", "--no-overlap", "--compress"})
       if (app.count(o))
         return std::string(o) + " needs --distributed";
     return "";
   }
-  if (check || threadSweep)
-    return "--distributed runs with --train, --bench or a plain run (no --check, one "
-           "--threads count)";
+  if (check || threadSweep || dump)
+    return "--distributed runs with --train, --bench or a plain run (no --check or "
+           "--dump-blobs, one --threads count)";
   return "";
 }
 

@@ -41,7 +41,7 @@ struct DistributedSettings {
 void addDistributedOptions(CLI::App &app, DistributedSettings &settings);
 /// The message for options that need --distributed without it, or "".
 std::string checkDistributedOptions(const CLI::App &app, const DistributedSettings &settings,
-                                    bool check, bool threadSweep);
+                                    bool check, bool threadSweep, bool dump);
 
 /// Starts the communicator for --distributed (MPI_Init); null without it.
 dlc::rt::Communicator *startDistributed(const DistributedSettings &settings);

@@ -727,7 +727,7 @@ int main(int argc, char **argv) {
     return kExitUser;
   }
   if (std::string e = dlrun::checkDistributedOptions(app, o.dist, o.check,
-                                                     o.threadList.size() > 1);
+                                                     o.threadList.size() > 1, !o.dumpDir.empty());
       !e.empty()) {
     std::fprintf(stderr, "dlrun: error: %s\n", e.c_str());
     return kExitUser;
