@@ -83,6 +83,9 @@ public:
   /// into `out` (outputShape floats). Throws Error when the record is
   /// smaller than the crop or does not fit the mean.
   void apply(const uint8_t *u8, const float *f32, int64_t c, int64_t h, int64_t w, float *out);
+  /// Advances the random stream past `records` records (what apply draws
+  /// for each in TRAIN: the mirror, the crop offsets), skipping them unread.
+  void skipRecords(int64_t records);
 
 private:
   caffe::TransformationParameter param_;

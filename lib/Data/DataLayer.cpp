@@ -150,8 +150,9 @@ std::unique_ptr<BatchSource> prefetch(std::unique_ptr<BatchSource> source, int d
 namespace {
 
 /// Batches rank, rank + ranks, rank + 2 ranks, ... of the inner source; the
-/// others are read into scratch buffers and dropped (their records, shuffles
-/// and random crops stay those of the whole sequence).
+/// others are skipped (BatchSource::skip: LMDB/LevelDB move their cursor and
+/// random stream) or read into scratch buffers and dropped, so that records,
+/// shuffles and random crops stay those of the whole sequence.
 class Shard : public BatchSource {
 public:
   Shard(std::unique_ptr<BatchSource> inner, int rank, int ranks)
@@ -167,8 +168,10 @@ public:
   const std::vector<Shape> &shapes() const override { return inner_->shapes(); }
   int64_t records() const override { return inner_->records(); }
   void next(const std::vector<float *> &tops) override {
-    for (int i = 0, skip = started_ ? ranks_ - 1 : rank_; i < skip; ++i)
-      inner_->next(scratchTops_);
+    const int skip = started_ ? ranks_ - 1 : rank_;
+    if (skip > 0 && !inner_->skip(skip))
+      for (int i = 0; i < skip; ++i)
+        inner_->next(scratchTops_);
     started_ = true;
     inner_->next(tops);
   }

@@ -74,6 +74,14 @@ public:
     }
   }
 
+  bool skip(int64_t batches) override {
+    const int64_t records = batches * shapes_[0][0];
+    for (int64_t i = 0; i < records; ++i)
+      advance();
+    transformer_.skipRecords(records);
+    return true;
+  }
+
 private:
   static std::string dims(int64_t c, int64_t h, int64_t w) {
     return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);

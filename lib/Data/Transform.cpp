@@ -133,3 +133,13 @@ void Transformer::apply(const uint8_t *u8, const float *f32, int64_t c, int64_t 
 }
 
 } // namespace dlc::data::detail
+
+namespace dlc::data::detail {
+
+void Transformer::skipRecords(int64_t records) {
+  const uint64_t draws =
+      (train_ && param_.mirror() ? 1 : 0) + (train_ && param_.crop_size() ? 2 : 0);
+  rng_.engine().discard(uint64_t(records) * draws);
+}
+
+} // namespace dlc::data::detail

@@ -56,6 +56,13 @@ public:
   /// Records in the data (one epoch), or 0 when the source has no end
   /// (DummyData).
   virtual int64_t records() const = 0;
+  /// Goes past `batches` batches as next() would without producing them
+  /// (records unread, random draws skipped); false when the source cannot,
+  /// and then the caller reads them.
+  virtual bool skip(int64_t batches) {
+    (void)batches;
+    return false;
+  }
 };
 
 /// Opens a data layer of type Data, HDF5Data, ImageData or DummyData.
