@@ -333,6 +333,33 @@ TEST(DnnlParams, InnerProductHonoursParamsChanged) {
   checkParamsChanged(ipDesc({4, 15}, 1, 6, true, true), 1);
 }
 
+TEST(DnnlParams, InnerProductWeightsChangingEveryRun) {
+  // Weights that change before every run (training), then runs on unchanged
+  // weights between changes: every run uses the current weights (LeNet's
+  // ip1 shape, where oneDNN keeps a reordered copy).
+  for (bool transpose : {false, true}) {
+    SCOPED_TRACE(transpose ? "transpose" : "no transpose");
+    KernelDesc d = ipDesc({64, 800}, 1, 500, transpose, true);
+    auto dn = createDnnlKernel(d, ctx());
+    ASSERT_NE(dn, nullptr);
+    auto ref = createReferenceKernel(d);
+    auto in = randomInputs(d);
+    std::vector<float> last;
+    for (int r = 0; r < 8; ++r) {
+      const bool change = r < 5 || r == 6; // runs 5 and 7 reuse the weights
+      if (r > 0 && change) {
+        in[1] = randomData(d.inputs[1], -1.f, 1.f);
+        dn->paramsChanged();
+      }
+      auto got = run(*dn, d, in);
+      EXPECT_TRUE(closeTo(got[0], run(*ref, d, in)[0], 800)) << "run " << r;
+      if (r > 0 && change)
+        EXPECT_FALSE(closeTo(got[0], last, 800)) << "run " << r << " did not change";
+      last = got[0];
+    }
+  }
+}
+
 TEST(DnnlParams, BatchNormHonoursParamsChanged) {
   Attrs a;
   a.set("use_global_stats", int64_t(1));
