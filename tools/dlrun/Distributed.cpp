@@ -122,6 +122,35 @@ std::vector<int> paramGradients(const Executor &ex) {
   return grads;
 }
 
+void checkSameModule(const Executor &ex) {
+  Communicator *c = communicator();
+  if (!c || c->size() == 1)
+    return;
+  // What must agree, as numbers: tensor count, each param gradient's size,
+  // each input's shape.
+  std::vector<int64_t> mine = {ex.numTensors()};
+  for (int g : paramGradients(ex))
+    mine.push_back(ex.tensorElements(g));
+  for (int t : ex.inputs())
+    for (int64_t d : ex.tensorShape(t))
+      mine.push_back(d);
+  int64_t count = int64_t(mine.size());
+  c->broadcast(&count, 1, 0);
+  std::vector<int64_t> root = mine;
+  root.resize(size_t(count), -1);
+  c->broadcast(root.data(), count, 0);
+  double differs = root != mine ? 1 : 0;
+  c->allreduceSum(&differs, 1);
+  if (differs > 0)
+    throw Error(root != mine
+                    ? "rank " + std::to_string(c->rank()) + "'s module (" + ex.module().path +
+                          ") differs from rank 0's in its tensors, params or input shapes: "
+                          "every rank must run the same module"
+                    : "the module of " + std::to_string(int(differs)) +
+                          " other rank(s) differs from rank 0's: every rank must run the same "
+                          "module");
+}
+
 void injectFault(int rank, int64_t iter) {
   static const char *spec = std::getenv("DLC_TEST_FAULT");
   if (!spec)

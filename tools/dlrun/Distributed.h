@@ -63,6 +63,12 @@ bool shardInput(dlc::rt::NpyArray &array, const dlc::rt::Shape &shape);
 /// computes), in param order.
 std::vector<int> paramGradients(const dlc::rt::Executor &ex);
 
+/// Every rank must run the same module with the same batch: compares this
+/// rank's (tensors, params, gradient sizes, input shapes) with rank 0's and
+/// throws Error on every rank when one differs (a run would otherwise hang
+/// or average unrelated gradients).
+void checkSameModule(const dlc::rt::Executor &ex);
+
 /// Fault injection for the tests of a failing rank (docs/distributed.md):
 /// with DLC_TEST_FAULT=hang:R:I (or exit:R:I) in the environment, rank R
 /// stops responding (exits with code 9) before training iteration I.

@@ -508,6 +508,7 @@ void bench(Session &s) {
 int runModule(const Options &o, json &report) {
   Session s(o);
   load(s);
+  dlrun::checkSameModule(*s.ex);
   setInputs(s);
   std::vector<std::pair<int, std::string>> outputFiles = outputTargets(s);
   if (o.train)
