@@ -204,11 +204,17 @@ TEST(DataLayer, RandSkipIsDeterministic) {
   EXPECT_GT(starts.size(), 3u);
 }
 
-TEST(DataLayer, PrefetchGivesTheSameBatches) {
-  std::string path = writeDb("prefetch", Backend::LMDB, 7, 1, 4, 4);
-  caffe::LayerParameter l = dataLayer(path, Backend::LMDB, 3);
+/// An LMDB Data layer of 7 records 1x4x4, batch 3, random 2x2 crops and
+/// mirrors (TRAIN): batches that depend on the random stream.
+caffe::LayerParameter randomCropLayer(const std::string &name) {
+  caffe::LayerParameter l = dataLayer(writeDb(name, Backend::LMDB, 7, 1, 4, 4), Backend::LMDB, 3);
   l.mutable_transform_param()->set_crop_size(2);
   l.mutable_transform_param()->set_mirror(true);
+  return l;
+}
+
+TEST(DataLayer, PrefetchGivesTheSameBatches) {
+  caffe::LayerParameter l = randomCropLayer("prefetch");
   SourceOptions o;
   o.seed = 11;
   auto plain = openDataLayer(l, o);
@@ -221,10 +227,7 @@ TEST(DataLayer, PrefetchGivesTheSameBatches) {
 TEST(DataLayer, ShardsTakeEveryRanksthBatch) {
   // Rank r of n reads batches r, r + n, ... of the sequence one process
   // reads (random crops and mirrors included), in any of the ranks.
-  std::string path = writeDb("shard", Backend::LMDB, 7, 1, 4, 4);
-  caffe::LayerParameter l = dataLayer(path, Backend::LMDB, 3);
-  l.mutable_transform_param()->set_crop_size(2);
-  l.mutable_transform_param()->set_mirror(true);
+  caffe::LayerParameter l = randomCropLayer("shard");
   SourceOptions o;
   o.seed = 5;
   // LMDB skips without reading (cursor and random stream moved); DummyData

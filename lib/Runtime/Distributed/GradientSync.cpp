@@ -247,14 +247,12 @@ void GradientSync::reduceLosses(std::vector<double> &sums) {
 }
 
 void averageGradients(Executor &ex, Communicator &comm, const std::vector<int> &grads) {
-  const float scale = 1.0f / float(comm.size());
-  for (int t : grads) {
-    float *g = ex.tensorData(t);
-    const int64_t n = ex.tensorElements(t);
-    comm.allreduceSum(g, n);
-    for (int64_t i = 0; i < n; ++i)
-      g[i] *= scale;
-  }
+  GradientSync sync(ex, comm, grads, SyncOptions());
+  std::vector<float *> data;
+  for (int t : grads)
+    data.push_back(ex.tensorData(t));
+  sync.beginPass(false);
+  sync.reduce(data);
 }
 
 void broadcastParams(Executor &ex, Communicator &comm) {

@@ -23,7 +23,9 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <future>
+#include <thread>
 
 namespace dlc::rt {
 

@@ -125,26 +125,23 @@ void col2imChannel(const ConvGeom &g, const float *col, int64_t rowStride, int64
     }
 }
 
-/// Row-major C = alpha op(A) op(B) + beta C through oneDNN's SGEMM.
-void sgemm(const KernelDesc &desc, char ta, char tb, int64_t m, int64_t n, int64_t k,
-           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-           int64_t ldc) {
-  if (dnnl_sgemm(ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc) != dnnl_success)
-    fail(desc, "gemm: oneDNN's SGEMM failed");
-}
-
 /// What the kernels of both kinds share: geometry, plan, buffers, staging.
 class GemmBase : public DnnlKernelBase {
 protected:
   GemmBase(const KernelDesc &desc, DnnlContext &ctx)
-      : DnnlKernelBase(desc, ctx), desc_(desc), g_(convGeometry(desc.isGradient()
-                                                                    ? gradDesc(desc).fwd
-                                                                    : desc,
-                                                                false)) {
+      : DnnlKernelBase(desc, ctx),
+        g_(convGeometry(desc.isGradient() ? gradDesc(desc).fwd : desc, false)) {
     og_ = g_.o / g_.g;
     inImage_ = g_.c * g_.h * g_.w;
     pixels_ = g_.oh * g_.ow;
     outImage_ = g_.o * pixels_;
+  }
+
+  /// Row-major C = op(A) op(B) + beta C through oneDNN's SGEMM.
+  void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc) const {
+    if (dnnl_sgemm(ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc) != dnnl_success)
+      throw Error("layer '" + layer_ + "' (" + op_ + "): gemm: oneDNN's SGEMM failed");
   }
 
   void allocate(const ops::GemmPlan &p) {
@@ -190,7 +187,6 @@ protected:
     return s;
   }
 
-  const KernelDesc desc_;
   ConvGeom g_;
   int64_t og_ = 0, inImage_ = 0, pixels_ = 0, outImage_ = 0;
   std::vector<float> col_, stage_;
@@ -211,7 +207,7 @@ public:
     if (plan_.noIm2col) {
       for (int64_t n = 0; n < g_.n; ++n)
         for (int64_t gi = 0; gi < G; ++gi)
-          sgemm(desc_, 'N', 'N', og, P, K, w + gi * og * K, K, x + n * inImage_ + gi * K * P, P,
+          sgemm('N', 'N', og, P, K, w + gi * og * K, K, x + n * inImage_ + gi * K * P, P,
                 0.f, y + n * outImage_ + gi * og * P, P);
       addBias(bias, y, 0, g_.n);
       return;
@@ -221,7 +217,7 @@ public:
       im2colChunk(x, n0, nb);
       float *dst = nb == 1 ? y + n0 * outImage_ : stage_.data();
       for (int64_t gi = 0; gi < G; ++gi)
-        sgemm(desc_, 'N', 'N', og, cols, K, w + gi * og * K, K, col_.data() + gi * K * cols,
+        sgemm('N', 'N', og, cols, K, w + gi * og * K, K, col_.data() + gi * K * cols,
               cols, 0.f, dst + gi * og * cols, cols);
       if (nb == 1) {
         addBias(bias, y, n0, 1);
@@ -296,7 +292,7 @@ private:
     if (data_.noIm2col) {
       for (int64_t n = 0; n < g_.n; ++n)
         for (int64_t gi = 0; gi < G; ++gi)
-          sgemm(desc_, 'T', 'N', K, P, og, w + gi * og * K, K, dy + n * outImage_ + gi * og * P,
+          sgemm('T', 'N', K, P, og, w + gi * og * K, K, dy + n * outImage_ + gi * og * P,
                 P, 0.f, dx + n * inImage_ + gi * K * P, P);
       return;
     }
@@ -305,7 +301,7 @@ private:
       const float *dyT = stageDy(dy, n0, nb);
       float *col = col_.data();
       for (int64_t gi = 0; gi < G; ++gi)
-        sgemm(desc_, 'T', 'N', K, cols, og, w + gi * og * K, K, dyT + gi * og * cols, cols, 0.f,
+        sgemm('T', 'N', K, cols, og, w + gi * og * K, K, dyT + gi * og * cols, cols, 0.f,
               col + gi * K * cols, cols);
 #pragma omp parallel for schedule(static)
       for (int64_t c = 0; c < C; ++c)
@@ -321,7 +317,7 @@ private:
       im2colChunk(x, n0, nb);
       const float *dyP = stageDyByPosition(dy, n0, nb);
       for (int64_t gi = 0; gi < G; ++gi)
-        sgemm(desc_, 'N', 'N', K, og, cols, col_.data() + gi * K * cols, cols, dyP + gi * og, O,
+        sgemm('N', 'N', K, og, cols, col_.data() + gi * K * cols, cols, dyP + gi * og, O,
               n0 == 0 ? 0.f : 1.f, acc + gi * K * og, og);
     }
 #pragma omp parallel for collapse(2) schedule(static)
