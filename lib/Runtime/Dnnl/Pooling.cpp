@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DnnlCommon.h"
+#include "MaxPool2x2.h"
 
 #include <optional>
 
@@ -162,8 +163,11 @@ private:
 class MaxPoolDirectKernel : public Kernel {
 public:
   MaxPoolDirectKernel(const KernelDesc &desc, const PoolGeom &g)
-      : win_(g.g, desc.inBlock(0), desc.outBlock(0)) {}
+      : win_(g.g, desc.inBlock(0), desc.outBlock(0)), g_(g.g),
+        tiles2x2_(!desc.inBlock(0) && !desc.outBlock(0) && maxPool2x2Tiles(g.g)) {}
   void forward(const float *const *in, float *const *out) override {
+    if (tiles2x2_)
+      return maxPool2x2Forward(g_, in[0], out[0]);
     const int64_t is = win_.inStep(), os = win_.outStep();
     if (is == os && is == 16)
       return forwardBlocked<16>(in[0], out[0]);
@@ -181,7 +185,9 @@ public:
         });
     }
   }
-  std::string implName() const override { return "direct:max-pool"; }
+  std::string implName() const override {
+    return tiles2x2_ ? "direct:max-pool-2x2" : "direct:max-pool";
+  }
 
 private:
   /// One channel block at a time, its B lanes together.
@@ -202,6 +208,8 @@ public:
 
 private:
   MaxPoolWindows win_;
+  ops::PoolGeometry g_;
+  bool tiles2x2_;
 };
 
 std::unique_ptr<Kernel> createPooling(const KernelDesc &desc, DnnlContext &ctx) {

@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DnnlCommon.h"
+#include "MaxPool2x2.h"
 
 #include <cstring>
 
@@ -45,12 +46,15 @@ class MaxPoolGradKernel : public Kernel {
 public:
   /// x and dx share a layout, and dy y's (docs/layouts.md).
   MaxPoolGradKernel(const KernelDesc &desc, const GradDesc &gd, const PoolGeom &g)
-      : dyIdx_(gd.gradIn()), win_(g.g, desc.inBlock(0), desc.inBlock(gd.gradIn())) {
+      : dyIdx_(gd.gradIn()), win_(g.g, desc.inBlock(0), desc.inBlock(gd.gradIn())), g_(g.g),
+        tiles2x2_(!desc.inBlock(0) && !desc.inBlock(gd.gradIn()) && maxPool2x2Tiles(g.g)) {
     if (desc.outBlock(0) != desc.inBlock(0) || desc.inBlock(gd.resultIn()) != desc.inBlock(dyIdx_))
       throw NotApplicable{"the direct max-pooling backward needs dx in x's layout and dy in y's"};
   }
 
   void forward(const float *const *in, float *const *out) override {
+    if (tiles2x2_)
+      return maxPool2x2Backward(g_, in[0], in[dyIdx_], out[0]);
     const int64_t is = win_.inStep(), os = win_.outStep(), n = win_.inPlane();
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < win_.planes(); ++p) {
@@ -65,12 +69,15 @@ public:
       });
     }
   }
-  std::string implName() const override { return "direct:max-pool-bwd"; }
-
+  std::string implName() const override {
+    return tiles2x2_ ? "direct:max-pool-2x2-bwd" : "direct:max-pool-bwd";
+  }
 
 private:
   size_t dyIdx_;
   MaxPoolWindows win_;
+  ops::PoolGeometry g_;
+  bool tiles2x2_;
 };
 
 /// Average pooling backward: operands x, y, dy; output dx.

@@ -445,6 +445,37 @@ TEST(DnnlPooling, MatchesReference) {
     }
 }
 
+/// Values with many ties inside 2x2 windows: 1, 0, -0, -1 and -inf (which
+/// never beats the -FLT_MAX start).
+std::vector<float> tiedValues(const Shape &s, uint32_t seed) {
+  const float pick[] = {1.f, 0.f, -0.f, -1.f, -INFINITY};
+  std::mt19937 g(seed);
+  std::vector<float> v(size_t(numElements(s)));
+  for (float &x : v)
+    x = pick[g() % 5];
+  return v;
+}
+
+TEST(DnnlPooling, TwoByTwoTilesMatchReference) {
+  // 2x2 windows of stride 2 that tile the input: the vectorized kernel
+  // (MaxPool2x2.cpp), 8 and 4 windows at a time and one for the rest: rows
+  // of 12 (8 + 4), 15 (8 + 4 + 1 + 1 + 1), 4 and 3 outputs.
+  for (Shape x : {Shape{2, 3, 8, 24}, Shape{1, 2, 4, 30}, Shape{2, 5, 8, 8}, Shape{1, 3, 6, 6}})
+    for (bool ceil : {false, true}) {
+      KernelDesc d = poolDesc("max", x, 2, 2, 2, 2, 0, 0, ceil);
+      SCOPED_TRACE(shapeToString(x) + (ceil ? " ceil" : " floor"));
+      EXPECT_EQ(compareWithRef(d, randomInputs(d), 4), "direct:max-pool-2x2");
+      EXPECT_EQ(compareWithRef(d, {tiedValues(x, 7)}, 4), "direct:max-pool-2x2");
+    }
+  // Not exact tiling (odd width, padding): the general kernel.
+  EXPECT_EQ(compareWithRef(poolDesc("max", {1, 3, 8, 9}, 2, 2, 2, 2, 0, 0, false),
+                           {tiedValues({1, 3, 8, 9}, 3)}, 4),
+            "direct:max-pool");
+  EXPECT_EQ(compareWithRef(poolDesc("max", {1, 3, 8, 8}, 2, 2, 2, 2, 1, 1, true),
+                           {tiedValues({1, 3, 8, 8}, 3)}, 4),
+            "direct:max-pool");
+}
+
 TEST(DnnlPooling, GlobalMatchesReference) {
   for (const std::string pool : {"max", "ave"}) {
     KernelDesc d = poolDesc(pool, {2, 3, 7, 13}, 0, 0, 1, 1, 0, 0, true, /*global=*/true);

@@ -355,6 +355,23 @@ TEST(DnnlPoolingGrad, MatchesReference) {
   EXPECT_EQ(createDnnlKernel(gradOf(st, {0}), ctx()), nullptr);
 }
 
+TEST(DnnlPoolingGrad, TwoByTwoTilesMatchReference) {
+  // The vectorized 2x2 backward (MaxPool2x2.cpp) routes dy to the first
+  // maximum in Caffe's scan order: random values, and ties among 1, 0, -0,
+  // -1, -inf (all -inf: no element gets dy) in rows of 12, 15, 4 and 3
+  // windows (the 8-, 4- and 1-window paths).
+  const float pick[] = {1.f, 0.f, -0.f, -1.f, -INFINITY};
+  for (Shape x : {Shape{2, 3, 8, 24}, Shape{1, 2, 4, 30}, Shape{2, 5, 8, 8}, Shape{1, 3, 6, 6}}) {
+    KernelDesc f = poolDesc("max", x, 2, 2, 0, false, {x[0], x[1], x[2] / 2, x[3] / 2});
+    SCOPED_TRACE(shapeToString(x));
+    EXPECT_EQ(compareGrad(f, {0}, gradInputs(f), 4.0), "direct:max-pool-2x2-bwd");
+    std::vector<float> tied(size_t(numElements(x)));
+    for (float &v : tied)
+      v = pick[rng()() % 5];
+    EXPECT_EQ(compareGrad(f, {0}, gradInputs(f, {tied}), 4.0), "direct:max-pool-2x2-bwd");
+  }
+}
+
 TEST(DnnlLrnGrad, MatchesReference) {
   struct Case {
     Shape x;
