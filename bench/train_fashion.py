@@ -142,11 +142,14 @@ def run_dlc(args, name, dbs, tag, weights):
         f.write(SOLVER.format(net=net, test_interval=test_interval(iters),
                               display=args.display))
     module = os.path.join(d, "train.dlcm")
-    subprocess.run([tool(args.build, "dlc"), "compile", "--solver", solver, "-o", module],
-                   check=True)
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    # --tune: the convolution algorithms timed on this machine, at the
+    # training's thread count (dlc compile --tune; not training time).
+    tune = ["--tune", "--threads", str(args.threads)] if args.tune else []
+    subprocess.run([tool(args.build, "dlc"), "compile", "--solver", solver, "-o", module] + tune,
+                   check=True, env=env)
     log = os.path.join(d, f"log-{tag}.json")
     report = os.path.join(d, f"report-{tag}.json")
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     subprocess.run([tool(args.build, "dlrun"), module, "--train", "--epochs", str(args.epochs),
                     "--threads", str(args.threads), "--log-json", log, "--json", report,
                     "--weights", weights, "--quiet"], check=True, env=env,
@@ -371,6 +374,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="dlc, torch, dlc, torch, ...")
     ap.add_argument("--display", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tune", action="store_true",
+                    help="compile with dlc compile --tune (convolution algorithms timed)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--work", default="/tmp/dlc-train-fashion")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "train-fashion"))

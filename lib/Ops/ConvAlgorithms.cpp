@@ -182,7 +182,7 @@ GemmPlan gemmPlan(const ConvProblem &p) {
                                    std::max<int64_t>(g.batch, 1));
   const bool weights = p.direction == ConvDirection::BackwardWeights;
   plan.colFloats = colPerImage * plan.chunk;
-  plan.stageFloats = plan.chunk > 1 || weights ? g.numOutput * plan.pixels * plan.chunk : 0;
+  plan.stageFloats = plan.chunk > 1 ? g.numOutput * plan.pixels * plan.chunk : 0;
   plan.accFloats = weights ? g.numOutput * plan.kdim : 0;
   const int64_t chunks = (g.batch + plan.chunk - 1) / plan.chunk;
   w.gemmMinDim =

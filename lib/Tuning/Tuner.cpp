@@ -41,8 +41,9 @@ namespace {
 using json = nlohmann::json;
 constexpr int kFormatVersion = 1;
 /// Bumped when the kernels or the timing method change what a measurement
-/// means; older entries are then stale (2: gemm batched over images).
-constexpr int kTunerVersion = 2;
+/// means; older entries are then stale (2: gemm batched over images; 3: its
+/// chunks side by side on the threads).
+constexpr int kTunerVersion = 3;
 /// Bumped when the machine rates gain or change a measurement (2: the
 /// calibration; 3: its narrow probe); older rates are measured again, timed
 /// entries are kept.

@@ -82,29 +82,31 @@ TEST(ConvAlgorithms, WhereEachApplies) {
 }
 
 TEST(ConvAlgorithms, GemmPlanChunksTheBatch) {
-  // LeNet's conv2 at batch 64: 20 -> 50 channels, 5x5, 12x12 -> 8x8. Its
-  // whole batch fits a chunk: one 50 x 4096 x 500 GEMM.
+  // LeNet's conv2 at batch 64: 20 -> 50 channels, 5x5, 12x12 -> 8x8. An
+  // image has 500 x 64 floats of columns and 50 x 64 of staging (141 KiB):
+  // 3 images to a 512 KiB chunk, 22 chunks of 50 x 192 x 500 GEMMs.
   GemmPlan p = gemmPlan(problem(64, 20, 12, 50, 5, 1, 0));
   EXPECT_EQ(p.kdim, 500);
   EXPECT_EQ(p.pixels, 64);
-  EXPECT_EQ(p.chunk, 64);
+  EXPECT_EQ(p.chunk, 3);
   EXPECT_FALSE(p.noIm2col);
-  EXPECT_EQ(p.colFloats, 500 * 64 * 64);
-  EXPECT_EQ(p.stageFloats, 50 * 64 * 64);
+  EXPECT_EQ(p.colFloats, 500 * 64 * 3);
+  EXPECT_EQ(p.stageFloats, 50 * 64 * 3);
   EXPECT_EQ(p.work.workspaceBytes, 4 * (p.colFloats + p.stageFloats));
-  EXPECT_EQ(p.work.gemmCalls, 1);
+  EXPECT_LE(p.work.workspaceBytes, kGemmChunkBytes);
+  EXPECT_EQ(p.work.gemmCalls, 22);
   EXPECT_EQ(p.work.gemmMinDim, 50);
-  // The weight gradient stages dy by position and accumulates dW^T.
+  // The weight gradient stages dy too and accumulates dW^T.
   p = gemmPlan(problem(64, 20, 12, 50, 5, 1, 0, 1, ConvDirection::BackwardWeights));
-  EXPECT_EQ(p.stageFloats, 50 * 64 * 64);
+  EXPECT_EQ(p.stageFloats, 50 * 64 * 3);
   EXPECT_EQ(p.accFloats, 50 * 500);
   EXPECT_EQ(p.work.workspaceBytes, 4 * (p.colFloats + p.stageFloats + p.accFloats));
-  // Images of 4 MiB of columns and staging: 4 to a chunk, 6 images in 2
-  // chunks; groups multiply the calls.
-  p = gemmPlan(problem(6, 4, 160, 4, 3, 1, 1, 2));
-  EXPECT_EQ(p.kdim, 18);
-  EXPECT_EQ(p.chunk, 4);
-  EXPECT_EQ(p.work.gemmCalls, 2 * 2);
+  // Images of 184 KiB (8 -> 8 channels in 2 groups, 3x3 on 24x24): 2 to a
+  // chunk, 7 images in 4 chunks; groups multiply the calls.
+  p = gemmPlan(problem(7, 8, 24, 8, 3, 1, 1, 2));
+  EXPECT_EQ(p.kdim, 36);
+  EXPECT_EQ(p.chunk, 2);
+  EXPECT_EQ(p.work.gemmCalls, 4 * 2);
   EXPECT_LE(p.work.workspaceBytes, kGemmChunkBytes);
   // An image larger than a chunk: one image at a time, no staging.
   p = gemmPlan(problem(3, 64, 199, 1, 100, 1, 0));

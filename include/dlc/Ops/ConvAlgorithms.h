@@ -189,16 +189,18 @@ std::unique_ptr<ConvCostOracle> createTableOracle(std::string_view table, std::s
 
 /// im2col + SGEMM (lib/Runtime/Dnnl/ConvGemm.cpp): the batch is taken
 /// `chunk` images at a time, so that each GEMM's columns span chunk * pixels
-/// output positions (one GEMM per group and chunk, not per image):
+/// output positions (one GEMM per group and chunk, not per image), and a
+/// chunk's buffers fit a core's L2 cache (kGemmChunkBytes): the threads take
+/// chunks side by side, each with its own buffers (the sizes below are per
+/// thread):
 /// - forward: col [G*kdim, chunk*pixels] (rows: channel, tap), per group
 ///   Y [O/G, chunk*pixels] = W[g] * col[g], copied into y's images (+ bias);
 ///   with chunk = 1 the GEMM writes y itself;
 /// - backward data: dyT [O, chunk*pixels] (dy's images side by side; dy
 ///   itself when chunk = 1), col[g] = W[g]^T * dyT[g], col2im into dx;
-/// - backward weights: col as forward, dy staged as [chunk*pixels, O] (one
-///   row per output position), acc[g] (kdim x O/G) += col[g] * dy[:, g],
-///   dW the transpose of acc (both GEMM operands read along rows: with col
-///   as the transposed operand the SGEMM ran 4x slower).
+/// - backward weights: col as forward, dyT as backward data, acc[g] (kdim x
+///   O/G) += col[g] * dyT[g]^T per thread, dW the transpose of the threads'
+///   sum (with col as the transposed operand the SGEMM ran 4x slower).
 /// A 1x1, stride-1, unpadded forward or backward data needs no im2col:
 /// GEMMs per image on x (dx) itself, no workspace.
 struct GemmPlan {
@@ -211,8 +213,10 @@ struct GemmPlan {
   int64_t accFloats = 0;      ///< backward weights: the transposed dW, O * kdim
   ConvWork work;
 };
-/// Column buffers of one chunk stay within this (at least one image).
-inline constexpr int64_t kGemmChunkBytes = int64_t(16) << 20;
+/// Column and staging buffers of one chunk stay within this (at least one
+/// image): half of a core's L2 on current x86 server CPUs (1-2 MiB). 256 KiB
+/// and 1 MiB were slower on LeNet's convolutions (AMD EPYC Zen 5, 2 threads).
+inline constexpr int64_t kGemmChunkBytes = int64_t(512) << 10;
 GemmPlan gemmPlan(const ConvProblem &p);
 
 // The plans of the transform algorithms, shared by the catalog and the

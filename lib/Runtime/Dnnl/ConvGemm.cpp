@@ -6,20 +6,26 @@
 //
 // The "gemm" convolution algorithm in its three directions, as planned by
 // ops::gemmPlan (dlc/Ops/ConvAlgorithms.h, which sizes every buffer here):
-// the batch is taken a chunk of images at a time and each group's work is
-// one SGEMM (oneDNN's dnnl_sgemm, multithreaded) whose columns are the
-// chunk's output positions side by side, not one small GEMM per image as in
-// Caffe: LeNet's conv2 at batch 64 is a 50 x 4096 x 500 GEMM instead of 64
-// of 50 x 64 x 500.
+// the batch is taken a chunk of images at a time (columns and staging
+// within 512 KiB, a core's L2 cache) and each group's work is one SGEMM
+// (oneDNN's dnnl_sgemm) whose columns are the chunk's output positions side
+// by side, not one small GEMM per image as in Caffe: LeNet's conv2 at batch
+// 64 is 22 GEMMs of 50 x 192 x 500 instead of 64 of 50 x 64 x 500. With at
+// least as many chunks as threads, the threads take chunks side by side
+// (a fixed share each), each with its own buffers and a single-threaded
+// SGEMM, so that a chunk's columns are written and read in the thread's
+// cache; otherwise (a batch smaller than the threads) the chunks run one
+// after another, each step on all threads.
 //
 // - forward: col[(c, ki, kj)][(b, p)] (im2col, OpenMP over the rows,
 //   each written front to back), Y[o][(b, p)] = W * col per group, copied into y's images
 //   with the bias; with one image per chunk the GEMM writes y directly.
 // - backward data: dyT[o][(b, p)] (dy's images side by side), col[g] =
 //   W[g]^T * dyT[g], col2im into dx (OpenMP over channels).
-// - backward weights: col as forward, dy by position [(b, p)][o], acc[g]
-//   (kdim x O/G) += col[g] * dy[:, g] over the chunks, dW = acc^T; db: sums
-//   of dy (float64 across planes).
+// - backward weights: col as forward, dyT as backward data, per thread
+//   acc[g] (kdim x O/G) += col[g] * dyT[g]^T over its chunks, dW = the sum
+//   of the threads' acc, transposed (in thread order: deterministic for a
+//   thread count); db: sums of dy (float64 across planes).
 // - 1x1, stride 1, unpadded forward and backward data: per-image GEMMs on x
 //   (dx) itself, no workspace.
 //
@@ -29,29 +35,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "ConvAlgos.h"
+#include "CpuClones.h"
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
+
+#include <omp.h>
 
 namespace dlc::rt::dnnlk {
 namespace {
-
-/// n floats from s to d. Convolution rows are short (8 floats for LeNet's
-/// conv2): fixed-size copies the compiler inlines, not a memcpy call each.
-inline void copyFloats(float *d, const float *s, int64_t n) {
-  for (; n >= 8; n -= 8, d += 8, s += 8)
-    std::memcpy(d, s, 8 * sizeof(float));
-  if (n & 4) {
-    std::memcpy(d, s, 4 * sizeof(float));
-    d += 4, s += 4;
-  }
-  if (n & 2) {
-    std::memcpy(d, s, 2 * sizeof(float));
-    d += 2, s += 2;
-  }
-  if (n & 1)
-    *d = *s;
-}
 
 /// The outputs [lo, hi) of a row of `out` whose tap reads input column
 /// o * stride + off: those inside [0, width).
@@ -67,12 +60,13 @@ struct ValidRange {
 /// Row k = (c, ki, kj) of the columns of images x, x + imageStride, ...
 /// (nb of them): col + k * rowStride holds, image after image, OH * OW
 /// floats each. A row is written front to back (parallel over rows).
+DLC_CPU_CLONES
 void im2colRow(const ConvGeom &g, const float *x, int64_t nb, int64_t imageStride, int64_t k,
                float *col, int64_t rowStride) {
   const int64_t c = k / (g.kh * g.kw), ki = k / g.kw % g.kh, kj = k % g.kw;
   const int64_t ix0 = kj * g.dw - g.pw;
   const ValidRange r(g.ow, g.sw, ix0, g.w);
-  float *out = col + k * rowStride;
+  float *__restrict out = col + k * rowStride;
   for (int64_t b = 0; b < nb; ++b) {
     const float *plane = x + b * imageStride + c * g.h * g.w;
     for (int64_t oy = 0; oy < g.oh; ++oy, out += g.ow) {
@@ -81,10 +75,11 @@ void im2colRow(const ConvGeom &g, const float *x, int64_t nb, int64_t imageStrid
         std::fill(out, out + g.ow, 0.f);
         continue;
       }
-      const float *row = plane + iy * g.w + ix0;
+      const float *__restrict row = plane + iy * g.w + ix0;
       std::fill(out, out + r.lo, 0.f);
       if (g.sw == 1)
-        copyFloats(out + r.lo, row + r.lo, r.hi - r.lo);
+        for (int64_t ox = r.lo; ox < r.hi; ++ox)
+          out[ox] = row[ox];
       else
         for (int64_t ox = r.lo; ox < r.hi; ++ox)
           out[ox] = row[ox * g.sw];
@@ -96,6 +91,7 @@ void im2colRow(const ConvGeom &g, const float *x, int64_t nb, int64_t imageStrid
 /// The adjoint of im2colRow for channel c of every image: its planes of
 /// x (images nb, imageStride apart) are overwritten with the sums of their
 /// entries of col, tap after tap (each row read front to back).
+DLC_CPU_CLONES
 void col2imChannel(const ConvGeom &g, const float *col, int64_t rowStride, int64_t c,
                    int64_t nb, int64_t imageStride, float *x) {
   for (int64_t b = 0; b < nb; ++b) {
@@ -113,7 +109,7 @@ void col2imChannel(const ConvGeom &g, const float *col, int64_t rowStride, int64
           const int64_t iy = oy * g.sh - g.ph + ki * g.dh;
           if (iy < 0 || iy >= g.h)
             continue;
-          float *row = plane + iy * g.w + ix0;
+          float *__restrict row = plane + iy * g.w + ix0;
           if (g.sw == 1)
             for (int64_t ox = r.lo; ox < r.hi; ++ox)
               row[ox] += in[ox];
@@ -125,7 +121,25 @@ void col2imChannel(const ConvGeom &g, const float *col, int64_t rowStride, int64
     }
 }
 
-/// What the kernels of both kinds share: geometry, plan, buffers, staging.
+/// f(i) for i in [0, n): on the threads when `parallel`, else on this one.
+template <class F> void loop(bool parallel, int64_t n, F f) {
+  if (!parallel) {
+    for (int64_t i = 0; i < n; ++i)
+      f(i);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i)
+    f(i);
+}
+
+/// One thread's buffers (ops::GemmPlan's sizes) and what it did.
+struct Scratch {
+  float *col = nullptr, *stage = nullptr, *acc = nullptr;
+  bool used = false; ///< backward weights: acc holds a sum
+};
+
+/// What the kernels of both kinds share: geometry, buffers, the chunk loop.
 class GemmBase : public DnnlKernelBase {
 protected:
   GemmBase(const KernelDesc &desc, DnnlContext &ctx)
@@ -137,118 +151,151 @@ protected:
     outImage_ = g_.o * pixels_;
   }
 
-  /// Row-major C = op(A) op(B) + beta C through oneDNN's SGEMM.
+  /// Row-major C = op(A) op(B) + beta C through oneDNN's SGEMM (on one
+  /// thread inside a parallel region, on all of them outside).
   void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc) const {
     if (dnnl_sgemm(ta, tb, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc) != dnnl_success)
       throw Error("layer '" + layer_ + "' (" + op_ + "): gemm: oneDNN's SGEMM failed");
   }
 
-  void allocate(const ops::GemmPlan &p) {
-    col_.resize(std::max(col_.size(), size_t(p.colFloats)));
-    stage_.resize(std::max(stage_.size(), size_t(p.stageFloats)));
+  /// Buffers for `slots` threads of plan p (grown, never shrunk).
+  void allocate(const ops::GemmPlan &p, int slots) {
+    auto grow = [&](std::vector<float> &v, int64_t floats) {
+      v.resize(std::max(v.size(), size_t(floats) * size_t(slots)));
+    };
+    grow(col_, p.colFloats);
+    grow(stage_, p.stageFloats);
+    grow(acc_, p.accFloats);
   }
 
-  /// dy's images [n0, n0 + nb) as [O, nb * pixels] (dy itself when nb = 1).
-  const float *stageDy(const float *dy, int64_t n0, int64_t nb) {
-    if (nb == 1)
-      return dy + n0 * outImage_;
-    const int64_t P = pixels_, O = g_.o;
-    float *s = stage_.data();
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t b = 0; b < nb; ++b)
-      for (int64_t o = 0; o < O; ++o)
-        std::memcpy(s + (o * nb + b) * P, dy + (n0 + b) * outImage_ + o * P,
-                    size_t(P) * sizeof(float));
-    return s;
+  /// body(n0, nb, scratch, parallel) for the chunks of plan p: with at least
+  /// as many chunks as threads, the threads take chunks side by side (a
+  /// fixed share each: schedule static), each on its own buffers with a
+  /// single-threaded SGEMM, so a chunk's columns stay in the thread's
+  /// cache; otherwise chunk after chunk, each step on all threads. Returns
+  /// the scratch of each slot that ran.
+  template <class Body> std::vector<Scratch> forChunks(const ops::GemmPlan &p, Body body) {
+    const int64_t chunks = (g_.n + p.chunk - 1) / p.chunk;
+    const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const int slots = threads > 1 && chunks >= threads ? threads : 1;
+    allocate(p, slots);
+    std::vector<Scratch> scratch(static_cast<size_t>(slots));
+    for (int s = 0; s < slots; ++s)
+      scratch[size_t(s)] = {col_.data() + s * p.colFloats, stage_.data() + s * p.stageFloats,
+                            acc_.data() + s * p.accFloats, false};
+    auto run = [&](int64_t i, Scratch &sc, bool parallel) {
+      const int64_t n0 = i * p.chunk;
+      body(n0, std::min(p.chunk, g_.n - n0), sc, parallel);
+      sc.used = true;
+    };
+    if (slots == 1) {
+      for (int64_t i = 0; i < chunks; ++i)
+        run(i, scratch[0], true);
+      return scratch;
+    }
+    std::exception_ptr error;
+#pragma omp parallel num_threads(slots)
+    {
+      Scratch &sc = scratch[size_t(omp_get_thread_num())];
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < chunks; ++i) {
+        try {
+          run(i, sc, false);
+        } catch (...) {
+#pragma omp critical(dlc_gemm_error)
+          if (!error)
+            error = std::current_exception();
+        }
+      }
+    }
+    if (error)
+      std::rethrow_exception(error);
+    return scratch;
   }
 
   /// col rows (c, ki, kj) of images [n0, n0 + nb), columns (b, p).
-  void im2colChunk(const float *x, int64_t n0, int64_t nb) {
-    const int64_t rows = g_.c * g_.kh * g_.kw, stride = nb * pixels_;
-    float *col = col_.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < rows; ++k)
+  void im2colChunk(const float *x, int64_t n0, int64_t nb, float *col, bool parallel) const {
+    const int64_t stride = nb * pixels_;
+    loop(parallel, g_.c * g_.kh * g_.kw, [&](int64_t k) {
       im2colRow(g_, x + n0 * inImage_, nb, inImage_, k, col, stride);
+    });
   }
 
-  /// dy's images [n0, n0 + nb) as [nb * pixels, O]: one row per position.
-  const float *stageDyByPosition(const float *dy, int64_t n0, int64_t nb) {
+  /// dy's images [n0, n0 + nb) side by side, [O, nb * pixels], in stage
+  /// (dy itself for one image).
+  const float *stageDy(const float *dy, int64_t n0, int64_t nb, float *stage,
+                       bool parallel) const {
+    if (nb == 1)
+      return dy + n0 * outImage_;
     const int64_t P = pixels_, O = g_.o;
-    float *s = stage_.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < nb; ++b) {
-      const float *src = dy + (n0 + b) * outImage_;
-      float *dst = s + b * P * O;
-      for (int64_t o = 0; o < O; ++o)
-        for (int64_t p = 0; p < P; ++p)
-          dst[p * O + o] = src[o * P + p];
-    }
-    return s;
+    loop(parallel, nb * O, [&](int64_t i) {
+      const int64_t b = i / O, o = i % O;
+      std::memcpy(stage + (o * nb + b) * P, dy + (n0 + b) * outImage_ + o * P,
+                  size_t(P) * sizeof(float));
+    });
+    return stage;
   }
 
   ConvGeom g_;
   int64_t og_ = 0, inImage_ = 0, pixels_ = 0, outImage_ = 0;
-  std::vector<float> col_, stage_;
+  std::vector<float> col_, stage_, acc_;
 };
 
 class GemmConvKernel : public GemmBase {
 public:
   GemmConvKernel(const KernelDesc &desc, DnnlContext &ctx, const ops::GemmPlan &plan)
       : GemmBase(desc, ctx), plan_(plan) {
-    allocate(plan_);
+    allocate(plan_, omp_get_max_threads());
     impl_ = plan_.noIm2col ? "dlc:gemm 1x1:sgemm" : "dlc:gemm im2col+sgemm";
   }
 
   void forward(const float *const *in, float *const *out) override {
     const float *x = in[0], *w = in[1], *bias = g_.hasBias ? in[2] : nullptr;
     float *y = out[0];
-    const int64_t K = plan_.kdim, P = pixels_, G = g_.g, og = og_;
+    const int64_t K = plan_.kdim, P = pixels_, G = g_.g, og = og_, O = g_.o;
     if (plan_.noIm2col) {
       for (int64_t n = 0; n < g_.n; ++n)
         for (int64_t gi = 0; gi < G; ++gi)
           sgemm('N', 'N', og, P, K, w + gi * og * K, K, x + n * inImage_ + gi * K * P, P,
                 0.f, y + n * outImage_ + gi * og * P, P);
-      addBias(bias, y, 0, g_.n);
+      if (bias)
+        loop(true, g_.n * O, [&](int64_t i) {
+          biasRow(bias, y + i / O * outImage_, nullptr, i % O);
+        });
       return;
     }
-    for (int64_t n0 = 0; n0 < g_.n; n0 += plan_.chunk) {
-      const int64_t nb = std::min(plan_.chunk, g_.n - n0), cols = nb * P;
-      im2colChunk(x, n0, nb);
-      float *dst = nb == 1 ? y + n0 * outImage_ : stage_.data();
+    forChunks(plan_, [&](int64_t n0, int64_t nb, Scratch &sc, bool parallel) {
+      const int64_t cols = nb * P;
+      im2colChunk(x, n0, nb, sc.col, parallel);
+      float *dst = nb == 1 ? y + n0 * outImage_ : sc.stage;
       for (int64_t gi = 0; gi < G; ++gi)
-        sgemm('N', 'N', og, cols, K, w + gi * og * K, K, col_.data() + gi * K * cols,
-              cols, 0.f, dst + gi * og * cols, cols);
+        sgemm('N', 'N', og, cols, K, w + gi * og * K, K, sc.col + gi * K * cols, cols, 0.f,
+              dst + gi * og * cols, cols);
       if (nb == 1) {
-        addBias(bias, y, n0, 1);
-        continue;
+        if (bias)
+          loop(parallel, O, [&](int64_t o) { biasRow(bias, dst, nullptr, o); });
+        return;
       }
-      const int64_t O = g_.o;
-      const float *s = stage_.data();
-#pragma omp parallel for collapse(2) schedule(static)
-      for (int64_t b = 0; b < nb; ++b)
-        for (int64_t o = 0; o < O; ++o) {
-          const float *src = s + (o * nb + b) * P;
-          float *row = y + (n0 + b) * outImage_ + o * P;
-          const float bo = bias ? bias[o] : 0.f;
-          for (int64_t i = 0; i < P; ++i)
-            row[i] = src[i] + bo;
-        }
-    }
+      loop(parallel, nb * O, [&](int64_t i) {
+        const int64_t b = i / O, o = i % O;
+        biasRow(bias, y + (n0 + b) * outImage_, sc.stage + (o * nb + b) * P, o);
+      });
+    });
   }
 
 private:
-  void addBias(const float *bias, float *y, int64_t n0, int64_t nb) const {
-    if (!bias)
-      return;
-    const int64_t O = g_.o, P = pixels_;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t b = n0; b < n0 + nb; ++b)
-      for (int64_t o = 0; o < O; ++o) {
-        float *row = y + b * outImage_ + o * P;
-        for (int64_t i = 0; i < P; ++i)
-          row[i] += bias[o];
-      }
+  /// Row o of an image's output: y = src + bias[o] (src null: y += bias[o]).
+  void biasRow(const float *bias, float *y, const float *src, int64_t o) const {
+    const int64_t P = pixels_;
+    float *row = y + o * P;
+    const float bo = bias ? bias[o] : 0.f;
+    if (src)
+      for (int64_t i = 0; i < P; ++i)
+        row[i] = src[i] + bo;
+    else if (bias)
+      for (int64_t i = 0; i < P; ++i)
+        row[i] += bo;
   }
 
   ops::GemmPlan plan_;
@@ -263,12 +310,11 @@ public:
         outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)), data_(data), weights_(weights) {
     std::string impl;
     if (outDx_ >= 0) {
-      allocate(data_);
+      allocate(data_, omp_get_max_threads());
       impl += data_.noIm2col ? " data:sgemm" : " data:sgemm+col2im";
     }
     if (outDw_ >= 0) {
-      allocate(weights_);
-      acc_.resize(size_t(weights_.accFloats));
+      allocate(weights_, omp_get_max_threads());
       impl += " weights:im2col+sgemm";
     }
     if (outDb_ >= 0)
@@ -296,35 +342,46 @@ private:
                 P, 0.f, dx + n * inImage_ + gi * K * P, P);
       return;
     }
-    for (int64_t n0 = 0; n0 < g_.n; n0 += data_.chunk) {
-      const int64_t nb = std::min(data_.chunk, g_.n - n0), cols = nb * P;
-      const float *dyT = stageDy(dy, n0, nb);
-      float *col = col_.data();
+    forChunks(data_, [&](int64_t n0, int64_t nb, Scratch &sc, bool parallel) {
+      const int64_t cols = nb * P;
+      const float *dyT = stageDy(dy, n0, nb, sc.stage, parallel);
       for (int64_t gi = 0; gi < G; ++gi)
         sgemm('T', 'N', K, cols, og, w + gi * og * K, K, dyT + gi * og * cols, cols, 0.f,
-              col + gi * K * cols, cols);
-#pragma omp parallel for schedule(static)
-      for (int64_t c = 0; c < C; ++c)
-        col2imChannel(g_, col, cols, c, nb, inImage_, dx + n0 * inImage_);
-    }
+              sc.col + gi * K * cols, cols);
+      loop(parallel, C, [&](int64_t c) {
+        col2imChannel(g_, sc.col, cols, c, nb, inImage_, dx + n0 * inImage_);
+      });
+    });
   }
 
   void backwardWeights(const float *x, const float *dy, float *dw) {
-    const int64_t K = weights_.kdim, P = pixels_, G = g_.g, og = og_, O = g_.o;
-    float *acc = acc_.data(); // [G][K][O/G]
-    for (int64_t n0 = 0; n0 < g_.n; n0 += weights_.chunk) {
-      const int64_t nb = std::min(weights_.chunk, g_.n - n0), cols = nb * P;
-      im2colChunk(x, n0, nb);
-      const float *dyP = stageDyByPosition(dy, n0, nb);
-      for (int64_t gi = 0; gi < G; ++gi)
-        sgemm('N', 'N', K, og, cols, col_.data() + gi * K * cols, cols, dyP + gi * og, O,
-              n0 == 0 ? 0.f : 1.f, acc + gi * K * og, og);
-    }
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t o = 0; o < og; ++o)
+    const int64_t K = weights_.kdim, P = pixels_, G = g_.g, og = og_;
+    // Each slot sums its chunks' acc[g] (kdim x O/G) += col[g] * dy[:, g].
+    std::vector<Scratch> slots =
+        forChunks(weights_, [&](int64_t n0, int64_t nb, Scratch &sc, bool parallel) {
+          const int64_t cols = nb * P;
+          im2colChunk(x, n0, nb, sc.col, parallel);
+          // dy's images side by side, [O, nb * pixels] (dy itself for one image).
+          const float *dyT = stageDy(dy, n0, nb, sc.stage, parallel);
+          for (int64_t gi = 0; gi < G; ++gi)
+            sgemm('N', 'T', K, og, cols, sc.col + gi * K * cols, cols, dyT + gi * og * cols,
+                  cols, sc.used ? 1.f : 0.f, sc.acc + gi * K * og, og);
+        });
+    // dW = the sum of the slots' acc, transposed (slot order: deterministic
+    // for a thread count).
+    loop(true, G * og, [&](int64_t i) {
+      const int64_t gi = i / og, o = i % og;
+      float *row = dw + (gi * og + o) * K;
+      for (int64_t k = 0; k < K; ++k)
+        row[k] = 0.f;
+      for (const Scratch &sc : slots) {
+        if (!sc.used)
+          continue;
+        const float *a = sc.acc + gi * K * og + o;
         for (int64_t k = 0; k < K; ++k)
-          dw[(gi * og + o) * K + k] = acc[(gi * K + k) * og + o];
+          row[k] += a[k * og];
+      }
+    });
   }
 
   /// db[o] = sum of dy's plane o over the images (16 float lanes per plane,
@@ -355,7 +412,6 @@ private:
   size_t dyIdx_;
   int outDx_, outDw_, outDb_;
   ops::GemmPlan data_, weights_;
-  std::vector<float> acc_;
 };
 
 std::unique_ptr<Kernel> makeGemmForward(const KernelDesc &desc, DnnlContext &ctx) {

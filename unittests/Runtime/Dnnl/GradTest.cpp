@@ -14,6 +14,7 @@
 #include "DnnlTestUtil.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -164,15 +165,36 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(DnnlConvGrad, GemmChunksOfTheBatch) {
-  // 4 images fill a chunk of gemm's columns (ops::gemmPlan, ConvAlgorithmsTest):
-  // 6 images run as 4 + 2, with 2 groups; every direction against the
-  // reference.
-  ConvCase c{6, 4, 160, 160, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2, true};
-  KernelDesc f = convDesc(c, "gemm");
-  auto in = gradInputs(f);
-  compareWithRef(f, {in.begin(), in.begin() + ptrdiff_t(f.inputs.size())}, convReduction(c, f));
-  for (const auto &wrt : allSubsets({0, 1, 2}))
-    EXPECT_NE(compareGrad(f, wrt, in, convReduction(c, f)).find("dlc:gemm"), std::string::npos);
+  // gemm takes the batch a chunk of images at a time (ops::gemmPlan; the
+  // sizes in ConvAlgorithmsTest): with at least as many chunks as threads,
+  // the threads take chunks side by side on their own buffers, else chunk
+  // after chunk on all threads. Every direction against the reference, at
+  // 1, 2, 3 and 5 threads, for
+  // - 7 images of 184 KiB of columns and staging: chunks of 2, 2, 2 and 1
+  //   (the last writes y and reads dy in place), spread over 2 and 3 threads
+  //   unevenly, one after another at 1 and 5;
+  // - 7 small images in one chunk (staged; never spread);
+  // - 6 images of 3.7 MiB, one to a chunk, 2 groups.
+  const std::vector<ConvCase> cases = {
+      {7, 8, 24, 24, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},
+      {7, 4, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},
+      {6, 4, 160, 160, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2, false},
+  };
+  const int saved = omp_get_max_threads();
+  for (const ConvCase &c : cases)
+    for (int threads : {1, 2, 3, 5}) {
+      SCOPED_TRACE(convCaseName(c) + " threads " + std::to_string(threads));
+      omp_set_num_threads(threads);
+      KernelDesc f = convDesc(c, "gemm");
+      auto in = gradInputs(f);
+      compareWithRef(f, {in.begin(), in.begin() + ptrdiff_t(f.inputs.size())},
+                     convReduction(c, f));
+      for (const auto &wrt : allSubsets(c.bias ? std::vector<int64_t>{0, 1, 2}
+                                               : std::vector<int64_t>{0, 1}))
+        EXPECT_NE(compareGrad(f, wrt, in, convReduction(c, f)).find("dlc:gemm"),
+                  std::string::npos);
+    }
+  omp_set_num_threads(saved);
 }
 
 TEST(DnnlConvGrad, ImplSelectionAndErrors) {
