@@ -144,7 +144,8 @@ class GemmBase : public DnnlKernelBase {
 protected:
   GemmBase(const KernelDesc &desc, DnnlContext &ctx)
       : DnnlKernelBase(desc, ctx),
-        g_(convGeometry(desc.isGradient() ? gradDesc(desc).fwd : desc, false)) {
+        g_(convGeometry(desc.isGradient() ? gradDesc(desc).fwd : desc, false)),
+        memoryLimit_(desc.memoryLimit) {
     og_ = g_.o / g_.g;
     inImage_ = g_.c * g_.h * g_.w;
     pixels_ = g_.oh * g_.ow;
@@ -169,15 +170,26 @@ protected:
     grow(acc_, p.accFloats);
   }
 
+  /// The threads whose buffers for plan p the memory limit holds (>= 1).
+  int threadsFor(const ops::GemmPlan &p) const {
+    uint64_t threads = omp_in_parallel() ? 1 : uint64_t(omp_get_max_threads());
+    if (memoryLimit_ && p.work.workspaceBytes > 0)
+      threads = std::min(threads, memoryLimit_ / uint64_t(p.work.workspaceBytes));
+    return int(std::max<uint64_t>(threads, 1));
+  }
+
   /// body(n0, nb, scratch, parallel) for the chunks of plan p: with at least
   /// as many chunks as threads, the threads take chunks side by side (a
   /// fixed share each: schedule static), each on its own buffers with a
   /// single-threaded SGEMM, so a chunk's columns stay in the thread's
   /// cache; otherwise chunk after chunk, each step on all threads. Returns
-  /// the scratch of each slot that ran.
+  /// the scratch of each slot that ran. The plan's workspace is one
+  /// thread's: under a memory limit (the module's tensors leave
+  /// desc.memoryLimit, checked against one slot when the algorithm was
+  /// chosen) the chunks spread over no more threads than it holds.
   template <class Body> std::vector<Scratch> forChunks(const ops::GemmPlan &p, Body body) {
     const int64_t chunks = (g_.n + p.chunk - 1) / p.chunk;
-    const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const int threads = threadsFor(p);
     const int slots = threads > 1 && chunks >= threads ? threads : 1;
     allocate(p, slots);
     std::vector<Scratch> scratch(static_cast<size_t>(slots));
@@ -238,6 +250,7 @@ protected:
   }
 
   ConvGeom g_;
+  uint64_t memoryLimit_ = 0;
   int64_t og_ = 0, inImage_ = 0, pixels_ = 0, outImage_ = 0;
   std::vector<float> col_, stage_, acc_;
 };
@@ -246,7 +259,7 @@ class GemmConvKernel : public GemmBase {
 public:
   GemmConvKernel(const KernelDesc &desc, DnnlContext &ctx, const ops::GemmPlan &plan)
       : GemmBase(desc, ctx), plan_(plan) {
-    allocate(plan_, omp_get_max_threads());
+    allocate(plan_, threadsFor(plan_));
     impl_ = plan_.noIm2col ? "dlc:gemm 1x1:sgemm" : "dlc:gemm im2col+sgemm";
   }
 
@@ -310,11 +323,11 @@ public:
         outDw_(gd.outputOf(1)), outDb_(gd.outputOf(2)), data_(data), weights_(weights) {
     std::string impl;
     if (outDx_ >= 0) {
-      allocate(data_, omp_get_max_threads());
+      allocate(data_, threadsFor(data_));
       impl += data_.noIm2col ? " data:sgemm" : " data:sgemm+col2im";
     }
     if (outDw_ >= 0) {
-      allocate(weights_, omp_get_max_threads());
+      allocate(weights_, threadsFor(weights_));
       impl += " weights:im2col+sgemm";
     }
     if (outDb_ >= 0)
