@@ -152,6 +152,27 @@ std::string fftWhyNot(const ConvProblem &p, const MachineRates &) {
 }
 ConvWork fftWork(const ConvProblem &p) { return fftPlan(p).work; }
 
+std::string slidingWhyNot(const ConvProblem &p, const MachineRates &) {
+  std::string why = common(p);
+  if (!why.empty())
+    return why;
+  const ConvGeometry &g = p.geometry;
+  if (p.direction == ConvDirection::BackwardData)
+    return "sliding computes the forward and backward-weights only";
+  if (g.group != 1)
+    return "the convolution is grouped";
+  if (g.stride[0] != 1 || g.stride[1] != 1)
+    return "the stride is not 1";
+  if (g.dilation[0] != 1 || g.dilation[1] != 1)
+    return "the convolution is dilated";
+  if (g.channels > kSlidingMaxChannels)
+    return "it has " + std::to_string(g.channels) + " input channels (sliding is for at most " +
+           std::to_string(kSlidingMaxChannels) + ")";
+  return "";
+}
+
+ConvWork slidingWork(const ConvProblem &p) { return slidingPlan(p).work; }
+
 } // namespace
 
 GemmPlan gemmPlan(const ConvProblem &p) {
@@ -197,6 +218,43 @@ GemmPlan gemmPlan(const ConvProblem &p) {
   return plan;
 }
 
+SlidingPlan slidingPlan(const ConvProblem &p) {
+  const ConvGeometry &g = p.geometry;
+  SlidingPlan plan;
+  const int64_t block = kSlidingLanes * kSlidingVectors;
+  const int64_t kh = g.kernel[0], kw = g.kernel[1], oh = g.output[0];
+  plan.rowWidth = g.input[1] + 2 * g.pad[1];
+  plan.positions = (oh * plan.rowWidth + block - 1) / block * block;
+  plan.segment = std::min<int64_t>(plan.positions, 16 * block);
+  // Rows [0, H + 2 ph) of the padded plane, then what the last block's
+  // farthest tap reads past them.
+  plan.planeFloats = std::max((g.input[0] + 2 * g.pad[0]) * plan.rowWidth,
+                              plan.positions + (kh - 1) * plan.rowWidth + kw - 1);
+  plan.taps = g.channels * kh * kw;
+  const bool weights = p.direction == ConvDirection::BackwardWeights;
+  plan.tapsPadded = weights ? (plan.taps + kSlidingTapBlock - 1) / kSlidingTapBlock *
+                                  kSlidingTapBlock
+                            : plan.taps;
+  const int64_t image = g.channels * plan.planeFloats;
+  plan.workspaceFloats =
+      weights ? image + g.numOutput * plan.segment +
+                    (g.numOutput * plan.tapsPadded + g.numOutput) * kSlidingLanes
+              : image + kSlidingRows * plan.segment;
+  ConvWork &w = plan.work;
+  // Every wide position, the dropped ones too (and the padded taps of
+  // backward-weights), as vector multiply-adds.
+  w.gemmFlops = 2.0 * double(g.batch) * double(g.numOutput) * double(plan.positions) *
+                double(plan.tapsPadded);
+  w.gemmMinDim = 64;
+  w.gemmCalls = double(g.batch) * double((plan.positions + plan.segment - 1) / plan.segment);
+  // The padded image and the staged rows stay in the core's caches.
+  w.bytes = tensorBytes(p);
+  if (p.block)
+    w.bytes += 2 * tensorBytes(p);
+  w.workspaceBytes = 4 * plan.workspaceFloats;
+  return plan;
+}
+
 const std::vector<ConvAlgorithmInfo> &convAlgorithms() {
   // Tolerances: max |error| / max |output| against float64 on unit-scale
   // random data, with margin (docs/convolution.md has the measured values).
@@ -213,6 +271,9 @@ const std::vector<ConvAlgorithmInfo> &convAlgorithms() {
        winograd4WhyNot, winograd4Work, 1e-3},
       {"onednn-winograd", "oneDNN's Winograd convolution", onednnWinogradWhyNot,
        onednnWinogradWork, 1e-3},
+      {"sliding", "dlc's direct convolution for few input channels, vectorized over output "
+                  "positions",
+       slidingWhyNot, slidingWork, 1e-5},
   };
   return algorithms;
 }
@@ -261,15 +322,18 @@ std::vector<ConvProblem> convCalibrationProblems(int block) {
   // The narrow one: oneDNN's direct 1x1 kernel at batch 1 with a channel
   // count that is not a multiple of 16 ran 35x slower than a GEMM
   // (models/lstm-imdb.prototxt's sum over time).
-  static const Probe probes[] = {{16, 16, 3, 32, 32, 32},
+  // The few-channel one (a CIFAR net's first layer) is where `sliding`
+  // applies.
+  static const Probe probes[] = {{3, 16, 3, 16, 32, 32},
+                                 {16, 16, 3, 32, 32, 32},
                                  {64, 64, 3, 8, 28, 28},
                                  {256, 256, 3, 4, 14, 14},
                                  {100, 1, 1, 1, 16, 128}};
   std::vector<ConvProblem> out;
   for (const Probe &q : probes) {
     ConvProblem p;
-    p.layer = q.outputs == q.channels ? "calibration-c" + std::to_string(q.channels)
-                                      : "calibration-narrow-c" + std::to_string(q.channels);
+    p.layer = (q.outputs < 8 ? "calibration-narrow-c" : "calibration-c") +
+              std::to_string(q.channels);
     p.block = block;
     const Shape x{q.batch, q.channels, q.h, q.w};
     const int64_t pad = q.kernel / 2;

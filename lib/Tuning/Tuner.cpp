@@ -42,12 +42,13 @@ using json = nlohmann::json;
 constexpr int kFormatVersion = 1;
 /// Bumped when the kernels or the timing method change what a measurement
 /// means; older entries are then stale (2: gemm batched over images; 3: its
-/// chunks side by side on the threads).
-constexpr int kTunerVersion = 3;
+/// chunks side by side on the threads; 4: the sliding algorithm, which they
+/// lack).
+constexpr int kTunerVersion = 4;
 /// Bumped when the machine rates gain or change a measurement (2: the
-/// calibration; 3: its narrow probe); older rates are measured again, timed
-/// entries are kept.
-constexpr int kRatesVersion = 3;
+/// calibration; 3: its narrow probe; 4: its few-channel probe); older rates
+/// are measured again, timed entries are kept.
+constexpr int kRatesVersion = 4;
 
 std::string fmtMs(double s) {
   char buf[32];

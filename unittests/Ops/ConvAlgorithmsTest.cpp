@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 using namespace dlc::ops;
 
@@ -67,6 +68,21 @@ TEST(ConvAlgorithms, WhereEachApplies) {
   EXPECT_NE(find(cs, "fft").whyNot.find("stride"), std::string::npos);
   EXPECT_NE(find(cs, "winograd4").whyNot.find("11x11"), std::string::npos);
   EXPECT_NE(find(cs, "onednn-winograd").whyNot.find("11x11"), std::string::npos);
+  EXPECT_NE(find(cs, "sliding").whyNot.find("stride"), std::string::npos);
+  // LeNet's conv1 (1 channel, 5x5): sliding, but not for backward-data.
+  cs = convCandidates(problem(64, 1, 28, 20, 5, 1, 0), m);
+  EXPECT_EQ(find(cs, "sliding").whyNot, "");
+  EXPECT_EQ(find(convCandidates(problem(64, 1, 28, 20, 5, 1, 0, 1,
+                                        ConvDirection::BackwardWeights),
+                                m),
+                 "sliding")
+                .whyNot,
+            "");
+  EXPECT_EQ(find(convCandidates(problem(64, 1, 28, 20, 5, 1, 0, 1, ConvDirection::BackwardData),
+                                m),
+                 "sliding")
+                .whyNot,
+            "sliding computes the forward and backward-weights only");
   // Grouped 3x3: oneDNN's Winograd refuses groups.
   cs = convCandidates(problem(2, 16, 12, 16, 3, 1, 1, 2), m);
   EXPECT_NE(find(cs, "onednn-winograd").whyNot.find("grouped"), std::string::npos);
@@ -202,9 +218,11 @@ TEST(ConvAlgorithms, CalibrationProblemsCoverEveryAlgorithm) {
   MachineRates m;
   m.onednnWinograd = true;
   std::vector<ConvProblem> ps = convCalibrationProblems(16);
-  ASSERT_EQ(ps.size(), 12u); // four problems, three directions
+  ASSERT_EQ(ps.size(), 15u); // five problems, three directions
   std::vector<double> channels;
   int narrow = 0;
+  // Every algorithm is calibrated in every direction it computes.
+  std::set<std::pair<std::string, ConvDirection>> calibrated;
   for (const ConvProblem &p : ps) {
     EXPECT_EQ(p.block, 16);
     if (isNarrowConv(p)) { // 1x1: no Winograd
@@ -212,13 +230,23 @@ TEST(ConvAlgorithms, CalibrationProblemsCoverEveryAlgorithm) {
       ++narrow;
       continue;
     }
-    for (const ConvCandidate &c : convCandidates(p, m))
-      EXPECT_EQ(c.whyNot, "") << p.layer << " " << c.algorithm;
+    for (const ConvCandidate &c : convCandidates(p, m)) {
+      // sliding: few input channels, no backward-data.
+      const bool sliding = c.algorithm == "sliding";
+      const bool applies = !sliding || (p.geometry.channels <= kSlidingMaxChannels &&
+                                        p.direction != ConvDirection::BackwardData);
+      EXPECT_EQ(c.whyNot.empty(), applies) << p.layer << " " << c.algorithm << ": " << c.whyNot;
+      if (c.whyNot.empty())
+        calibrated.insert({c.algorithm, p.direction});
+    }
     if (p.direction == ConvDirection::Forward)
       channels.push_back(convCalibrationChannels(p));
   }
-  EXPECT_EQ(channels, (std::vector<double>{16, 64, 256}));
+  EXPECT_EQ(calibrated.size(), 3 * convAlgorithms().size() - 1);
+  EXPECT_EQ(channels, (std::vector<double>{std::sqrt(48.0), 16, 64, 256}));
   EXPECT_EQ(narrow, 3);
+  EXPECT_EQ(ps.back().layer, "calibration-narrow-c100");
+  EXPECT_EQ(ps.front().layer, "calibration-c3");
   // Grouped: channels per group.
   EXPECT_DOUBLE_EQ(convCalibrationChannels(problem(2, 96, 27, 256, 5, 1, 2, 2)),
                    std::sqrt(48.0 * 128.0));

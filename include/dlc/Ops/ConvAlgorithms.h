@@ -128,7 +128,8 @@ double estimateSeconds(const ConvWork &w, const MachineRates &rates);
 double analyticSeconds(std::string_view algorithm, const ConvWork &w, const MachineRates &rates);
 
 /// The problems the cost model is calibrated on, once per machine: 3x3
-/// stride-1 convolutions with few (16), some (64) and many (256) channels,
+/// stride-1 convolutions with 3 channels in and 16 out (a first layer,
+/// where `sliding` applies), few (16), some (64) and many (256) channels,
 /// and a narrow 1x1 one (100 channels in, 1 out, batch 1, 16x128), in
 /// activation layout `block`, in every direction.
 std::vector<ConvProblem> convCalibrationProblems(int block);
@@ -218,6 +219,38 @@ struct GemmPlan {
 /// and 1 MiB were slower on LeNet's convolutions (AMD EPYC Zen 5, 2 threads).
 inline constexpr int64_t kGemmChunkBytes = int64_t(512) << 10;
 GemmPlan gemmPlan(const ConvProblem &p);
+
+/// dlc's sliding-window convolution (lib/Runtime/Dnnl/ConvSliding.cpp) for
+/// stride-1 layers with at most kSlidingMaxChannels input channels (the
+/// first layers of LeNet, CIFAR and VGG nets), whose few channels leave
+/// oneDNN's direct kernels and im2col's short GEMMs far below the machine's
+/// peak. An image is copied into zero-padded planes of rowWidth = W + 2 pw
+/// floats a row, and output position p = oy * rowWidth + ox ("wide": the
+/// kw - 1 positions past each row's end are computed and dropped) reads tap
+/// t = (c, ki, kj) at p + c * planeFloats + ki * rowWidth + kj, so 16
+/// positions are one vector load for every tap:
+/// - forward: per image and segment of positions, blocks of kSlidingRows
+///   output channels x kSlidingVectors vectors in registers, the weights
+///   broadcast, written to the output rows with the bias;
+/// - backward weights: dy copied to the same wide rows (0 past each row's
+///   end), per segment blocks of kSlidingGradRows channels x kSlidingTapBlock
+///   taps of 16-lane sums in registers, added to the thread's sums; dW and db
+///   sum the threads' (in thread order). No backward-data.
+/// The threads take (image, segment) pairs side by side; sizes per thread.
+inline constexpr int64_t kSlidingMaxChannels = 4;
+inline constexpr int64_t kSlidingLanes = 16, kSlidingVectors = 4, kSlidingRows = 6;
+inline constexpr int64_t kSlidingGradRows = 4, kSlidingTapBlock = 5;
+struct SlidingPlan {
+  int64_t rowWidth = 0;       ///< W + 2 pw
+  int64_t positions = 0;      ///< OH * rowWidth, in whole blocks of kSlidingVectors vectors
+  int64_t segment = 0;        ///< positions per segment (a multiple of the block)
+  int64_t planeFloats = 0;    ///< a padded plane and the taps' overhang past it
+  int64_t taps = 0;           ///< C * kh * kw
+  int64_t tapsPadded = 0;     ///< backward weights: taps in whole kSlidingTapBlock blocks
+  int64_t workspaceFloats = 0; ///< per thread: the padded image, staged output or dy, sums
+  ConvWork work;
+};
+SlidingPlan slidingPlan(const ConvProblem &p);
 
 // The plans of the transform algorithms, shared by the catalog and the
 // kernels (lib/Ops/Winograd.cpp, lib/Ops/Fft.cpp).

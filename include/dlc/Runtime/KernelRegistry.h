@@ -176,7 +176,8 @@ ops::LayoutClass layoutClassOf(const KernelDesc &desc);
 KernelDesc plainLayoutDesc(const KernelDesc &desc);
 /// Runs `inner` (created for plainLayoutDesc(desc)) on `desc`'s layouts:
 /// blocked inputs are converted to plain copies before each run, blocked
-/// outputs written from plain temporaries after it.
+/// outputs written from plain temporaries after it. `inner` itself when
+/// every tensor of `desc` is plain.
 std::unique_ptr<Kernel> plainLayoutKernel(const KernelDesc &desc, std::unique_ptr<Kernel> inner);
 
 namespace detail {

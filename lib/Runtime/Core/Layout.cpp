@@ -110,6 +110,13 @@ private:
 std::unique_ptr<Kernel> plainLayoutKernel(const KernelDesc &desc, std::unique_ptr<Kernel> inner) {
   if (!inner)
     return nullptr;
+  bool blocked = false;
+  for (size_t i = 0; i < desc.inputs.size(); ++i)
+    blocked = blocked || desc.inBlock(i) != 0;
+  for (size_t o = 0; o < desc.outputs.size(); ++o)
+    blocked = blocked || desc.outBlock(o) != 0;
+  if (!blocked) // nothing to convert: the kernel itself
+    return inner;
   return std::make_unique<PlainLayoutKernel>(desc, std::move(inner));
 }
 

@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <omp.h>
+
 namespace dlc::rt {
 namespace dnnlk {
 namespace {
@@ -281,6 +283,13 @@ const ConvAlgoKernels *findConvAlgoKernels(const std::string &name) {
     if (name == k.name)
       return &k;
   return nullptr;
+}
+
+int workspaceThreads(uint64_t memoryLimit, int64_t bytesPerThread) {
+  uint64_t threads = omp_in_parallel() ? 1 : uint64_t(omp_get_max_threads());
+  if (memoryLimit && bytesPerThread > 0)
+    threads = std::min(threads, memoryLimit / uint64_t(bytesPerThread));
+  return int(std::max<uint64_t>(threads, 1));
 }
 
 ops::ConvProblem convProblem(const KernelDesc &fwd, ops::ConvDirection d) {

@@ -46,6 +46,13 @@ ops::ConvProblem convProblem(const KernelDesc &fwd, ops::ConvDirection d);
 std::string requireApplicable(const KernelDesc &desc, const ops::ConvProblem &p,
                               const std::string &algorithm);
 
+/// The threads that may each hold a buffer of `bytesPerThread` within
+/// `memoryLimit` (0: no limit): at most the OpenMP threads (1 inside a
+/// parallel region), at least 1. The algorithms' plans declare one thread's
+/// workspace, which the memory limit was checked against when the algorithm
+/// was chosen.
+int workspaceThreads(uint64_t memoryLimit, int64_t bytesPerThread);
+
 } // namespace dlc::rt::dnnlk
 
 #endif // DLC_LIB_RUNTIME_DNNL_CONVALGOS_H

@@ -172,10 +172,7 @@ protected:
 
   /// The threads whose buffers for plan p the memory limit holds (>= 1).
   int threadsFor(const ops::GemmPlan &p) const {
-    uint64_t threads = omp_in_parallel() ? 1 : uint64_t(omp_get_max_threads());
-    if (memoryLimit_ && p.work.workspaceBytes > 0)
-      threads = std::min(threads, memoryLimit_ / uint64_t(p.work.workspaceBytes));
-    return int(std::max<uint64_t>(threads, 1));
+    return workspaceThreads(memoryLimit_, p.work.workspaceBytes);
   }
 
   /// body(n0, nb, scratch, parallel) for the chunks of plan p: with at least

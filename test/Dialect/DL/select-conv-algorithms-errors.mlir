@@ -36,7 +36,7 @@
 
 // Errors in the option itself, reported on the module.
 // RUN: not dl-opt %s -dl-select-conv-algorithms="conv-algorithm=p=fast" -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALGO
-// ALGO: error: dl-select-conv-algorithms: unknown convolution algorithm 'fast' in conv-algorithm entry 'p=fast' (known: auto, direct, gemm, fft, winograd2, winograd4, onednn-winograd (winograd = winograd4))
+// ALGO: error: dl-select-conv-algorithms: unknown convolution algorithm 'fast' in conv-algorithm entry 'p=fast' (known: auto, direct, gemm, fft, winograd2, winograd4, onednn-winograd, sliding (winograd = winograd4))
 // RUN: not dl-opt %s -dl-select-conv-algorithms="conv-algorithm=q=gemm" -o /dev/null 2>&1 | FileCheck %s --check-prefix=LAYER
 // LAYER: error: dl-select-conv-algorithms: conv-algorithm entry 'q=gemm': no convolution layer 'q' in the net (2-D convolution layers: b5, p, s2)
 // RUN: not dl-opt %s -dl-select-conv-algorithms="conv-algorithm=e=gemm" -o /dev/null 2>&1 | FileCheck %s --check-prefix=DECONV

@@ -92,7 +92,7 @@ inline std::string convWhyNot(const KernelDesc &fwd, const std::string &impl,
 inline const std::vector<std::string> &convImpls() {
   static const std::vector<std::string> v = {"",          "auto",      "direct",
                                              "gemm",      "fft",       "winograd2",
-                                             "winograd4", "onednn-winograd"};
+                                             "winograd4", "onednn-winograd", "sliding"};
   return v;
 }
 
