@@ -363,11 +363,13 @@ bool isNarrowConv(const ConvProblem &p) {
 double calibrationFactor(const MachineRates &rates, std::string_view algorithm,
                          const ConvProblem &p) {
   std::vector<std::pair<double, double>> pts; // log channels, log factor
-  const bool narrow = isNarrowConv(p);
-  for (int pass = 0; pass < 2 && pts.empty(); ++pass) // pass 1: any kind
+  const bool narrow = isNarrowConv(p), plain = p.block == 0;
+  // Pass 0: p's kind and layout; 1: its kind; 2: its layout; 3: any.
+  for (int pass = 0; pass < 4 && pts.empty(); ++pass)
     for (const ConvCalibration &c : rates.calibration)
       if (c.algorithm == algorithm && c.direction == p.direction && c.channels > 0 &&
-          c.factor > 0 && (pass == 1 || c.narrow == narrow))
+          c.factor > 0 && (pass >= 2 || c.narrow == narrow) &&
+          (pass % 2 == 1 || c.plain == plain))
         pts.emplace_back(std::log(c.channels), std::log(c.factor));
   if (pts.empty())
     return 1.0;

@@ -255,9 +255,14 @@ ops::MachineRates measureMachineRates() {
     r.onednnWinograd = false;
   }
   // Calibration: every applicable algorithm on a few fixed problems in the
-  // activation layout the compiler picks here, measured against the model.
+  // channel-blocked layout the compiler picks here and in the plain one
+  // (layers whose channels do not fill the blocks), measured against the
+  // model.
   const int block = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core ? 16 : 8;
-  for (const ops::ConvProblem &c : ops::convCalibrationProblems(block)) {
+  std::vector<ops::ConvProblem> problems = ops::convCalibrationProblems(block);
+  for (const ops::ConvProblem &c : ops::convCalibrationProblems(0))
+    problems.push_back(c);
+  for (const ops::ConvProblem &c : problems) {
     ProblemBench bench(c);
     for (const ops::ConvCandidate &cand : ops::convCandidates(c, r)) {
       if (!cand.whyNot.empty())
@@ -268,7 +273,7 @@ ops::MachineRates measureMachineRates() {
         if (measured > 0 && model > 0)
           r.calibration.push_back({cand.algorithm, c.direction,
                                    ops::convCalibrationChannels(c), measured / model,
-                                   ops::isNarrowConv(c)});
+                                   ops::isNarrowConv(c), c.block == 0});
       } catch (...) {
         // The kernel cannot run here: the model keeps its estimate.
       }

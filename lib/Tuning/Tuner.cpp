@@ -46,9 +46,9 @@ constexpr int kFormatVersion = 1;
 /// lack).
 constexpr int kTunerVersion = 4;
 /// Bumped when the machine rates gain or change a measurement (2: the
-/// calibration; 3: its narrow probe; 4: its few-channel probe); older rates
-/// are measured again, timed entries are kept.
-constexpr int kRatesVersion = 4;
+/// calibration; 3: its narrow probe; 4: its few-channel probe; 5: the plain
+/// layout too); older rates are measured again, timed entries are kept.
+constexpr int kRatesVersion = 5;
 
 std::string fmtMs(double s) {
   char buf[32];
@@ -126,7 +126,8 @@ json ratesJson(const ops::MachineRates &r) {
                        {"direction", ops::convDirectionName(c.direction)},
                        {"channels", c.channels},
                        {"factor", c.factor},
-                       {"narrow", c.narrow}});
+                       {"narrow", c.narrow},
+                       {"plain", c.plain}});
   return json{{"gemm_gflops", r.gemmGflops},       {"vector_gflops", r.vectorGflops},
               {"bandwidth_gbs", r.bandwidthGBs},   {"call_seconds", r.callSeconds},
               {"direct_efficiency", r.directEfficiency}, {"onednn_winograd", r.onednnWinograd},
@@ -154,7 +155,7 @@ bool ratesFrom(const json &j, ops::MachineRates &r) {
         return false;
       r.calibration.push_back({c.value("algorithm", std::string()), *d,
                                c.value("channels", 0.0), c.value("factor", 0.0),
-                               c.value("narrow", false)});
+                               c.value("narrow", false), c.value("plain", false)});
     }
   }
   return r.gemmGflops > 0 && r.vectorGflops > 0 && r.bandwidthGBs > 0;

@@ -280,6 +280,18 @@ TEST(ConvAlgorithms, CalibrationFactorInterpolatesInLogChannels) {
   m.calibration.push_back({"fft", ConvDirection::Forward, 8, 30.0, true});
   EXPECT_NEAR(calibrationFactor(m, "fft", narrow), 30.0, 1e-12);
   EXPECT_NEAR(calibrationFactor(m, "fft", p16), 8.0, 1e-12); // not a narrow one
+  // Plain and blocked layouts have their own factors (these problems are
+  // plain; the factors above were measured blocked, which is all there was).
+  m.calibration.push_back({"fft", ConvDirection::Forward, 16, 3.0, false, true});
+  EXPECT_NEAR(calibrationFactor(m, "fft", p16), 3.0, 1e-12);
+  EXPECT_NEAR(calibrationFactor(m, "fft", problem(2, 512, 8, 512, 3, 1, 1)), 3.0, 1e-12);
+  ConvProblem blocked = problem(2, 32, 8, 32, 3, 1, 1);
+  blocked.block = 16;
+  EXPECT_NEAR(calibrationFactor(m, "fft", blocked), 4.0, 1e-12);
+  // A narrow plain problem: narrow blocked factors before wide plain ones.
+  EXPECT_NEAR(calibrationFactor(m, "fft", narrow), 30.0, 1e-12);
+  m.calibration.push_back({"fft", ConvDirection::Forward, 8, 60.0, true, true});
+  EXPECT_NEAR(calibrationFactor(m, "fft", narrow), 60.0, 1e-12);
 
   // The cost model applies the factors: calibrating fft 8x slower at 16
   // channels makes it lose to direct there.

@@ -79,6 +79,10 @@ struct ConvCalibration {
   /// Measured on a narrow problem (isNarrowConv): those calibrate narrow
   /// problems only, the others the rest.
   bool narrow = false;
+  /// Measured in the plain layout: those calibrate plain-layout problems
+  /// (block 0), the others channel-blocked ones (the kernels that index
+  /// plain planes pay for copies there; oneDNN's direct kernels do not).
+  bool plain = false;
 };
 
 /// A machine's rates that the cost model uses (measured and stored per
@@ -127,7 +131,8 @@ double estimateSeconds(const ConvWork &w, const MachineRates &rates);
 /// machine's measured direct-convolution efficiency), before calibration.
 double analyticSeconds(std::string_view algorithm, const ConvWork &w, const MachineRates &rates);
 
-/// The problems the cost model is calibrated on, once per machine: 3x3
+/// The problems the cost model is calibrated on, once per machine and per
+/// layout class (the machine's channel block, and plain): 3x3
 /// stride-1 convolutions with 3 channels in and 16 out (a first layer,
 /// where `sliding` applies), few (16), some (64) and many (256) channels,
 /// and a narrow 1x1 one (100 channels in, 1 out, batch 1, 16x128), in
@@ -142,9 +147,10 @@ bool isNarrowConv(const ConvProblem &p);
 double convCalibrationChannels(const ConvProblem &p);
 /// The factor by which `rates` scales the analytic estimate of `algorithm`
 /// in `p`'s direction: the calibration factors of that algorithm and
-/// direction measured on problems as narrow as `p` or not (isNarrowConv;
-/// all of them when there are none of `p`'s kind), interpolated linearly in
-/// log(channels) and log(factor), constant beyond the calibrated range; 1
+/// direction measured on problems of `p`'s kind, narrow (isNarrowConv) or
+/// not and in `p`'s layout class (plain or blocked), else of its kind in the
+/// other layout, else in its layout, else all of them; interpolated linearly
+/// in log(channels) and log(factor), constant beyond the calibrated range; 1
 /// when there are none.
 double calibrationFactor(const MachineRates &rates, std::string_view algorithm,
                          const ConvProblem &p);
