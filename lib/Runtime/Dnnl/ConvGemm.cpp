@@ -336,10 +336,11 @@ public:
     const float *x = in[0], *w = in[1], *dy = in[dyIdx_];
     if (outDx_ >= 0)
       backwardData(w, dy, out[outDx_]);
+    std::vector<Scratch> sums;
     if (outDw_ >= 0)
-      backwardWeights(x, dy, out[outDw_]);
-    if (outDb_ >= 0)
-      biasGrad(dy, out[outDb_]);
+      sums = weightSums(x, dy);
+    finishWeights(sums, dy, outDw_ >= 0 ? out[outDw_] : nullptr,
+                  outDb_ >= 0 ? out[outDb_] : nullptr);
   }
 
 private:
@@ -364,58 +365,66 @@ private:
     });
   }
 
-  void backwardWeights(const float *x, const float *dy, float *dw) {
+  /// Each slot's sums acc[g] (kdim x O/G) += col[g] * dy[:, g] over its chunks.
+  std::vector<Scratch> weightSums(const float *x, const float *dy) {
     const int64_t K = weights_.kdim, P = pixels_, G = g_.g, og = og_;
-    // Each slot sums its chunks' acc[g] (kdim x O/G) += col[g] * dy[:, g].
-    std::vector<Scratch> slots =
-        forChunks(weights_, [&](int64_t n0, int64_t nb, Scratch &sc, bool parallel) {
-          const int64_t cols = nb * P;
-          im2colChunk(x, n0, nb, sc.col, parallel);
-          // dy's images side by side, [O, nb * pixels] (dy itself for one image).
-          const float *dyT = stageDy(dy, n0, nb, sc.stage, parallel);
-          for (int64_t gi = 0; gi < G; ++gi)
-            sgemm('N', 'T', K, og, cols, sc.col + gi * K * cols, cols, dyT + gi * og * cols,
-                  cols, sc.used ? 1.f : 0.f, sc.acc + gi * K * og, og);
-        });
-    // dW = the sum of the slots' acc, transposed (slot order: deterministic
-    // for a thread count).
-    loop(true, G * og, [&](int64_t i) {
-      const int64_t gi = i / og, o = i % og;
-      float *row = dw + (gi * og + o) * K;
-      for (int64_t k = 0; k < K; ++k)
-        row[k] = 0.f;
-      for (const Scratch &sc : slots) {
-        if (!sc.used)
-          continue;
-        const float *a = sc.acc + gi * K * og + o;
-        for (int64_t k = 0; k < K; ++k)
-          row[k] += a[k * og];
-      }
+    return forChunks(weights_, [&](int64_t n0, int64_t nb, Scratch &sc, bool parallel) {
+      const int64_t cols = nb * P;
+      im2colChunk(x, n0, nb, sc.col, parallel);
+      // dy's images side by side, [O, nb * pixels] (dy itself for one image).
+      const float *dyT = stageDy(dy, n0, nb, sc.stage, parallel);
+      for (int64_t gi = 0; gi < G; ++gi)
+        sgemm('N', 'T', K, og, cols, sc.col + gi * K * cols, cols, dyT + gi * og * cols, cols,
+              sc.used ? 1.f : 0.f, sc.acc + gi * K * og, og);
     });
   }
 
-  /// db[o] = sum of dy's plane o over the images (16 float lanes per plane,
-  /// float64 across planes).
-  void biasGrad(const float *dy, float *db) const {
-    const int64_t O = g_.o, N = g_.n, P = pixels_;
-#pragma omp parallel for schedule(static)
-    for (int64_t o = 0; o < O; ++o) {
-      double acc = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const float *row = dy + n * outImage_ + o * P;
-        float lanes[16] = {};
-        int64_t i = 0;
-        for (; i + 16 <= P; i += 16)
-          for (int l = 0; l < 16; ++l)
-            lanes[l] += row[i + l];
-        float part = 0.f;
-        for (; i < P; ++i)
-          part += row[i];
-        for (float v : lanes)
-          part += v;
-        acc += part;
+  /// In one parallel region (one wake-up of the threads): dW (when dw) =
+  /// the sum of the slots' acc, transposed (slot order: deterministic for a
+  /// thread count); db (when db) = sums of dy's planes over the images (16
+  /// float lanes per plane, float64 across planes).
+  void finishWeights(const std::vector<Scratch> &slots, const float *dy, float *dw,
+                     float *db) const {
+    const int64_t K = weights_.kdim, G = g_.g, og = og_, O = g_.o, N = g_.n, P = pixels_;
+#pragma omp parallel
+    {
+      if (dw) {
+#pragma omp for schedule(static) nowait
+        for (int64_t i = 0; i < G * og; ++i) {
+          const int64_t gi = i / og, o = i % og;
+          float *row = dw + (gi * og + o) * K;
+          for (int64_t k = 0; k < K; ++k)
+            row[k] = 0.f;
+          for (const Scratch &sc : slots) {
+            if (!sc.used)
+              continue;
+            const float *a = sc.acc + gi * K * og + o;
+            for (int64_t k = 0; k < K; ++k)
+              row[k] += a[k * og];
+          }
+        }
       }
-      db[o] = float(acc);
+      if (db) {
+#pragma omp for schedule(static) nowait
+        for (int64_t o = 0; o < O; ++o) {
+          double acc = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            const float *row = dy + n * outImage_ + o * P;
+            float lanes[16] = {};
+            int64_t i = 0;
+            for (; i + 16 <= P; i += 16)
+              for (int l = 0; l < 16; ++l)
+                lanes[l] += row[i + l];
+            float part = 0.f;
+            for (; i < P; ++i)
+              part += row[i];
+            for (float v : lanes)
+              part += v;
+            acc += part;
+          }
+          db[o] = float(acc);
+        }
+      }
     }
   }
 

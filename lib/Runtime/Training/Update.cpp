@@ -18,6 +18,7 @@
 #include "dlc/Runtime/Training.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace pb = dlc::module;
@@ -159,39 +160,51 @@ double SolverUpdate::apply(const std::vector<UpdateParam> &params, int64_t iter)
     correction = std::sqrt(1 - std::pow(solver_.momentum2(), t)) /
                  (1 - std::pow(solver_.momentum(), t));
   }
+  // The coefficients of each parameter (dlc/Ops/SolverUpdate.h).
+  std::vector<std::array<float, ops::kNumUpdateCoefficients>> coef(params.size());
   for (size_t p = 0; p < params.size(); ++p) {
-    const UpdateParam &prm = params[p];
-    float k[ops::kNumUpdateCoefficients];
+    float *k = coef[p].data();
     k[ops::kGradScale] = float(clipScale / double(solver_.iter_size()));
-    k[ops::kDecay] = float(solver_.weight_decay() * prm.decayMult);
-    k[ops::kRate] = float(rate * prm.lrMult * correction);
+    k[ops::kDecay] = float(solver_.weight_decay() * params[p].decayMult);
+    k[ops::kRate] = float(rate * params[p].lrMult * correction);
     k[ops::kMomentum] = float(solver_.momentum());
     k[ops::kMomentum2] = float(solver_.momentum2());
     k[ops::kDelta] = float(solver_.delta());
     k[ops::kRmsDecay] = float(solver_.rms_decay());
-    float *h = history_[0][p].data();
-    float *h2 = slots_ > 1 ? history_[1][p].data() : nullptr;
-    if (generated_) {
-      // Chunks of 16K elements (64 KiB of each array), in parallel when
-      // there are several.
-      constexpr int64_t kChunk = 16384;
-      const int64_t n = prm.count, chunks = (n + kChunk - 1) / kChunk;
-      ops::UpdateFunction fn = generated_;
-#pragma omp parallel for schedule(static) if (chunks > 1)
-      for (int64_t q = 0; q < chunks; ++q)
-        fn(prm.data, prm.grad, h, h2, k, q * kChunk, std::min(n, (q + 1) * kChunk));
-      continue;
-    }
-    // One loop per solver type, in the order of Solver.Type (validated).
-    using Loop =
-        void (*)(float *, const float *, float *, float *, int64_t, const float *, bool);
-    static constexpr Loop kLoops[] = {
-        updateLoop<pb::Solver::SGD>,     updateLoop<pb::Solver::NESTEROV>,
-        updateLoop<pb::Solver::ADAGRAD>, updateLoop<pb::Solver::RMSPROP>,
-        updateLoop<pb::Solver::ADADELTA>, updateLoop<pb::Solver::ADAM>};
-    kLoops[solver_.type()](prm.data, prm.grad, h, h2, prm.count, k,
-                           solver_.regularization() == pb::Solver::L1);
   }
+  auto hist = [&](int slot, size_t p) {
+    return slot < slots_ ? history_[slot][p].data() : nullptr;
+  };
+  if (generated_) {
+    // Chunks of 16K elements (64 KiB of each array) of every parameter, in
+    // one parallel loop when there are several (each element's update is
+    // its own: the floats do not depend on the split).
+    constexpr int64_t kChunk = 16384;
+    std::vector<std::pair<size_t, int64_t>> chunks; // (param, first element)
+    for (size_t p = 0; p < params.size(); ++p)
+      for (int64_t i = 0; i < params[p].count; i += kChunk)
+        chunks.emplace_back(p, i);
+    const int64_t numChunks = int64_t(chunks.size());
+    ops::UpdateFunction fn = generated_;
+#pragma omp parallel for schedule(static) if (numChunks > 1)
+    for (int64_t q = 0; q < numChunks; ++q) {
+      const auto [p, i] = chunks[size_t(q)];
+      const UpdateParam &prm = params[p];
+      fn(prm.data, prm.grad, hist(0, p), hist(1, p), coef[p].data(), i,
+         std::min(prm.count, i + kChunk));
+    }
+    return rate;
+  }
+  // One loop per solver type, in the order of Solver.Type (validated).
+  using Loop = void (*)(float *, const float *, float *, float *, int64_t, const float *, bool);
+  static constexpr Loop kLoops[] = {
+      updateLoop<pb::Solver::SGD>,     updateLoop<pb::Solver::NESTEROV>,
+      updateLoop<pb::Solver::ADAGRAD>, updateLoop<pb::Solver::RMSPROP>,
+      updateLoop<pb::Solver::ADADELTA>, updateLoop<pb::Solver::ADAM>};
+  for (size_t p = 0; p < params.size(); ++p)
+    kLoops[solver_.type()](params[p].data, params[p].grad, hist(0, p), hist(1, p),
+                           params[p].count, coef[p].data(),
+                           solver_.regularization() == pb::Solver::L1);
   return rate;
 }
 
