@@ -28,7 +28,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIRECTIONS = ["forward", "backward-data", "backward-weights"]
-ALGOS = ["direct", "gemm", "fft", "winograd2", "winograd4", "onednn-winograd"]
+ALGOS = ["direct", "gemm", "fft", "winograd2", "winograd4", "onednn-winograd", "sliding"]
 
 
 def find_tool(name, given):

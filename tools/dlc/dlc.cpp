@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Driver/Driver.h"
+#include "dlc/Ops/ConvAlgorithms.h"
 
 #include <CLI/CLI.hpp>
 
@@ -72,8 +73,8 @@ int main(int argc, char **argv) {
   compile->add_option("--conv-algo", compileOpts.convAlgorithm,
                       "convolution algorithms: auto (default: chosen per layer and direction), "
                       "or comma-separated ALGO (every layer), LAYER=ALGO, "
-                      "LAYER/DIRECTION=ALGO, fallback=auto|ALGO; ALGO: direct, gemm, fft, "
-                      "winograd2, winograd4 (= winograd), onednn-winograd");
+                      "LAYER/DIRECTION=ALGO, fallback=auto|ALGO; ALGO: " +
+                          dlc::ops::convAlgorithmNames());
   compile->add_flag("--tune", compileOpts.tune,
                     "time every applicable convolution algorithm on the real shapes and "
                     "keep the fastest (results kept in the tuning cache)");

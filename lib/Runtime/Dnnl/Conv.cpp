@@ -8,7 +8,8 @@
 // direction by dl-select-conv-algorithms, docs/convolution.md): oneDNN's
 // convolution_{auto,direct,winograd} primitives ("auto", "direct",
 // "onednn-winograd") on the caller's layouts, or one of dlc's own
-// algorithms registered in ConvAlgos.h (gemm, fft, winograd2, winograd4).
+// algorithms registered in ConvAlgos.h (gemm, fft, winograd2, winograd4,
+// sliding).
 // deconvolution: oneDNN deconvolution_direct.
 // inner_product: Caffe's x viewed as [M, K] (M = prod(shape[:axis])),
 // y[M, N] = x * W^T + b with W [N, K], or x * W with W [K, N] when

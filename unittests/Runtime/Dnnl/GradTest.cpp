@@ -174,11 +174,17 @@ TEST(DnnlConvGrad, GemmChunksOfTheBatch) {
   //   (the last writes y and reads dy in place), spread over 2 and 3 threads
   //   unevenly, one after another at 1 and 5;
   // - 7 small images in one chunk (staged; never spread);
-  // - 6 images of 3.7 MiB, one to a chunk, 2 groups.
+  // - 6 images of 3.7 MiB, one to a chunk, 2 groups;
+  // - unpadded, so every tap reads inside the input (im2col and col2im copy
+  //   whole blocks): rows of 8 (LeNet's conv2) and 16 floats (fixed-width
+  //   code), of 5 with stride 2 in height.
   const std::vector<ConvCase> cases = {
       {7, 8, 24, 24, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},
       {7, 4, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, true},
       {6, 4, 160, 160, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2, false},
+      {5, 4, 12, 12, 6, 5, 5, 1, 1, 0, 0, 1, 1, 1, true},
+      {3, 3, 18, 18, 5, 3, 3, 1, 1, 0, 0, 1, 1, 1, true},
+      {3, 2, 11, 7, 4, 3, 3, 2, 1, 0, 0, 1, 1, 1, false},
   };
   const int saved = omp_get_max_threads();
   for (const ConvCase &c : cases)

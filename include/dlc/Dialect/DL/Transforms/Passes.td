@@ -72,7 +72,7 @@ def DLSelectConvAlgorithms : Pass<"dl-select-conv-algorithms", "::mlir::ModuleOp
     `dl.backward_weights "convolution"` (backward weights), all named after
     the forward layer. For each, the candidates are the algorithms of the
     catalog (include/dlc/Ops/ConvAlgorithms.h: direct, gemm, fft, winograd2,
-    winograd4, onednn-winograd) with why each does not apply to the
+    winograd4, onednn-winograd, sliding) with why each does not apply to the
     problem (its geometry, and the channel block of its input);
     candidates whose workspace is over `workspace-limit` are excluded. A
     cost oracle times the rest: the `cost-table` when given, else the
