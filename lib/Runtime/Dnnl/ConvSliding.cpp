@@ -242,8 +242,14 @@ protected:
     return workspaceThreads(memoryLimit_, workspace_ * int64_t(sizeof(float)));
   }
 
-  /// The threads the tasks run on: no more than tasks.
-  int taskThreads() const { return int(std::min<int64_t>(threads(), g_.n * g_.segments())); }
+  /// The threads the tasks run on (no more than tasks), with buffers for
+  /// each (grown, never shrunk: the thread count may have risen since the
+  /// kernel was made).
+  int taskThreads() {
+    const int threads = int(std::min<int64_t>(this->threads(), g_.n * g_.segments()));
+    buffers_.resize(std::max(buffers_.size(), size_t(workspace_) * size_t(threads)));
+    return threads;
+  }
 
   /// body(thread, n, p0, positions, buffer, newImage) for every (image,
   /// segment) task on taskThreads() threads, each taking a contiguous share.

@@ -115,6 +115,26 @@ TEST(ConvSliding, MatchesReferenceAtAnyThreadCount) {
   omp_set_num_threads(saved);
 }
 
+TEST(ConvSliding, MoreThreadsThanWhenMade) {
+  // Kernels made at 1 thread and run at 3 take buffers for 3.
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  KernelDesc f = sDesc(kCases[1]);
+  auto ref = createReferenceKernel(f);
+  auto fwd = createDnnlKernel(f, ctx());
+  auto in = gradInputs(rng(), f);
+  KernelDesc g = gradOf(f, {1, 2});
+  auto refGrad = createReferenceKernel(g);
+  auto grad = createDnnlKernel(g, ctx());
+  omp_set_num_threads(3);
+  std::vector<std::vector<float>> fwdIn(in.begin(), in.begin() + 3);
+  EXPECT_TRUE(closeTo(run(*fwd, f, fwdIn)[0], run(*ref, f, fwdIn)[0], 27));
+  auto got = run(*grad, g, in), want = run(*refGrad, g, in);
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_TRUE(closeTo(got[i], want[i], 2 * 32 * 32)) << i;
+  omp_set_num_threads(saved);
+}
+
 TEST(ConvSliding, PlanSizesTheBuffers) {
   // LeNet's conv1: rows of 28, 24 x 28 wide positions in blocks of 64.
   SCase lenet = kCases[0];
