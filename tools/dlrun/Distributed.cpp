@@ -87,6 +87,14 @@ int endWithError(int code) {
   return code;
 }
 
+int endTogether(int code) {
+  if (theCommunicator) {
+    theCommunicator->barrier();
+    theCommunicator.reset(); // MPI_Finalize
+  }
+  return code;
+}
+
 SyncOptions syncOptions(const DistributedSettings &s) {
   SyncOptions o;
   o.bucketBytes = int64_t(s.bucketMiB * 1048576.0);
@@ -142,7 +150,7 @@ void checkSameModule(const Executor &ex) {
   double differs = root != mine ? 1 : 0;
   c->allreduceSum(&differs, 1);
   if (differs > 0)
-    throw Error(root != mine
+    throw RanksAgreedError(root != mine
                     ? "rank " + std::to_string(c->rank()) + "'s module (" + ex.module().path +
                           ") differs from rank 0's in its tensors, params or input shapes: "
                           "every rank must run the same module"

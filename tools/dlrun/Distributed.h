@@ -52,6 +52,16 @@ bool isRoot();
 /// After an error on this rank: ends the other ranks too (MPI_Abort) and
 /// does not return when more than one rank runs; returns `code` otherwise.
 int endWithError(int code);
+/// An error that every rank raises at the same point of a collective check
+/// (checkSameModule): each prints its own message and they end together
+/// (endTogether), so that no rank's MPI_Abort cuts another's message off.
+class RanksAgreedError : public dlc::rt::Error {
+public:
+  using dlc::rt::Error::Error;
+};
+/// After a RanksAgreedError: waits for the other ranks (which have printed
+/// theirs), shuts MPI down and returns `code`.
+int endTogether(int code);
 dlc::rt::SyncOptions syncOptions(const DistributedSettings &settings);
 
 /// An --input array for input `shape`: unchanged when it has that shape;
@@ -65,8 +75,8 @@ std::vector<int> paramGradients(const dlc::rt::Executor &ex);
 
 /// Every rank must run the same module with the same batch: compares this
 /// rank's (tensors, params, gradient sizes, input shapes) with rank 0's and
-/// throws Error on every rank when one differs (a run would otherwise hang
-/// or average unrelated gradients).
+/// throws RanksAgreedError on every rank when one differs (a run would
+/// otherwise hang or average unrelated gradients).
 void checkSameModule(const dlc::rt::Executor &ex);
 
 /// Fault injection for the tests of a failing rank (docs/distributed.md):

@@ -749,6 +749,10 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
     printError(e.what());
     return dlrun::endWithError(kExitUser);
+  } catch (const dlrun::RanksAgreedError &e) {
+    std::fflush(stdout);
+    printError(e.what());
+    return dlrun::endTogether(kExitUser);
   } catch (const Error &e) {
     std::fflush(stdout);
     printError(e.what());
