@@ -105,6 +105,17 @@ ConvWork directWork(const ConvProblem &p) {
 
 ConvWork gemmWork(const ConvProblem &p) { return gemmPlan(p).work; }
 
+/// Why `g` is not a stride-1, undilated, ungrouped convolution, or "".
+std::string notDenseStride1(const ConvGeometry &g) {
+  if (g.stride[0] != 1 || g.stride[1] != 1)
+    return "the stride is not 1";
+  if (g.dilation[0] != 1 || g.dilation[1] != 1)
+    return "the convolution is dilated";
+  if (g.group != 1)
+    return "the convolution is grouped";
+  return "";
+}
+
 std::string onednnWinogradWhyNot(const ConvProblem &p, const MachineRates &m) {
   std::string why = common(p);
   if (!why.empty())
@@ -113,12 +124,8 @@ std::string onednnWinogradWhyNot(const ConvProblem &p, const MachineRates &m) {
   if (g.kernel[0] != 3 || g.kernel[1] != 3)
     return "the kernel is " + std::to_string(g.kernel[0]) + "x" + std::to_string(g.kernel[1]) +
            " (oneDNN's Winograd needs 3x3)";
-  if (g.stride[0] != 1 || g.stride[1] != 1)
-    return "the stride is not 1";
-  if (g.dilation[0] != 1 || g.dilation[1] != 1)
-    return "the convolution is dilated";
-  if (g.group != 1)
-    return "the convolution is grouped";
+  if (why = notDenseStride1(g); !why.empty())
+    return why;
   if (!m.onednnWinograd)
     return "oneDNN 2.6 has no Winograd convolution on this machine";
   return "";
@@ -159,12 +166,8 @@ std::string slidingWhyNot(const ConvProblem &p, const MachineRates &) {
   const ConvGeometry &g = p.geometry;
   if (p.direction == ConvDirection::BackwardData)
     return "sliding computes the forward and backward-weights only";
-  if (g.group != 1)
-    return "the convolution is grouped";
-  if (g.stride[0] != 1 || g.stride[1] != 1)
-    return "the stride is not 1";
-  if (g.dilation[0] != 1 || g.dilation[1] != 1)
-    return "the convolution is dilated";
+  if (why = notDenseStride1(g); !why.empty())
+    return why;
   if (g.channels > kSlidingMaxChannels)
     return "it has " + std::to_string(g.channels) + " input channels (sliding is for at most " +
            std::to_string(kSlidingMaxChannels) + ")";

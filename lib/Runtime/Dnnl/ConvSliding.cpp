@@ -47,7 +47,6 @@ namespace dlc::rt::dnnlk {
 namespace {
 
 using namespace vec;
-#define DLC_INLINE DLC_VEC_INLINE
 static_assert(ops::kSlidingLanes == 16, "the kernels' vectors are 16 floats");
 constexpr int kVectors = int(ops::kSlidingVectors), kRows = int(ops::kSlidingRows);
 constexpr int kGradRows = int(ops::kSlidingGradRows), kTapBlock = int(ops::kSlidingTapBlock);
@@ -73,7 +72,7 @@ void padImage(const Geo &g, const float *x, float *xp) {
 
 /// f(r, oy, lo, hi) for each output row oy that wide positions [p0, p0 + n)
 /// reach, with the positions [lo, hi) of it that are real outputs.
-template <class F> DLC_INLINE void forRows(const Geo &g, int64_t p0, int64_t n, F f) {
+template <class F> DLC_VEC_INLINE void forRows(const Geo &g, int64_t p0, int64_t n, F f) {
   const int64_t last = std::min(g.oh, (p0 + n + g.rowWidth - 1) / g.rowWidth);
   for (int64_t oy = p0 / g.rowWidth; oy < last; ++oy) {
     const int64_t lo = std::max(p0, oy * g.rowWidth);
@@ -87,8 +86,8 @@ template <class F> DLC_INLINE void forRows(const Geo &g, int64_t p0, int64_t n, 
 /// sum over taps t of w[r * taps + t] * xp[off[t] + position], into y's rows
 /// (ldy apart).
 template <int R>
-DLC_INLINE void forwardBlock(int64_t taps, const float *w, const int64_t *off, const float *xp,
-                             float *y, int64_t ldy) {
+DLC_VEC_INLINE void forwardBlock(int64_t taps, const float *w, const int64_t *off,
+                                 const float *xp, float *y, int64_t ldy) {
   V16 acc[R][kVectors];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < kVectors; ++v)
@@ -162,8 +161,8 @@ void stageDy(const Geo &g, const float *dy, int64_t p0, int64_t n, float *dyw) {
 /// Backward weights: R channels x kTapBlock taps of 16-lane sums over n
 /// positions, sums[r * lds + j * 16 + lane] += dy[r * ldd + p] * xp[off[j] + p].
 template <int R>
-DLC_INLINE void weightBlock(int64_t n, const float *dy, int64_t ldd, const int64_t *off,
-                            const float *xp, float *sums, int64_t lds) {
+DLC_VEC_INLINE void weightBlock(int64_t n, const float *dy, int64_t ldd, const int64_t *off,
+                                const float *xp, float *sums, int64_t lds) {
   V16 acc[R][kTapBlock];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < kTapBlock; ++j)

@@ -21,30 +21,19 @@
 #include "MaxPool2x2.h"
 
 #include "CpuClones.h"
+#include "VectorRows.h"
 
 #include <cfloat>
-#include <cstring>
 
 #include <omp.h>
 
 namespace dlc::rt::dnnlk {
 namespace {
 
-// GCC vector types: the clones compile them to AVX-512, AVX2 or SSE2 code.
-// The helpers taking and returning them are inlined into each clone
-// (always_inline), so no vector crosses a call: -Wpsabi's ABI note is moot.
-#pragma GCC diagnostic ignored "-Wpsabi"
-#define DLC_INLINE inline __attribute__((always_inline))
-typedef float V4 __attribute__((vector_size(16)));
-typedef float V8 __attribute__((vector_size(32)));
-typedef float V16 __attribute__((vector_size(64)));
-
-template <typename V> DLC_INLINE V load(const float *p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename V> DLC_INLINE void store(float *p, V v) { std::memcpy(p, &v, sizeof v); }
+// GCC vector types (VectorRows.h): the clones compile them to AVX-512, AVX2
+// or SSE2 code.
+using namespace vec;
+#define DLC_INLINE DLC_VEC_INLINE
 
 /// The window maxima and routes of `Lanes` windows at once: a0 a1 the even
 /// and odd elements of the top row, b0 b1 of the bottom one.
@@ -95,7 +84,9 @@ DLC_INLINE Windows<V4> windows4(const float *a, const float *b) {
   return {__builtin_shufflevector(ra, ra, 0, 2, 4, 6), __builtin_shufflevector(ra, ra, 1, 3, 5, 7),
           __builtin_shufflevector(rb, rb, 0, 2, 4, 6), __builtin_shufflevector(rb, rb, 1, 3, 5, 7)};
 }
-DLC_INLINE V8 interleave4(V4 e, V4 o) { return __builtin_shufflevector(e, o, 0, 4, 1, 5, 2, 6, 3, 7); }
+DLC_INLINE V8 interleave4(V4 e, V4 o) {
+  return __builtin_shufflevector(e, o, 0, 4, 1, 5, 2, 6, 3, 7);
+}
 /// One window (the last of an odd-width row).
 DLC_INLINE Windows<V4> windows1(const float *a, const float *b) {
   return {V4{a[0]}, V4{a[1]}, V4{b[0]}, V4{b[1]}};

@@ -34,7 +34,8 @@ template <typename V = V16> DLC_VEC_INLINE V load(const float *p) {
 }
 template <typename V> DLC_VEC_INLINE void store(float *p, V v) { std::memcpy(p, &v, sizeof v); }
 
-// The row helpers: `op(p, v)` stores piece v (a vector or a float) at p.
+// The row helpers: PIECE(V, i) handles the piece of type V (a vector, or
+// one float) at offset i; n is covered by 16s, then an 8, a 4 and singles.
 #define DLC_VEC_ROW(n, PIECE)                                                                    \
   do {                                                                                           \
     int64_t i = 0;                                                                               \
@@ -60,12 +61,6 @@ template <> DLC_VEC_INLINE void storeAny<float>(float *p, float v) { *p = v; }
 /// out[i] = in[i] + b for i in [0, n).
 DLC_VEC_INLINE void copyRow(float *out, const float *in, int64_t n, float b = 0.f) {
 #define DLC_PIECE(V, i) storeAny<V>(out + (i), loadAny<V>(in + (i)) + b)
-  DLC_VEC_ROW(n, DLC_PIECE);
-#undef DLC_PIECE
-}
-/// out[i] += in[i] for i in [0, n).
-DLC_VEC_INLINE void addRow(float *out, const float *in, int64_t n) {
-#define DLC_PIECE(V, i) storeAny<V>(out + (i), loadAny<V>(out + (i)) + loadAny<V>(in + (i)))
   DLC_VEC_ROW(n, DLC_PIECE);
 #undef DLC_PIECE
 }
